@@ -1,0 +1,373 @@
+// Compiles the IR to one JavaScript step function (a loop over a switch on pc), the way SPIN
+// generates C: V8 optimises it once and the explorer never walks a syntax tree.
+import type { Span } from "../model/ast";
+import { FRAME_HEADER, type IExpr, type Instr, type Lowered, type Unit } from "../model/ir";
+import { T_ATOMIC, T_BLOCKED, T_FP, T_IRQOFF, T_PC, T_SIGNAL, T_STATE, TASK_ZOMBIE } from "../model/layout";
+
+/** What a step did. */
+export const BLOCKED = 0;
+export const MOVED = 1;
+export const FAULT = 2;
+export const NEED_CHOICE = 3;
+export const PRUNED = 4;
+
+/** Kinds of run-time violation a step can report. */
+export type FaultKind =
+  | "assertion"
+  | "null_deref"
+  | "bad_pointer"
+  | "out_of_bounds"
+  | "div_by_zero"
+  | "range_overflow"
+  | "infinite_loop"
+  | "stack_overflow"
+  | "schedule_in_interrupt"
+  | "empty_choice";
+
+/** Scratch shared between the explorer and a step: choices in, choice requests and faults out. */
+export class StepContext {
+  /** Values for the step's `choose` calls, in order. */
+  cv: number[] = [];
+  cpos = 0;
+  /** Set when a step needs one more choice than `cv` holds. */
+  lo = 0;
+  hi = 0;
+  faultKind: FaultKind = "assertion";
+  faultMessage = "";
+  /** Instruction at which the fault happened. */
+  faultPc = 0;
+  /** Source span of the faulting expression, when more precise than the instruction's. */
+  faultSpan: Span | null = null;
+  /** When set, the pc of every boundary the step passes is pushed (replay only). */
+  trail: number[] | null = null;
+}
+
+/**
+ * step(m, tb, cur, self, lim, ctx): runs the task whose block is at `tb` on memory `m` (in
+ * place) until its step ends. `cur` is its task_struct address (0 for a handler), `lim` one
+ * past its last stack word. Returns BLOCKED (m unchanged), MOVED, FAULT (details in ctx),
+ * NEED_CHOICE (ctx.lo..ctx.hi: rerun with one more value in ctx.cv) or PRUNED (an assume
+ * failed: no successor).
+ */
+export type StepFn = (m: Int32Array, tb: number, cur: number, self: number, lim: number, ctx: StepContext) => number;
+
+/** A compiled pure expression over memory, for properties: returns 0 or 1, or throws a Fault. */
+export type PredFn = (m: Int32Array) => number;
+
+export class Fault {
+  constructor(
+    readonly kind: FaultKind,
+    readonly message: string,
+    readonly span: Span | null,
+  ) {}
+}
+
+/** Steps of one statement run at most this many boundaries before the step is called endless. */
+export const STEP_BUDGET = 100_000;
+
+export interface Compiled {
+  step: StepFn;
+  /** The same code, recording passed boundaries in ctx.trail: for replay and traces only. */
+  traceStep: StepFn;
+  properties: PredFn[];
+  source: string;
+}
+
+/** Builds the step function and property predicates of a program for a state of `words` words. */
+export function compileProgram(p: Lowered, words: number): Compiled {
+  const spans: Span[] = [];
+  const gen = new Gen(p, spans);
+  const body = gen.stepBody(false);
+  const traced = gen.stepBody(true);
+  const helpers = runtimeHelpers(words, spans);
+  const make = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${body};`);
+  const makeTraced = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${traced};`);
+  const properties = p.properties.map((prop) => {
+    const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
+    return new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${src};`)(helpers) as PredFn;
+  });
+  return { step: make(helpers) as StepFn, traceStep: makeTraced(helpers) as StepFn, properties, source: body };
+}
+
+function runtimeHelpers(words: number, spans: Span[]) {
+  const sp = (i: number): Span | null => spans[i] ?? null;
+  return {
+    Fault,
+    /** A pointer that is dereferenced: not NULL, inside memory. */
+    P(a: number, s: number): number {
+      if (a > 0 && a < words) return a;
+      if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
+      throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
+    },
+    /** An array index within [0, n). */
+    X(i: number, n: number, s: number): number {
+      if (i >= 0 && i < n) return i;
+      throw new Fault("out_of_bounds", `index ${i} is out of bounds for an array of ${n}`, sp(s));
+    },
+    D(a: number, b: number, s: number): number {
+      if (b === 0) throw new Fault("div_by_zero", "division by zero", sp(s));
+      return (a / b) | 0;
+    },
+    M(a: number, b: number, s: number): number {
+      if (b === 0) throw new Fault("div_by_zero", "remainder by zero", sp(s));
+      return a % b | 0;
+    },
+    R(v: number, lo: number, hi: number, s: number): number {
+      if (v >= lo && v <= hi) return v;
+      throw new Fault("range_overflow", `value ${v} is outside int<${lo}..${hi}>`, sp(s));
+    },
+    F(kind: FaultKind, msg: string, s: number): never {
+      throw new Fault(kind, msg, sp(s));
+    },
+  };
+}
+
+class Gen {
+  constructor(
+    private readonly p: Lowered,
+    private readonly spans: Span[],
+  ) {}
+
+  private spanId(s: Span): number {
+    this.spans.push(s);
+    return this.spans.length - 1;
+  }
+
+  /** JS source of the step function. */
+  stepBody(traced: boolean): string {
+    const p = this.p;
+    const out: string[] = [];
+    out.push("function step(m, tb, cur, self, lim, ctx) {");
+    out.push(`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
+    out.push("if (pc === 0) return 0;");
+    out.push(`let vis = 0, prev = 0, budget = ${STEP_BUDGET}, _t = 0;`);
+    out.push("try {");
+    out.push("for (;;) {");
+    out.push("switch (pc) {");
+    for (let i = 0; i < p.code.length; i++) {
+      const ins = p.code[i] as Instr;
+      const info = p.info[i];
+      if (!info) continue;
+      out.push(`case ${i}: {`);
+      if (info.boundary) {
+        if (traced) out.push("if (ctx.trail !== null) ctx.trail.push(pc);");
+        out.push(`if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.spanId(p.sites[ins.at]?.span ?? NO_SPAN)});`);
+        if (info.visible) {
+          out.push(`if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`);
+          out.push("prev = vis; vis = 1;");
+        }
+      }
+      out.push(this.instr(ins, i));
+      out.push("}");
+    }
+    out.push(`default: F("bad_pointer", "corrupt program counter " + pc, 0);`);
+    out.push("}"); // switch
+    out.push("}"); // for
+    out.push("} catch (e) {");
+    out.push(
+      "if (e instanceof Fault) { ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultPc = pc; return 2; }",
+    );
+    out.push("throw e;");
+    out.push("}");
+    out.push("}");
+    return out.join("\n");
+  }
+
+  /** Code that leaves the step at pc `i` (saving the registers). */
+  private yieldAt(i: number): string {
+    return `m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1;`;
+  }
+
+  /** Code for blocking at pc `i`: nothing visible done yet means no step at all. */
+  private blockAt(i: number): string {
+    return `if (prev === 0) return 0; ${this.yieldAt(i)}`;
+  }
+
+  private goto(to: number, from: number): string {
+    return to === from + 1 ? "" : `pc = ${to}; continue;`;
+  }
+
+  private instr(ins: Instr, i: number): string {
+    const next = `pc = ${i + 1};`;
+    switch (ins.k) {
+      case "store": {
+        const v = this.int(ins.value);
+        const a = this.int(ins.addr);
+        if (ins.range) {
+          const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+          return `{ const a = ${a}; m[a] = R(${v}, ${ins.range[0]}, ${ins.range[1]}, ${s}); } ${next}`;
+        }
+        return `{ const a = ${a}; m[a] = ${v}; } ${next}`;
+      }
+      case "branch":
+        return `if (${this.cond(ins.cond)}) { pc = ${ins.t}; continue; } pc = ${ins.f}; continue;`;
+      case "jump":
+        return `pc = ${ins.to}; continue;`;
+      case "switch": {
+        const cases = ins.cases.map(([v, to]) => `case ${v}: pc = ${to}; continue;`).join(" ");
+        return `switch (${this.int(ins.value)}) { ${cases} default: pc = ${ins.dflt}; continue; }`;
+      }
+      case "call": {
+        const callee = this.p.units[this.p.functionUnits[ins.fn] ?? -1];
+        if (!callee) throw new Error(`call to a function without a body (${ins.fn})`);
+        const caller = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
+        const args = ins.args.map((a, k) => `const a${k} = ${this.int(a)};`).join(" ");
+        const stores = ins.args.map((_, k) => `m[nf + ${FRAME_HEADER + k}] = a${k};`).join(" ");
+        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+        return [
+          `{ ${args} const nf = fp + ${caller.frameSize};`,
+          `if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s});`,
+          `m[nf] = ${i + 1}; m[nf + 1] = fp; m[nf + 2] = ${ins.dest ? this.int(ins.dest) : "0"}; ${stores}`,
+          `fp = nf; pc = ${callee.entry}; continue; }`,
+        ].join(" ");
+      }
+      case "ret": {
+        const unit = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
+        const v = ins.value ? this.int(ins.value) : "0";
+        return `{ const v = ${v}; const d = m[fp + 2], rp = m[fp], of = m[fp + 1]; m.fill(0, fp, fp + ${unit.frameSize}); if (d !== 0) m[d] = v; pc = rp; fp = of; continue; }`;
+      }
+      case "assert": {
+        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+        return `if (!(${this.cond(ins.cond)})) F("assertion", ${JSON.stringify(ins.message)}, ${s}); ${next}`;
+      }
+      case "assume":
+        return `if (!(${this.cond(ins.cond)})) return 4; ${next}`;
+      case "await":
+        return `if (!(${this.cond(ins.cond)})) { ${this.blockAt(i)} } ${next}`;
+      case "choose": {
+        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+        return [
+          `{ const lo = ${this.int(ins.lo)}, hi = ${this.int(ins.hi)};`,
+          `if (hi < lo) F("empty_choice", "choose(" + lo + ", " + hi + ") has no value to choose", ${s});`,
+          `if (ctx.cpos >= ctx.cv.length) { ctx.lo = lo; ctx.hi = hi; return 3; }`,
+          `m[${this.int(ins.dest)}] = ctx.cv[ctx.cpos++]; } ${next}`,
+        ].join(" ");
+      }
+      case "atomic":
+        return `m[tb + ${T_ATOMIC}] += ${ins.delta}; ${next}`;
+      case "prim":
+        return this.prim(ins, i);
+      case "exit": {
+        const unit = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
+        if (unit.kind === "interrupt") return "m.fill(0, tb, lim); return 1;";
+        // The task exits: registers and stack are cleared, the task becomes a zombie. Any
+        // wait-queue entry it left on its stack now dangles, as it would in the kernel.
+        return `m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; return 1;`;
+      }
+    }
+  }
+
+  private prim(ins: Extract<Instr, { k: "prim" }>, i: number): string {
+    const next = `pc = ${i + 1};`;
+    const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+    switch (ins.name) {
+      case "schedule":
+        // kernel/sched.c: schedule() returns once the task is TASK_RUNNING again; an
+        // interruptible sleeper with an unblocked signal pending is made running.
+        return [
+          `if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s});`,
+          `{ const st = m[cur + ${T_STATE}];`,
+          `if (st !== 0) { if (st === 1 && (m[cur + ${T_SIGNAL}] & ~m[cur + ${T_BLOCKED}]) !== 0) m[cur + ${T_STATE}] = 0; else { ${this.blockAt(i)} } } }`,
+          next,
+        ].join(" ");
+      case "cli":
+        return `m[tb + ${T_IRQOFF}] = 1; ${next}`;
+      case "sti":
+        return `m[tb + ${T_IRQOFF}] = 0; ${next}`;
+      case "save_flags":
+        // include/asm-i386/system.h: EFLAGS, of which only IF (bit 9, 0x200) is modelled.
+        return `m[${this.int(ins.args[0] as IExpr)}] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${next}`;
+      case "restore_flags":
+        return `m[tb + ${T_IRQOFF}] = (${this.int(ins.args[0] as IExpr)} & 0x200) !== 0 ? 0 : 1; ${next}`;
+      case "panic":
+        return `F("assertion", "panic", ${s});`;
+    }
+  }
+
+  /** JS for an int-valued expression (an int32). */
+  int(e: IExpr): string {
+    switch (e.k) {
+      case "const":
+        return e.v < 0 ? `(${e.v})` : String(e.v);
+      case "fp":
+        return "fp";
+      case "self":
+        return "self";
+      case "current":
+        return "cur";
+      case "load":
+        return `m[${this.int(e.addr)}]`;
+      case "take":
+        return `(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
+      case "ptr":
+        return `P(${this.int(e.e)}, ${this.spanId(e.span)})`;
+      case "index":
+        return `X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
+      case "un":
+        if (e.op === "-") return `(-${this.int(e.e)} | 0)`;
+        if (e.op === "~") return `(~${this.int(e.e)})`;
+        return `(${this.cond(e.e)} ? 0 : 1)`;
+      case "bool":
+        return `(${this.int(e.e)} !== 0 ? 1 : 0)`;
+      case "char":
+        return `((${this.int(e.e)} << 24) >> 24)`;
+      case "cond":
+        return `(${this.cond(e.c)} ? ${this.int(e.t)} : ${this.int(e.f)})`;
+      case "bin": {
+        const l = this.int(e.l);
+        const r = this.int(e.r);
+        switch (e.op) {
+          case "+":
+            return `((${l} + ${r}) | 0)`;
+          case "-":
+            return `((${l} - ${r}) | 0)`;
+          case "*":
+            return `Math.imul(${l}, ${r})`;
+          case "/":
+            return `D(${l}, ${r}, ${this.spanId(e.span)})`;
+          case "%":
+            return `M(${l}, ${r}, ${this.spanId(e.span)})`;
+          case "<<":
+            return `(${l} << ${r})`;
+          case ">>":
+            return `(${l} >> ${r})`;
+          case "&":
+          case "|":
+          case "^":
+            return `(${l} ${e.op} ${r})`;
+          default:
+            return `(${this.cond(e)} ? 1 : 0)`;
+        }
+      }
+    }
+  }
+
+  /** JS for an expression used as a condition (a JS boolean). */
+  cond(e: IExpr): string {
+    if (e.k === "bin") {
+      switch (e.op) {
+        case "<":
+        case "<=":
+        case ">":
+        case ">=":
+          return `(${this.int(e.l)} ${e.op} ${this.int(e.r)})`;
+        case "==":
+          return `(${this.int(e.l)} === ${this.int(e.r)})`;
+        case "!=":
+          return `(${this.int(e.l)} !== ${this.int(e.r)})`;
+        case "&&":
+          return `(${this.cond(e.l)} && ${this.cond(e.r)})`;
+        case "||":
+          return `(${this.cond(e.l)} || ${this.cond(e.r)})`;
+        default:
+          break;
+      }
+    }
+    if (e.k === "un" && e.op === "!") return `!${this.cond(e.e)}`;
+    if (e.k === "bool") return this.cond(e.e);
+    if (e.k === "const") return e.v !== 0 ? "true" : "false";
+    return `(${this.int(e)} !== 0)`;
+  }
+}
+
+const NO_SPAN: Span = { file: -1, start: 0, end: 0 };

@@ -1,0 +1,266 @@
+// The one exhaustive search loop: pop a state, expand it, store and check its successors.
+import { resourceUsage } from "node:process";
+import { EdgeStore } from "../properties/graph";
+import { findStuckWaiters } from "../properties/stuckWaiter";
+import type { FaultKind } from "./compile";
+import { makeFrontier } from "./frontier";
+import { type SearchOptions, DEFAULT_OPTIONS } from "./options";
+import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
+import { StateStore } from "./stateStore";
+import type { StepFault, System } from "./system";
+import { EXPAND_PRUNED } from "./system";
+
+const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
+  assertion: "assertion",
+  null_deref: "runtime_error",
+  bad_pointer: "runtime_error",
+  out_of_bounds: "runtime_error",
+  div_by_zero: "runtime_error",
+  range_overflow: "runtime_error",
+  infinite_loop: "runtime_error",
+  stack_overflow: "runtime_error",
+  schedule_in_interrupt: "runtime_error",
+  empty_choice: "runtime_error",
+};
+
+/** Path of choice indices from the root to `index`, by following parents. */
+export function pathTo(store: StateStore, index: number): number[] {
+  const out: number[] = [];
+  for (let i = index; store.parent(i) >= 0; i = store.parent(i)) out.push(store.choice(i));
+  return out.reverse();
+}
+
+/** Explores the state space of `sys` and returns a verdict for every property. */
+export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outcome {
+  const opts: SearchOptions = { ...DEFAULT_OPTIONS, ...partial };
+  const started = performance.now();
+  const words = sys.words;
+  const store = new StateStore(words);
+  const frontier = makeFrontier(opts.strategy);
+  const edges = opts.stuckWaiters ? new EdgeStore() : null;
+  const props = sys.program.properties;
+  const preds = sys.compiled.properties;
+
+  // Results by property name, in a stable order: declared properties, then built-ins.
+  const results = new Map<string, PropertyResult>();
+  const declare = (name: string, kind: PropertyKind): PropertyResult => {
+    const r: PropertyResult = { name, kind, status: "holds", counterexample: null, witness: null };
+    results.set(name, r);
+    return r;
+  };
+  const invariants: Array<{ pred: (m: Int32Array) => number; r: PropertyResult }> = [];
+  const finals: Array<{ pred: (m: Int32Array) => number; r: PropertyResult }> = [];
+  const reachables: Array<{ pred: (m: Int32Array) => number; r: PropertyResult; found: boolean }> = [];
+  props.forEach((p, i) => {
+    const r = declare(p.name, p.kind);
+    const pred = preds[i] as (m: Int32Array) => number;
+    if (p.kind === "invariant") invariants.push({ pred, r });
+    else if (p.kind === "final") finals.push({ pred, r });
+    else {
+      r.status = "inconclusive";
+      reachables.push({ pred, r, found: false });
+    }
+  });
+  const assertion = declare("assertion", "assertion");
+  const runtime = declare("runtime_error", "runtime_error");
+  const deadlock = declare("deadlock", "deadlock");
+  const stuck = declare("stuck_waiter", "stuck_waiter");
+
+  let stop = false;
+  let violations = 0;
+  let limit: string | null = null;
+  let transitions = 0;
+  let maxDepth = 0;
+  let cutByDepth = false;
+
+  const violate = (r: PropertyResult, cx: Counterexample): void => {
+    if (r.status === "violated") return;
+    r.status = "violated";
+    r.counterexample = cx;
+    violations++;
+    if (!opts.keepGoing) stop = true;
+  };
+
+  /** Evaluates a property; a fault while evaluating it counts as a violation of it. */
+  const evalPred = (pred: (m: Int32Array) => number, m: Int32Array): { ok: boolean; error: string | null } => {
+    try {
+      return { ok: pred(m) !== 0, error: null };
+    } catch (e) {
+      const msg = e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e);
+      return { ok: false, error: msg };
+    }
+  };
+
+  const checkState = (index: number, m: Int32Array): void => {
+    for (const inv of invariants) {
+      if (inv.r.status === "violated") continue;
+      const v = evalPred(inv.pred, m);
+      if (!v.ok)
+        violate(inv.r, {
+          choices: pathTo(store, index),
+          message: v.error ? `invariant ${inv.r.name} cannot be evaluated: ${v.error}` : `invariant ${inv.r.name} is false`,
+          span: null,
+          fault: null,
+          sleeper: null,
+        });
+    }
+    for (const re of reachables) {
+      if (re.found) continue;
+      if (evalPred(re.pred, m).ok) {
+        re.found = true;
+        re.r.status = "holds";
+        re.r.witness = pathTo(store, index);
+      }
+    }
+  };
+
+  // Successor handling: the sink is one object so the hot loop allocates nothing per state.
+  let parent = 0;
+  let parentDepth = 0;
+  let succCount = 0;
+  let succTargets = new Int32Array(64);
+  const sink = {
+    successor(next: Int32Array, choice: number): void {
+      transitions++;
+      const r = store.insert(next, parent, choice, parentDepth + 1);
+      const target = r >= 0 ? r : -r - 1;
+      if (edges) {
+        if (succCount === succTargets.length) {
+          const bigger = new Int32Array(succTargets.length * 2);
+          bigger.set(succTargets);
+          succTargets = bigger;
+        }
+        succTargets[succCount++] = target;
+      }
+      if (r >= 0) {
+        if (parentDepth + 1 > maxDepth) maxDepth = parentDepth + 1;
+        checkState(r, next);
+        frontier.push(r);
+      }
+    },
+    fault(f: StepFault, choice: number): void {
+      transitions++;
+      const r = FAULT_PROPERTY[f.kind] === "assertion" ? assertion : runtime;
+      if (r.status === "violated") return;
+      violate(r, {
+        choices: [...pathTo(store, parent), choice],
+        message: f.message,
+        span: f.span,
+        fault: f.kind,
+        sleeper: null,
+      });
+    },
+  };
+
+  const init = sys.initial();
+  const root = store.insert(init, -1, 0, 0);
+  checkState(root, init);
+  frontier.push(root);
+
+  const buf = new Int32Array(words);
+  let lastProgress = started;
+  let sinceCheck = 0;
+  while (!stop && frontier.size > 0) {
+    if (++sinceCheck >= 1024) {
+      sinceCheck = 0;
+      const now = performance.now();
+      const seconds = (now - started) / 1000;
+      if (store.size >= opts.maxStates) limit = `--max-states ${opts.maxStates}`;
+      else if (opts.timeLimit > 0 && seconds >= opts.timeLimit) limit = `--time-limit ${opts.timeLimit}`;
+      else if (store.bytes() >= opts.memoryLimit) limit = `--memory ${opts.memoryLimit}`;
+      if (limit) break;
+      if (opts.onProgress && now - lastProgress >= 1000) {
+        lastProgress = now;
+        opts.onProgress({
+          states: store.size,
+          transitions,
+          depth: maxDepth,
+          queued: frontier.size,
+          seconds,
+          bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0),
+        });
+      }
+    }
+    const s = frontier.pop();
+    store.read(s, buf);
+    parent = s;
+    parentDepth = store.depth(s);
+    if (parentDepth >= opts.maxDepth) {
+      cutByDepth = true;
+      continue;
+    }
+    succCount = 0;
+    const r = sys.expand(buf, sink);
+    if (edges) edges.addRun(s, succTargets, succCount);
+    const n = r & 0xffff;
+    if (n === 0 && (r & EXPAND_PRUNED) === 0) {
+      // A terminal state: either everyone is done (check final properties) or a deadlock.
+      if (sys.allExited(buf)) {
+        for (const f of finals) {
+          if (f.r.status === "violated") continue;
+          const v = evalPred(f.pred, buf);
+          if (!v.ok)
+            violate(f.r, {
+              choices: pathTo(store, s),
+              message: v.error ? `final ${f.r.name} cannot be evaluated: ${v.error}` : `final ${f.r.name} is false when every process has exited`,
+              span: null,
+              fault: null,
+              sleeper: null,
+            });
+        }
+      } else if (deadlock.status !== "violated") {
+        violate(deadlock, { choices: pathTo(store, s), message: "no process can take a step", span: null, fault: null, sleeper: null });
+      }
+    }
+  }
+  if (!limit && cutByDepth) limit = `--max-depth ${opts.maxDepth}`;
+  const complete = !limit && !stop;
+
+  if (edges && complete && stuck.status !== "violated") {
+    const found = findStuckWaiters(sys, store, edges);
+    if (found) violate(stuck, found);
+  }
+
+  // What a search that was cut short cannot say.
+  for (const r of results.values()) {
+    if (r.status === "violated") continue;
+    if (r.kind === "reachable") {
+      if (!r.witness) r.status = complete ? "violated" : "inconclusive";
+      if (r.status === "violated")
+        r.counterexample = {
+          choices: [],
+          message: `reachable ${r.name}: no explored state satisfies it (the search covered all ${store.size} states)`,
+          span: null,
+          fault: null,
+          sleeper: null,
+        };
+      continue;
+    }
+    if (!complete) r.status = "inconclusive";
+    if (r.kind === "stuck_waiter" && !edges) r.status = "inconclusive";
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const properties = [...results.values()];
+  const verdict = properties.some((p) => p.status === "violated")
+    ? "violated"
+    : properties.some((p) => p.status === "inconclusive")
+      ? "inconclusive"
+      : "holds";
+  void violations;
+  return {
+    verdict,
+    properties,
+    stats: {
+      states: store.size,
+      transitions,
+      depth: maxDepth,
+      seconds,
+      statesPerSecond: seconds > 0 ? store.size / seconds : store.size,
+      bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0),
+      peakRss: resourceUsage().maxRSS * 1024,
+      stateWords: words,
+    },
+    limit,
+  };
+}

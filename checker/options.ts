@@ -1,0 +1,40 @@
+// Every limit and default of a search, in one place; the CLI's flags map onto these one to one.
+
+export interface SearchOptions {
+  /** Breadth-first (shortest counterexamples, the default) or depth-first. */
+  strategy: "bfs" | "dfs";
+  /** Stop after storing this many states (inconclusive). */
+  maxStates: number;
+  /** Do not expand states deeper than this (inconclusive if any was cut). */
+  maxDepth: number;
+  /** Stop after this many seconds (inconclusive). */
+  timeLimit: number;
+  /** Stop when the store holds this many bytes (inconclusive). */
+  memoryLimit: number;
+  /** Go on after the first violation, to give every property a verdict. */
+  keepGoing: boolean;
+  /** Check for stuck waiters on the explored graph (needs the edges kept in memory). */
+  stuckWaiters: boolean;
+  /** Called about once a second with progress figures. */
+  onProgress: ((p: Progress) => void) | null;
+}
+
+export interface Progress {
+  states: number;
+  transitions: number;
+  depth: number;
+  queued: number;
+  seconds: number;
+  bytes: number;
+}
+
+export const DEFAULT_OPTIONS: SearchOptions = {
+  strategy: "bfs",
+  maxStates: 50_000_000,
+  maxDepth: 1_000_000,
+  timeLimit: 0,
+  memoryLimit: 8 * 1024 ** 3,
+  keepGoing: false,
+  stuckWaiters: true,
+  onProgress: null,
+};

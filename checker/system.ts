@@ -1,0 +1,262 @@
+// The seam between a compiled program and the explorer: initial state, and the successors of a
+// state in a fixed order, so that a trace can be a list of choice indices.
+import type { Span } from "../model/ast";
+import type { Lowered, Unit } from "../model/ir";
+import {
+  initialState,
+  type Layout,
+  layoutMachine,
+  type Slot,
+  T_ATOMIC,
+  T_FP,
+  T_IRQOFF,
+  T_PC,
+  T_STATE,
+  TASK_RUNNING,
+} from "../model/layout";
+import {
+  BLOCKED,
+  type Compiled,
+  compileProgram,
+  FAULT,
+  type FaultKind,
+  MOVED,
+  NEED_CHOICE,
+  PRUNED,
+  StepContext,
+  type StepFn,
+} from "./compile";
+
+/** What one choice of a state does: which task steps, and the values its `choose` calls got. */
+export interface Choice {
+  slot: number;
+  values: number[];
+}
+
+/** A step that ended in a run-time violation (assertion, NULL dereference, ...). */
+export interface StepFault {
+  kind: FaultKind;
+  message: string;
+  pc: number;
+  span: Span | null;
+}
+
+/** Receives the successors of a state. `choice` counts successors and faults together, from 0. */
+export interface ExpandSink {
+  successor(next: Int32Array, choice: number): void;
+  fault(f: StepFault, choice: number): void;
+}
+
+/** Flags returned by `expand` besides the choice count (bit-packed for the hot loop). */
+export const EXPAND_PRUNED = 1 << 30;
+
+/** Largest number of values one `choose` may offer: choice indices are stored in 16 bits. */
+export const MAX_CHOICE_SPAN = 4096;
+
+/** A program ready to explore: layout, compiled steps, and the successor relation. */
+export class System {
+  readonly layout: Layout;
+  readonly compiled: Compiled;
+  readonly words: number;
+  private readonly scratch: Int32Array;
+  private readonly ctx = new StepContext();
+  /** The choice being tried, for sinks that want to know (replay). */
+  currentSlot = 0;
+  currentValues: number[] = [];
+  private stepFn: StepFn;
+  private readonly entries: number[];
+
+  constructor(readonly program: Lowered) {
+    this.layout = layoutMachine(program);
+    this.words = this.layout.words;
+    this.compiled = compileProgram(program, this.words);
+    this.stepFn = this.compiled.step;
+    this.scratch = new Int32Array(this.words);
+    this.entries = this.layout.slots.map((s) => (program.units[s.unit] as Unit).entry);
+  }
+
+  initial(): Int32Array {
+    return initialState(this.program, this.layout);
+  }
+
+  /**
+   * Calls the sink for every successor of `src` in a fixed order: exclusive tasks (inside
+   * atomic or with interrupts off) first and alone if any can move; otherwise every process
+   * in slot order, then every interrupt handler. Returns the number of choices, or-ed with
+   * EXPAND_PRUNED when some step was cut by a failed assume.
+   */
+  expand(src: Int32Array, sink: ExpandSink): number {
+    const procs = this.layout.procs;
+    let count = 0;
+    let pruned = 0;
+    let exclusive = false;
+    for (let i = 0; i < procs.length; i++) {
+      const s = procs[i] as Slot;
+      if (src[s.base + T_PC] !== 0 && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0) {
+        exclusive = true;
+        break;
+      }
+    }
+    if (exclusive) {
+      for (let i = 0; i < procs.length; i++) {
+        const s = procs[i] as Slot;
+        if (src[s.base + T_PC] === 0 || (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) === 0) continue;
+        const r = this.tryStep(src, i, sink, count);
+        count = r & 0xffff;
+        if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
+      }
+      if (count > 0) return count | pruned;
+    }
+    for (let i = 0; i < procs.length; i++) {
+      const s = procs[i] as Slot;
+      if (src[s.base + T_PC] === 0) continue;
+      if (exclusive && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0) continue; // tried above
+      const r = this.tryStep(src, i, sink, count);
+      count = r & 0xffff;
+      if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
+    }
+    const slots = this.layout.slots;
+    for (let i = procs.length; i < slots.length; i++) {
+      const r = this.tryStep(src, i, sink, count);
+      count = r & 0xffff;
+      if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
+    }
+    return count | pruned;
+  }
+
+  /** Tries slot `i` from `src`, enumerating `choose` values; returns the new count (| PRUNED). */
+  private tryStep(src: Int32Array, i: number, sink: ExpandSink, count: number): number {
+    const ctx = this.ctx;
+    ctx.cv = [];
+    return this.tryWith(src, i, sink, count);
+  }
+
+  private tryWith(src: Int32Array, i: number, sink: ExpandSink, count: number): number {
+    const s = this.layout.slots[i] as Slot;
+    const m = this.scratch;
+    const ctx = this.ctx;
+    m.set(src);
+    const isHandler = s.kind === "interrupt";
+    if (isHandler) {
+      // A handler fires as one indivisible step from its first statement.
+      m[s.base + T_PC] = this.entries[i] as number;
+      m[s.base + T_FP] = s.stackBase;
+      m[s.base + T_ATOMIC] = 1;
+    }
+    ctx.cpos = 0;
+    const r = this.stepFn(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
+    if (r === MOVED) {
+      // A handler that stopped half way (blocked after doing something) did not fire.
+      if (isHandler && m[s.base + T_PC] !== 0) return count;
+      this.currentSlot = i;
+      this.currentValues = ctx.cv;
+      sink.successor(m, count);
+      return count + 1;
+    }
+    if (r === BLOCKED) return count;
+    if (r === PRUNED) return count | EXPAND_PRUNED;
+    if (r === FAULT) {
+      this.currentSlot = i;
+      this.currentValues = ctx.cv;
+      sink.fault({ kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan }, count);
+      return count + 1;
+    }
+    if (r === NEED_CHOICE) {
+      const lo = ctx.lo;
+      const hi = ctx.hi;
+      if (hi - lo + 1 > MAX_CHOICE_SPAN) {
+        this.currentSlot = i;
+        this.currentValues = ctx.cv;
+        sink.fault(
+          {
+            kind: "empty_choice",
+            message: `choose(${lo}, ${hi}) offers more than ${MAX_CHOICE_SPAN} values`,
+            pc: m[s.base + T_PC] as number,
+            span: null,
+          },
+          count,
+        );
+        return count + 1;
+      }
+      const prefix = ctx.cv;
+      let c = count;
+      let pruned = 0;
+      for (let v = lo; v <= hi; v++) {
+        ctx.cv = [...prefix, v];
+        const rr = this.tryWith(src, i, sink, c);
+        c = rr & 0xffff;
+        if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
+      }
+      ctx.cv = prefix;
+      return c | pruned;
+    }
+    return count;
+  }
+
+  /** Every choice of `src` in order, with what it leads to (a state copy or a fault): for traces. */
+  choices(src: Int32Array): Array<{ choice: Choice; next: Int32Array | null; fault: StepFault | null }> {
+    const out: Array<{ choice: Choice; next: Int32Array | null; fault: StepFault | null }> = [];
+    this.expand(src, {
+      successor: (next) => {
+        out.push({ choice: { slot: this.currentSlot, values: [...this.currentValues] }, next: next.slice(), fault: null });
+      },
+      fault: (f) => {
+        out.push({ choice: { slot: this.currentSlot, values: [...this.currentValues] }, next: null, fault: f });
+      },
+    });
+    return out;
+  }
+
+  /**
+   * Replays one choice with the tracing step: the boundaries (statements) it passed, and the
+   * state after it (or its fault).
+   */
+  replayChoice(
+    src: Int32Array,
+    choice: Choice,
+  ): { next: Int32Array; trail: number[]; fault: StepFault | null; status: number } {
+    const s = this.layout.slots[choice.slot] as Slot;
+    const m = src.slice();
+    const ctx = new StepContext();
+    ctx.cv = [...choice.values];
+    ctx.trail = [];
+    if (s.kind === "interrupt") {
+      m[s.base + T_PC] = this.entries[choice.slot] as number;
+      m[s.base + T_FP] = s.stackBase;
+      m[s.base + T_ATOMIC] = 1;
+    }
+    const r = this.compiled.traceStep(m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    const fault = r === FAULT ? { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan } : null;
+    return { next: m, trail: ctx.trail, fault, status: r };
+  }
+
+  /** True when every process has exited. */
+  allExited(m: Int32Array): boolean {
+    for (const s of this.layout.procs) if (m[s.base + T_PC] !== 0) return false;
+    return true;
+  }
+
+  /**
+   * A task asleep in schedule(): its pc is at a schedule() call and its state is not
+   * TASK_RUNNING (an interruptible sleeper with a pending signal would wake at once).
+   */
+  asleep(m: Int32Array, slot: number): boolean {
+    const s = this.layout.slots[slot] as Slot;
+    const pc = m[s.base + T_PC] as number;
+    if (pc === 0 || m[s.base + T_STATE] === TASK_RUNNING) return false;
+    return this.schedulePcs.has(pc);
+  }
+
+  private _schedulePcs: Set<number> | null = null;
+
+  /** Instructions that are schedule() calls. */
+  get schedulePcs(): Set<number> {
+    if (!this._schedulePcs) {
+      this._schedulePcs = new Set();
+      this.program.code.forEach((ins, i) => {
+        if (ins.k === "prim" && ins.name === "schedule") this._schedulePcs?.add(i);
+      });
+    }
+    return this._schedulePcs;
+  }
+}

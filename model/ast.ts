@@ -1,0 +1,158 @@
+// The KC syntax tree: plain data, unions on `kind`, a source span on every node. No classes.
+
+/** A region of one source file: byte offsets into the file's text (end exclusive). */
+export interface Span {
+  /** Index of the file in the `SourceSet` that was parsed. */
+  file: number;
+  start: number;
+  end: number;
+}
+
+// ---------------------------------------------------------------- types as written
+
+export type TypeExpr =
+  | { kind: "named"; name: "int" | "bool" | "char" | "void"; span: Span }
+  /** `int<lo..hi>`: an int whose value must stay within [lo, hi]. */
+  | { kind: "range"; lo: Expr; hi: Expr; span: Span }
+  /** `struct NAME`, or `struct NAME { fields }` when defined inline. */
+  | { kind: "struct"; name: string; fields: FieldDecl[] | null; span: Span }
+  /** `enum NAME`, or `enum NAME { A, B = 3 }` when defined inline. */
+  | { kind: "enum"; name: string | null; members: EnumMember[] | null; span: Span }
+  /** A typedef name (user typedefs, and built-ins such as `wait_queue_head_t`). */
+  | { kind: "typedef"; name: string; span: Span }
+  | { kind: "pointer"; to: TypeExpr; span: Span }
+  /** `T name[size]`; size is a constant expression. */
+  | { kind: "array"; of: TypeExpr; size: Expr; span: Span };
+
+export interface FieldDecl {
+  name: string;
+  type: TypeExpr;
+  span: Span;
+}
+
+export interface EnumMember {
+  name: string;
+  value: Expr | null;
+  span: Span;
+}
+
+// ---------------------------------------------------------------- expressions
+
+export type BinaryOp =
+  | "+" | "-" | "*" | "/" | "%"
+  | "<<" | ">>" | "&" | "|" | "^"
+  | "<" | "<=" | ">" | ">=" | "==" | "!="
+  | "&&" | "||";
+
+export type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^=";
+
+export type UnaryOp = "-" | "+" | "!" | "~" | "*" | "&";
+
+export type Expr =
+  | { kind: "int"; value: number; span: Span }
+  /** `true` / `false`. */
+  | { kind: "bool"; value: boolean; span: Span }
+  /** A string literal: only as an assert message or a char-array initializer. */
+  | { kind: "string"; value: string; span: Span }
+  /** `NULL`. */
+  | { kind: "null"; span: Span }
+  /** Any identifier, including `self`, `current`, constants and enum members. */
+  | { kind: "name"; name: string; span: Span }
+  | { kind: "unary"; op: UnaryOp; operand: Expr; span: Span }
+  /** `++x`, `--x` (prefix) and `x++`, `x--` (postfix). */
+  | { kind: "incdec"; op: "++" | "--"; prefix: boolean; operand: Expr; span: Span }
+  | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; span: Span }
+  | { kind: "assign"; op: AssignOp; target: Expr; value: Expr; span: Span }
+  | { kind: "cond"; test: Expr; then: Expr; else: Expr; span: Span }
+  /** `f(a, b)`: the callee is always a plain name in KC (no function pointers). */
+  | { kind: "call"; callee: string; calleeSpan: Span; args: Expr[]; span: Span }
+  | { kind: "index"; base: Expr; index: Expr; span: Span }
+  /** `base.field` (arrow false) or `base->field` (arrow true). */
+  | { kind: "member"; base: Expr; field: string; arrow: boolean; span: Span }
+  | { kind: "sizeof"; of: TypeExpr | Expr; span: Span }
+  | { kind: "cast"; to: TypeExpr; operand: Expr; span: Span }
+  /** `e1, e2` (comma operator). */
+  | { kind: "comma"; left: Expr; right: Expr; span: Span };
+
+/** An initializer: an expression, or a brace list with optional `.field =` / `[i] =` designators. */
+export type Init =
+  | { kind: "expr"; expr: Expr; span: Span }
+  | { kind: "list"; items: InitItem[]; span: Span };
+
+export interface InitItem {
+  /** `.name` or `[index]` designators, outermost first; empty for a positional item. */
+  designators: Array<{ kind: "field"; name: string; span: Span } | { kind: "index"; index: Expr; span: Span }>;
+  value: Init;
+  span: Span;
+}
+
+// ---------------------------------------------------------------- statements
+
+export interface VarDecl {
+  name: string;
+  type: TypeExpr;
+  init: Init | null;
+  /** `static` locals keep their value across calls: they are stored as globals. */
+  isStatic: boolean;
+  span: Span;
+}
+
+export type Stmt =
+  | { kind: "block"; body: Stmt[]; span: Span }
+  /** One or more declarators (`int a = 1, b;`), in order. */
+  | { kind: "decl"; decls: VarDecl[]; span: Span }
+  | { kind: "expr"; expr: Expr; span: Span }
+  | { kind: "empty"; span: Span }
+  | { kind: "if"; test: Expr; then: Stmt; else: Stmt | null; span: Span }
+  | { kind: "while"; test: Expr; body: Stmt; span: Span }
+  | { kind: "doWhile"; body: Stmt; test: Expr; span: Span }
+  /** `for (init; test; update) body`; init is a declaration or an expression statement. */
+  | { kind: "for"; init: Stmt | null; test: Expr | null; update: Expr | null; body: Stmt; span: Span }
+  | { kind: "break"; span: Span }
+  | { kind: "continue"; span: Span }
+  | { kind: "return"; value: Expr | null; span: Span }
+  | { kind: "goto"; label: string; span: Span }
+  | { kind: "labeled"; label: string; body: Stmt; span: Span }
+  | { kind: "switch"; test: Expr; body: Stmt; span: Span }
+  /** `case e:` / `default:` labels inside a switch body (value null for default). */
+  | { kind: "case"; value: Expr | null; body: Stmt; span: Span }
+  | { kind: "atomic"; body: Stmt; span: Span }
+  | { kind: "assert"; test: Expr; message: string | null; span: Span }
+  | { kind: "assume"; test: Expr; span: Span }
+  | { kind: "await"; test: Expr; span: Span };
+
+// ---------------------------------------------------------------- top level
+
+export interface Param {
+  name: string;
+  type: TypeExpr;
+  span: Span;
+}
+
+export type PropertyKind = "invariant" | "final" | "reachable";
+
+export type Decl =
+  /** `const N = 3;` or `const int N = 3;` — overridable with `-D N=VALUE`. */
+  | { kind: "const"; name: string; type: TypeExpr | null; value: Expr; span: Span; nameSpan: Span }
+  | { kind: "var"; decl: VarDecl; span: Span }
+  /** `struct S { ... };` (a definition), or `struct S;` (a forward declaration, fields null). */
+  | { kind: "struct"; name: string; fields: FieldDecl[] | null; span: Span }
+  | { kind: "enum"; name: string | null; members: EnumMember[]; span: Span }
+  | { kind: "typedef"; name: string; type: TypeExpr; span: Span }
+  /** A function definition (body) or prototype (body null). */
+  | { kind: "function"; name: string; returns: TypeExpr; params: Param[]; body: Stmt | null; span: Span; nameSpan: Span }
+  /** `process NAME[COUNT] { body }`; count null means one instance. */
+  | { kind: "process"; name: string; count: Expr | null; body: Stmt; span: Span; nameSpan: Span }
+  /** `interrupt NAME { body }`: a handler that may fire whenever interrupts are enabled. */
+  | { kind: "interrupt"; name: string; body: Stmt; span: Span; nameSpan: Span }
+  | { kind: "property"; property: PropertyKind; name: string; expr: Expr; span: Span; nameSpan: Span }
+  /** `expect holds;` or `expect violation NAME;`. */
+  | { kind: "expect"; verdict: "holds" | "violation"; property: string | null; span: Span }
+  /** `#include "path"`: resolved and parsed by the loader, not the parser. */
+  | { kind: "include"; path: string; span: Span };
+
+/** One parsed file. */
+export interface Program {
+  file: number;
+  decls: Decl[];
+}

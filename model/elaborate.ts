@@ -1,0 +1,1830 @@
+// Name resolution, type checking and lowering of KC declarations to the IR, in one pass per body.
+//
+// Checking and lowering share a walk: every expression is typed as it is lowered, and an ill-typed
+// expression reports a diagnostic and lowers to a placeholder so that checking goes on and the
+// user sees all errors of a file at once.
+import type { Decl, Expr, Init, Span, Stmt, TypeExpr, VarDecl } from "./ast";
+import { type Code, DiagnosticBag } from "./diagnostics";
+import {
+  FRAME_HEADER,
+  type IExpr,
+  type Instr,
+  type InstrInfo,
+  type Lowered,
+  type ProcessDecl,
+  type PropertyDecl,
+  type Site,
+  type Unit,
+  type VarInfo,
+} from "./ir";
+import {
+  BOOL,
+  CHAR,
+  INT,
+  NULLT,
+  type StructInfo,
+  type StructTable,
+  type Type,
+  isIntegral,
+  isScalar,
+  showType,
+  sizeOf,
+  typeEquals,
+  VOID,
+} from "./types";
+
+/** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
+export type Overrides = Map<string, { value: number; used: boolean }>;
+
+/** Upper bound on a process's stack when its call graph is recursive. */
+export const RECURSIVE_STACK_WORDS = 256;
+
+type Sym =
+  | { k: "global"; addr: number; type: Type }
+  | { k: "local"; off: number; type: Type; escapes: boolean }
+  | { k: "const"; value: number };
+
+interface FnSig {
+  index: number;
+  name: string;
+  params: Type[];
+  paramNames: string[];
+  returns: Type;
+  decl: Extract<Decl, { kind: "function" }> | null;
+  unit: number;
+}
+
+/** What an lvalue lowers to: a word address, whether it is a private local, and its type. */
+interface LValue {
+  addr: IExpr;
+  type: Type;
+  local: boolean;
+}
+
+interface RValue {
+  x: IExpr;
+  type: Type;
+}
+
+const ERR: Type = { k: "int", lo: null, hi: null };
+const C0: IExpr = { k: "const", v: 0 };
+
+/** Integer arithmetic with C's 32-bit wrap, for constant folding. */
+function foldBin(op: string, a: number, b: number): number | null {
+  switch (op) {
+    case "+":
+      return (a + b) | 0;
+    case "-":
+      return (a - b) | 0;
+    case "*":
+      return Math.imul(a, b);
+    case "/":
+      return b === 0 ? null : (a / b) | 0;
+    case "%":
+      return b === 0 ? null : a % b | 0;
+    case "<<":
+      return a << b;
+    case ">>":
+      return a >> b;
+    case "&":
+      return a & b;
+    case "|":
+      return a | b;
+    case "^":
+      return a ^ b;
+    case "<":
+      return +(a < b);
+    case "<=":
+      return +(a <= b);
+    case ">":
+      return +(a > b);
+    case ">=":
+      return +(a >= b);
+    case "==":
+      return +(a === b);
+    case "!=":
+      return +(a !== b);
+    case "&&":
+      return +(a !== 0 && b !== 0);
+    case "||":
+      return +(a !== 0 || b !== 0);
+    default:
+      return null;
+  }
+}
+
+/** State of lowering one function, process body or handler. */
+interface UnitCtx {
+  unit: Unit;
+  fn: FnSig | null;
+  scopes: Array<Map<string, Sym>>;
+  /** Next free frame offset. */
+  next: number;
+  /** Names whose address is taken somewhere in this body (conservatively by name). */
+  escaping: Set<string>;
+  labels: Map<string, { pc: number; atomic: number; span: Span }>;
+  gotos: Array<{ instr: number; label: string; atomic: number; span: Span }>;
+  loops: Array<{ breakTo: number[]; continueTo: number[] | null; atomic: number }>;
+  atomicDepth: number;
+  inSwitch: Array<{ cases: Array<[number, number]>; dflt: number | null; atomic: number }>;
+}
+
+/** Lowers a whole program. Throws CompileError with every diagnostic found. */
+export function elaborate(decls: Decl[], overrides: Overrides): Lowered {
+  return new Elaborator(overrides).run(decls);
+}
+
+class Elaborator {
+  private readonly diags = new DiagnosticBag();
+  private readonly structs: StructTable = new Map();
+  private readonly typedefs = new Map<string, Type>();
+  private readonly globalsScope = new Map<string, Sym>();
+  private readonly constants = new Map<string, number>();
+  private readonly fns = new Map<string, FnSig>();
+  private readonly fnList: FnSig[] = [];
+  private readonly code: Instr[] = [];
+  private readonly info: InstrInfo[] = [];
+  private readonly sites: Site[] = [];
+  private readonly units: Unit[] = [];
+  private readonly globals: VarInfo[] = [];
+  private globalInit: number[] = [0];
+  private readonly processes: ProcessDecl[] = [];
+  private readonly interrupts: ProcessDecl[] = [];
+  private readonly properties: PropertyDecl[] = [];
+  private expect: Lowered["expect"] = null;
+  private cur: UnitCtx | null = null;
+  private pendingBoundary = true;
+  private currentSite = 0;
+  /** Callees of each unit, for stack bounds. */
+  private readonly callees: Array<Set<number>> = [];
+
+  constructor(private readonly overrides: Overrides) {}
+
+  private error(code: Code, span: Span | null, message: string): void {
+    this.diags.error(code, span, message);
+  }
+
+  run(decls: Decl[]): Lowered {
+    // Pass 1: types, constants, globals and function signatures, in order.
+    for (const d of decls) this.declare(d);
+    for (const [name, o] of this.overrides) {
+      if (!o.used) this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
+    }
+    // Pass 2: bodies.
+    for (const d of decls) {
+      if (d.kind === "function" && d.body) this.lowerFunction(d);
+      else if (d.kind === "process" || d.kind === "interrupt") this.lowerProcess(d);
+    }
+    for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
+    for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
+    if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
+    this.diags.check();
+    this.computeStacks();
+    this.computeGroups();
+    return {
+      code: this.code,
+      info: this.info,
+      sites: this.sites,
+      units: this.units,
+      globals: this.globals,
+      globalWords: this.globalInit.length,
+      globalInit: Int32Array.from(this.globalInit),
+      processes: this.processes,
+      interrupts: this.interrupts,
+      properties: this.properties,
+      expect: this.expect,
+      constants: this.constants,
+      functionUnits: this.fnList.map((f) => f.unit),
+      structs: this.structs,
+    };
+  }
+
+  // ------------------------------------------------------------ declarations
+
+  private declare(d: Decl): void {
+    switch (d.kind) {
+      case "const": {
+        const o = this.overrides.get(d.name);
+        let value = this.constExpr(d.value);
+        if (o) {
+          o.used = true;
+          value = o.value;
+        }
+        if (d.type) {
+          const t = this.resolveType(d.type);
+          if (t.k === "int" && t.lo !== null && (value < t.lo || value > (t.hi as number)))
+            this.error("KC408", d.value.span, `constant ${d.name} = ${value} is outside ${showType(t)}`);
+        }
+        this.defineGlobal(d.name, { k: "const", value }, d.nameSpan);
+        this.constants.set(d.name, value);
+        return;
+      }
+      case "struct":
+        this.declareStruct(d.name, d.fields, d.span);
+        return;
+      case "enum":
+        this.declareEnum(d.members);
+        return;
+      case "typedef":
+        if (this.typedefs.has(d.name)) this.error("KC202", d.span, `typedef '${d.name}' is already defined`);
+        this.typedefs.set(d.name, this.resolveType(d.type));
+        return;
+      case "var":
+        this.declareGlobalVar(d.decl);
+        return;
+      case "function":
+        this.declareFunction(d);
+        return;
+      case "process":
+      case "interrupt":
+      case "property":
+      case "expect":
+      case "include":
+        return;
+    }
+  }
+
+  private defineGlobal(name: string, sym: Sym, span: Span): void {
+    if (this.globalsScope.has(name) || this.fns.has(name)) {
+      this.error("KC202", span, `'${name}' is already defined`);
+      return;
+    }
+    this.globalsScope.set(name, sym);
+  }
+
+  private declareStruct(name: string, fields: import("./ast").FieldDecl[] | null, span: Span): void {
+    let info = this.structs.get(name);
+    if (!info) {
+      info = { name, fields: [], size: -1 };
+      this.structs.set(name, info);
+    }
+    if (!fields) return;
+    if (info.size >= 0) {
+      this.error("KC202", span, `struct ${name} is already defined`);
+      return;
+    }
+    const out: StructInfo["fields"] = [];
+    let offset = 0;
+    for (const f of fields) {
+      const t = this.resolveType(f.type);
+      if (out.some((g) => g.name === f.name)) this.error("KC202", f.span, `struct ${name} has two fields named '${f.name}'`);
+      const size = sizeOf(t, this.structs);
+      if (size < 0) {
+        this.error("KC312", f.span, `field '${f.name}' has incomplete type ${showType(t)}`);
+        continue;
+      }
+      if (t.k === "void") this.error("KC312", f.span, `field '${f.name}' cannot be void`);
+      out.push({ name: f.name, type: t, offset });
+      offset += size;
+    }
+    info.fields = out;
+    info.size = offset;
+  }
+
+  private declareEnum(members: import("./ast").EnumMember[]): void {
+    let next = 0;
+    for (const m of members) {
+      const v = m.value ? this.constExpr(m.value) : next;
+      this.defineGlobal(m.name, { k: "const", value: v }, m.span);
+      this.constants.set(m.name, v);
+      next = (v + 1) | 0;
+    }
+  }
+
+  private resolveType(t: TypeExpr): Type {
+    switch (t.kind) {
+      case "named":
+        return t.name === "int" ? INT : t.name === "bool" ? BOOL : t.name === "char" ? CHAR : VOID;
+      case "range": {
+        const lo = this.constExpr(t.lo);
+        const hi = this.constExpr(t.hi);
+        if (lo > hi) this.error("KC403", t.span, `empty range int<${lo}..${hi}>`);
+        return { k: "int", lo, hi };
+      }
+      case "struct":
+        if (t.fields) this.declareStruct(t.name, t.fields, t.span);
+        else if (!this.structs.has(t.name)) this.structs.set(t.name, { name: t.name, fields: [], size: -1 });
+        return { k: "struct", name: t.name };
+      case "enum":
+        if (t.members) this.declareEnum(t.members);
+        return INT;
+      case "typedef": {
+        const r = this.typedefs.get(t.name);
+        if (!r) {
+          this.error("KC206", t.span, `unknown type name '${t.name}'`);
+          return ERR;
+        }
+        return r;
+      }
+      case "pointer":
+        return { k: "ptr", to: this.resolveType(t.to) };
+      case "array": {
+        const n = this.constExpr(t.size);
+        if (n <= 0) this.error("KC403", t.size.span, `array size must be positive, not ${n}`);
+        return { k: "array", of: this.resolveType(t.of), n: Math.max(1, n) };
+      }
+    }
+  }
+
+  /** Evaluates a constant expression (consts, enum members, literals, sizeof, operators). */
+  private constExpr(e: Expr): number {
+    const v = this.tryConst(e);
+    if (v === null) {
+      this.error("KC401", e.span, "not a constant expression");
+      return 0;
+    }
+    return v;
+  }
+
+  private tryConst(e: Expr): number | null {
+    switch (e.kind) {
+      case "int":
+        return e.value | 0;
+      case "bool":
+        return e.value ? 1 : 0;
+      case "null":
+        return 0;
+      case "name": {
+        const s = this.lookup(e.name);
+        return s && s.k === "const" ? s.value : null;
+      }
+      case "unary": {
+        const v = this.tryConst(e.operand);
+        if (v === null) return null;
+        if (e.op === "-") return -v | 0;
+        if (e.op === "+") return v;
+        if (e.op === "!") return +(v === 0);
+        if (e.op === "~") return ~v;
+        return null;
+      }
+      case "binary": {
+        const a = this.tryConst(e.left);
+        const b = this.tryConst(e.right);
+        return a === null || b === null ? null : foldBin(e.op, a, b);
+      }
+      case "cond": {
+        const c = this.tryConst(e.test);
+        if (c === null) return null;
+        return this.tryConst(c ? e.then : e.else);
+      }
+      case "sizeof":
+        return this.sizeofOf(e.of);
+      case "cast":
+        return this.tryConst(e.operand);
+      default:
+        return null;
+    }
+  }
+
+  private sizeofOf(of: TypeExpr | Expr): number {
+    const isType = (of as TypeExpr).kind in { named: 1, range: 1, struct: 1, enum: 1, typedef: 1, pointer: 1, array: 1 };
+    let t: Type;
+    if (isType && !(of.kind === "array" && "index" in of)) t = this.resolveType(of as TypeExpr);
+    else t = this.typeOfExpr(of as Expr);
+    const s = sizeOf(t, this.structs);
+    return s < 0 ? 0 : s;
+  }
+
+  /** The type of an expression without lowering it (for sizeof). */
+  private typeOfExpr(e: Expr): Type {
+    const saveCode = this.code.length;
+    const saveDiag = this.diags.items.length;
+    let t: Type = INT;
+    if (this.cur) t = this.rvalueNoDecay(e).type;
+    else if (e.kind === "name") {
+      const s = this.lookup(e.name);
+      if (s && s.k === "global") t = s.type;
+    }
+    this.code.length = saveCode;
+    this.info.length = saveCode;
+    this.diags.items.length = saveDiag;
+    return t;
+  }
+
+  private declareGlobalVar(d: VarDecl): void {
+    const t = this.resolveType(d.type);
+    const size = sizeOf(t, this.structs);
+    if (size < 0 || t.k === "void") {
+      this.error("KC312", d.span, `variable '${d.name}' has incomplete type ${showType(t)}`);
+      return;
+    }
+    const addr = this.globalInit.length;
+    for (let i = 0; i < size; i++) this.globalInit.push(0);
+    this.defineGlobal(d.name, { k: "global", addr, type: t }, d.span);
+    this.globals.push({ name: d.name, type: t, offset: addr });
+    if (d.init) this.constInit(addr, t, d.init, d.name);
+    this.checkZeroInRange(addr, t, d.name, d.span);
+  }
+
+  /** A ranged int that is not explicitly initialised starts at 0, which must be in its range. */
+  private checkZeroInRange(addr: number, t: Type, name: string, span: Span): void {
+    if (t.k === "int" && t.lo !== null && (t.lo > 0 || (t.hi as number) < 0)) {
+      const v = this.globalInit[addr] as number;
+      if (v < t.lo || v > (t.hi as number))
+        this.error("KC408", span, `initial value ${v} of '${name}' is outside ${showType(t)}`);
+    }
+  }
+
+  /** Writes a global initializer into the initial memory image. */
+  private constInit(addr: number, t: Type, init: Init, what: string): void {
+    if (init.kind === "expr") {
+      const e = init.expr;
+      if (e.kind === "string" && t.k === "array" && t.of.k === "char") {
+        if (e.value.length > t.n) this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
+        for (let i = 0; i < Math.min(t.n, e.value.length); i++) this.globalInit[addr + i] = e.value.charCodeAt(i);
+        return;
+      }
+      if (!isScalar(t)) {
+        this.error("KC311", e.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
+        return;
+      }
+      if (e.kind === "unary" && e.op === "&") {
+        const a = this.constAddress(e.operand);
+        if (a !== null) {
+          this.globalInit[addr] = a;
+          return;
+        }
+      }
+      const v = this.constExpr(e);
+      if (t.k === "ptr" && v !== 0) this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
+      if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
+        this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
+      this.globalInit[addr] = t.k === "bool" ? +(v !== 0) : v;
+      return;
+    }
+    this.walkInitList(t, init, what, (off, ft, item) => this.constInit(addr + off, ft, item, what));
+  }
+
+  /** The address of a global lvalue expression (`&g`, `&g.f`, `&g[2]`), or null. */
+  private constAddress(e: Expr): number | null {
+    if (e.kind === "name") {
+      const s = this.lookup(e.name);
+      return s && s.k === "global" ? s.addr : null;
+    }
+    if (e.kind === "member" && !e.arrow) {
+      const base = this.constAddress(e.base);
+      const t = this.typeOfExpr(e.base);
+      if (base === null || t.k !== "struct") return null;
+      const f = this.structs.get(t.name)?.fields.find((x) => x.name === e.field);
+      return f ? base + f.offset : null;
+    }
+    if (e.kind === "index") {
+      const base = this.constAddress(e.base);
+      const t = this.typeOfExpr(e.base);
+      const i = this.tryConst(e.index);
+      if (base === null || t.k !== "array" || i === null || i < 0 || i >= t.n) return null;
+      return base + i * sizeOf(t.of, this.structs);
+    }
+    return null;
+  }
+
+  /**
+   * Walks a brace initializer for an aggregate, calling `each` with the word offset, type and
+   * initializer of every element it sets (designators and positional items as in C99).
+   */
+  private walkInitList(t: Type, init: Init, what: string, each: (off: number, t: Type, init: Init) => void): void {
+    if (init.kind !== "list") {
+      this.error("KC311", init.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
+      return;
+    }
+    if (t.k === "struct") {
+      const info = this.structs.get(t.name);
+      if (!info || info.size < 0) {
+        this.error("KC312", init.span, `struct ${t.name} is incomplete`);
+        return;
+      }
+      let pos = 0;
+      for (const item of init.items) {
+        let field = info.fields[pos];
+        const d = item.designators[0];
+        if (d) {
+          if (d.kind !== "field") {
+            this.error("KC311", d.span, `an index designator cannot initialise struct ${t.name}`);
+            continue;
+          }
+          const i = info.fields.findIndex((f) => f.name === d.name);
+          if (i < 0) {
+            this.error("KC204", d.span, `struct ${t.name} has no field '${d.name}'`);
+            continue;
+          }
+          field = info.fields[i];
+          pos = i;
+        }
+        if (!field) {
+          this.error("KC311", item.span, `too many initializers for struct ${t.name}`);
+          break;
+        }
+        if (item.designators.length > 1) {
+          const f = field;
+          this.walkInitList(f.type, { kind: "list", items: [{ ...item, designators: item.designators.slice(1) }], span: item.span }, what, (o, ft, v) =>
+            each(f.offset + o, ft, v),
+          );
+        } else each(field.offset, field.type, item.value);
+        pos++;
+      }
+      return;
+    }
+    if (t.k === "array") {
+      const es = sizeOf(t.of, this.structs);
+      let pos = 0;
+      for (const item of init.items) {
+        const d = item.designators[0];
+        if (d) {
+          if (d.kind !== "index") {
+            this.error("KC311", d.span, `a field designator cannot initialise ${showType(t)}`);
+            continue;
+          }
+          pos = this.constExpr(d.index);
+        }
+        if (pos < 0 || pos >= t.n) {
+          this.error("KC311", item.span, `initializer index ${pos} is outside ${showType(t)}`);
+          break;
+        }
+        each(pos * es, t.of, item.value);
+        pos++;
+      }
+      return;
+    }
+    // A scalar in braces: `int x = { 3 };`
+    const first = init.items[0];
+    if (init.items.length === 1 && first && first.designators.length === 0) each(0, t, first.value);
+    else this.error("KC311", init.span, `${what} of type ${showType(t)} takes a single value`);
+  }
+
+  private declareFunction(d: Extract<Decl, { kind: "function" }>): void {
+    const returns = this.resolveType(d.returns);
+    const params = d.params.map((p) => this.paramType(this.resolveType(p.type)));
+    const existing = this.fns.get(d.name);
+    if (existing) {
+      const same =
+        typeEquals(existing.returns, returns) &&
+        existing.params.length === params.length &&
+        existing.params.every((p, i) => typeEquals(p, params[i] as Type));
+      if (!same) this.error("KC202", d.nameSpan, `'${d.name}' is declared again with a different signature`);
+      else if (d.body && existing.decl?.body) this.error("KC202", d.nameSpan, `function '${d.name}' is already defined`);
+      else if (d.body) existing.decl = d;
+      return;
+    }
+    if (this.globalsScope.has(d.name)) {
+      this.error("KC202", d.nameSpan, `'${d.name}' is already defined`);
+      return;
+    }
+    const sig: FnSig = {
+      index: this.fnList.length,
+      name: d.name,
+      params,
+      paramNames: d.params.map((p) => p.name),
+      returns,
+      decl: d,
+      unit: -1,
+    };
+    this.fns.set(d.name, sig);
+    this.fnList.push(sig);
+  }
+
+  /** Array parameters decay to pointers, as in C. */
+  private paramType(t: Type): Type {
+    return t.k === "array" ? { k: "ptr", to: t.of } : t;
+  }
+
+  private lookup(name: string): Sym | undefined {
+    if (this.cur) {
+      for (let i = this.cur.scopes.length - 1; i >= 0; i--) {
+        const s = this.cur.scopes[i]?.get(name);
+        if (s) return s;
+      }
+    }
+    return this.globalsScope.get(name);
+  }
+
+  // ------------------------------------------------------------ units and emission
+
+  private beginUnit(kind: Unit["kind"], name: string, span: Span, fn: FnSig | null): UnitCtx {
+    const unit: Unit = {
+      kind,
+      name,
+      entry: this.code.length,
+      frameSize: kind === "function" ? FRAME_HEADER : 0,
+      maxStack: 0,
+      params: [],
+      locals: [],
+      returns: fn ? fn.returns : VOID,
+      span,
+    };
+    this.units.push(unit);
+    this.callees.push(new Set());
+    const ctx: UnitCtx = {
+      unit,
+      fn,
+      scopes: [new Map()],
+      next: unit.frameSize,
+      escaping: new Set(),
+      labels: new Map(),
+      gotos: [],
+      loops: [],
+      atomicDepth: 0,
+      inSwitch: [],
+    };
+    this.cur = ctx;
+    this.pendingBoundary = true;
+    return ctx;
+  }
+
+  private endUnit(ctx: UnitCtx): void {
+    for (const g of ctx.gotos) {
+      const l = ctx.labels.get(g.label);
+      if (!l) {
+        this.error("KC207", g.span, `goto names no label '${g.label}' in this function`);
+        continue;
+      }
+      if (l.atomic !== g.atomic) this.error("KC406", g.span, `goto '${g.label}' crosses the edge of an atomic block`);
+      const ins = this.code[g.instr];
+      if (ins && ins.k === "jump") ins.to = l.pc;
+    }
+    ctx.unit.frameSize = ctx.next;
+    this.cur = null;
+  }
+
+  private site(span: Span): number {
+    this.sites.push({ span });
+    return this.sites.length - 1;
+  }
+
+  /** Appends an instruction; the first one after a statement start is a step boundary. */
+  private emit(ins: Instr): number {
+    const unit = this.units.length - 1;
+    this.code.push(ins);
+    this.info.push({ boundary: this.pendingBoundary, visible: false, unit });
+    this.pendingBoundary = false;
+    return this.code.length - 1;
+  }
+
+  private here(): number {
+    return this.code.length;
+  }
+
+  private allocLocal(size: number): number {
+    const c = this.cur as UnitCtx;
+    const off = c.next;
+    c.next += size;
+    return off;
+  }
+
+  private temp(): number {
+    return this.allocLocal(1);
+  }
+
+  // ------------------------------------------------------------ bodies
+
+  private lowerFunction(d: Extract<Decl, { kind: "function" }>): void {
+    const sig = this.fns.get(d.name) as FnSig;
+    if (sig.decl !== d) return; // a prototype met after the definition
+    const ctx = this.beginUnit("function", d.name, d.span, sig);
+    sig.unit = this.units.length - 1;
+    ctx.escaping = collectEscaping(d.body as Stmt);
+    for (let i = 0; i < d.params.length; i++) {
+      const p = d.params[i] as (typeof d.params)[number];
+      const t = sig.params[i] as Type;
+      const off = this.allocLocal(1);
+      if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
+      ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
+      ctx.unit.params.push({ name: p.name, type: t, offset: off });
+      if (sizeOf(t, this.structs) !== 1) this.error("KC312", p.span, `parameter '${p.name}' must be a scalar or pointer, not ${showType(t)}`);
+    }
+    this.currentSite = this.site(d.span);
+    this.lowerStmt(d.body as Stmt);
+    // Falling off the end returns (no value: a non-void function's caller then reads 0).
+    this.pendingBoundary = true;
+    this.currentSite = this.site({ file: d.span.file, start: d.span.end - 1, end: d.span.end });
+    this.emit({ k: "ret", value: null, at: this.currentSite });
+    this.endUnit(ctx);
+  }
+
+  private lowerProcess(d: Extract<Decl, { kind: "process" | "interrupt" }>): void {
+    const count = d.kind === "process" && d.count ? this.constExpr(d.count) : 1;
+    if (count < 1) this.error("KC403", d.kind === "process" && d.count ? d.count.span : d.span, `process ${d.name} needs at least one instance, not ${count}`);
+    if ([...this.processes, ...this.interrupts].some((p) => p.name === d.name))
+      this.error("KC202", d.nameSpan, `'${d.name}' is already declared as a process or interrupt`);
+    const ctx = this.beginUnit(d.kind, d.name, d.span, null);
+    ctx.escaping = collectEscaping(d.body);
+    const rec = { name: d.name, count: Math.max(1, count), unit: this.units.length - 1 };
+    if (d.kind === "process") this.processes.push(rec);
+    else this.interrupts.push(rec);
+    this.currentSite = this.site(d.span);
+    this.lowerStmt(d.body);
+    this.pendingBoundary = true;
+    this.currentSite = this.site({ file: d.span.file, start: d.span.end - 1, end: d.span.end });
+    this.emit({ k: "exit", at: this.currentSite });
+    this.endUnit(ctx);
+  }
+
+  private lowerProperty(d: Extract<Decl, { kind: "property" }>): void {
+    if (this.properties.some((p) => p.name === d.name) || BUILTIN_PROPERTIES.includes(d.name))
+      this.error("KC202", d.nameSpan, `property '${d.name}' is already defined`);
+    // A property is a pure expression over global memory: lower it in a scratch unit and
+    // reject anything that would need instructions (calls, assignments).
+    const ctx = this.beginUnit("function", `<property ${d.name}>`, d.span, null);
+    const start = this.code.length;
+    const r = this.rvalue(d.expr);
+    if (this.code.length !== start)
+      this.error("KC406", d.expr.span, "a property must be a side-effect-free expression (no calls, assignments or choose)");
+    this.code.length = start;
+    this.info.length = start;
+    this.units.pop();
+    this.callees.pop();
+    this.cur = null;
+    void ctx;
+    this.condition(r, d.expr.span);
+    this.properties.push({ kind: d.property, name: d.name, expr: r.x, span: d.span });
+  }
+
+  private checkExpect(d: Extract<Decl, { kind: "expect" }>): void {
+    if (this.expect) {
+      this.error("KC407", d.span, "a program has at most one expect declaration");
+      return;
+    }
+    if (d.verdict === "violation" && d.property) {
+      const known = this.properties.some((p) => p.name === d.property) || BUILTIN_PROPERTIES.includes(d.property);
+      if (!known)
+        this.error(
+          "KC209",
+          d.span,
+          `expect names no property '${d.property}' (declared: ${[...this.properties.map((p) => p.name), ...BUILTIN_PROPERTIES].join(", ")})`,
+        );
+    }
+    this.expect = { verdict: d.verdict, property: d.property, span: d.span };
+  }
+
+  private pushScope(): void {
+    this.cur?.scopes.push(new Map());
+  }
+
+  private popScope(): void {
+    this.cur?.scopes.pop();
+  }
+
+  private startStmt(span: Span): void {
+    this.pendingBoundary = true;
+    this.currentSite = this.site(span);
+  }
+
+  private lowerStmt(s: Stmt): void {
+    const c = this.cur as UnitCtx;
+    switch (s.kind) {
+      case "block":
+        this.pushScope();
+        for (const b of s.body) this.lowerStmt(b);
+        this.popScope();
+        return;
+      case "empty":
+        return;
+      case "decl":
+        for (const d of s.decls) this.lowerLocalDecl(d);
+        return;
+      case "expr":
+        this.startStmt(s.span);
+        this.effect(s.expr);
+        return;
+      case "if": {
+        this.startStmt(s.test.span);
+        const br = this.branch(s.test);
+        this.patchTrue(br, this.here());
+        this.lowerStmt(s.then);
+        if (s.else) {
+          const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
+          this.patchFalse(br, this.here());
+          this.lowerStmt(s.else);
+          this.patchJump(j, this.here());
+        } else this.patchFalse(br, this.here());
+        return;
+      }
+      case "while": {
+        const head = this.here();
+        this.startStmt(s.test.span);
+        const br = this.branch(s.test);
+        this.patchTrue(br, this.here());
+        const loop = { breakTo: [] as number[], continueTo: [] as number[], atomic: c.atomicDepth };
+        c.loops.push(loop);
+        this.lowerStmt(s.body);
+        c.loops.pop();
+        this.emit({ k: "jump", to: head, at: this.currentSite });
+        const end = this.here();
+        this.patchFalse(br, end);
+        for (const b of loop.breakTo) this.patchJump(b, end);
+        for (const b of loop.continueTo) this.patchJump(b, head);
+        return;
+      }
+      case "doWhile": {
+        const head = this.here();
+        const loop = { breakTo: [] as number[], continueTo: [] as number[], atomic: c.atomicDepth };
+        c.loops.push(loop);
+        this.pendingBoundary = true;
+        this.lowerStmt(s.body);
+        c.loops.pop();
+        const testPc = this.here();
+        this.startStmt(s.test.span);
+        const br = this.branch(s.test);
+        this.patchTrue(br, head);
+        const end = this.here();
+        this.patchFalse(br, end);
+        for (const b of loop.breakTo) this.patchJump(b, end);
+        for (const b of loop.continueTo) this.patchJump(b, testPc);
+        return;
+      }
+      case "for": {
+        this.pushScope();
+        if (s.init) this.lowerStmt(s.init);
+        const head = this.here();
+        let br: number[] | null = null;
+        if (s.test) {
+          this.startStmt(s.test.span);
+          br = this.branch(s.test);
+          this.patchTrue(br, this.here());
+        }
+        const loop = { breakTo: [] as number[], continueTo: [] as number[], atomic: c.atomicDepth };
+        c.loops.push(loop);
+        this.lowerStmt(s.body);
+        c.loops.pop();
+        const updatePc = this.here();
+        if (s.update) {
+          this.startStmt(s.update.span);
+          this.effect(s.update);
+        }
+        // An empty `for (;;) {}` still needs a boundary so that a step can end in it.
+        if (!s.test && updatePc === head) this.pendingBoundary = true;
+        this.emit({ k: "jump", to: head, at: this.currentSite });
+        const end = this.here();
+        if (br) this.patchFalse(br, end);
+        for (const b of loop.breakTo) this.patchJump(b, end);
+        for (const b of loop.continueTo) this.patchJump(b, updatePc);
+        this.popScope();
+        return;
+      }
+      case "break":
+      case "continue": {
+        this.startStmt(s.span);
+        const target =
+          s.kind === "break"
+            ? c.loops[c.loops.length - 1]
+            : [...c.loops].reverse().find((l) => l.continueTo !== null);
+        if (!target) {
+          this.error("KC208", s.span, `'${s.kind}' outside a loop${s.kind === "break" ? " or switch" : ""}`);
+          return;
+        }
+        this.leaveAtomic(c.atomicDepth - target.atomic);
+        const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
+        (s.kind === "break" ? target.breakTo : (target.continueTo as number[])).push(j);
+        return;
+      }
+      case "return": {
+        this.startStmt(s.span);
+        const fn = c.fn;
+        if (!fn) {
+          this.error("KC406", s.span, "'return' outside a function (a process ends when its body ends)");
+          return;
+        }
+        let value: IExpr | null = null;
+        if (s.value) {
+          const r = this.rvalue(s.value);
+          if (fn.returns.k === "void") this.error("KC308", s.value.span, `function '${fn.name}' returns void but a value is returned`);
+          else value = this.convert(r, fn.returns, s.value.span, "return value");
+        } else if (fn.returns.k !== "void") this.error("KC308", s.span, `function '${fn.name}' must return a ${showType(fn.returns)}`);
+        this.leaveAtomic(c.atomicDepth);
+        this.emit({ k: "ret", value, at: this.currentSite });
+        return;
+      }
+      case "goto": {
+        this.startStmt(s.span);
+        const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
+        c.gotos.push({ instr: j, label: s.label, atomic: c.atomicDepth, span: s.span });
+        return;
+      }
+      case "labeled": {
+        if (c.labels.has(s.label)) this.error("KC202", s.span, `label '${s.label}' is already defined`);
+        this.pendingBoundary = true;
+        c.labels.set(s.label, { pc: this.here(), atomic: c.atomicDepth, span: s.span });
+        this.lowerStmt(s.body);
+        return;
+      }
+      case "switch": {
+        this.startStmt(s.test.span);
+        const r = this.rvalue(s.test);
+        if (!isIntegral(r.type)) this.error("KC301", s.test.span, `switch needs an integer, not ${showType(r.type)}`);
+        const sw = this.emit({ k: "switch", value: r.x, cases: [], dflt: -1, at: this.currentSite });
+        const ctxSw = { cases: [] as Array<[number, number]>, dflt: null as number | null, atomic: c.atomicDepth };
+        c.inSwitch.push(ctxSw);
+        const loop = { breakTo: [] as number[], continueTo: null, atomic: c.atomicDepth };
+        c.loops.push(loop);
+        this.lowerStmt(s.body);
+        c.loops.pop();
+        c.inSwitch.pop();
+        const end = this.here();
+        const ins = this.code[sw] as Extract<Instr, { k: "switch" }>;
+        ins.cases = ctxSw.cases;
+        ins.dflt = ctxSw.dflt ?? end;
+        for (const b of loop.breakTo) this.patchJump(b, end);
+        return;
+      }
+      case "case": {
+        const sw = c.inSwitch[c.inSwitch.length - 1];
+        if (!sw) {
+          this.error("KC210", s.span, `'${s.value ? "case" : "default"}' outside a switch`);
+          this.lowerStmt(s.body);
+          return;
+        }
+        this.pendingBoundary = true;
+        const pc = this.here();
+        if (s.value) {
+          const v = this.constExpr(s.value);
+          if (sw.cases.some(([x]) => x === v)) this.error("KC202", s.value.span, `duplicate case ${v}`);
+          sw.cases.push([v, pc]);
+        } else {
+          if (sw.dflt !== null) this.error("KC202", s.span, "two default labels in one switch");
+          sw.dflt = pc;
+        }
+        this.lowerStmt(s.body);
+        return;
+      }
+      case "atomic": {
+        this.startStmt(s.span);
+        this.emit({ k: "atomic", delta: 1, at: this.currentSite });
+        c.atomicDepth++;
+        this.lowerStmt(s.body);
+        c.atomicDepth--;
+        this.startStmt({ file: s.span.file, start: s.span.end - 1, end: s.span.end });
+        this.emit({ k: "atomic", delta: -1, at: this.currentSite });
+        return;
+      }
+      case "assert": {
+        this.startStmt(s.span);
+        const r = this.rvalue(s.test);
+        this.condition(r, s.test.span);
+        this.emit({ k: "assert", cond: r.x, message: s.message ?? "assertion failed", at: this.currentSite });
+        return;
+      }
+      case "assume":
+      case "await": {
+        this.startStmt(s.span);
+        const r = this.rvalue(s.test);
+        this.condition(r, s.test.span);
+        this.emit({ k: s.kind, cond: r.x, at: this.currentSite });
+        return;
+      }
+    }
+  }
+
+  private leaveAtomic(n: number): void {
+    for (let i = 0; i < n; i++) this.emit({ k: "atomic", delta: -1, at: this.currentSite });
+  }
+
+  private lowerLocalDecl(d: VarDecl): void {
+    const c = this.cur as UnitCtx;
+    const t = this.resolveType(d.type);
+    const size = sizeOf(t, this.structs);
+    if (size < 0 || t.k === "void") {
+      this.error("KC312", d.span, `variable '${d.name}' has incomplete type ${showType(t)}`);
+      return;
+    }
+    const scope = c.scopes[c.scopes.length - 1] as Map<string, Sym>;
+    if (scope.has(d.name)) this.error("KC202", d.span, `'${d.name}' is already declared in this block`);
+    if (d.isStatic) {
+      // A static local is a global with a local name.
+      const addr = this.globalInit.length;
+      for (let i = 0; i < size; i++) this.globalInit.push(0);
+      this.globals.push({ name: `${c.unit.name}.${d.name}`, type: t, offset: addr });
+      if (d.init) this.constInit(addr, t, d.init, d.name);
+      scope.set(d.name, { k: "global", addr, type: t });
+      return;
+    }
+    const off = this.allocLocal(size);
+    c.unit.locals.push({ name: d.name, type: t, offset: off });
+    const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || t.k === "array" };
+    if (d.init) {
+      this.startStmt(d.span);
+      const base: LValue = { addr: this.frameAddr(off), type: t, local: !sym.escapes };
+      // The name is in scope in its own initializer only after it, as in C; declare first.
+      scope.set(d.name, sym);
+      this.initLocal(base, d.init, d.name, size);
+    } else scope.set(d.name, sym);
+  }
+
+  private frameAddr(off: number): IExpr {
+    return off === 0 ? { k: "fp" } : { k: "bin", op: "+", l: { k: "fp" }, r: { k: "const", v: off }, span: NOSPAN };
+  }
+
+  private initLocal(lv: LValue, init: Init, what: string, size: number): void {
+    if (init.kind === "expr" && !(init.expr.kind === "string")) {
+      this.assignTo(lv, this.rvalue(init.expr), init.expr.span);
+      return;
+    }
+    // Aggregate: zero every word first (a block inside a loop reuses its slots), then set items.
+    const written = new Set<number>();
+    const items: Array<[number, Type, Init]> = [];
+    if (init.kind === "expr" && init.expr.kind === "string") {
+      const e = init.expr;
+      if (lv.type.k !== "array" || lv.type.of.k !== "char") {
+        this.error("KC311", e.span, `a string cannot initialise ${showType(lv.type)}`);
+        return;
+      }
+      for (let i = 0; i < Math.min(lv.type.n, e.value.length); i++)
+        items.push([i, CHAR, { kind: "expr", expr: { kind: "int", value: e.value.charCodeAt(i), span: e.span }, span: e.span }]);
+    } else this.walkInitList(lv.type, init, what, (off, t, item) => items.push([off, t, item]));
+    for (const [off, t, item] of items) {
+      const addr = this.offsetAddr(lv.addr, off);
+      if (item.kind === "list" || !isScalar(t)) {
+        this.initLocal({ addr, type: t, local: lv.local }, item, what, sizeOf(t, this.structs));
+        for (let i = 0; i < sizeOf(t, this.structs); i++) written.add(off + i);
+      } else {
+        this.assignTo({ addr, type: t, local: lv.local }, this.rvalue(item.expr), item.span);
+        written.add(off);
+      }
+    }
+    for (let i = 0; i < size; i++)
+      if (!written.has(i)) this.emit({ k: "store", addr: this.offsetAddr(lv.addr, i), value: C0, range: null, at: this.currentSite });
+  }
+
+  private offsetAddr(a: IExpr, off: number): IExpr {
+    if (off === 0) return a;
+    if (a.k === "const") return { k: "const", v: a.v + off };
+    if (a.k === "bin" && a.op === "+" && a.r.k === "const") return { ...a, r: { k: "const", v: a.r.v + off } };
+    return { k: "bin", op: "+", l: a, r: { k: "const", v: off }, span: NOSPAN };
+  }
+
+  // ------------------------------------------------------------ control-flow helpers
+
+  /** Emits a branch on a condition; returns its instruction index (targets patched later). */
+  private branch(e: Expr): number[] {
+    const r = this.rvalue(e);
+    this.condition(r, e.span);
+    return [this.emit({ k: "branch", cond: r.x, t: -1, f: -1, at: this.currentSite })];
+  }
+
+  private patchTrue(br: number[], to: number): void {
+    for (const b of br) (this.code[b] as Extract<Instr, { k: "branch" }>).t = to;
+  }
+
+  private patchFalse(br: number[], to: number): void {
+    for (const b of br) (this.code[b] as Extract<Instr, { k: "branch" }>).f = to;
+  }
+
+  private patchJump(j: number, to: number): void {
+    (this.code[j] as Extract<Instr, { k: "jump" }>).to = to;
+  }
+
+  private condition(r: RValue, span: Span): void {
+    if (!isScalar(r.type)) this.error("KC310", span, `a condition must be a number, bool or pointer, not ${showType(r.type)}`);
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  /** Lowers an expression evaluated only for its effects. */
+  private effect(e: Expr): void {
+    if (e.kind === "call") {
+      this.call(e, false);
+      return;
+    }
+    if (e.kind === "comma") {
+      this.effect(e.left);
+      this.effect(e.right);
+      return;
+    }
+    if (e.kind === "incdec") {
+      const lv = this.lvalue(e.operand);
+      this.storeIncDec(lv, e.op, e.span);
+      return;
+    }
+    if (e.kind === "assign") {
+      this.assign(e);
+      return;
+    }
+    // A pure expression statement (e.g. `x;`) still evaluates, so a fault in it shows.
+    const r = this.rvalue(e);
+    if (r.x.k !== "const") this.emit({ k: "assume", cond: { k: "bin", op: "||", l: r.x, r: { k: "const", v: 1 }, span: e.span }, at: this.currentSite });
+  }
+
+  private storeIncDec(lv: LValue, op: "++" | "--", span: Span): IExpr {
+    if (!isIntegral(lv.type) || lv.type.k === "bool") {
+      if (lv.type.k === "ptr") this.error("KC301", span, "pointer arithmetic is not supported in KC");
+      else this.error("KC301", span, `'${op}' needs an integer, not ${showType(lv.type)}`);
+    }
+    const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+    const value: IExpr = { k: "bin", op: op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span };
+    this.emitStore(lv, this.narrow(value, lv.type), span);
+    return value;
+  }
+
+  private emitStore(lv: LValue, value: IExpr, _span: Span): void {
+    const t = lv.type;
+    const range: [number, number] | null = t.k === "int" && t.lo !== null ? [t.lo, t.hi as number] : null;
+    this.emit({ k: "store", addr: lv.addr, value, range, at: this.currentSite });
+  }
+
+  /** Converts an int-valued expression to the storage form of type t (bool 0/1, char wrap). */
+  private narrow(x: IExpr, t: Type): IExpr {
+    if (t.k === "bool") return { k: "bool", e: x };
+    if (t.k === "char") return { k: "char", e: x };
+    return x;
+  }
+
+  private assign(e: Extract<Expr, { kind: "assign" }>): RValue {
+    const lv = this.lvalue(e.target);
+    if (e.op === "=") {
+      const r = this.rvalue(e.value);
+      return this.assignTo(lv, r, e.span);
+    }
+    const op = e.op.slice(0, -1) as import("./ir").BinOp;
+    const r = this.rvalue(e.value);
+    if (!isIntegral(lv.type) || !isIntegral(r.type)) {
+      this.error("KC301", e.span, `'${e.op}' needs integers, not ${showType(lv.type)} and ${showType(r.type)}`);
+      return { x: C0, type: ERR };
+    }
+    const value: IExpr = { k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span };
+    this.emitStore(lv, this.narrow(value, lv.type), e.span);
+    return { x: value, type: lv.type };
+  }
+
+  private assignTo(lv: LValue, r: RValue, span: Span): RValue {
+    if (lv.type.k === "struct" && typeEquals(lv.type, r.type)) {
+      // Struct copy, word by word, in one statement.
+      if (r.x.k !== "load") {
+        this.error("KC302", span, "a struct value must come from memory");
+        return r;
+      }
+      const n = sizeOf(lv.type, this.structs);
+      for (let i = 0; i < n; i++)
+        this.emit({
+          k: "store",
+          addr: this.offsetAddr(lv.addr, i),
+          value: { k: "load", addr: this.offsetAddr(r.x.addr, i), local: r.x.local },
+          range: null,
+          at: this.currentSite,
+        });
+      return r;
+    }
+    if (lv.type.k === "array") {
+      this.error("KC302", span, `an array (${showType(lv.type)}) cannot be assigned`);
+      return r;
+    }
+    const x = this.convert(r, lv.type, span, "assignment");
+    this.emitStore(lv, x, span);
+    return { x, type: lv.type };
+  }
+
+  /** Checks that r can be stored in a t, and returns the converted value. */
+  private convert(r: RValue, t: Type, span: Span, what: string): IExpr {
+    if (r.type.k === "void") {
+      this.error("KC309", span, `a void value is used in ${what}`);
+      return C0;
+    }
+    if (isIntegral(t) && isIntegral(r.type)) return this.narrow(r.x, t);
+    if (t.k === "bool" && isScalar(r.type)) return { k: "bool", e: r.x };
+    if (t.k === "ptr" && r.type.k === "null") return C0;
+    if (t.k === "ptr" && r.type.k === "ptr") {
+      if (typeEquals(t, r.type) || t.to.k === "void" || r.type.to.k === "void") return r.x;
+    }
+    if (typeEquals(t, r.type)) return r.x;
+    if (r.type !== ERR && t !== ERR)
+      this.error(what === "assignment" || what === "return value" ? "KC301" : "KC304", span, `${what}: cannot use ${showType(r.type)} as ${showType(t)}`);
+    return r.x;
+  }
+
+  private lvalue(e: Expr): LValue {
+    switch (e.kind) {
+      case "name": {
+        const s = this.lookup(e.name);
+        if (!s) {
+          if (e.name === "current" || e.name === "self") this.error("KC302", e.span, `'${e.name}' cannot be assigned`);
+          else this.error("KC201", e.span, `unknown name '${e.name}'`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        if (s.k === "const") {
+          this.error("KC302", e.span, `constant '${e.name}' cannot be assigned`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        if (s.k === "global") return { addr: { k: "const", v: s.addr }, type: s.type, local: false };
+        return { addr: this.frameAddr(s.off), type: s.type, local: !s.escapes };
+      }
+      case "unary":
+        if (e.op === "*") {
+          const r = this.rvalue(e.operand);
+          if (r.type.k !== "ptr") {
+            this.error("KC305", e.span, `'*' needs a pointer, not ${showType(r.type)}`);
+            return { addr: C0, type: ERR, local: true };
+          }
+          if (r.type.to.k === "void") this.error("KC305", e.span, "cannot dereference a void pointer");
+          return { addr: { k: "ptr", e: r.x, span: e.span }, type: r.type.to, local: false };
+        }
+        break;
+      case "member": {
+        let base: LValue;
+        if (e.arrow) {
+          const r = this.rvalue(e.base);
+          if (r.type.k !== "ptr" || r.type.to.k !== "struct") {
+            if (r.type !== ERR) this.error("KC305", e.span, `'->' needs a pointer to a struct, not ${showType(r.type)}`);
+            return { addr: C0, type: ERR, local: true };
+          }
+          base = { addr: { k: "ptr", e: r.x, span: e.base.span }, type: r.type.to, local: false };
+        } else base = this.lvalue(e.base);
+        if (base.type.k !== "struct") {
+          if (base.type !== ERR) this.error("KC306", e.span, `'.${e.field}' needs a struct, not ${showType(base.type)}`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        const info = this.structs.get(base.type.name);
+        if (!info || info.size < 0) {
+          this.error("KC312", e.span, `struct ${base.type.name} is incomplete`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        const f = info.fields.find((x) => x.name === e.field);
+        if (!f) {
+          this.error("KC204", e.span, `struct ${info.name} has no field '${e.field}'`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        return { addr: this.offsetAddr(base.addr, f.offset), type: f.type, local: base.local };
+      }
+      case "index": {
+        const bt = this.typeOfExpr(e.base);
+        if (bt.k === "array") {
+          const base = this.lvalue(e.base);
+          const i = this.rvalue(e.index);
+          if (!isIntegral(i.type)) this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
+          const stride = sizeOf(bt.of, this.structs);
+          const idx: IExpr = { k: "index", e: i.x, n: bt.n, span: e.index.span };
+          const scaled: IExpr = stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
+          return { addr: { k: "bin", op: "+", l: base.addr, r: scaled, span: NOSPAN }, type: bt.of, local: base.local };
+        }
+        if (bt.k === "ptr") this.error("KC307", e.span, "indexing a pointer is pointer arithmetic, which KC does not support; index an array");
+        else if (bt !== ERR) this.error("KC307", e.span, `${showType(bt)} cannot be indexed`);
+        return { addr: C0, type: ERR, local: true };
+      }
+      default:
+        break;
+    }
+    this.error("KC302", e.span, "this expression cannot be assigned or have its address taken");
+    return { addr: C0, type: ERR, local: true };
+  }
+
+  /** An rvalue with arrays decayed to pointers. */
+  private rvalue(e: Expr): RValue {
+    const r = this.rvalueNoDecay(e);
+    if (r.type.k === "array" && r.x.k === "load") return { x: r.x.addr, type: { k: "ptr", to: r.type.of } };
+    return r;
+  }
+
+  private rvalueNoDecay(e: Expr): RValue {
+    switch (e.kind) {
+      case "int":
+        return { x: { k: "const", v: e.value | 0 }, type: INT };
+      case "bool":
+        return { x: { k: "const", v: e.value ? 1 : 0 }, type: BOOL };
+      case "null":
+        return { x: C0, type: NULLT };
+      case "string":
+        this.error("KC301", e.span, "a string can only be an assert message or a char array initializer");
+        return { x: C0, type: ERR };
+      case "name": {
+        const s = this.lookup(e.name);
+        if (!s) {
+          if (e.name === "current") return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
+          if (e.name === "self") {
+            if (this.cur?.unit.kind !== "process") this.error("KC404", e.span, "'self' is only defined in a process body");
+            return { x: { k: "self" }, type: INT };
+          }
+          if (this.fns.has(e.name)) this.error("KC301", e.span, `function '${e.name}' used as a value (KC has no function pointers)`);
+          else this.error("KC201", e.span, `unknown name '${e.name}'`);
+          return { x: C0, type: ERR };
+        }
+        if (s.k === "const") return { x: { k: "const", v: s.value }, type: INT };
+        const lv = this.lvalue(e);
+        return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+      }
+      case "unary": {
+        if (e.op === "&") {
+          const lv = this.lvalue(e.operand);
+          return { x: lv.addr, type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
+        }
+        if (e.op === "*") {
+          const lv = this.lvalue(e);
+          return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+        }
+        const r = this.rvalue(e.operand);
+        if (e.op === "!") {
+          this.condition(r, e.operand.span);
+          return { x: fold({ k: "un", op: "!", e: r.x }), type: INT };
+        }
+        if (!isIntegral(r.type)) {
+          if (r.type !== ERR) this.error("KC301", e.span, `'${e.op}' needs an integer, not ${showType(r.type)}`);
+          return { x: C0, type: ERR };
+        }
+        if (e.op === "+") return { x: r.x, type: INT };
+        return { x: fold({ k: "un", op: e.op as "-" | "~", e: r.x }), type: INT };
+      }
+      case "incdec": {
+        const lv = this.lvalue(e.operand);
+        if (e.prefix) {
+          // t = x + 1; x = t; the value is t (read once, so the statement is one access).
+          if (!isIntegral(lv.type) || lv.type.k === "bool") this.storeIncDec(lv, e.op, e.span);
+          const t = this.temp();
+          const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+          const v: IExpr = { k: "bin", op: e.op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span: e.span };
+          this.emit({ k: "store", addr: this.frameAddr(t), value: this.narrow(v, lv.type), range: null, at: this.currentSite });
+          this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+          return { x: { k: "take", off: t }, type: INT };
+        }
+        const t = this.temp();
+        this.emit({ k: "store", addr: this.frameAddr(t), value: { k: "load", addr: lv.addr, local: lv.local }, range: null, at: this.currentSite });
+        this.storeIncDec(lv, e.op, e.span);
+        return { x: { k: "take", off: t }, type: INT };
+      }
+      case "binary":
+        return this.binary(e);
+      case "assign": {
+        // In an expression the new value is computed once into a temp, stored, and yielded.
+        const lv = this.lvalue(e.target);
+        const r = this.rvalue(e.value);
+        let v: IExpr;
+        if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
+        else {
+          if (!isIntegral(lv.type) || !isIntegral(r.type)) this.error("KC301", e.span, `'${e.op}' needs integers`);
+          const op = e.op.slice(0, -1) as import("./ir").BinOp;
+          v = this.narrow({ k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span }, lv.type);
+        }
+        if (!isScalar(lv.type)) {
+          this.error("KC302", e.span, "only a scalar assignment can be used as a value");
+          return { x: C0, type: ERR };
+        }
+        const t = this.temp();
+        this.emit({ k: "store", addr: this.frameAddr(t), value: v, range: null, at: this.currentSite });
+        this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+        return { x: { k: "take", off: t }, type: lv.type };
+      }
+      case "cond": {
+        const c = this.rvalue(e.test);
+        this.condition(c, e.test.span);
+        const mark = this.code.length;
+        const a = this.rvalue(e.then);
+        const b = this.rvalue(e.else);
+        const t = this.joinTypes(a.type, b.type, e.span);
+        if (this.code.length === mark) return { x: fold({ k: "cond", c: c.x, t: a.x, f: b.x }), type: t };
+        // An arm has effects: evaluate only the chosen arm, through control flow.
+        this.code.length = mark;
+        this.info.length = mark;
+        return this.condFlow(c.x, e.then, e.else, t);
+      }
+      case "call":
+        return this.call(e, true);
+      case "index": {
+        const lv = this.lvalue(e);
+        return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+      }
+      case "member": {
+        const lv = this.lvalue(e);
+        return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+      }
+      case "sizeof":
+        return { x: { k: "const", v: this.sizeofOf(e.of) }, type: INT };
+      case "cast": {
+        const to = this.resolveType(e.to);
+        const r = this.rvalue(e.operand);
+        if (to.k === "void") return { x: r.x, type: VOID };
+        if (isIntegral(to) && isIntegral(r.type)) return { x: this.narrow(r.x, to), type: to };
+        if (to.k === "ptr" && (r.type.k === "ptr" || r.type.k === "null")) return { x: r.x, type: to };
+        if (to.k === "bool" && isScalar(r.type)) return { x: { k: "bool", e: r.x }, type: BOOL };
+        this.error("KC301", e.span, `cannot cast ${showType(r.type)} to ${showType(to)}`);
+        return { x: r.x, type: to };
+      }
+      case "comma":
+        this.effect(e.left);
+        return this.rvalue(e.right);
+    }
+  }
+
+
+  private condFlow(c: IExpr, thenE: Expr, elseE: Expr, t: Type): RValue {
+    const tmp = this.temp();
+    const br = this.emit({ k: "branch", cond: c, t: -1, f: -1, at: this.currentSite });
+    this.patchTrue([br], this.here());
+    const a = this.rvalue(thenE);
+    this.emit({ k: "store", addr: this.frameAddr(tmp), value: a.x, range: null, at: this.currentSite });
+    const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
+    this.patchFalse([br], this.here());
+    const b = this.rvalue(elseE);
+    this.emit({ k: "store", addr: this.frameAddr(tmp), value: b.x, range: null, at: this.currentSite });
+    this.patchJump(j, this.here());
+    return { x: { k: "take", off: tmp }, type: t };
+  }
+
+  private joinTypes(a: Type, b: Type, span: Span): Type {
+    if (isIntegral(a) && isIntegral(b)) return INT;
+    if (a.k === "ptr" && b.k === "null") return a;
+    if (b.k === "ptr" && a.k === "null") return b;
+    if (typeEquals(a, b)) return a;
+    if (a !== ERR && b !== ERR) this.error("KC301", span, `the arms of ?: have different types: ${showType(a)} and ${showType(b)}`);
+    return ERR;
+  }
+
+  private binary(e: Extract<Expr, { kind: "binary" }>): RValue {
+    const op = e.op;
+    if (op === "&&" || op === "||") {
+      const l = this.rvalue(e.left);
+      this.condition(l, e.left.span);
+      const mark = this.code.length;
+      const r = this.rvalue(e.right);
+      this.condition(r, e.right.span);
+      if (this.code.length === mark) return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
+      // The right operand has effects (a call, an assignment): it must run only when needed.
+      this.code.length = mark;
+      this.info.length = mark;
+      const right: Expr = { kind: "binary", op: "!=", left: e.right, right: { kind: "int", value: 0, span: e.span }, span: e.right.span };
+      const short: Expr = { kind: "int", value: op === "&&" ? 0 : 1, span: e.span };
+      return op === "&&" ? this.condFlow(l.x, right, short, INT) : this.condFlow(l.x, short, right, INT);
+    }
+    const l = this.rvalue(e.left);
+    const r = this.rvalue(e.right);
+    if (l.type === ERR || r.type === ERR) return { x: C0, type: ERR };
+    const cmp = op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
+    if (isIntegral(l.type) && isIntegral(r.type)) return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
+    const ptrish = (t: Type) => t.k === "ptr" || t.k === "null";
+    if ((op === "==" || op === "!=") && ptrish(l.type) && ptrish(r.type)) {
+      const ok =
+        l.type.k === "null" ||
+        r.type.k === "null" ||
+        typeEquals(l.type, r.type) ||
+        (l.type.k === "ptr" && l.type.to.k === "void") ||
+        (r.type.k === "ptr" && r.type.to.k === "void");
+      if (!ok) this.error("KC301", e.span, `comparing ${showType(l.type)} with ${showType(r.type)}`);
+      return { x: { k: "bin", op, l: l.x, r: r.x, span: e.span }, type: INT };
+    }
+    if ((op === "+" || op === "-") && (l.type.k === "ptr" || r.type.k === "ptr"))
+      this.error("KC301", e.span, "pointer arithmetic is not supported in KC");
+    else
+      this.error(
+        "KC301",
+        e.span,
+        `'${op}' cannot combine ${showType(l.type)} and ${showType(r.type)}${cmp ? "" : " (it needs integers)"}`,
+      );
+    return { x: C0, type: ERR };
+  }
+
+  // ------------------------------------------------------------ calls
+
+  private call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue {
+    const prim = this.builtinCall(e, wantValue);
+    if (prim) return prim;
+    const sig = this.fns.get(e.callee);
+    if (!sig) {
+      this.error("KC205", e.calleeSpan, `unknown function '${e.callee}'`);
+      for (const a of e.args) this.rvalue(a);
+      return { x: C0, type: ERR };
+    }
+    if (!sig.decl?.body) {
+      this.error("KC205", e.calleeSpan, `function '${e.callee}' is declared but never defined`);
+    }
+    if (e.args.length !== sig.params.length) {
+      this.error("KC303", e.span, `'${e.callee}' takes ${sig.params.length} argument${sig.params.length === 1 ? "" : "s"}, not ${e.args.length}`);
+    }
+    const args: IExpr[] = [];
+    e.args.forEach((a, i) => {
+      const r = this.rvalue(a);
+      const pt = sig.params[i];
+      args.push(pt ? this.convert(r, pt, a.span, `argument ${i + 1} of '${e.callee}'`) : r.x);
+    });
+    // Arguments are evaluated before the call; a temp per argument keeps each evaluation in
+    // the statement that contains it (not needed: the call instruction evaluates them).
+    if (wantValue && sig.returns.k === "void") {
+      this.error("KC309", e.span, `'${e.callee}' returns void; its value cannot be used`);
+    }
+    const dest = wantValue && sig.returns.k !== "void" ? this.temp() : -1;
+    this.callees[this.units.length - 1]?.add(sig.index);
+    this.emit({ k: "call", fn: sig.index, args, dest: dest >= 0 ? this.frameAddr(dest) : null, at: this.currentSite });
+    // The instruction after a call is where the callee returns to: a step may end there.
+    this.pendingBoundary = true;
+    if (dest < 0) return { x: C0, type: sig.returns.k === "void" ? VOID : sig.returns };
+    return { x: { k: "take", off: dest }, type: sig.returns };
+  }
+
+  private builtinCall(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue | null {
+    const arity = (n: number): boolean => {
+      if (e.args.length === n) return true;
+      this.error("KC303", e.span, `'${e.callee}' takes ${n} argument${n === 1 ? "" : "s"}, not ${e.args.length}`);
+      return false;
+    };
+    const noValue = (): RValue => {
+      if (wantValue) this.error("KC309", e.span, `'${e.callee}' returns void; its value cannot be used`);
+      return { x: C0, type: VOID };
+    };
+    if (this.fns.has(e.callee)) return null;
+    switch (e.callee) {
+      case "choose": {
+        if (!arity(2)) return { x: C0, type: ERR };
+        const lo = this.rvalue(e.args[0] as Expr);
+        const hi = this.rvalue(e.args[1] as Expr);
+        if (!isIntegral(lo.type) || !isIntegral(hi.type)) this.error("KC304", e.span, "choose(lo, hi) takes two integers");
+        const t = this.temp();
+        this.emit({ k: "choose", dest: this.frameAddr(t), lo: lo.x, hi: hi.x, at: this.currentSite });
+        return { x: { k: "take", off: t }, type: INT };
+      }
+      case "schedule":
+      case "cli":
+      case "sti":
+        if (arity(0)) this.emit({ k: "prim", name: e.callee, args: [], at: this.currentSite });
+        if (e.callee === "schedule") this.pendingBoundary = true;
+        return noValue();
+      case "save_flags": {
+        // include/asm-i386/system.h: save_flags(x) is a macro that stores EFLAGS in x.
+        if (!arity(1)) return noValue();
+        const lv = this.lvalue(e.args[0] as Expr);
+        if (!isIntegral(lv.type)) this.error("KC304", e.span, "save_flags needs an integer variable");
+        this.emit({ k: "prim", name: "save_flags", args: [lv.addr], at: this.currentSite });
+        return noValue();
+      }
+      case "restore_flags": {
+        if (!arity(1)) return noValue();
+        const r = this.rvalue(e.args[0] as Expr);
+        if (!isIntegral(r.type)) this.error("KC304", e.span, "restore_flags needs an integer");
+        this.emit({ k: "prim", name: "restore_flags", args: [r.x], at: this.currentSite });
+        return noValue();
+      }
+      case "panic": {
+        for (const a of e.args) if (a.kind !== "string") this.rvalue(a);
+        const msg = e.args[0]?.kind === "string" ? e.args[0].value : "panic";
+        this.emit({ k: "assert", cond: C0, message: `panic: ${msg}`, at: this.currentSite });
+        return noValue();
+      }
+      default:
+        return null;
+    }
+  }
+
+  // ------------------------------------------------------------ post passes
+
+  /** Stack bound of every unit: its frame plus the deepest chain of callees. */
+  private computeStacks(): void {
+    const unitOfFn = this.fnList.map((f) => f.unit);
+    const memo = new Map<number, number>();
+    const visiting = new Set<number>();
+    const depth = (u: number): number => {
+      const m = memo.get(u);
+      if (m !== undefined) return m;
+      if (visiting.has(u)) return -1;
+      visiting.add(u);
+      let deepest = 0;
+      for (const fi of this.callees[u] ?? []) {
+        const cu = unitOfFn[fi] ?? -1;
+        if (cu < 0) continue;
+        const d = depth(cu);
+        if (d < 0) {
+          deepest = -1;
+          break;
+        }
+        deepest = Math.max(deepest, d);
+      }
+      visiting.delete(u);
+      const unit = this.units[u] as Unit;
+      const r = deepest < 0 ? -1 : unit.frameSize + deepest;
+      memo.set(u, r);
+      return r;
+    };
+    this.units.forEach((u, i) => {
+      u.maxStack = depth(i);
+    });
+  }
+
+  /**
+   * Marks each statement group (the instructions reachable from a boundary without crossing
+   * another) visible when any of its instructions may touch memory other processes can see.
+   */
+  private computeGroups(): void {
+    const n = this.code.length;
+    const own = new Uint8Array(n);
+    for (let i = 0; i < n; i++) own[i] = instrVisible(this.code[i] as Instr) ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const inf = this.info[i] as InstrInfo;
+      if (!inf.boundary) continue;
+      const seen = new Set<number>();
+      const stack = [i];
+      let vis = false;
+      while (stack.length > 0 && !vis) {
+        const j = stack.pop() as number;
+        if (seen.has(j)) continue;
+        seen.add(j);
+        if (own[j]) vis = true;
+        for (const s of successors(this.code[j] as Instr, j)) {
+          if (s >= 0 && s < n && !(this.info[s] as InstrInfo).boundary) stack.push(s);
+        }
+      }
+      inf.visible = vis;
+    }
+  }
+}
+
+const NOSPAN: Span = { file: -1, start: 0, end: 0 };
+
+/** Properties every program has, besides its own invariant/final/reachable declarations. */
+export const BUILTIN_PROPERTIES = ["assertion", "deadlock", "stuck_waiter", "runtime_error"];
+
+/** Successor instructions of an instruction in the code array (calls continue at i + 1). */
+export function successors(ins: Instr, i: number): number[] {
+  switch (ins.k) {
+    case "branch":
+      return [ins.t, ins.f];
+    case "jump":
+      return [ins.to];
+    case "switch":
+      return [...ins.cases.map((c) => c[1]), ins.dflt];
+    case "ret":
+    case "exit":
+      return [];
+    default:
+      return [i + 1];
+  }
+}
+
+/** Whether an instruction by itself may read or write memory that other processes see. */
+function instrVisible(ins: Instr): boolean {
+  switch (ins.k) {
+    case "store":
+      return !isLocalAddr(ins.addr) || exprVisible(ins.value);
+    case "branch":
+    case "assert":
+      return exprVisible(ins.cond);
+    case "switch":
+      return exprVisible(ins.value);
+    case "call":
+      return ins.args.some(exprVisible);
+    case "ret":
+      return ins.value ? exprVisible(ins.value) : false;
+    case "choose":
+      return exprVisible(ins.lo) || exprVisible(ins.hi);
+    case "jump":
+    case "exit":
+      return false;
+    // Blocking, atomicity and kernel primitives always count: they decide who may run.
+    case "assume":
+    case "await":
+    case "atomic":
+    case "prim":
+      return true;
+  }
+}
+
+function isLocalAddr(a: IExpr): boolean {
+  // Addresses of private locals are fp + constant (see frameAddr), or fp + checked index.
+  if (a.k === "fp") return true;
+  if (a.k === "bin" && a.op === "+") return isLocalAddr(a.l) && !exprVisible(a.r);
+  return false;
+}
+
+function exprVisible(e: IExpr): boolean {
+  switch (e.k) {
+    case "const":
+    case "fp":
+    case "self":
+    case "current":
+    case "take":
+      return false;
+    case "load":
+      return !e.local || exprVisible(e.addr);
+    case "ptr":
+    case "index":
+    case "un":
+    case "bool":
+    case "char":
+      return exprVisible(e.e);
+    case "bin":
+      return exprVisible(e.l) || exprVisible(e.r);
+    case "cond":
+      return exprVisible(e.c) || exprVisible(e.t) || exprVisible(e.f);
+  }
+}
+
+/** Folds operators over constants. */
+function fold(x: IExpr): IExpr {
+  if (x.k === "bin" && x.l.k === "const" && x.r.k === "const") {
+    const v = foldBin(x.op, x.l.v, x.r.v);
+    if (v !== null) return { k: "const", v };
+  }
+  if (x.k === "un" && x.e.k === "const") {
+    const v = x.op === "-" ? -x.e.v | 0 : x.op === "~" ? ~x.e.v : +(x.e.v === 0);
+    return { k: "const", v };
+  }
+  if (x.k === "cond" && x.c.k === "const") return x.c.v ? x.t : x.f;
+  return x;
+}
+
+/**
+ * Names whose address is taken in a body (`&x`, `&x.f`, `&x[i]`): such locals may be seen by
+ * other processes (a wait-queue entry on the stack), so accesses to them are visible.
+ */
+function collectEscaping(body: Stmt): Set<string> {
+  const out = new Set<string>();
+  const root = (e: Expr): string | null => {
+    if (e.kind === "name") return e.name;
+    if (e.kind === "member" && !e.arrow) return root(e.base);
+    if (e.kind === "index") return root(e.base);
+    return null;
+  };
+  const visitExpr = (e: Expr | null | undefined): void => {
+    if (!e) return;
+    switch (e.kind) {
+      case "unary":
+        if (e.op === "&") {
+          const r = root(e.operand);
+          if (r) out.add(r);
+        }
+        visitExpr(e.operand);
+        return;
+      case "incdec":
+        visitExpr(e.operand);
+        return;
+      case "binary":
+        visitExpr(e.left);
+        visitExpr(e.right);
+        return;
+      case "assign":
+        visitExpr(e.target);
+        visitExpr(e.value);
+        return;
+      case "cond":
+        visitExpr(e.test);
+        visitExpr(e.then);
+        visitExpr(e.else);
+        return;
+      case "call":
+        for (const a of e.args) visitExpr(a);
+        return;
+      case "index":
+        visitExpr(e.base);
+        visitExpr(e.index);
+        return;
+      case "member":
+        visitExpr(e.base);
+        return;
+      case "cast":
+        visitExpr(e.operand);
+        return;
+      case "comma":
+        visitExpr(e.left);
+        visitExpr(e.right);
+        return;
+      default:
+        return;
+    }
+  };
+  const visitInit = (i: Init): void => {
+    if (i.kind === "expr") visitExpr(i.expr);
+    else for (const it of i.items) visitInit(it.value);
+  };
+  const visit = (s: Stmt | null): void => {
+    if (!s) return;
+    switch (s.kind) {
+      case "block":
+        for (const b of s.body) visit(b);
+        return;
+      case "decl":
+        for (const d of s.decls) if (d.init) visitInit(d.init);
+        return;
+      case "expr":
+        visitExpr(s.expr);
+        return;
+      case "if":
+        visitExpr(s.test);
+        visit(s.then);
+        visit(s.else);
+        return;
+      case "while":
+      case "doWhile":
+        visitExpr(s.test);
+        visit(s.body);
+        return;
+      case "for":
+        visit(s.init);
+        visitExpr(s.test);
+        visitExpr(s.update);
+        visit(s.body);
+        return;
+      case "return":
+        visitExpr(s.value);
+        return;
+      case "labeled":
+      case "atomic":
+        visit(s.body);
+        return;
+      case "switch":
+        visitExpr(s.test);
+        visit(s.body);
+        return;
+      case "case":
+        visit(s.body);
+        return;
+      case "assert":
+      case "assume":
+      case "await":
+        visitExpr(s.test);
+        return;
+      default:
+        return;
+    }
+  };
+  visit(body);
+  return out;
+}

@@ -1,0 +1,140 @@
+// The IR that KC lowers to: pure expressions over word memory, and instructions in a flat code array.
+import type { Span } from "./ast";
+import type { Type } from "./types";
+
+/**
+ * A pure expression: no side effects, no calls. Evaluating it may still fail at run time
+ * (NULL dereference, index out of range, division by zero), which is a violation.
+ * Addresses are plain word-valued expressions.
+ */
+export type IExpr =
+  | { k: "const"; v: number }
+  /** The frame pointer of the running function (locals are at fp + offset). */
+  | { k: "fp" }
+  /** The running process's instance number (`self`). */
+  | { k: "self" }
+  /** The running task's task_struct address (`current`); 0 in interrupt context. */
+  | { k: "current" }
+  /** Reads one word. `local` marks a private, never-escaping local (its access commutes with everything). */
+  | { k: "load"; addr: IExpr; local: boolean }
+  /** Reads a compiler temporary and clears it, so dead temporaries never make states differ. */
+  | { k: "take"; off: number }
+  /** Checks that a pointer is not NULL and points into memory; yields it. */
+  | { k: "ptr"; e: IExpr; span: Span }
+  /** Checks 0 <= e < n (an array index); yields e. */
+  | { k: "index"; e: IExpr; n: number; span: Span }
+  | { k: "un"; op: "-" | "!" | "~"; e: IExpr }
+  | { k: "bin"; op: BinOp; l: IExpr; r: IExpr; span: Span }
+  | { k: "cond"; c: IExpr; t: IExpr; f: IExpr }
+  /** Normalises to 0/1 (conversion to bool). */
+  | { k: "bool"; e: IExpr }
+  /** Wraps to a signed 8-bit value (conversion to char). */
+  | { k: "char"; e: IExpr };
+
+export type BinOp =
+  | "+" | "-" | "*" | "/" | "%" | "<<" | ">>" | "&" | "|" | "^"
+  | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
+
+/** One instruction. `at` indexes the program's source map (`Lowered.sites`). */
+export type Instr =
+  /** m[addr] = value; with a declared range, a value outside it is a violation. */
+  | { k: "store"; addr: IExpr; value: IExpr; range: [number, number] | null; at: number }
+  | { k: "branch"; cond: IExpr; t: number; f: number; at: number }
+  | { k: "jump"; to: number; at: number }
+  | { k: "switch"; value: IExpr; cases: Array<[number, number]>; dflt: number; at: number }
+  /** Calls `fn` (index into `functions`); the result, if any, goes to m[dest]. */
+  | { k: "call"; fn: number; args: IExpr[]; dest: IExpr | null; at: number }
+  | { k: "ret"; value: IExpr | null; at: number }
+  | { k: "assert"; cond: IExpr; message: string; at: number }
+  | { k: "assume"; cond: IExpr; at: number }
+  | { k: "await"; cond: IExpr; at: number }
+  /** m[dest] = a value in [lo, hi] picked by the explorer. */
+  | { k: "choose"; dest: IExpr; lo: IExpr; hi: IExpr; at: number }
+  | { k: "atomic"; delta: 1 | -1; at: number }
+  /** A kernel primitive implemented by the machine (schedule, cli, sti, save_flags, restore_flags, ...). */
+  | { k: "prim"; name: PrimName; args: IExpr[]; at: number }
+  /** The end of a process body or interrupt handler. */
+  | { k: "exit"; at: number };
+
+export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags" | "panic";
+
+/** Per-instruction flags computed by lowering. */
+export interface InstrInfo {
+  /** A step may end before this instruction (it starts a statement, or resumes after a call). */
+  boundary: boolean;
+  /** The statement group starting here touches shared memory (only meaningful on boundaries). */
+  visible: boolean;
+  /** Index of the function or process body this instruction belongs to (into `Lowered.units`). */
+  unit: number;
+}
+
+/** A source location of an instruction, with the statement's text for traces. */
+export interface Site {
+  span: Span;
+}
+
+/** A named variable in memory, for naming changed words in traces. */
+export interface VarInfo {
+  name: string;
+  type: Type;
+  /** Word address for globals; frame offset for locals and parameters. */
+  offset: number;
+}
+
+/** A function, a process body or an interrupt handler: a range of code plus its frame. */
+export interface Unit {
+  kind: "function" | "process" | "interrupt";
+  name: string;
+  entry: number;
+  /** Words in this unit's frame: header (3 words for functions), parameters, locals, temporaries. */
+  frameSize: number;
+  /** Largest number of stack words this unit can need, callees included; -1 if recursive. */
+  maxStack: number;
+  params: VarInfo[];
+  locals: VarInfo[];
+  returns: Type;
+  span: Span;
+}
+
+/** Frame header of a called function: [return pc, caller's fp, address for the result]. */
+export const FRAME_HEADER = 3;
+
+export interface ProcessDecl {
+  name: string;
+  count: number;
+  unit: number;
+}
+
+export interface PropertyDecl {
+  kind: "invariant" | "final" | "reachable";
+  name: string;
+  expr: IExpr;
+  span: Span;
+}
+
+export interface Expectation {
+  verdict: "holds" | "violation";
+  property: string | null;
+  span: Span;
+}
+
+/** A checked and lowered KC program: everything the checker needs, no syntax left. */
+export interface Lowered {
+  code: Instr[];
+  info: InstrInfo[];
+  sites: Site[];
+  units: Unit[];
+  globals: VarInfo[];
+  /** Words of global memory, address 0 (NULL) included. */
+  globalWords: number;
+  /** Initial values of global memory, length globalWords. */
+  globalInit: Int32Array;
+  processes: ProcessDecl[];
+  interrupts: ProcessDecl[];
+  properties: PropertyDecl[];
+  expect: Expectation | null;
+  constants: Map<string, number>;
+  /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
+  functionUnits: number[];
+  structs: import("./types").StructTable;
+}

@@ -1,0 +1,159 @@
+// The machine's memory layout: where globals, task blocks and stacks live in the state vector,
+// and how a word address is named in a trace (`sem.count`, `worker[1].state`, `worker[0]:__down.wait.task`).
+import type { Lowered, Unit, VarInfo } from "./ir";
+import { FRAME_HEADER } from "./ir";
+import { RECURSIVE_STACK_WORDS } from "./elaborate";
+import { TASK_FIELDS } from "./kernel";
+import { type StructTable, type Type, sizeOf } from "./types";
+
+/** Word offsets inside a task block. The task_struct fields come first, so `current` points at them. */
+export const T_PID = 0;
+export const T_STATE = 1;
+export const T_SIGNAL = 2;
+export const T_BLOCKED = 3;
+/** Registers the machine keeps for a task; not addressable from KC. */
+export const T_PC = 4;
+export const T_FP = 5;
+/** Depth of nested `atomic` blocks the task is inside. */
+export const T_ATOMIC = 6;
+/** 1 while the task has interrupts disabled (cli). */
+export const T_IRQOFF = 7;
+export const TASK_HEADER = 8;
+
+export const TASK_RUNNING = 0;
+export const TASK_INTERRUPTIBLE = 1;
+export const TASK_UNINTERRUPTIBLE = 2;
+/** include/linux/sched.h (2.0): TASK_ZOMBIE, the state of a task that has exited. */
+export const TASK_ZOMBIE = 3;
+
+/** One running instance: a process instance or an interrupt handler. */
+export interface Slot {
+  /** `worker[1]`, or `worker` for a single instance, or the handler's name. */
+  label: string;
+  kind: "process" | "interrupt";
+  /** Index into Lowered.processes or Lowered.interrupts. */
+  decl: number;
+  self: number;
+  unit: number;
+  /** Address of the task block. */
+  base: number;
+  stackBase: number;
+  /** One past the last stack word. */
+  stackEnd: number;
+}
+
+export interface Layout {
+  words: number;
+  slots: Slot[];
+  /** The process instances (a prefix of slots). */
+  procs: Slot[];
+  handlers: Slot[];
+}
+
+/** Lays out globals, then every process instance's task block and stack, then handler blocks. */
+export function layoutMachine(p: Lowered): Layout {
+  const slots: Slot[] = [];
+  let addr = p.globalWords;
+  const add = (kind: Slot["kind"], decl: number, name: string, count: number, unitIdx: number): void => {
+    const unit = p.units[unitIdx] as Unit;
+    const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
+    for (let i = 0; i < count; i++) {
+      const base = addr;
+      slots.push({
+        label: count > 1 || kind === "process" ? `${name}[${i}]` : name,
+        kind,
+        decl,
+        self: i,
+        unit: unitIdx,
+        base,
+        stackBase: base + TASK_HEADER,
+        stackEnd: base + TASK_HEADER + stack,
+      });
+      addr = base + TASK_HEADER + stack;
+    }
+  };
+  p.processes.forEach((d, i) => {
+    add("process", i, d.name, d.count, d.unit);
+  });
+  p.interrupts.forEach((d, i) => {
+    add("interrupt", i, d.name, 1, d.unit);
+  });
+  // Single-instance processes read better without "[0]".
+  for (const s of slots) if (s.kind === "process" && (p.processes[s.decl]?.count ?? 0) === 1) s.label = p.processes[s.decl]?.name ?? s.label;
+  return {
+    words: addr,
+    slots,
+    procs: slots.filter((s) => s.kind === "process"),
+    handlers: slots.filter((s) => s.kind === "interrupt"),
+  };
+}
+
+/** The initial state: globals as initialised, every task RUNNING at the start of its body. */
+export function initialState(p: Lowered, layout: Layout): Int32Array {
+  const m = new Int32Array(layout.words);
+  m.set(p.globalInit, 0);
+  layout.procs.forEach((s, i) => {
+    m[s.base + T_PID] = i + 1;
+    m[s.base + T_STATE] = TASK_RUNNING;
+    m[s.base + T_PC] = (p.units[s.unit] as Unit).entry;
+    m[s.base + T_FP] = s.stackBase;
+  });
+  return m;
+}
+
+/** Which unit's code an instruction belongs to. */
+export function unitOfPc(p: Lowered, pc: number): Unit | undefined {
+  const info = p.info[pc];
+  return info ? p.units[info.unit] : undefined;
+}
+
+/**
+ * Names every word of a state: globals by variable and field path, task fields and registers
+ * by slot, and stack words by walking each task's frames (so a name is valid for that state).
+ */
+export function nameWords(p: Lowered, layout: Layout, m: Int32Array): string[] {
+  const names: string[] = new Array(layout.words).fill("");
+  names[0] = "NULL";
+  for (const g of p.globals) nameVar(names, g.name, g.type, g.offset, p.structs);
+  for (const s of layout.slots) {
+    TASK_FIELDS.forEach((f, i) => {
+      names[s.base + i] = `${s.label}.${f}`;
+    });
+    names[s.base + T_PC] = `${s.label}.pc`;
+    names[s.base + T_FP] = `${s.label}.fp`;
+    names[s.base + T_ATOMIC] = `${s.label}.atomic`;
+    names[s.base + T_IRQOFF] = `${s.label}.irqs_off`;
+    for (let a = s.stackBase; a < s.stackEnd; a++) names[a] = `${s.label}.stack[${a - s.stackBase}]`;
+    // Walk frames from the innermost: fp, then each saved fp, knowing each frame's unit from the pc.
+    let pc = m[s.base + T_PC] as number;
+    let fp = m[s.base + T_FP] as number;
+    for (let guard = 0; pc > 0 && guard < 1000; guard++) {
+      const unit = unitOfPc(p, pc);
+      if (!unit) break;
+      const vars: VarInfo[] = [...unit.params, ...unit.locals];
+      for (const v of vars) nameVar(names, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
+      if (unit.kind !== "function") break;
+      const caller = m[fp] as number;
+      const callerFp = m[fp + 1] as number;
+      for (let i = 0; i < FRAME_HEADER; i++) names[fp + i] = `${s.label}:${unit.name}.<frame ${i}>`;
+      pc = caller;
+      fp = callerFp;
+    }
+  }
+  return names;
+}
+
+function nameVar(names: string[], name: string, t: Type, addr: number, structs: StructTable): void {
+  if (addr < 0 || addr >= names.length) return;
+  if (t.k === "struct") {
+    const info = structs.get(t.name);
+    for (const f of info?.fields ?? []) nameVar(names, `${name}.${f.name}`, f.type, addr + f.offset, structs);
+    return;
+  }
+  if (t.k === "array") {
+    const es = sizeOf(t.of, structs);
+    for (let i = 0; i < t.n; i++) nameVar(names, `${name}[${i}]`, t.of, addr + i * es, structs);
+    return;
+  }
+  names[addr] = name;
+}

@@ -1,0 +1,90 @@
+// Checked KC types and their memory layout: every scalar is one 32-bit word.
+
+/** A KC type after name resolution. Sizes are in words. */
+export type Type =
+  | { k: "int"; lo: number | null; hi: number | null }
+  | { k: "bool" }
+  | { k: "char" }
+  | { k: "void" }
+  | { k: "null" }
+  | { k: "ptr"; to: Type }
+  | { k: "struct"; name: string }
+  | { k: "array"; of: Type; n: number };
+
+export const INT: Type = { k: "int", lo: null, hi: null };
+export const BOOL: Type = { k: "bool" };
+export const CHAR: Type = { k: "char" };
+export const VOID: Type = { k: "void" };
+export const NULLT: Type = { k: "null" };
+
+export interface Field {
+  name: string;
+  type: Type;
+  /** Word offset inside the struct. */
+  offset: number;
+}
+
+/** A struct's fields in order; `size` is -1 while the struct is only declared. */
+export interface StructInfo {
+  name: string;
+  fields: Field[];
+  size: number;
+}
+
+export type StructTable = Map<string, StructInfo>;
+
+export function isScalar(t: Type): boolean {
+  return t.k === "int" || t.k === "bool" || t.k === "char" || t.k === "ptr" || t.k === "null";
+}
+
+export function isIntegral(t: Type): boolean {
+  return t.k === "int" || t.k === "bool" || t.k === "char";
+}
+
+/** Size in words; structs are looked up in `structs`. */
+export function sizeOf(t: Type, structs: StructTable): number {
+  switch (t.k) {
+    case "struct":
+      return structs.get(t.name)?.size ?? -1;
+    case "array": {
+      const s = sizeOf(t.of, structs);
+      return s < 0 ? -1 : s * t.n;
+    }
+    case "void":
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+export function typeEquals(a: Type, b: Type): boolean {
+  if (a.k !== b.k) return false;
+  switch (a.k) {
+    case "ptr":
+      return typeEquals(a.to, (b as typeof a).to);
+    case "struct":
+      return a.name === (b as typeof a).name;
+    case "array":
+      return a.n === (b as typeof a).n && typeEquals(a.of, (b as typeof a).of);
+    default:
+      return true;
+  }
+}
+
+/** C spelling of a type, for messages: `struct semaphore *`, `int<0..7>`, `int[4]`. */
+export function showType(t: Type): string {
+  switch (t.k) {
+    case "int":
+      return t.lo === null ? "int" : `int<${t.lo}..${t.hi}>`;
+    case "ptr":
+      return `${showType(t.to)} *`;
+    case "struct":
+      return `struct ${t.name}`;
+    case "array":
+      return `${showType(t.of)}[${t.n}]`;
+    case "null":
+      return "NULL";
+    default:
+      return t.k;
+  }
+}

@@ -1,0 +1,60 @@
+// Stuck waiters (lost wake-ups): a task asleep that can never be woken again while the rest of
+// the system may run on. Found on the explored graph with the bottom-SCC rule of DESIGN.md.
+import type { Counterexample } from "../checker/outcome";
+import type { StateStore } from "../checker/stateStore";
+import type { System } from "../checker/system";
+import { pathTo } from "../checker/explore";
+import { type EdgeStore, bottomComponents } from "./graph";
+import { sleepQueue } from "./waitQueues";
+
+/**
+ * Every bottom strongly connected component must contain, for each process, a state where it
+ * is not asleep. A process asleep in every state of a bottom component sleeps forever once the
+ * search enters it: nothing that can still happen wakes it. Returns the counterexample that
+ * reaches the shallowest such state, or null. Needs a complete search (every state expanded).
+ */
+export function findStuckWaiters(sys: System, store: StateStore, edges: EdgeStore): Counterexample | null {
+  const n = store.size;
+  const { offsets, targets } = edges.freeze(n);
+  const { component, count, bottom } = bottomComponents(n, offsets, targets);
+  if (bottom.length === 0) return null;
+  const isBottom = new Uint8Array(count);
+  for (const c of bottom) isBottom[c] = 1;
+  const procs = sys.layout.procs.length;
+  // awake[c * procs + p] = 1 once some state of component c has process p not asleep.
+  const awake = new Uint8Array(count * procs);
+  const buf = new Int32Array(sys.words);
+  for (let v = 0; v < n; v++) {
+    const c = component[v] as number;
+    if (!isBottom[c]) continue;
+    store.read(v, buf);
+    for (let p = 0; p < procs; p++) if (!awake[c * procs + p] && !sys.asleep(buf, p)) awake[c * procs + p] = 1;
+  }
+  // The shallowest state of a bottom component in which some process never wakes.
+  let best = -1;
+  let bestProc = -1;
+  for (let v = 0; v < n; v++) {
+    const c = component[v] as number;
+    if (!isBottom[c]) continue;
+    for (let p = 0; p < procs; p++) {
+      if (awake[c * procs + p]) continue;
+      if (best < 0 || store.depth(v) < store.depth(best)) {
+        best = v;
+        bestProc = p;
+      }
+      break;
+    }
+  }
+  if (best < 0) return null;
+  store.read(best, buf);
+  const label = sys.layout.procs[bestProc]?.label ?? `process ${bestProc}`;
+  const queue = sleepQueue(sys, buf, bestProc);
+  const others = sys.allExited(buf) ? "" : "";
+  return {
+    choices: pathTo(store, best),
+    message: `${label} sleeps${queue ? ` on ${queue}` : ""} forever: no step that can still happen wakes it${others}`,
+    span: null,
+    fault: null,
+    sleeper: bestProc,
+  };
+}

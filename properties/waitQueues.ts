@@ -1,0 +1,37 @@
+// Reading wait queues out of a state: which queue a sleeping task is on, by the name of its head.
+import type { System } from "../checker/system";
+import { type Type, sizeOf } from "../model/types";
+
+/**
+ * The name of the global wait-queue head (`struct wait_queue *` in Linux 2.0) whose list holds
+ * an entry for the task in `slot`, or null when the task sleeps on no global queue.
+ */
+export function sleepQueue(sys: System, m: Int32Array, slot: number): string | null {
+  const task = sys.layout.procs[slot]?.base;
+  if (task === undefined) return null;
+  const p = sys.program;
+  let found: string | null = null;
+  const visit = (name: string, t: Type, addr: number): void => {
+    if (found) return;
+    if (t.k === "ptr" && t.to.k === "struct" && t.to.name === "wait_queue") {
+      // Follow the list from this head; entries are {task, next}.
+      let e = m[addr] as number;
+      for (let guard = 0; e > 0 && e + 1 < m.length && guard < 1024; guard++) {
+        if (m[e] === task) {
+          found = name;
+          return;
+        }
+        e = m[e + 1] as number;
+      }
+      return;
+    }
+    if (t.k === "struct") {
+      for (const f of p.structs.get(t.name)?.fields ?? []) visit(`${name}.${f.name}`, f.type, addr + f.offset);
+    } else if (t.k === "array") {
+      const es = sizeOf(t.of, p.structs);
+      for (let i = 0; i < t.n; i++) visit(`${name}[${i}]`, t.of, addr + i * es);
+    }
+  };
+  for (const g of p.globals) visit(g.name, g.type, g.offset);
+  return found;
+}
