@@ -150,12 +150,13 @@ class Gen {
       if (!info) continue;
       out.push(`case ${i}: {`);
       if (info.boundary) {
-        if (traced) out.push("if (ctx.trail !== null) ctx.trail.push(pc);");
         out.push(`if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.spanId(p.sites[ins.at]?.span ?? NO_SPAN)});`);
         if (info.visible) {
           out.push(`if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`);
           out.push("prev = vis; vis = 1;");
         }
+        // After the yield check: the trail lists only statements this step really runs.
+        if (traced) out.push("if (ctx.trail !== null) ctx.trail.push(pc);");
       }
       out.push(this.instr(ins, i));
       out.push("}");

@@ -112,10 +112,26 @@ export function unitOfPc(p: Lowered, pc: number): Unit | undefined {
  * by slot, and stack words by walking each task's frames (so a name is valid for that state).
  */
 export function nameWords(p: Lowered, layout: Layout, m: Int32Array): string[] {
+  return nameMemory(p, layout, m).names;
+}
+
+/** Names of every word, which words hold pointers, and the outermost object starting at an address. */
+export interface MemoryNames {
+  names: string[];
+  pointer: Uint8Array;
+  objects: Map<number, string>;
+}
+
+/** As nameWords, plus pointer flags and object names (for printing pointer values as `&sem.wait`). */
+export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNames {
   const names: string[] = new Array(layout.words).fill("");
+  const pointer = new Uint8Array(layout.words);
+  const objects = new Map<number, string>();
+  const out: MemoryNames = { names, pointer, objects };
   names[0] = "NULL";
-  for (const g of p.globals) nameVar(names, g.name, g.type, g.offset, p.structs);
+  for (const g of p.globals) nameVar(out, g.name, g.type, g.offset, p.structs);
   for (const s of layout.slots) {
+    objects.set(s.base, s.label);
     TASK_FIELDS.forEach((f, i) => {
       names[s.base + i] = `${s.label}.${f}`;
     });
@@ -131,7 +147,7 @@ export function nameWords(p: Lowered, layout: Layout, m: Int32Array): string[] {
       const unit = unitOfPc(p, pc);
       if (!unit) break;
       const vars: VarInfo[] = [...unit.params, ...unit.locals];
-      for (const v of vars) nameVar(names, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
+      for (const v of vars) nameVar(out, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
       if (unit.kind !== "function") break;
       const caller = m[fp] as number;
       const callerFp = m[fp + 1] as number;
@@ -140,20 +156,22 @@ export function nameWords(p: Lowered, layout: Layout, m: Int32Array): string[] {
       fp = callerFp;
     }
   }
-  return names;
+  return out;
 }
 
-function nameVar(names: string[], name: string, t: Type, addr: number, structs: StructTable): void {
-  if (addr < 0 || addr >= names.length) return;
+function nameVar(out: MemoryNames, name: string, t: Type, addr: number, structs: StructTable): void {
+  if (addr < 0 || addr >= out.names.length) return;
+  if (!out.objects.has(addr)) out.objects.set(addr, name);
   if (t.k === "struct") {
     const info = structs.get(t.name);
-    for (const f of info?.fields ?? []) nameVar(names, `${name}.${f.name}`, f.type, addr + f.offset, structs);
+    for (const f of info?.fields ?? []) nameVar(out, `${name}.${f.name}`, f.type, addr + f.offset, structs);
     return;
   }
   if (t.k === "array") {
     const es = sizeOf(t.of, structs);
-    for (let i = 0; i < t.n; i++) nameVar(names, `${name}[${i}]`, t.of, addr + i * es, structs);
+    for (let i = 0; i < t.n; i++) nameVar(out, `${name}[${i}]`, t.of, addr + i * es, structs);
     return;
   }
-  names[addr] = name;
+  out.names[addr] = name;
+  if (t.k === "ptr") out.pointer[addr] = 1;
 }

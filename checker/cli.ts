@@ -1,0 +1,375 @@
+// The ipcmc command line: check a spec, replay a saved counterexample, run a suite of specs.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { formatDiagnostic } from "../model/diagnostics";
+import type { Expectation } from "../model/ir";
+import { type LoadResult, loadProgram } from "../model/load";
+import { type JsonReport, toJson, validateJson } from "../reports/json";
+import { bytes, num, renderReport, renderTrace } from "../reports/text";
+import { explore } from "./explore";
+import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
+import type { Outcome, PropertyResult } from "./outcome";
+import { System } from "./system";
+import { buildTrace, ReplayError, type Trace } from "./trace";
+
+/** Exit codes (DESIGN.md): every property holds / a violation / bad input / inconclusive. */
+export const EXIT_HOLDS = 0;
+export const EXIT_VIOLATED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INCONCLUSIVE = 3;
+
+class UsageError extends Error {}
+
+/** Parses `-D NAME=VALUE` arguments. */
+export function parseDefines(list: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  const items = Array.isArray(list) ? list : list === undefined ? [] : [list];
+  for (const raw of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(String(raw));
+    if (!m) throw new UsageError(`-D ${raw}: expected NAME=INTEGER, e.g. -D N=3`);
+    const v = Number(m[2]);
+    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new UsageError(`-D ${raw}: the value does not fit in a 32-bit int`);
+    out[m[1] as string] = v;
+  }
+  return out;
+}
+
+function load(spec: string, defines: Record<string, number>, includeDirs: string[]): LoadResult & { ok: true } {
+  if (!existsSync(spec)) throw new UsageError(`${spec}: no such file`);
+  if (statSync(spec).isDirectory()) throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
+  const r = loadProgram(spec, { defines, includeDirs });
+  if (!r.ok) {
+    process.stderr.write(`${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`);
+    process.stderr.write(`${r.diagnostics.length} error${r.diagnostics.length === 1 ? "" : "s"}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  return r;
+}
+
+function progressPrinter(): (p: Progress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastPlain = 0;
+  return (p) => {
+    const line = `${num(p.states)} states, ${num(p.states / Math.max(p.seconds, 1e-9))} states/s, depth ${p.depth}, queue ${num(p.queued)}, ${bytes(p.bytes)}, ${p.seconds.toFixed(0)} s`;
+    if (tty) process.stderr.write(`\r\x1b[K${line}`);
+    else if (p.seconds - lastPlain >= 10) {
+      lastPlain = p.seconds;
+      process.stderr.write(`progress: ${line}\n`);
+    }
+  };
+}
+
+function clearProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+}
+
+function exitCodeOf(o: Outcome): number {
+  return o.verdict === "holds" ? EXIT_HOLDS : o.verdict === "violated" ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
+}
+
+/** Replays the counterexamples of violated properties (those with choices). */
+function tracesOf(sys: System, r: LoadResult & { ok: true }, o: Outcome): Map<string, Trace> {
+  const out = new Map<string, Trace>();
+  for (const p of o.properties) {
+    if (p.status !== "violated" || !p.counterexample || p.counterexample.choices.length === 0 && p.kind === "reachable") continue;
+    out.set(p.name, buildTrace(sys, r.sources, p.counterexample.choices).trace);
+  }
+  return out;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w./=-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+interface CheckArgs {
+  spec: string;
+  D?: unknown;
+  I?: unknown;
+  strategy: string;
+  maxStates: number;
+  maxDepth: number;
+  timeLimit: number;
+  memory: number;
+  keepGoing: boolean;
+  stuckWaiters: boolean;
+  json?: string;
+  progress: boolean;
+}
+
+function runCheck(a: CheckArgs): number {
+  const defines = parseDefines(a.D);
+  const includeDirs = (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String);
+  const r = load(a.spec, defines, includeDirs);
+  const sys = new System(r.program);
+  const opts: Partial<SearchOptions> = {
+    strategy: a.strategy === "dfs" ? "dfs" : "bfs",
+    maxStates: a.maxStates,
+    maxDepth: a.maxDepth,
+    timeLimit: a.timeLimit,
+    memoryLimit: a.memory * 1024 * 1024,
+    keepGoing: a.keepGoing,
+    stuckWaiters: a.stuckWaiters,
+    onProgress: a.progress ? progressPrinter() : null,
+  };
+  const o = explore(sys, opts);
+  clearProgress();
+  const traces = tracesOf(sys, r, o);
+  const first = o.properties.find((p) => p.status === "violated" && traces.has(p.name)) ?? null;
+  const reach = o.properties.find((p) => p.status === "violated" && p.kind === "reachable") ?? null;
+  const defs = Object.entries(defines).map(([k, v]) => `-D ${k}=${v}`);
+  const base = ["ipcmc", "check", shellQuote(a.spec), ...defs].join(" ");
+  const replayHint = first ? (a.json ? `ipcmc replay ${shellQuote(a.json)}` : `${base} --json trace.json && ipcmc replay trace.json`) : null;
+  const expectation = r.program.expect
+    ? {
+        text: r.program.expect.verdict === "holds" ? "holds" : `violation ${r.program.expect.property ?? ""}`.trim(),
+        met: expectationMet(r.program.expect, o),
+      }
+    : null;
+  const chosen: { property: PropertyResult; trace: Trace } | null = first
+    ? { property: first, trace: traces.get(first.name) as Trace }
+    : reach
+      ? { property: reach, trace: { steps: [], finalState: [], tasks: [] } }
+      : null;
+  process.stdout.write(`${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs" })}\n`);
+  if (a.json) {
+    writeFileSync(a.json, `${JSON.stringify(toJson(a.spec, defines, o, traces), null, 2)}\n`);
+    process.stdout.write(`wrote ${a.json}\n`);
+  }
+  return exitCodeOf(o);
+}
+
+function expectationMet(e: Expectation | null, o: Outcome): boolean {
+  if (!e) return true;
+  if (e.verdict === "holds") return o.verdict === "holds";
+  if (!e.property) return o.verdict === "violated";
+  return o.properties.some((p) => p.name === e.property && p.status === "violated");
+}
+
+function runReplay(file: string, propertyName: string | undefined): number {
+  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const err = validateJson(data);
+  if (err) throw new UsageError(`${file}: ${err}`);
+  const report = data as JsonReport;
+  // The spec path is as it was given when the trace was saved; try it relative to the trace too.
+  let spec = report.spec;
+  if (!existsSync(spec)) {
+    const alt = join(dirname(file), report.spec);
+    if (existsSync(alt)) spec = alt;
+    else throw new UsageError(`${file}: its spec ${report.spec} cannot be found`);
+  }
+  const r = load(spec, report.defines ?? {}, []);
+  const sys = new System(r.program);
+  const candidates = report.properties.filter((p) => p.counterexample && (!propertyName || p.name === propertyName));
+  if (candidates.length === 0)
+    throw new UsageError(`${file}: no counterexample${propertyName ? ` for property ${propertyName}` : ""} to replay`);
+  const p = candidates[0] as JsonReport["properties"][number];
+  const cx = p.counterexample as NonNullable<typeof p.counterexample>;
+  let built: ReturnType<typeof buildTrace>;
+  try {
+    built = buildTrace(
+      sys,
+      r.sources,
+      cx.choices.map((c) => c.index),
+      cx.choices.map((c) => ({ slot: c.slot, values: c.values })),
+    );
+  } catch (e) {
+    if (e instanceof ReplayError) throw new UsageError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const defs = Object.entries(report.defines ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  process.stdout.write(`replaying ${p.kind} ${p.name} of ${spec}${defs ? ` (${defs})` : ""}: ${cx.choices.length} steps\n\n`);
+  process.stdout.write(`${renderTrace(built.trace)}\n\n`);
+  const verdict = reproduces(sys, p, built);
+  process.stdout.write(`${verdict.ok ? "reproduced" : "NOT reproduced"}: ${verdict.why}\n`);
+  return verdict.ok ? EXIT_VIOLATED : EXIT_USAGE;
+}
+
+/** Whether the end of a replayed trace shows the recorded violation. */
+function reproduces(sys: System, p: JsonReport["properties"][number], built: ReturnType<typeof buildTrace>): { ok: boolean; why: string } {
+  const last = built.trace.steps[built.trace.steps.length - 1];
+  const m = built.last;
+  if (p.kind === "assertion" || p.kind === "runtime_error") {
+    return last?.fault
+      ? { ok: true, why: `step ${last.n} (${last.process}) fails: ${last.fault.message}` }
+      : { ok: false, why: "the last step did not fail" };
+  }
+  if (p.kind === "invariant") {
+    const i = sys.program.properties.findIndex((q) => q.name === p.name);
+    const pred = sys.compiled.properties[i];
+    if (!pred) return { ok: false, why: `the spec has no invariant ${p.name} any more` };
+    let ok: boolean;
+    try {
+      ok = pred(m) === 0;
+    } catch {
+      ok = true;
+    }
+    return ok ? { ok, why: `invariant ${p.name} is false after step ${built.trace.steps.length}` } : { ok, why: `invariant ${p.name} holds at the end` };
+  }
+  if (p.kind === "deadlock") {
+    const none = sys.choices(m).length === 0 && !sys.allExited(m);
+    return { ok: none, why: none ? "no process can take a step" : "a process can still step" };
+  }
+  if (p.kind === "stuck_waiter") {
+    const sleeping = built.trace.tasks.filter((t) => t.status.startsWith("asleep"));
+    return sleeping.length > 0
+      ? { ok: true, why: `${sleeping.map((t) => t.process).join(", ")} asleep in the state from which no wake-up can come` }
+      : { ok: false, why: "no task is asleep at the end" };
+  }
+  if (p.kind === "final") {
+    const i = sys.program.properties.findIndex((q) => q.name === p.name);
+    const pred = sys.compiled.properties[i];
+    const ok = sys.allExited(m) && !!pred && pred(m) === 0;
+    return { ok, why: ok ? `final ${p.name} is false when every process has exited` : `final ${p.name} is not violated at the end` };
+  }
+  return { ok: false, why: `a ${p.kind} property cannot be replayed` };
+}
+
+/** Every .kc file under `dir`, sorted, skipping `lib` folders (included, not run). */
+function findSpecs(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "lib" && e.name !== "node_modules" && !e.name.startsWith(".")) walk(p);
+      } else if (e.name.endsWith(".kc")) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function runSuite(dir: string, maxStates: number, json: string | undefined): number {
+  if (!existsSync(dir)) throw new UsageError(`${dir}: no such directory`);
+  const files = statSync(dir).isDirectory() ? findSpecs(dir) : [dir];
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const rows: Array<Record<string, unknown>> = [];
+  for (const f of files) {
+    const name = relative(process.cwd(), resolve(f)) || f;
+    const r = loadProgram(f, {});
+    if (!r.ok) {
+      failed++;
+      process.stdout.write(`FAIL  ${name}: does not compile\n${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`);
+      rows.push({ spec: name, result: "fail", reason: "compile error" });
+      continue;
+    }
+    const e = r.program.expect;
+    if (!e) {
+      skipped++;
+      process.stdout.write(`skip  ${name}: no expect declaration\n`);
+      continue;
+    }
+    const sys = new System(r.program);
+    const o = explore(sys, { ...DEFAULT_OPTIONS, keepGoing: true, maxStates });
+    const met = expectationMet(e, o) && (e.verdict !== "holds" || o.verdict === "holds");
+    const expected = e.verdict === "holds" ? "holds" : `violation ${e.property ?? ""}`.trim();
+    const got =
+      o.verdict === "holds"
+        ? "holds"
+        : o.verdict === "inconclusive"
+          ? `inconclusive (${o.limit})`
+          : `violated: ${o.properties
+              .filter((p) => p.status === "violated")
+              .map((p) => p.name)
+              .join(", ")}`;
+    if (met) passed++;
+    else failed++;
+    process.stdout.write(
+      `${met ? "PASS" : "FAIL"}  ${name}  expect ${expected}; got ${got}  [${num(o.stats.states)} states, ${o.stats.seconds.toFixed(2)} s]\n`,
+    );
+    rows.push({ spec: name, result: met ? "pass" : "fail", expected, got, states: o.stats.states, transitions: o.stats.transitions, seconds: o.stats.seconds });
+  }
+  if (json) writeFileSync(json, `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed, skipped, specs: rows }, null, 2)}\n`);
+  process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+  return failed > 0 ? EXIT_VIOLATED : files.length === 0 ? EXIT_USAGE : EXIT_HOLDS;
+}
+
+/** Runs the command line; returns the exit code. */
+export function main(argv: string[]): number {
+  let code = EXIT_USAGE;
+  const searchFlags = (y: ReturnType<typeof yargs>) =>
+    y
+      .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
+      .option("I", { type: "string", array: true, describe: "also search this directory for #include", requiresArg: true })
+      .option("strategy", { choices: ["bfs", "dfs"], default: "bfs", describe: "bfs finds shortest counterexamples" })
+      .option("max-states", { type: "number", default: DEFAULT_OPTIONS.maxStates, describe: "stop (inconclusive) after this many states" })
+      .option("max-depth", { type: "number", default: DEFAULT_OPTIONS.maxDepth, describe: "do not expand deeper states (inconclusive)" })
+      .option("time-limit", { type: "number", default: 0, describe: "stop (inconclusive) after this many seconds; 0: none" })
+      .option("memory", { type: "number", default: DEFAULT_OPTIONS.memoryLimit / 1024 / 1024, describe: "stop (inconclusive) when the store holds this many MiB" })
+      .option("keep-going", { type: "boolean", default: false, describe: "go on after the first violation so every property gets a verdict" })
+      .option("stuck-waiters", { type: "boolean", default: true, describe: "check for tasks that sleep forever (keeps the graph's edges)" })
+      .option("json", { type: "string", describe: "write the outcome and counterexamples as JSON to this file", requiresArg: true })
+      .option("progress", { type: "boolean", default: true, describe: "print progress on stderr" });
+  try {
+    const parser = yargs(argv)
+      .scriptName("ipcmc")
+      .usage("$0 <command> [options]")
+      .command(
+        "check <spec>",
+        "check every property of a KC spec",
+        (y) => searchFlags(y).positional("spec", { type: "string", describe: "the .kc file" }),
+        (a) => {
+          code = runCheck(a as unknown as CheckArgs);
+        },
+      )
+      .command(
+        "replay <trace>",
+        "replay a counterexample saved with --json",
+        (y) =>
+          y
+            .positional("trace", { type: "string", describe: "the JSON file" })
+            .option("property", { type: "string", describe: "which property's counterexample (default: the first)" }),
+        (a) => {
+          code = runReplay(String(a.trace), a.property as string | undefined);
+        },
+      )
+      .command(
+        "suite <dir>",
+        "check every spec under a directory against its expect declaration",
+        (y) =>
+          y
+            .positional("dir", { type: "string" })
+            .option("max-states", { type: "number", default: 5_000_000, describe: "per spec; a spec that reaches it fails as inconclusive" })
+            .option("json", { type: "string", describe: "write a summary as JSON to this file", requiresArg: true }),
+        (a) => {
+          code = runSuite(String(a.dir), Number(a.maxStates), a.json as string | undefined);
+        },
+      )
+      .demandCommand(1, "name a command: check, replay or suite")
+      .strict()
+      .help()
+      .version("0.1.0")
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        throw new UsageError(msg);
+      });
+    parser.parseSync();
+    // --help and --version print and leave code unset: they succeeded.
+    if (argv.includes("--help") || argv.includes("--version")) return EXIT_HOLDS;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`ipcmc: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  return code;
+}
+
+// Run when executed as the bin (not when imported by tests).
+if (process.argv[1] && /ipcmc(\.js|\.mjs)?$|cli\.(ts|js|mjs)$/.test(process.argv[1])) {
+  process.exitCode = main(hideBin(process.argv));
+}

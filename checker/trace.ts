@@ -1,0 +1,171 @@
+// Rebuilds a counterexample from its choices by replay: per step the process, the statements it
+// ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
+import type { Span } from "../model/ast";
+import { nameMemory, T_PC, T_STATE } from "../model/layout";
+import { sleepQueue } from "../properties/waitQueues";
+import type { SourceSet } from "../model/source";
+import type { Choice, StepFault, System } from "./system";
+
+/** A source position, resolved for display. */
+export interface Where {
+  file: string;
+  line: number;
+  col: number;
+  /** The source line, trimmed. */
+  text: string;
+}
+
+export interface Change {
+  name: string;
+  from: string;
+  to: string;
+}
+
+export interface TraceStep {
+  /** 1-based step number. */
+  n: number;
+  /** The choice index taken at the state before this step. */
+  choice: number;
+  slot: number;
+  process: string;
+  kind: "process" | "interrupt";
+  /** Values the step's choose() calls got. */
+  values: number[];
+  /** The statements the step ran, in order (a step may pass through several). */
+  statements: Where[];
+  changes: Change[];
+  fault: (StepFault & { where: Where | null }) | null;
+}
+
+export interface Trace {
+  steps: TraceStep[];
+  /** Named globals and task states at the end of the trace. */
+  finalState: Change[];
+  /** Task states (running, asleep on X, exited) at the end. */
+  tasks: Array<{ process: string; status: string }>;
+}
+
+/** Thrown when a list of choices does not fit the program (an edited spec, a corrupt trace). */
+export class ReplayError extends Error {}
+
+const TASK_STATE_NAMES = ["TASK_RUNNING", "TASK_INTERRUPTIBLE", "TASK_UNINTERRUPTIBLE", "TASK_ZOMBIE"];
+
+/** Resolves a span to file, line, column and the line's text. */
+export function where(sources: SourceSet, span: Span | null): Where | null {
+  if (!span || span.file < 0 || span.file >= sources.files.length) return null;
+  const { line, col } = sources.position(span.file, span.start);
+  return { file: sources.file(span.file).name, line, col, text: sources.lineText(span.file, line).trim() };
+}
+
+/** Words of the machine that a reader does not need to see change (registers, temporaries). */
+function hidden(name: string): boolean {
+  return (
+    name === "" ||
+    name.endsWith(".pc") ||
+    name.endsWith(".fp") ||
+    name.endsWith(".atomic") ||
+    name.includes(".<frame") ||
+    /\.stack\[\d+\]$/.test(name)
+  );
+}
+
+/**
+ * Replays `choices` from the initial state and describes every step. With `expected`
+ * choices (the slot and choose values recorded in a saved trace) each step is checked to be
+ * the same choice, so a trace from an edited spec is refused rather than misread.
+ */
+export function buildTrace(sys: System, sources: SourceSet, choices: number[], expected?: Choice[]): { trace: Trace; last: Int32Array } {
+  let m = sys.initial();
+  const steps: TraceStep[] = [];
+  const p = sys.program;
+  for (let i = 0; i < choices.length; i++) {
+    const idx = choices[i] as number;
+    const options = sys.choices(m);
+    const opt = options[idx];
+    if (!opt) throw new ReplayError(`step ${i + 1}: the state has ${options.length} choices, the trace takes choice ${idx}`);
+    const exp = expected?.[i];
+    if (exp && (exp.slot !== opt.choice.slot || exp.values.join(",") !== opt.choice.values.join(",")))
+      throw new ReplayError(
+        `step ${i + 1}: the trace says ${sys.layout.slots[exp.slot]?.label ?? `slot ${exp.slot}`} steps, but choice ${idx} of this spec is ${sys.layout.slots[opt.choice.slot]?.label}: the spec changed since the trace was saved`,
+      );
+    const r = sys.replayChoice(m, opt.choice);
+    const slot = sys.layout.slots[opt.choice.slot];
+    const before = nameMemory(p, sys.layout, m);
+    const after = nameMemory(p, sys.layout, r.next);
+    const changes: Change[] = [];
+    if (!r.fault) {
+      for (let a = 0; a < m.length; a++) {
+        if (m[a] === r.next[a]) continue;
+        // A word whose name changed belongs to a frame pushed or popped in this step: a
+        // parameter or local coming into or out of existence, not a change of a variable.
+        if (before.names[a] !== after.names[a]) continue;
+        const name = after.names[a] ?? "";
+        if (hidden(name)) continue;
+        const ptr = after.pointer[a];
+        const isState = name.endsWith(".state");
+        changes.push({
+          name,
+          from: formatValue(m[a] as number, ptr === 1, isState, before.objects),
+          to: formatValue(r.next[a] as number, ptr === 1, isState, after.objects),
+        });
+      }
+    }
+    const statements: Where[] = [];
+    for (const pc of r.trail) {
+      const w = where(sources, p.sites[p.code[pc]?.at ?? -1]?.span ?? null);
+      if (w) statements.push(w);
+    }
+    steps.push({
+      n: i + 1,
+      choice: idx,
+      slot: opt.choice.slot,
+      process: slot?.label ?? `slot ${opt.choice.slot}`,
+      kind: slot?.kind ?? "process",
+      values: opt.choice.values,
+      statements,
+      changes,
+      fault: r.fault ? { ...r.fault, where: where(sources, r.fault.span ?? p.sites[p.code[r.fault.pc]?.at ?? -1]?.span ?? null) } : null,
+    });
+    if (r.fault) break;
+    m = r.next;
+  }
+  return { trace: { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) }, last: m };
+}
+
+function formatValue(v: number, pointer: boolean, taskState: boolean, objects: Map<number, string>): string {
+  if (pointer) {
+    if (v === 0) return "NULL";
+    const o = objects.get(v);
+    return o ? `&${o}` : `@${v}`;
+  }
+  if (taskState) return TASK_STATE_NAMES[v] ?? String(v);
+  return String(v);
+}
+
+/** The globals of a state, named, for the end of a trace. */
+export function describeState(sys: System, m: Int32Array): Change[] {
+  const mem = nameMemory(sys.program, sys.layout, m);
+  const out: Change[] = [];
+  for (let a = 1; a < sys.program.globalWords; a++) {
+    const name = mem.names[a];
+    if (!name) continue;
+    out.push({ name, from: "", to: formatValue(m[a] as number, mem.pointer[a] === 1, false, mem.objects) });
+  }
+  return out;
+}
+
+/** Each process: where it is, and whether it is asleep (on which queue), or has exited. */
+export function describeTasks(sys: System, sources: SourceSet, m: Int32Array): Array<{ process: string; status: string }> {
+  return sys.layout.procs.map((s, i) => {
+    const pc = m[s.base + T_PC] as number;
+    if (pc === 0) return { process: s.label, status: "exited" };
+    const w = where(sources, sys.program.sites[sys.program.code[pc]?.at ?? -1]?.span ?? null);
+    const at = w ? ` at ${w.file}:${w.line} ${w.text}` : "";
+    if (sys.asleep(m, i)) {
+      const q = sleepQueue(sys, m, i);
+      const st = TASK_STATE_NAMES[m[s.base + T_STATE] as number] ?? String(m[s.base + T_STATE]);
+      return { process: s.label, status: `asleep${q ? ` on ${q}` : ""} (${st})${at}` };
+    }
+    return { process: s.label, status: at ? at.slice(1) : "running" };
+  });
+}

@@ -1,0 +1,151 @@
+// Plain-text rendering of outcomes and counterexamples, read top to bottom by a person.
+import type { Outcome, PropertyResult, Stats } from "../checker/outcome";
+import type { Trace, TraceStep } from "../checker/trace";
+
+/** Everything the text report needs besides the outcome: names and traces already replayed. */
+export interface ReportInput {
+  spec: string;
+  defines: Record<string, number>;
+  outcome: Outcome;
+  /** The replayed counterexample of the first violated property, if any. */
+  trace: { property: PropertyResult; trace: Trace } | null;
+  /** How to get and replay this counterexample (a command line). */
+  replayHint: string | null;
+  /** The search was breadth-first, so the counterexample is a shortest one. */
+  shortest: boolean;
+  /** Whether the verdict matched the spec's `expect`, when it has one. */
+  expectation: { text: string; met: boolean } | null;
+}
+
+const fmt = new Intl.NumberFormat("en-US");
+
+export function num(n: number): string {
+  return fmt.format(Math.round(n));
+}
+
+/** `12.3 MiB`, `540 B`. */
+export function bytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** One line of search figures. */
+export function renderStats(s: Stats): string {
+  const perState = s.states > 0 ? s.bytes / s.states : 0;
+  return `${num(s.states)} states, ${num(s.transitions)} transitions, depth ${s.depth}, ${s.seconds.toFixed(2)} s (${num(s.statesPerSecond)} states/s), ${bytes(perState)}/state for ${s.stateWords * 4} B states, peak memory ${bytes(s.peakRss)}`;
+}
+
+function renderStep(st: TraceStep, width: number): string[] {
+  const lines: string[] = [];
+  const head = `${String(st.n).padStart(4)}  ${st.process.padEnd(width)}  `;
+  const pad = " ".repeat(head.length);
+  const first = st.statements[0];
+  const loc = first ? `${first.file}:${first.line}` : "";
+  const choose = st.values.length > 0 ? `   [choose → ${st.values.join(", ")}]` : "";
+  lines.push(`${head}${loc.padEnd(22)} ${first?.text ?? ""}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`);
+  // Further statements of the same step (calls, atomic blocks), without repeating a line.
+  const seen = new Set<string>([`${first?.file}:${first?.line}`]);
+  let shown = 0;
+  for (const w of st.statements.slice(1)) {
+    const key = `${w.file}:${w.line}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (shown === 4) {
+      lines.push(`${pad}${"".padEnd(22)} …`);
+      break;
+    }
+    lines.push(`${pad}${key.padEnd(22)} ${w.text}`);
+    shown++;
+  }
+  for (const c of st.changes) lines.push(`${pad}  ${c.name}: ${c.from} → ${c.to}`);
+  if (st.fault) {
+    const w = st.fault.where;
+    lines.push(`${pad}  ✗ ${st.fault.message}${w ? ` at ${w.file}:${w.line}:${w.col}` : ""}`);
+  }
+  return lines;
+}
+
+/** A counterexample, step by step, then the end state. */
+export function renderTrace(trace: Trace): string {
+  const width = Math.max(7, ...trace.steps.map((s) => s.process.length));
+  const out: string[] = [`${"step".padStart(4)}  ${"process".padEnd(width)}  ${"where".padEnd(22)} statement / memory changed`];
+  for (const st of trace.steps) out.push(...renderStep(st, width));
+  out.push("", "at the end:");
+  for (const t of trace.tasks) out.push(`  ${t.process.padEnd(width)}  ${t.status}`);
+  const globals = trace.finalState.map((c) => `${c.name} = ${c.to}`);
+  if (globals.length > 0) out.push(`  ${wrap(globals.join(", "), 96, "  ")}`);
+  return out.join("\n");
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const words = text.split(" ");
+  const lines: string[] = [];
+  let line = "";
+  for (const w of words) {
+    if (line.length + w.length + 1 > width && line.length > 0) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
+function statusWord(p: PropertyResult): string {
+  return p.status === "holds" ? "holds" : p.status === "violated" ? "VIOLATED" : "inconclusive";
+}
+
+/** The full report of `ipcmc check`. */
+export function renderReport(r: ReportInput): string {
+  const o = r.outcome;
+  const defs = Object.entries(r.defines)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  const out: string[] = [];
+  const headline =
+    o.verdict === "holds"
+      ? "every property holds"
+      : o.verdict === "violated"
+        ? "a property is violated"
+        : `inconclusive: the search stopped at ${o.limit ?? "a limit"} before it was complete`;
+  out.push(`${r.spec}${defs ? ` (${defs})` : ""}: ${headline}`);
+  if (r.trace) {
+    const p = r.trace.property;
+    const cx = p.counterexample;
+    out.push("", `${p.kind === p.name ? p.name : `${p.kind} ${p.name}`} violated: ${cx?.message ?? ""}`);
+    out.push(`counterexample, ${r.trace.trace.steps.length} steps${r.shortest ? " (breadth-first: no shorter one exists)" : ""}:`, "");
+    out.push(renderTrace(r.trace.trace));
+    out.push("", `what went wrong: ${explain(r.trace.property, r.trace.trace)}`);
+    if (r.replayHint) out.push(`replay: ${r.replayHint}`);
+  }
+  out.push("", "properties:");
+  const w = Math.max(...o.properties.map((p) => p.name.length));
+  for (const p of o.properties) out.push(`  ${p.name.padEnd(w)}  ${p.kind.padEnd(13)} ${statusWord(p)}`);
+  out.push("", renderStats(o.stats));
+  if (r.expectation) out.push(`expect ${r.expectation.text}: ${r.expectation.met ? "met" : "NOT met"}`);
+  return out.join("\n");
+}
+
+/** What went wrong, in kernel words, from the property and the trace's last step. */
+export function explain(p: PropertyResult, trace: Trace): string {
+  const cx = p.counterexample;
+  const last = trace.steps[trace.steps.length - 1];
+  switch (p.kind) {
+    case "stuck_waiter":
+      return `${cx?.message ?? "a task sleeps forever"}. Every process that could still run has run on without waking it: a wake-up was lost (it ran before the sleeper could see it, or never ran).`;
+    case "deadlock": {
+      const asleep = trace.tasks.filter((t) => t.status.startsWith("asleep")).map((t) => t.process);
+      return `no process can take a step${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.`;
+    }
+    case "invariant":
+      return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}.`;
+    case "final":
+      return `${cx?.message ?? "a final property is false"}.`;
+    case "reachable":
+      return `${cx?.message ?? "the target was never reached"}: the spec's scenario never gets where it claims to, so a green run would prove nothing.`;
+    default:
+      return `${last?.process ?? "a process"}: ${cx?.message ?? "a run-time error"}${last?.fault?.where ? ` at ${last.fault.where.file}:${last.fault.where.line}` : ""}.`;
+  }
+}
