@@ -49,7 +49,14 @@ export class StepContext {
  * NEED_CHOICE (ctx.lo..ctx.hi: rerun with one more value in ctx.cv) or PRUNED (an assume
  * failed: no successor).
  */
-export type StepFn = (m: Int32Array, tb: number, cur: number, self: number, lim: number, ctx: StepContext) => number;
+export type StepFn = (
+  m: Int32Array,
+  tb: number,
+  cur: number,
+  self: number,
+  lim: number,
+  ctx: StepContext,
+) => number;
 
 /** A compiled pure expression over memory, for properties: returns 0 or 1, or throws a Fault. */
 export type PredFn = (m: Int32Array) => number;
@@ -81,12 +88,22 @@ export function compileProgram(p: Lowered, words: number): Compiled {
   const traced = gen.stepBody(true);
   const helpers = runtimeHelpers(words, spans);
   const make = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${body};`);
-  const makeTraced = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${traced};`);
+  const makeTraced = new Function(
+    "H",
+    `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${traced};`,
+  );
   const properties = p.properties.map((prop) => {
     const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
-    return new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${src};`)(helpers) as PredFn;
+    return new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${src};`)(
+      helpers,
+    ) as PredFn;
   });
-  return { step: make(helpers) as StepFn, traceStep: makeTraced(helpers) as StepFn, properties, source: body };
+  return {
+    step: make(helpers) as StepFn,
+    traceStep: makeTraced(helpers) as StepFn,
+    properties,
+    source: body,
+  };
 }
 
 function runtimeHelpers(words: number, spans: Span[]) {
@@ -110,7 +127,7 @@ function runtimeHelpers(words: number, spans: Span[]) {
     },
     M(a: number, b: number, s: number): number {
       if (b === 0) throw new Fault("div_by_zero", "remainder by zero", sp(s));
-      return a % b | 0;
+      return (a % b) | 0;
     },
     R(v: number, lo: number, hi: number, s: number): number {
       if (v >= lo && v <= hi) return v;
@@ -150,9 +167,13 @@ class Gen {
       if (!info) continue;
       out.push(`case ${i}: {`);
       if (info.boundary) {
-        out.push(`if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.spanId(p.sites[ins.at]?.span ?? NO_SPAN)});`);
+        out.push(
+          `if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.spanId(p.sites[ins.at]?.span ?? NO_SPAN)});`,
+        );
         if (info.visible) {
-          out.push(`if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`);
+          out.push(
+            `if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`,
+          );
           out.push("prev = vis; vis = 1;");
         }
         // After the yield check: the trail lists only statements this step really runs.
@@ -182,10 +203,6 @@ class Gen {
   /** Code for blocking at pc `i`: nothing visible done yet means no step at all. */
   private blockAt(i: number): string {
     return `if (prev === 0) return 0; ${this.yieldAt(i)}`;
-  }
-
-  private goto(to: number, from: number): string {
-    return to === from + 1 ? "" : `pc = ${to}; continue;`;
   }
 
   private instr(ins: Instr, i: number): string {

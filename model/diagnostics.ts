@@ -19,10 +19,8 @@ export const CODES = {
   // names
   KC201: "unknown name",
   KC202: "duplicate definition",
-  KC203: "unknown struct",
   KC204: "unknown field",
   KC205: "unknown function",
-  KC206: "unknown type name",
   KC207: "unknown label",
   KC208: "break or continue outside a loop or switch",
   KC209: "expect names an unknown property",

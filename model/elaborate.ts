@@ -21,14 +21,14 @@ import {
   BOOL,
   CHAR,
   INT,
+  isIntegral,
+  isScalar,
   NULLT,
   type StructInfo,
   type StructTable,
-  type Type,
-  isIntegral,
-  isScalar,
   showType,
   sizeOf,
+  type Type,
   typeEquals,
   VOID,
 } from "./types";
@@ -81,7 +81,7 @@ function foldBin(op: string, a: number, b: number): number | null {
     case "/":
       return b === 0 ? null : (a / b) | 0;
     case "%":
-      return b === 0 ? null : a % b | 0;
+      return b === 0 ? null : (a % b) | 0;
     case "<<":
       return a << b;
     case ">>":
@@ -168,7 +168,8 @@ class Elaborator {
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
     for (const [name, o] of this.overrides) {
-      if (!o.used) this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
+      if (!o.used)
+        this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
     }
     // Pass 2: bodies.
     for (const d of decls) {
@@ -267,7 +268,8 @@ class Elaborator {
     let offset = 0;
     for (const f of fields) {
       const t = this.resolveType(f.type);
-      if (out.some((g) => g.name === f.name)) this.error("KC202", f.span, `struct ${name} has two fields named '${f.name}'`);
+      if (out.some((g) => g.name === f.name))
+        this.error("KC202", f.span, `struct ${name} has two fields named '${f.name}'`);
       const size = sizeOf(t, this.structs);
       if (size < 0) {
         this.error("KC312", f.span, `field '${f.name}' has incomplete type ${showType(t)}`);
@@ -311,7 +313,7 @@ class Elaborator {
       case "typedef": {
         const r = this.typedefs.get(t.name);
         if (!r) {
-          this.error("KC206", t.span, `unknown type name '${t.name}'`);
+          this.error("KC112", t.span, `unknown type name '${t.name}'`);
           return ERR;
         }
         return r;
@@ -377,12 +379,12 @@ class Elaborator {
   }
 
   private sizeofOf(of: TypeExpr | Expr): number {
-    const isType = (of as TypeExpr).kind in { named: 1, range: 1, struct: 1, enum: 1, typedef: 1, pointer: 1, array: 1 };
+    const isType =
+      (of as TypeExpr).kind in { named: 1, range: 1, struct: 1, enum: 1, typedef: 1, pointer: 1, array: 1 };
     let t: Type;
     if (isType && !(of.kind === "array" && "index" in of)) t = this.resolveType(of as TypeExpr);
     else t = this.typeOfExpr(of as Expr);
-    const s = sizeOf(t, this.structs);
-    return s < 0 ? 0 : s;
+    return Math.max(0, sizeOf(t, this.structs));
   }
 
   /** The type of an expression without lowering it (for sizeof). */
@@ -430,8 +432,10 @@ class Elaborator {
     if (init.kind === "expr") {
       const e = init.expr;
       if (e.kind === "string" && t.k === "array" && t.of.k === "char") {
-        if (e.value.length > t.n) this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
-        for (let i = 0; i < Math.min(t.n, e.value.length); i++) this.globalInit[addr + i] = e.value.charCodeAt(i);
+        if (e.value.length > t.n)
+          this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
+        for (let i = 0; i < Math.min(t.n, e.value.length); i++)
+          this.globalInit[addr + i] = e.value.charCodeAt(i);
         return;
       }
       if (!isScalar(t)) {
@@ -446,7 +450,8 @@ class Elaborator {
         }
       }
       const v = this.constExpr(e);
-      if (t.k === "ptr" && v !== 0) this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
+      if (t.k === "ptr" && v !== 0)
+        this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
       if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
         this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
       this.globalInit[addr] = t.k === "bool" ? +(v !== 0) : v;
@@ -482,7 +487,12 @@ class Elaborator {
    * Walks a brace initializer for an aggregate, calling `each` with the word offset, type and
    * initializer of every element it sets (designators and positional items as in C99).
    */
-  private walkInitList(t: Type, init: Init, what: string, each: (off: number, t: Type, init: Init) => void): void {
+  private walkInitList(
+    t: Type,
+    init: Init,
+    what: string,
+    each: (off: number, t: Type, init: Init) => void,
+  ): void {
     if (init.kind !== "list") {
       this.error("KC311", init.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
       return;
@@ -516,8 +526,11 @@ class Elaborator {
         }
         if (item.designators.length > 1) {
           const f = field;
-          this.walkInitList(f.type, { kind: "list", items: [{ ...item, designators: item.designators.slice(1) }], span: item.span }, what, (o, ft, v) =>
-            each(f.offset + o, ft, v),
+          this.walkInitList(
+            f.type,
+            { kind: "list", items: [{ ...item, designators: item.designators.slice(1) }], span: item.span },
+            what,
+            (o, ft, v) => each(f.offset + o, ft, v),
           );
         } else each(field.offset, field.type, item.value);
         pos++;
@@ -561,7 +574,8 @@ class Elaborator {
         existing.params.length === params.length &&
         existing.params.every((p, i) => typeEquals(p, params[i] as Type));
       if (!same) this.error("KC202", d.nameSpan, `'${d.name}' is declared again with a different signature`);
-      else if (d.body && existing.decl?.body) this.error("KC202", d.nameSpan, `function '${d.name}' is already defined`);
+      else if (d.body && existing.decl?.body)
+        this.error("KC202", d.nameSpan, `function '${d.name}' is already defined`);
       else if (d.body) existing.decl = d;
       return;
     }
@@ -637,7 +651,8 @@ class Elaborator {
         this.error("KC207", g.span, `goto names no label '${g.label}' in this function`);
         continue;
       }
-      if (l.atomic !== g.atomic) this.error("KC406", g.span, `goto '${g.label}' crosses the edge of an atomic block`);
+      if (l.atomic !== g.atomic)
+        this.error("KC406", g.span, `goto '${g.label}' crosses the edge of an atomic block`);
       const ins = this.code[g.instr];
       if (ins && ins.k === "jump") ins.to = l.pc;
     }
@@ -689,7 +704,8 @@ class Elaborator {
       if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
       ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
       ctx.unit.params.push({ name: p.name, type: t, offset: off });
-      if (sizeOf(t, this.structs) !== 1) this.error("KC312", p.span, `parameter '${p.name}' must be a scalar or pointer, not ${showType(t)}`);
+      if (sizeOf(t, this.structs) !== 1)
+        this.error("KC312", p.span, `parameter '${p.name}' must be a scalar or pointer, not ${showType(t)}`);
     }
     this.currentSite = this.site(d.span);
     this.lowerStmt(d.body as Stmt);
@@ -702,7 +718,12 @@ class Elaborator {
 
   private lowerProcess(d: Extract<Decl, { kind: "process" | "interrupt" }>): void {
     const count = d.kind === "process" && d.count ? this.constExpr(d.count) : 1;
-    if (count < 1) this.error("KC403", d.kind === "process" && d.count ? d.count.span : d.span, `process ${d.name} needs at least one instance, not ${count}`);
+    if (count < 1)
+      this.error(
+        "KC403",
+        d.kind === "process" && d.count ? d.count.span : d.span,
+        `process ${d.name} needs at least one instance, not ${count}`,
+      );
     if ([...this.processes, ...this.interrupts].some((p) => p.name === d.name))
       this.error("KC202", d.nameSpan, `'${d.name}' is already declared as a process or interrupt`);
     const ctx = this.beginUnit(d.kind, d.name, d.span, null);
@@ -727,7 +748,11 @@ class Elaborator {
     const start = this.code.length;
     const r = this.rvalue(d.expr);
     if (this.code.length !== start)
-      this.error("KC406", d.expr.span, "a property must be a side-effect-free expression (no calls, assignments or choose)");
+      this.error(
+        "KC406",
+        d.expr.span,
+        "a property must be a side-effect-free expression (no calls, assignments or choose)",
+      );
     this.code.length = start;
     this.info.length = start;
     this.units.pop();
@@ -744,7 +769,8 @@ class Elaborator {
       return;
     }
     if (d.verdict === "violation" && d.property) {
-      const known = this.properties.some((p) => p.name === d.property) || BUILTIN_PROPERTIES.includes(d.property);
+      const known =
+        this.properties.some((p) => p.name === d.property) || BUILTIN_PROPERTIES.includes(d.property);
       if (!known)
         this.error(
           "KC209",
@@ -886,9 +912,11 @@ class Elaborator {
         let value: IExpr | null = null;
         if (s.value) {
           const r = this.rvalue(s.value);
-          if (fn.returns.k === "void") this.error("KC308", s.value.span, `function '${fn.name}' returns void but a value is returned`);
+          if (fn.returns.k === "void")
+            this.error("KC308", s.value.span, `function '${fn.name}' returns void but a value is returned`);
           else value = this.convert(r, fn.returns, s.value.span, "return value");
-        } else if (fn.returns.k !== "void") this.error("KC308", s.span, `function '${fn.name}' must return a ${showType(fn.returns)}`);
+        } else if (fn.returns.k !== "void")
+          this.error("KC308", s.span, `function '${fn.name}' must return a value of type ${showType(fn.returns)}`);
         this.leaveAtomic(c.atomicDepth);
         this.emit({ k: "ret", value, at: this.currentSite });
         return;
@@ -909,9 +937,14 @@ class Elaborator {
       case "switch": {
         this.startStmt(s.test.span);
         const r = this.rvalue(s.test);
-        if (!isIntegral(r.type)) this.error("KC301", s.test.span, `switch needs an integer, not ${showType(r.type)}`);
+        if (!isIntegral(r.type))
+          this.error("KC301", s.test.span, `switch needs an integer, not ${showType(r.type)}`);
         const sw = this.emit({ k: "switch", value: r.x, cases: [], dflt: -1, at: this.currentSite });
-        const ctxSw = { cases: [] as Array<[number, number]>, dflt: null as number | null, atomic: c.atomicDepth };
+        const ctxSw = {
+          cases: [] as Array<[number, number]>,
+          dflt: null as number | null,
+          atomic: c.atomicDepth,
+        };
         c.inSwitch.push(ctxSw);
         const loop = { breakTo: [] as number[], continueTo: null, atomic: c.atomicDepth };
         c.loops.push(loop);
@@ -1009,7 +1042,9 @@ class Elaborator {
   }
 
   private frameAddr(off: number): IExpr {
-    return off === 0 ? { k: "fp" } : { k: "bin", op: "+", l: { k: "fp" }, r: { k: "const", v: off }, span: NOSPAN };
+    return off === 0
+      ? { k: "fp" }
+      : { k: "bin", op: "+", l: { k: "fp" }, r: { k: "const", v: off }, span: NOSPAN };
   }
 
   private initLocal(lv: LValue, init: Init, what: string, size: number): void {
@@ -1027,7 +1062,11 @@ class Elaborator {
         return;
       }
       for (let i = 0; i < Math.min(lv.type.n, e.value.length); i++)
-        items.push([i, CHAR, { kind: "expr", expr: { kind: "int", value: e.value.charCodeAt(i), span: e.span }, span: e.span }]);
+        items.push([
+          i,
+          CHAR,
+          { kind: "expr", expr: { kind: "int", value: e.value.charCodeAt(i), span: e.span }, span: e.span },
+        ]);
     } else this.walkInitList(lv.type, init, what, (off, t, item) => items.push([off, t, item]));
     for (const [off, t, item] of items) {
       const addr = this.offsetAddr(lv.addr, off);
@@ -1040,13 +1079,21 @@ class Elaborator {
       }
     }
     for (let i = 0; i < size; i++)
-      if (!written.has(i)) this.emit({ k: "store", addr: this.offsetAddr(lv.addr, i), value: C0, range: null, at: this.currentSite });
+      if (!written.has(i))
+        this.emit({
+          k: "store",
+          addr: this.offsetAddr(lv.addr, i),
+          value: C0,
+          range: null,
+          at: this.currentSite,
+        });
   }
 
   private offsetAddr(a: IExpr, off: number): IExpr {
     if (off === 0) return a;
     if (a.k === "const") return { k: "const", v: a.v + off };
-    if (a.k === "bin" && a.op === "+" && a.r.k === "const") return { ...a, r: { k: "const", v: a.r.v + off } };
+    if (a.k === "bin" && a.op === "+" && a.r.k === "const")
+      return { ...a, r: { k: "const", v: a.r.v + off } };
     return { k: "bin", op: "+", l: a, r: { k: "const", v: off }, span: NOSPAN };
   }
 
@@ -1072,7 +1119,8 @@ class Elaborator {
   }
 
   private condition(r: RValue, span: Span): void {
-    if (!isScalar(r.type)) this.error("KC310", span, `a condition must be a number, bool or pointer, not ${showType(r.type)}`);
+    if (!isScalar(r.type))
+      this.error("KC310", span, `a condition must be a number, bool or pointer, not ${showType(r.type)}`);
   }
 
   // ------------------------------------------------------------ expressions
@@ -1099,7 +1147,12 @@ class Elaborator {
     }
     // A pure expression statement (e.g. `x;`) still evaluates, so a fault in it shows.
     const r = this.rvalue(e);
-    if (r.x.k !== "const") this.emit({ k: "assume", cond: { k: "bin", op: "||", l: r.x, r: { k: "const", v: 1 }, span: e.span }, at: this.currentSite });
+    if (r.x.k !== "const")
+      this.emit({
+        k: "assume",
+        cond: { k: "bin", op: "||", l: r.x, r: { k: "const", v: 1 }, span: e.span },
+        at: this.currentSite,
+      });
   }
 
   private storeIncDec(lv: LValue, op: "++" | "--", span: Span): IExpr {
@@ -1135,10 +1188,20 @@ class Elaborator {
     const op = e.op.slice(0, -1) as import("./ir").BinOp;
     const r = this.rvalue(e.value);
     if (!isIntegral(lv.type) || !isIntegral(r.type)) {
-      this.error("KC301", e.span, `'${e.op}' needs integers, not ${showType(lv.type)} and ${showType(r.type)}`);
+      this.error(
+        "KC301",
+        e.span,
+        `'${e.op}' needs integers, not ${showType(lv.type)} and ${showType(r.type)}`,
+      );
       return { x: C0, type: ERR };
     }
-    const value: IExpr = { k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span };
+    const value: IExpr = {
+      k: "bin",
+      op,
+      l: { k: "load", addr: lv.addr, local: lv.local },
+      r: r.x,
+      span: e.span,
+    };
     this.emitStore(lv, this.narrow(value, lv.type), e.span);
     return { x: value, type: lv.type };
   }
@@ -1184,7 +1247,11 @@ class Elaborator {
     }
     if (typeEquals(t, r.type)) return r.x;
     if (r.type !== ERR && t !== ERR)
-      this.error(what === "assignment" || what === "return value" ? "KC301" : "KC304", span, `${what}: cannot use ${showType(r.type)} as ${showType(t)}`);
+      this.error(
+        what === "assignment" || what === "return value" ? "KC301" : "KC304",
+        span,
+        `${what}: cannot use ${showType(r.type)} as ${showType(t)}`,
+      );
     return r.x;
   }
 
@@ -1193,7 +1260,8 @@ class Elaborator {
       case "name": {
         const s = this.lookup(e.name);
         if (!s) {
-          if (e.name === "current" || e.name === "self") this.error("KC302", e.span, `'${e.name}' cannot be assigned`);
+          if (e.name === "current" || e.name === "self")
+            this.error("KC302", e.span, `'${e.name}' cannot be assigned`);
           else this.error("KC201", e.span, `unknown name '${e.name}'`);
           return { addr: C0, type: ERR, local: true };
         }
@@ -1220,13 +1288,15 @@ class Elaborator {
         if (e.arrow) {
           const r = this.rvalue(e.base);
           if (r.type.k !== "ptr" || r.type.to.k !== "struct") {
-            if (r.type !== ERR) this.error("KC305", e.span, `'->' needs a pointer to a struct, not ${showType(r.type)}`);
+            if (r.type !== ERR)
+              this.error("KC305", e.span, `'->' needs a pointer to a struct, not ${showType(r.type)}`);
             return { addr: C0, type: ERR, local: true };
           }
           base = { addr: { k: "ptr", e: r.x, span: e.base.span }, type: r.type.to, local: false };
         } else base = this.lvalue(e.base);
         if (base.type.k !== "struct") {
-          if (base.type !== ERR) this.error("KC306", e.span, `'.${e.field}' needs a struct, not ${showType(base.type)}`);
+          if (base.type !== ERR)
+            this.error("KC306", e.span, `'.${e.field}' needs a struct, not ${showType(base.type)}`);
           return { addr: C0, type: ERR, local: true };
         }
         const info = this.structs.get(base.type.name);
@@ -1246,13 +1316,24 @@ class Elaborator {
         if (bt.k === "array") {
           const base = this.lvalue(e.base);
           const i = this.rvalue(e.index);
-          if (!isIntegral(i.type)) this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
+          if (!isIntegral(i.type))
+            this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
           const stride = sizeOf(bt.of, this.structs);
           const idx: IExpr = { k: "index", e: i.x, n: bt.n, span: e.index.span };
-          const scaled: IExpr = stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
-          return { addr: { k: "bin", op: "+", l: base.addr, r: scaled, span: NOSPAN }, type: bt.of, local: base.local };
+          const scaled: IExpr =
+            stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
+          return {
+            addr: { k: "bin", op: "+", l: base.addr, r: scaled, span: NOSPAN },
+            type: bt.of,
+            local: base.local,
+          };
         }
-        if (bt.k === "ptr") this.error("KC307", e.span, "indexing a pointer is pointer arithmetic, which KC does not support; index an array");
+        if (bt.k === "ptr")
+          this.error(
+            "KC307",
+            e.span,
+            "indexing a pointer is pointer arithmetic, which KC does not support; index an array",
+          );
         else if (bt !== ERR) this.error("KC307", e.span, `${showType(bt)} cannot be indexed`);
         return { addr: C0, type: ERR, local: true };
       }
@@ -1284,12 +1365,15 @@ class Elaborator {
       case "name": {
         const s = this.lookup(e.name);
         if (!s) {
-          if (e.name === "current") return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
+          if (e.name === "current")
+            return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
           if (e.name === "self") {
-            if (this.cur?.unit.kind !== "process") this.error("KC404", e.span, "'self' is only defined in a process body");
+            if (this.cur?.unit.kind !== "process")
+              this.error("KC404", e.span, "'self' is only defined in a process body");
             return { x: { k: "self" }, type: INT };
           }
-          if (this.fns.has(e.name)) this.error("KC301", e.span, `function '${e.name}' used as a value (KC has no function pointers)`);
+          if (this.fns.has(e.name))
+            this.error("KC301", e.span, `function '${e.name}' used as a value (KC has no function pointers)`);
           else this.error("KC201", e.span, `unknown name '${e.name}'`);
           return { x: C0, type: ERR };
         }
@@ -1312,7 +1396,8 @@ class Elaborator {
           return { x: fold({ k: "un", op: "!", e: r.x }), type: INT };
         }
         if (!isIntegral(r.type)) {
-          if (r.type !== ERR) this.error("KC301", e.span, `'${e.op}' needs an integer, not ${showType(r.type)}`);
+          if (r.type !== ERR)
+            this.error("KC301", e.span, `'${e.op}' needs an integer, not ${showType(r.type)}`);
           return { x: C0, type: ERR };
         }
         if (e.op === "+") return { x: r.x, type: INT };
@@ -1325,13 +1410,31 @@ class Elaborator {
           if (!isIntegral(lv.type) || lv.type.k === "bool") this.storeIncDec(lv, e.op, e.span);
           const t = this.temp();
           const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
-          const v: IExpr = { k: "bin", op: e.op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span: e.span };
-          this.emit({ k: "store", addr: this.frameAddr(t), value: this.narrow(v, lv.type), range: null, at: this.currentSite });
+          const v: IExpr = {
+            k: "bin",
+            op: e.op === "++" ? "+" : "-",
+            l: old,
+            r: { k: "const", v: 1 },
+            span: e.span,
+          };
+          this.emit({
+            k: "store",
+            addr: this.frameAddr(t),
+            value: this.narrow(v, lv.type),
+            range: null,
+            at: this.currentSite,
+          });
           this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
           return { x: { k: "take", off: t }, type: INT };
         }
         const t = this.temp();
-        this.emit({ k: "store", addr: this.frameAddr(t), value: { k: "load", addr: lv.addr, local: lv.local }, range: null, at: this.currentSite });
+        this.emit({
+          k: "store",
+          addr: this.frameAddr(t),
+          value: { k: "load", addr: lv.addr, local: lv.local },
+          range: null,
+          at: this.currentSite,
+        });
         this.storeIncDec(lv, e.op, e.span);
         return { x: { k: "take", off: t }, type: INT };
       }
@@ -1344,9 +1447,13 @@ class Elaborator {
         let v: IExpr;
         if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
         else {
-          if (!isIntegral(lv.type) || !isIntegral(r.type)) this.error("KC301", e.span, `'${e.op}' needs integers`);
+          if (!isIntegral(lv.type) || !isIntegral(r.type))
+            this.error("KC301", e.span, `'${e.op}' needs integers`);
           const op = e.op.slice(0, -1) as import("./ir").BinOp;
-          v = this.narrow({ k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span }, lv.type);
+          v = this.narrow(
+            { k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span },
+            lv.type,
+          );
         }
         if (!isScalar(lv.type)) {
           this.error("KC302", e.span, "only a scalar assignment can be used as a value");
@@ -1398,7 +1505,6 @@ class Elaborator {
     }
   }
 
-
   private condFlow(c: IExpr, thenE: Expr, elseE: Expr, t: Type): RValue {
     const tmp = this.temp();
     const br = this.emit({ k: "branch", cond: c, t: -1, f: -1, at: this.currentSite });
@@ -1418,7 +1524,8 @@ class Elaborator {
     if (a.k === "ptr" && b.k === "null") return a;
     if (b.k === "ptr" && a.k === "null") return b;
     if (typeEquals(a, b)) return a;
-    if (a !== ERR && b !== ERR) this.error("KC301", span, `the arms of ?: have different types: ${showType(a)} and ${showType(b)}`);
+    if (a !== ERR && b !== ERR)
+      this.error("KC301", span, `the arms of ?: have different types: ${showType(a)} and ${showType(b)}`);
     return ERR;
   }
 
@@ -1430,11 +1537,18 @@ class Elaborator {
       const mark = this.code.length;
       const r = this.rvalue(e.right);
       this.condition(r, e.right.span);
-      if (this.code.length === mark) return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
+      if (this.code.length === mark)
+        return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
       // The right operand has effects (a call, an assignment): it must run only when needed.
       this.code.length = mark;
       this.info.length = mark;
-      const right: Expr = { kind: "binary", op: "!=", left: e.right, right: { kind: "int", value: 0, span: e.span }, span: e.right.span };
+      const right: Expr = {
+        kind: "binary",
+        op: "!=",
+        left: e.right,
+        right: { kind: "int", value: 0, span: e.span },
+        span: e.right.span,
+      };
       const short: Expr = { kind: "int", value: op === "&&" ? 0 : 1, span: e.span };
       return op === "&&" ? this.condFlow(l.x, right, short, INT) : this.condFlow(l.x, short, right, INT);
     }
@@ -1442,7 +1556,8 @@ class Elaborator {
     const r = this.rvalue(e.right);
     if (l.type === ERR || r.type === ERR) return { x: C0, type: ERR };
     const cmp = op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
-    if (isIntegral(l.type) && isIntegral(r.type)) return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
+    if (isIntegral(l.type) && isIntegral(r.type))
+      return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
     const ptrish = (t: Type) => t.k === "ptr" || t.k === "null";
     if ((op === "==" || op === "!=") && ptrish(l.type) && ptrish(r.type)) {
       const ok =
@@ -1480,7 +1595,11 @@ class Elaborator {
       this.error("KC205", e.calleeSpan, `function '${e.callee}' is declared but never defined`);
     }
     if (e.args.length !== sig.params.length) {
-      this.error("KC303", e.span, `'${e.callee}' takes ${sig.params.length} argument${sig.params.length === 1 ? "" : "s"}, not ${e.args.length}`);
+      this.error(
+        "KC303",
+        e.span,
+        `'${e.callee}' takes ${sig.params.length} argument${sig.params.length === 1 ? "" : "s"}, not ${e.args.length}`,
+      );
     }
     const args: IExpr[] = [];
     e.args.forEach((a, i) => {
@@ -1495,7 +1614,13 @@ class Elaborator {
     }
     const dest = wantValue && sig.returns.k !== "void" ? this.temp() : -1;
     this.callees[this.units.length - 1]?.add(sig.index);
-    this.emit({ k: "call", fn: sig.index, args, dest: dest >= 0 ? this.frameAddr(dest) : null, at: this.currentSite });
+    this.emit({
+      k: "call",
+      fn: sig.index,
+      args,
+      dest: dest >= 0 ? this.frameAddr(dest) : null,
+      at: this.currentSite,
+    });
     // The instruction after a call is where the callee returns to: a step may end there.
     this.pendingBoundary = true;
     if (dest < 0) return { x: C0, type: sig.returns.k === "void" ? VOID : sig.returns };
@@ -1505,7 +1630,11 @@ class Elaborator {
   private builtinCall(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue | null {
     const arity = (n: number): boolean => {
       if (e.args.length === n) return true;
-      this.error("KC303", e.span, `'${e.callee}' takes ${n} argument${n === 1 ? "" : "s"}, not ${e.args.length}`);
+      this.error(
+        "KC303",
+        e.span,
+        `'${e.callee}' takes ${n} argument${n === 1 ? "" : "s"}, not ${e.args.length}`,
+      );
       return false;
     };
     const noValue = (): RValue => {
@@ -1518,7 +1647,8 @@ class Elaborator {
         if (!arity(2)) return { x: C0, type: ERR };
         const lo = this.rvalue(e.args[0] as Expr);
         const hi = this.rvalue(e.args[1] as Expr);
-        if (!isIntegral(lo.type) || !isIntegral(hi.type)) this.error("KC304", e.span, "choose(lo, hi) takes two integers");
+        if (!isIntegral(lo.type) || !isIntegral(hi.type))
+          this.error("KC304", e.span, "choose(lo, hi) takes two integers");
         const t = this.temp();
         this.emit({ k: "choose", dest: this.frameAddr(t), lo: lo.x, hi: hi.x, at: this.currentSite });
         return { x: { k: "take", off: t }, type: INT };
