@@ -11,7 +11,10 @@ import {
   T_FP,
   T_IRQOFF,
   T_PC,
+  T_BLOCKED,
+  T_SIGNAL,
   T_STATE,
+  TASK_INTERRUPTIBLE,
   TASK_RUNNING,
 } from "../model/layout";
 import {
@@ -73,7 +76,12 @@ export class System {
     this.stepFn = this.compiled.step;
     this.scratch = new Int32Array(this.words);
     this.entries = this.layout.slots.map((s) => (program.units[s.unit] as Unit).entry);
+    this.isSchedulePc = new Uint8Array(program.code.length + 1);
+    for (const pc of this.schedulePcs) this.isSchedulePc[pc] = 1;
   }
+
+  /** isSchedulePc[pc] = 1 when instruction pc is a schedule() call. */
+  private readonly isSchedulePc: Uint8Array;
 
   initial(): Int32Array {
     return initialState(this.program, this.layout);
@@ -126,6 +134,15 @@ export class System {
 
   /** Tries slot `i` from `src`, enumerating `choose` values; returns the new count (| PRUNED). */
   private tryStep(src: Int32Array, i: number, sink: ExpandSink, count: number): number {
+    // A task asleep in schedule() cannot move: skip it without copying the state. This is
+    // what the step itself would decide (see the schedule primitive in compile.ts).
+    const s = this.layout.slots[i] as Slot;
+    const pc = src[s.base + T_PC]!;
+    if (this.isSchedulePc[pc] === 1) {
+      const st = src[s.base + T_STATE]!;
+      if (st !== TASK_RUNNING && !(st === TASK_INTERRUPTIBLE && (src[s.base + T_SIGNAL]! & ~src[s.base + T_BLOCKED]!) !== 0))
+        return count;
+    }
     const ctx = this.ctx;
     ctx.cv = [];
     return this.tryWith(src, i, sink, count);
@@ -158,7 +175,10 @@ export class System {
     if (r === FAULT) {
       this.currentSlot = i;
       this.currentValues = ctx.cv;
-      sink.fault({ kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan }, count);
+      sink.fault(
+        { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan },
+        count,
+      );
       return count + 1;
     }
     if (r === NEED_CHOICE) {
@@ -198,10 +218,18 @@ export class System {
     const out: Array<{ choice: Choice; next: Int32Array | null; fault: StepFault | null }> = [];
     this.expand(src, {
       successor: (next) => {
-        out.push({ choice: { slot: this.currentSlot, values: [...this.currentValues] }, next: next.slice(), fault: null });
+        out.push({
+          choice: { slot: this.currentSlot, values: [...this.currentValues] },
+          next: next.slice(),
+          fault: null,
+        });
       },
       fault: (f) => {
-        out.push({ choice: { slot: this.currentSlot, values: [...this.currentValues] }, next: null, fault: f });
+        out.push({
+          choice: { slot: this.currentSlot, values: [...this.currentValues] },
+          next: null,
+          fault: f,
+        });
       },
     });
     return out;
@@ -225,8 +253,18 @@ export class System {
       m[s.base + T_FP] = s.stackBase;
       m[s.base + T_ATOMIC] = 1;
     }
-    const r = this.compiled.traceStep(m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
-    const fault = r === FAULT ? { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan } : null;
+    const r = this.compiled.traceStep(
+      m,
+      s.base,
+      s.kind === "interrupt" ? 0 : s.base,
+      s.self,
+      s.stackEnd,
+      ctx,
+    );
+    const fault =
+      r === FAULT
+        ? { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan }
+        : null;
     return { next: m, trail: ctx.trail, fault, status: r };
   }
 

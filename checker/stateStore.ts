@@ -1,0 +1,317 @@
+// Exact-mode state store: states in a chunked Int32Array arena, found through an open-addressing hash table.
+
+const P1 = 0x9e3779b1 | 0;
+const P2 = 0x85ebca77 | 0;
+const P3 = 0xc2b2ae3d | 0;
+const P4 = 0x27d4eb2f | 0;
+const P5 = 0x165667b1 | 0;
+
+/** Seed of the fingerprint the store uses; a second, independent 32 bits come from any other seed. */
+export const STATE_HASH_SEED = 0x2545f491;
+
+/**
+ * A 32-bit hash of `length` words of `words` from `offset`, well mixed in every bit (four independent
+ * multiply-rotate lanes, then a full avalanche). Different seeds give independent hashes, so two calls
+ * make a 64-bit fingerprint. Pure and allocation-free; the caller keeps `offset + length` in bounds.
+ */
+export function hashState(words: Int32Array, offset: number, length: number, seed: number): number {
+  let i = offset;
+  const end = offset + length;
+  let h: number;
+  if (length >= 4) {
+    // Four lanes carry no dependency on each other, so the CPU overlaps their multiplies.
+    let v1 = (seed + P1 + P2) | 0;
+    let v2 = (seed + P2) | 0;
+    let v3 = seed | 0;
+    let v4 = (seed - P1) | 0;
+    const last = end - 4;
+    while (i <= last) {
+      v1 = (v1 + Math.imul(words[i]!, P2)) | 0;
+      v1 = Math.imul((v1 << 13) | (v1 >>> 19), P1);
+      v2 = (v2 + Math.imul(words[i + 1]!, P2)) | 0;
+      v2 = Math.imul((v2 << 13) | (v2 >>> 19), P1);
+      v3 = (v3 + Math.imul(words[i + 2]!, P2)) | 0;
+      v3 = Math.imul((v3 << 13) | (v3 >>> 19), P1);
+      v4 = (v4 + Math.imul(words[i + 3]!, P2)) | 0;
+      v4 = Math.imul((v4 << 13) | (v4 >>> 19), P1);
+      i += 4;
+    }
+    h =
+      (((v1 << 1) | (v1 >>> 31)) +
+        ((v2 << 7) | (v2 >>> 25)) +
+        ((v3 << 12) | (v3 >>> 20)) +
+        ((v4 << 18) | (v4 >>> 14))) |
+      0;
+  } else {
+    h = (seed + P5) | 0;
+  }
+  h = (h + length) | 0;
+  while (i < end) {
+    h = (h + Math.imul(words[i]!, P3)) | 0;
+    h = Math.imul((h << 17) | (h >>> 15), P4);
+    i++;
+  }
+  // Avalanche: every input bit reaches every output bit, so the table may use the low bits as the slot.
+  h ^= h >>> 15;
+  h = Math.imul(h, P2);
+  h ^= h >>> 13;
+  h = Math.imul(h, P3);
+  h ^= h >>> 16;
+  return h;
+}
+
+/** Options of a `StateStore`; the defaults suit millions of states. */
+export interface StateStoreOptions {
+  /** States held before the table first grows (default 1024); the first chunk starts with room for them. */
+  initialCapacity?: number;
+  /** Words per arena chunk (default 2^20); a chunk holds a power-of-two number of state records. */
+  chunkWords?: number;
+  /** For tests: only these bits of the hash are kept (0 makes every state collide). Default: all. */
+  hashMask?: number;
+}
+
+/** Words kept after a state's words in its record: parent, depth, choice. */
+const META = 3;
+/** The table grows when it would be fuller than this. */
+const MAX_LOAD = 0.75;
+/** Largest table (slots); `slot << 1` must stay a positive int32. */
+const MAX_SLOTS = 2 ** 29;
+/** Largest choice number: choices fit 16 bits so a more compact record stays possible. */
+export const MAX_CHOICE = 0xffff;
+
+/**
+ * A set of states of `words` Int32 words each, numbered 0, 1, 2, … in insertion order, with each state's
+ * parent, choice and depth (so a counterexample is rebuilt as a list of choices).
+ *
+ * Layout: a state's record is its `words` words followed by parent, depth and choice, kept in arena chunks
+ * of a power-of-two number of records (so index → chunk is a shift and a mask, no record straddles two
+ * chunks, and growth never copies more than the first chunk, which starts small and doubles until full).
+ * The table is one Int32Array of slot pairs (state index + 1, 32-bit hash of the state's words); index 0
+ * marks an empty slot. The hash's low bits pick the slot and the whole hash is compared before any word,
+ * so a probe reads the arena only for a real match (a false match has odds 2^-32 per probed slot), and a
+ * probe sequence stays inside one or two cache lines of the table. The table rehashes from its own stored
+ * hashes, never from the words. Power-of-two capacity, linear probing, load ≤ 0.75.
+ *
+ * Memory per state, all overhead included: 4·(words + 3) bytes of arena plus 10.7–21.3 bytes of table,
+ * plus at most one partly used chunk; within 2·(4·words) for words ≥ 9.
+ */
+export class StateStore {
+  /** Words per state. */
+  readonly words: number;
+  private readonly stride: number;
+  /** log2 of records per chunk, and records per chunk − 1. */
+  private readonly chunkShift: number;
+  private readonly chunkMask: number;
+  /** invariant: every chunk but the first holds exactly `chunkMask + 1` records; the first may be shorter. */
+  private readonly chunks: Int32Array[] = [];
+  private table: Int32Array;
+  private slotMask: number;
+  private growAt: number;
+  private count = 0;
+  private readonly hashMask: number;
+
+  constructor(words: number, options: StateStoreOptions = {}) {
+    if (!Number.isInteger(words) || words < 1)
+      throw new RangeError(`state words must be a positive integer: ${words}`);
+    const initialCapacity = Math.max(1, Math.floor(options.initialCapacity ?? 1024));
+    const chunkWords = Math.floor(options.chunkWords ?? 1 << 20);
+    this.words = words;
+    this.stride = words + META;
+    let shift = 0;
+    while (shift < 30 && 2 ** (shift + 1) * this.stride <= chunkWords) shift++;
+    this.chunkShift = shift;
+    this.chunkMask = 2 ** shift - 1;
+    this.hashMask = options.hashMask ?? -1;
+    let slots = 16;
+    while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS) slots *= 2;
+    this.table = new Int32Array(slots * 2);
+    this.slotMask = slots - 1;
+    this.growAt = Math.floor(slots * MAX_LOAD);
+    this.chunks.push(new Int32Array(Math.min(initialCapacity, this.chunkMask + 1) * this.stride));
+  }
+
+  /** Number of stored states. */
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Adds a copy of `state` (its first `words` words) unless an equal state is stored. Returns the new
+   * state's index when added, or −(index + 1) of the equal stored state (whose parent, choice and depth
+   * stay as they were). `parent` is −1 for a root or an index already stored; 0 ≤ choice ≤ 65535.
+   */
+  insert(state: Int32Array, parent: number, choice: number, depth: number): number {
+    const words = this.words;
+    if (state.length < words)
+      throw new RangeError(`state has ${state.length} words, the store needs ${words}`);
+    if (!(parent >= -1 && parent < this.count))
+      throw new RangeError(`parent ${parent} is not a stored state`);
+    if (!(choice >= 0 && choice <= MAX_CHOICE))
+      throw new RangeError(`choice ${choice} is outside 0..${MAX_CHOICE}`);
+    if (!(depth >= 0 && depth <= 0x7fffffff)) throw new RangeError(`depth ${depth} is out of range`);
+    const h = hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask;
+    const table = this.table;
+    const mask = this.slotMask;
+    const stride = this.stride;
+    let slot = h & mask;
+    for (;;) {
+      const p = slot << 1;
+      const entry = table[p]!;
+      if (entry === 0) break;
+      if (table[p + 1] === h) {
+        const index = entry - 1;
+        const chunk = this.chunks[index >>> this.chunkShift]!;
+        const off = (index & this.chunkMask) * stride;
+        let k = 0;
+        while (k < words && chunk[off + k] === state[k]) k++;
+        if (k === words) return -entry;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const index = this.count;
+    const chunkIndex = index >>> this.chunkShift;
+    const off = (index & this.chunkMask) * stride;
+    let chunk = this.chunks[chunkIndex];
+    if (chunk === undefined || off + stride > chunk.length) chunk = this.growArena(chunkIndex);
+    for (let k = 0; k < words; k++) chunk[off + k] = state[k]!;
+    chunk[off + words] = parent;
+    chunk[off + words + 1] = depth;
+    chunk[off + words + 2] = choice;
+    table[slot << 1] = index + 1;
+    table[(slot << 1) + 1] = h;
+    this.count = index + 1;
+    if (this.count > this.growAt) this.growTable();
+    return index;
+  }
+
+  /** Index of a stored state equal to `state` (its first `words` words), or −1. */
+  find(state: Int32Array): number {
+    const words = this.words;
+    if (state.length < words)
+      throw new RangeError(`state has ${state.length} words, the store needs ${words}`);
+    const h = hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask;
+    const table = this.table;
+    const mask = this.slotMask;
+    const stride = this.stride;
+    let slot = h & mask;
+    for (;;) {
+      const p = slot << 1;
+      const entry = table[p]!;
+      if (entry === 0) return -1;
+      if (table[p + 1] === h) {
+        const index = entry - 1;
+        const chunk = this.chunks[index >>> this.chunkShift]!;
+        const off = (index & this.chunkMask) * stride;
+        let k = 0;
+        while (k < words && chunk[off + k] === state[k]) k++;
+        if (k === words) return index;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Copies state `index` into `out` (length ≥ words). */
+  read(index: number, out: Int32Array): void {
+    const off = this.offset(index);
+    const chunk = this.chunk(index);
+    for (let k = 0; k < this.words; k++) out[k] = chunk[off + k]!;
+  }
+
+  /**
+   * A read-only view (by contract: writing through it corrupts the store) of state `index`'s words.
+   * Valid until the next `insert`, which may move the first chunk while it grows. Allocates one small
+   * view object; a hot loop that must not allocate uses `chunk(index)` and `offset(index)` instead.
+   */
+  view(index: number): Int32Array {
+    const off = this.offset(index);
+    return this.chunk(index).subarray(off, off + this.words);
+  }
+
+  /**
+   * The arena chunk holding state `index`: its words are `chunk[offset(index) .. offset(index) + words)`.
+   * Same lifetime and read-only contract as `view`, without allocating.
+   */
+  chunk(index: number): Int32Array {
+    this.check(index);
+    return this.chunks[index >>> this.chunkShift]!;
+  }
+
+  /** Offset of state `index`'s first word in `chunk(index)`. */
+  offset(index: number): number {
+    this.check(index);
+    return (index & this.chunkMask) * this.stride;
+  }
+
+  /** Parent of state `index`: the state it was first reached from, or −1 for a root. */
+  parent(index: number): number {
+    return this.meta(index, 0);
+  }
+
+  /** Depth of state `index`, as given when it was inserted: its path length from a root along parents. */
+  depth(index: number): number {
+    return this.meta(index, 1);
+  }
+
+  /** The choice (0..65535) that reached state `index` from its parent; for a root, what the caller gave. */
+  choice(index: number): number {
+    return this.meta(index, 2);
+  }
+
+  /** Bytes held by all typed arrays of the store (arena chunks and table). */
+  bytes(): number {
+    let total = this.table.byteLength;
+    for (const chunk of this.chunks) total += chunk.byteLength;
+    return total;
+  }
+
+  private meta(index: number, field: number): number {
+    this.check(index);
+    return this.chunks[index >>> this.chunkShift]![
+      (index & this.chunkMask) * this.stride + this.words + field
+    ]!;
+  }
+
+  private check(index: number): void {
+    if (!(index >= 0 && index < this.count && Number.isInteger(index))) {
+      throw new RangeError(`state ${index} is not stored (size ${this.count})`);
+    }
+  }
+
+  /** Makes room for a record in chunk `chunkIndex`: doubles a short first chunk, or adds a full chunk. */
+  private growArena(chunkIndex: number): Int32Array {
+    const full = (this.chunkMask + 1) * this.stride;
+    if (chunkIndex === 0) {
+      const old = this.chunks[0]!;
+      const grown = new Int32Array(Math.min(full, Math.max(old.length * 2, this.stride)));
+      grown.set(old);
+      this.chunks[0] = grown;
+      return grown;
+    }
+    // invariant: records fill in index order, so the missing chunk is the next one and all before it are full.
+    if (chunkIndex !== this.chunks.length) throw new Error("arena chunks out of order");
+    const chunk = new Int32Array(full);
+    this.chunks.push(chunk);
+    return chunk;
+  }
+
+  /** Doubles the table, placing each entry by its stored hash. */
+  private growTable(): void {
+    const old = this.table;
+    const slots = (this.slotMask + 1) * 2;
+    if (slots > MAX_SLOTS) throw new RangeError(`state store is full (${this.count} states)`);
+    const table = new Int32Array(slots * 2);
+    const mask = slots - 1;
+    for (let p = 0; p < old.length; p += 2) {
+      const entry = old[p]!;
+      if (entry === 0) continue;
+      const h = old[p + 1]!;
+      let slot = h & mask;
+      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
+      table[slot << 1] = entry;
+      table[(slot << 1) + 1] = h;
+    }
+    this.table = table;
+    this.slotMask = mask;
+    this.growAt = Math.floor(slots * MAX_LOAD);
+  }
+}
