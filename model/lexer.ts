@@ -1,0 +1,394 @@
+// The KC lexer: C tokens plus `..`, and `#include` lines as single tokens; the first error throws.
+import type { Span } from "./ast";
+import { type Code, CompileError } from "./diagnostics";
+import type { SourceSet } from "./source";
+
+/**
+ * Reserved words. The KC top-level words (`process`, `invariant`, `expect`, ...) are not here:
+ * they are contextual, so kernel code may still use them as identifiers.
+ */
+export const KEYWORDS: ReadonlySet<string> = new Set([
+  "int",
+  "bool",
+  "char",
+  "void",
+  "unsigned",
+  "signed",
+  "long",
+  "short",
+  "struct",
+  "enum",
+  "union",
+  "typedef",
+  "const",
+  "static",
+  "inline",
+  "extern",
+  "volatile",
+  "register",
+  "if",
+  "else",
+  "while",
+  "do",
+  "for",
+  "break",
+  "continue",
+  "return",
+  "goto",
+  "switch",
+  "case",
+  "default",
+  "atomic",
+  "assert",
+  "assume",
+  "await",
+  "sizeof",
+  "true",
+  "false",
+  "NULL",
+]);
+
+/**
+ * One token. `text` is always the exact source slice covered by `span` (empty for `eof`).
+ * Character literals are `int` tokens; `value` of a `string` token is the decoded text.
+ */
+export type Token =
+  | { kind: "ident" | "keyword" | "punct" | "eof"; text: string; span: Span }
+  | { kind: "int"; text: string; span: Span; value: number }
+  | { kind: "string"; text: string; span: Span; value: string }
+  /** A whole `#include "path"` (or `<path>`) line. */
+  | { kind: "include"; text: string; span: Span; path: string };
+
+// Longest first, so that the first match is the longest one (`<<=` before `<<` before `<`).
+const PUNCTUATORS = [
+  "<<=",
+  ">>=",
+  "...",
+  "->",
+  "++",
+  "--",
+  "<<",
+  ">>",
+  "<=",
+  ">=",
+  "==",
+  "!=",
+  "&&",
+  "||",
+  "+=",
+  "-=",
+  "*=",
+  "/=",
+  "%=",
+  "&=",
+  "|=",
+  "^=",
+  "..",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "<",
+  ">",
+  "=",
+  "!",
+  "~",
+  "&",
+  "|",
+  "^",
+  "?",
+  ":",
+  ";",
+  ",",
+  ".",
+  "(",
+  ")",
+  "[",
+  "]",
+  "{",
+  "}",
+];
+
+const SIMPLE_ESCAPES: Record<string, number> = {
+  n: 10,
+  t: 9,
+  r: 13,
+  a: 7,
+  b: 8,
+  f: 12,
+  v: 11,
+  "\\": 92,
+  "'": 39,
+  '"': 34,
+  "?": 63,
+};
+
+// A C integer constant: hex, octal (leading 0, which covers plain 0) or decimal, then an optional suffix.
+const INTEGER = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/;
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || isDigit(c);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** How an offending character is shown in a message: printable ASCII as is, anything else with its code point. */
+function showChar(text: string, at: number): string {
+  const cp = text.codePointAt(at) ?? 0;
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (cp > 32 && cp < 127) return `'${String.fromCodePoint(cp)}'`;
+  if (cp > 160 && cp !== 0xfeff) return `'${String.fromCodePoint(cp)}' (${hex})`;
+  return hex;
+}
+
+/**
+ * Splits one file of `sources` into tokens, ending with an `eof` token. Comments and whitespace
+ * are dropped. Throws a `CompileError` (KC101-KC104, KC113) at the first bad character.
+ */
+export function lex(sources: SourceSet, file: number): Token[] {
+  const text = sources.file(file).text;
+  const n = text.length;
+  const tokens: Token[] = [];
+  let i = 0;
+  // A `#` starts a directive only when nothing but blanks precedes it on its line.
+  let atLineStart = true;
+
+  const span = (start: number, end: number): Span => ({ file, start, end });
+  // Annotated so that TypeScript narrows after a call, as after `throw`.
+  const fail: (code: Code, start: number, end: number, message: string) => never = (
+    code,
+    start,
+    end,
+    message,
+  ) => {
+    throw new CompileError([{ code, span: span(start, end), message }]);
+  };
+  const lineEnd = (from: number): number => {
+    const nl = text.indexOf("\n", from);
+    const end = nl < 0 ? n : nl;
+    return end > from && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+  };
+
+  /** Skips a block comment starting at `at` (on `/*`) and returns the offset after it. */
+  const skipBlockComment = (at: number): number => {
+    const close = text.indexOf("*/", at + 2);
+    if (close < 0) fail("KC102", at, at + 2, "unterminated comment: this '/*' has no closing '*/'");
+    return close + 2;
+  };
+
+  /**
+   * Decodes the escape sequence whose backslash is at `at`; returns its value and where it ends.
+   * `quote` names the literal for the message when the file or line ends inside the escape.
+   */
+  const decodeEscape = (at: number, literalStart: number, quote: string): { value: number; end: number } => {
+    const c = text[at + 1];
+    if (c === undefined || c === "\n" || c === "\r") {
+      return fail("KC103", literalStart, lineEnd(literalStart), `unterminated ${quote}`);
+    }
+    const simple = SIMPLE_ESCAPES[c];
+    if (simple !== undefined) return { value: simple, end: at + 2 };
+    if (c >= "0" && c <= "7") {
+      let j = at + 1;
+      let value = 0;
+      while (j < at + 4 && j < n && text[j]! >= "0" && text[j]! <= "7") value = value * 8 + Number(text[j++]);
+      if (value > 255)
+        fail("KC101", at, j, `octal escape '${text.slice(at, j)}' is out of range (above \\377)`);
+      return { value, end: j };
+    }
+    if (c === "x") {
+      let j = at + 2;
+      while (j < n && /[0-9a-fA-F]/.test(text[j]!)) j++;
+      if (j === at + 2) fail("KC101", at, at + 2, "escape '\\x' needs hex digits, as in '\\x1f'");
+      const value = Number.parseInt(text.slice(at + 2, j), 16);
+      if (j - (at + 2) > 2)
+        fail("KC101", at, j, `hex escape '${text.slice(at, j)}' is out of range (above \\xff)`);
+      return { value, end: j };
+    }
+    return fail("KC101", at, at + 2, `unknown escape sequence '\\${c}'`);
+  };
+
+  /** A `#` line at `start`: `#include` becomes a token, every other directive is an error. */
+  const directive = (start: number): void => {
+    let j = start + 1;
+    while (text[j] === " " || text[j] === "\t") j++;
+    const nameStart = j;
+    while (j < n && isIdentPart(text.charCodeAt(j))) j++;
+    const name = text.slice(nameStart, j);
+    if (name !== "include") {
+      if (name === "")
+        fail("KC113", start, start + 1, "'#' must begin a directive, and KC has only #include");
+      const hint = name === "define" ? "; write 'const NAME = value;' for a constant" : "";
+      fail("KC113", start, j, `unsupported preprocessor directive '#${name}': KC has only #include${hint}`);
+    }
+    while (text[j] === " " || text[j] === "\t") j++;
+    const open = text[j];
+    if (open !== '"' && open !== "<") {
+      const found = j >= lineEnd(j) ? "end of line" : showChar(text, j);
+      fail("KC113", start, j, `expected "path" or <path> after #include, found ${found}`);
+    }
+    const close = open === '"' ? '"' : ">";
+    const eol = lineEnd(j);
+    const end = text.indexOf(close, j + 1);
+    if (end < 0 || end > eol) {
+      fail("KC113", j, eol, `#include path has no closing ${close === '"' ? "'\"'" : "'>'"}`);
+    }
+    const path = text.slice(j + 1, end);
+    if (path.trim() === "") fail("KC113", j, end + 1, "#include path is empty");
+    // Only blanks and comments may follow the path on its line.
+    let k = end + 1;
+    for (;;) {
+      while (text[k] === " " || text[k] === "\t" || text[k] === "\r") k++;
+      if (text.startsWith("/*", k)) k = skipBlockComment(k);
+      else break;
+    }
+    if (k < n && text[k] !== "\n" && !text.startsWith("//", k)) {
+      fail("KC113", k, lineEnd(k), `unexpected text after the #include path: ${showChar(text, k)}`);
+    }
+    tokens.push({ kind: "include", text: text.slice(start, end + 1), span: span(start, end + 1), path });
+    i = k;
+  };
+
+  const number = (start: number): void => {
+    let j = start;
+    while (j < n && isIdentPart(text.charCodeAt(j))) j++;
+    // `1.5` is a float, which KC lacks; `0..7` is 0, `..`, 7.
+    if (text[j] === "." && text[j + 1] !== ".") {
+      j++;
+      while (j < n && (isIdentPart(text.charCodeAt(j)) || text[j] === ".")) j++;
+      fail("KC104", start, j, `'${text.slice(start, j)}' is a floating-point number; KC has only integers`);
+    }
+    const raw = text.slice(start, j);
+    const m = INTEGER.exec(raw);
+    if (!m) {
+      let why = "";
+      if (/^0[xX]$/.test(raw) || /^0[xX][^0-9a-fA-F]/.test(raw))
+        why = ": '0x' must be followed by hex digits";
+      else if (/^0[0-9]+$/.test(raw)) why = ": a leading 0 makes it octal, which has no digits 8 or 9";
+      fail("KC104", start, j, `malformed number '${raw}'${why}`);
+    }
+    const digits = m[1] as string;
+    const big =
+      digits.length > 1 && digits[0] === "0" && digits[1] !== "x" && digits[1] !== "X"
+        ? BigInt(`0o${digits.slice(1)}`)
+        : BigInt(digits);
+    if (big > 0xffffffffn) fail("KC104", start, j, `integer constant '${raw}' does not fit in 32 bits`);
+    // As in C on a 32-bit int: constants up to 0xffffffff are accepted and wrap to signed.
+    const value = Number(BigInt.asIntN(32, big));
+    tokens.push({ kind: "int", text: raw, span: span(start, j), value });
+    i = j;
+  };
+
+  const charLiteral = (start: number): void => {
+    let j = start + 1;
+    const c = text[j];
+    if (c === undefined || c === "\n" || c === "\r") {
+      fail("KC103", start, lineEnd(start), "unterminated character literal");
+    }
+    if (c === "'") fail("KC101", start, start + 2, "empty character literal ''");
+    let value: number;
+    if (c === "\\") {
+      const e = decodeEscape(j, start, "character literal");
+      value = e.value;
+      j = e.end;
+    } else {
+      value = text.codePointAt(j) ?? 0;
+      j += value > 0xffff ? 2 : 1;
+    }
+    if (text[j] !== "'") {
+      const eol = lineEnd(start);
+      const close = text.indexOf("'", j);
+      if (close < 0 || close >= eol) fail("KC103", start, eol, "unterminated character literal");
+      fail("KC101", start, close + 1, "a character literal holds one character; use a string for more");
+    }
+    tokens.push({ kind: "int", text: text.slice(start, j + 1), span: span(start, j + 1), value });
+    i = j + 1;
+  };
+
+  const stringLiteral = (start: number): void => {
+    let j = start + 1;
+    let value = "";
+    for (;;) {
+      const c = text[j];
+      if (c === undefined || c === "\n" || (c === "\r" && text[j + 1] === "\n")) {
+        fail("KC103", start, lineEnd(start), "unterminated string: it needs a closing '\"' on this line");
+      }
+      if (c === '"') break;
+      if (c === "\\") {
+        const e = decodeEscape(j, start, "string");
+        value += String.fromCharCode(e.value);
+        j = e.end;
+      } else {
+        value += c;
+        j++;
+      }
+    }
+    tokens.push({ kind: "string", text: text.slice(start, j + 1), span: span(start, j + 1), value });
+    i = j + 1;
+  };
+
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      atLineStart = true;
+      i++;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13 || c === 11 || c === 12) {
+      i++;
+      continue;
+    }
+    if (c === 47 && text[i + 1] === "/") {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? n : nl;
+      continue;
+    }
+    if (c === 47 && text[i + 1] === "*") {
+      i = skipBlockComment(i);
+      continue;
+    }
+    if (c === 35) {
+      if (!atLineStart)
+        fail("KC101", i, i + 1, "unexpected character '#': a directive must begin its own line");
+      directive(i);
+      continue;
+    }
+    atLineStart = false;
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(text.charCodeAt(j))) j++;
+      const word = text.slice(i, j);
+      tokens.push({ kind: KEYWORDS.has(word) ? "keyword" : "ident", text: word, span: span(i, j) });
+      i = j;
+      continue;
+    }
+    if (isDigit(c)) {
+      number(i);
+      continue;
+    }
+    if (c === 39) {
+      charLiteral(i);
+      continue;
+    }
+    if (c === 34) {
+      stringLiteral(i);
+      continue;
+    }
+    const p = PUNCTUATORS.find((op) => text.startsWith(op, i));
+    if (p === undefined) {
+      const width = (text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+      fail("KC101", i, i + width, `unexpected character ${showChar(text, i)}`);
+    } else {
+      tokens.push({ kind: "punct", text: p, span: span(i, i + p.length) });
+      i += p.length;
+    }
+  }
+  tokens.push({ kind: "eof", text: "", span: span(n, n) });
+  return tokens;
+}
