@@ -1,11 +1,12 @@
 // `npm run bench`: explores fixed specs and prints states, transitions, time, states/s,
 // bytes per state and peak memory. Run by hand; tests never time anything.
-import { fileURLToPath } from "node:url";
+
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { explore } from "../checker/explore";
 import { System } from "../checker/system";
-import { loadProgram } from "../model/load";
 import { formatDiagnostic } from "../model/diagnostics";
+import { loadProgram } from "../model/load";
 import { bytes, num } from "../reports/text";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,7 +26,9 @@ function run(c: Case): string[] {
   const o = explore(sys, { keepGoing: true });
   const s = o.stats;
   return [
-    `${c.spec} ${Object.entries(c.defines).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+    `${c.spec} ${Object.entries(c.defines)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}`,
     o.verdict,
     num(s.states),
     num(s.transitions),
@@ -37,9 +40,24 @@ function run(c: Case): string[] {
   ];
 }
 
-const header = ["spec", "verdict", "states", "transitions", "seconds", "states/s", "state B", "stored B/state", "peak RSS"];
+const header = [
+  "spec",
+  "verdict",
+  "states",
+  "transitions",
+  "seconds",
+  "states/s",
+  "state B",
+  "stored B/state",
+  "peak RSS",
+];
 const rows = [header];
 for (const c of cases) rows.push(run(c));
 const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-for (const r of rows) console.log(r.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join("  "));
-console.log(`node ${process.version}, one core; stored B/state counts the state store, frontier and graph edges`);
+for (const r of rows)
+  console.log(
+    r.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join("  "),
+  );
+console.log(
+  `node ${process.version}, one core; stored B/state counts the state store, frontier and graph edges`,
+);

@@ -30,15 +30,21 @@ export function parseDefines(list: unknown): Record<string, number> {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(String(raw));
     if (!m) throw new UsageError(`-D ${raw}: expected NAME=INTEGER, e.g. -D N=3`);
     const v = Number(m[2]);
-    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new UsageError(`-D ${raw}: the value does not fit in a 32-bit int`);
+    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+      throw new UsageError(`-D ${raw}: the value does not fit in a 32-bit int`);
     out[m[1] as string] = v;
   }
   return out;
 }
 
-function load(spec: string, defines: Record<string, number>, includeDirs: string[]): LoadResult & { ok: true } {
+function load(
+  spec: string,
+  defines: Record<string, number>,
+  includeDirs: string[],
+): LoadResult & { ok: true } {
   if (!existsSync(spec)) throw new UsageError(`${spec}: no such file`);
-  if (statSync(spec).isDirectory()) throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
+  if (statSync(spec).isDirectory())
+    throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
   const r = loadProgram(spec, { defines, includeDirs });
   if (!r.ok) {
     process.stderr.write(`${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`);
@@ -73,7 +79,12 @@ function exitCodeOf(o: Outcome): number {
 function tracesOf(sys: System, r: LoadResult & { ok: true }, o: Outcome): Map<string, Trace> {
   const out = new Map<string, Trace>();
   for (const p of o.properties) {
-    if (p.status !== "violated" || !p.counterexample || p.counterexample.choices.length === 0 && p.kind === "reachable") continue;
+    if (
+      p.status !== "violated" ||
+      !p.counterexample ||
+      (p.counterexample.choices.length === 0 && p.kind === "reachable")
+    )
+      continue;
     out.set(p.name, buildTrace(sys, r.sources, p.counterexample.choices).trace);
   }
   return out;
@@ -120,10 +131,17 @@ function runCheck(a: CheckArgs): number {
   const reach = o.properties.find((p) => p.status === "violated" && p.kind === "reachable") ?? null;
   const defs = Object.entries(defines).map(([k, v]) => `-D ${k}=${v}`);
   const base = ["ipcmc", "check", shellQuote(a.spec), ...defs].join(" ");
-  const replayHint = first ? (a.json ? `ipcmc replay ${shellQuote(a.json)}` : `${base} --json trace.json && ipcmc replay trace.json`) : null;
+  const replayHint = first
+    ? a.json
+      ? `ipcmc replay ${shellQuote(a.json)}`
+      : `${base} --json trace.json && ipcmc replay trace.json`
+    : null;
   const expectation = r.program.expect
     ? {
-        text: r.program.expect.verdict === "holds" ? "holds" : `violation ${r.program.expect.property ?? ""}`.trim(),
+        text:
+          r.program.expect.verdict === "holds"
+            ? "holds"
+            : `violation ${r.program.expect.property ?? ""}`.trim(),
         met: expectationMet(r.program.expect, o),
       }
     : null;
@@ -132,7 +150,9 @@ function runCheck(a: CheckArgs): number {
     : reach
       ? { property: reach, trace: { steps: [], finalState: [], tasks: [] } }
       : null;
-  process.stdout.write(`${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs" })}\n`);
+  process.stdout.write(
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs" })}\n`,
+  );
   if (a.json) {
     writeFileSync(a.json, `${JSON.stringify(toJson(a.spec, defines, o, traces), null, 2)}\n`);
     process.stdout.write(`wrote ${a.json}\n`);
@@ -167,9 +187,13 @@ function runReplay(file: string, propertyName: string | undefined): number {
   }
   const r = load(spec, report.defines ?? {}, []);
   const sys = new System(r.program);
-  const candidates = report.properties.filter((p) => p.counterexample && (!propertyName || p.name === propertyName));
+  const candidates = report.properties.filter(
+    (p) => p.counterexample && (!propertyName || p.name === propertyName),
+  );
   if (candidates.length === 0)
-    throw new UsageError(`${file}: no counterexample${propertyName ? ` for property ${propertyName}` : ""} to replay`);
+    throw new UsageError(
+      `${file}: no counterexample${propertyName ? ` for property ${propertyName}` : ""} to replay`,
+    );
   const p = candidates[0] as JsonReport["properties"][number];
   const cx = p.counterexample as NonNullable<typeof p.counterexample>;
   let built: ReturnType<typeof buildTrace>;
@@ -187,7 +211,9 @@ function runReplay(file: string, propertyName: string | undefined): number {
   const defs = Object.entries(report.defines ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
-  process.stdout.write(`replaying ${p.kind} ${p.name} of ${spec}${defs ? ` (${defs})` : ""}: ${cx.choices.length} steps\n\n`);
+  process.stdout.write(
+    `replaying ${p.kind} ${p.name} of ${spec}${defs ? ` (${defs})` : ""}: ${cx.choices.length} steps\n\n`,
+  );
   process.stdout.write(`${renderTrace(built.trace)}\n\n`);
   const verdict = reproduces(sys, p, built);
   process.stdout.write(`${verdict.ok ? "reproduced" : "NOT reproduced"}: ${verdict.why}\n`);
@@ -195,7 +221,11 @@ function runReplay(file: string, propertyName: string | undefined): number {
 }
 
 /** Whether the end of a replayed trace shows the recorded violation. */
-function reproduces(sys: System, p: JsonReport["properties"][number], built: ReturnType<typeof buildTrace>): { ok: boolean; why: string } {
+function reproduces(
+  sys: System,
+  p: JsonReport["properties"][number],
+  built: ReturnType<typeof buildTrace>,
+): { ok: boolean; why: string } {
   const last = built.trace.steps[built.trace.steps.length - 1];
   const m = built.last;
   if (p.kind === "assertion" || p.kind === "runtime_error") {
@@ -213,7 +243,9 @@ function reproduces(sys: System, p: JsonReport["properties"][number], built: Ret
     } catch {
       ok = true;
     }
-    return ok ? { ok, why: `invariant ${p.name} is false after step ${built.trace.steps.length}` } : { ok, why: `invariant ${p.name} holds at the end` };
+    return ok
+      ? { ok, why: `invariant ${p.name} is false after step ${built.trace.steps.length}` }
+      : { ok, why: `invariant ${p.name} holds at the end` };
   }
   if (p.kind === "deadlock") {
     const none = sys.choices(m).length === 0 && !sys.allExited(m);
@@ -222,14 +254,22 @@ function reproduces(sys: System, p: JsonReport["properties"][number], built: Ret
   if (p.kind === "stuck_waiter") {
     const sleeping = built.trace.tasks.filter((t) => t.status.startsWith("asleep"));
     return sleeping.length > 0
-      ? { ok: true, why: `${sleeping.map((t) => t.process).join(", ")} asleep in the state from which no wake-up can come` }
+      ? {
+          ok: true,
+          why: `${sleeping.map((t) => t.process).join(", ")} asleep in the state from which no wake-up can come`,
+        }
       : { ok: false, why: "no task is asleep at the end" };
   }
   if (p.kind === "final") {
     const i = sys.program.properties.findIndex((q) => q.name === p.name);
     const pred = sys.compiled.properties[i];
     const ok = sys.allExited(m) && !!pred && pred(m) === 0;
-    return { ok, why: ok ? `final ${p.name} is false when every process has exited` : `final ${p.name} is not violated at the end` };
+    return {
+      ok,
+      why: ok
+        ? `final ${p.name} is false when every process has exited`
+        : `final ${p.name} is not violated at the end`,
+    };
   }
   return { ok: false, why: `a ${p.kind} property cannot be replayed` };
 }
@@ -261,7 +301,9 @@ function runSuite(dir: string, maxStates: number, json: string | undefined): num
     const r = loadProgram(f, {});
     if (!r.ok) {
       failed++;
-      process.stdout.write(`FAIL  ${name}: does not compile\n${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`);
+      process.stdout.write(
+        `FAIL  ${name}: does not compile\n${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`,
+      );
       rows.push({ spec: name, result: "fail", reason: "compile error" });
       continue;
     }
@@ -289,9 +331,21 @@ function runSuite(dir: string, maxStates: number, json: string | undefined): num
     process.stdout.write(
       `${met ? "PASS" : "FAIL"}  ${name}  expect ${expected}; got ${got}  [${num(o.stats.states)} states, ${o.stats.seconds.toFixed(2)} s]\n`,
     );
-    rows.push({ spec: name, result: met ? "pass" : "fail", expected, got, states: o.stats.states, transitions: o.stats.transitions, seconds: o.stats.seconds });
+    rows.push({
+      spec: name,
+      result: met ? "pass" : "fail",
+      expected,
+      got,
+      states: o.stats.states,
+      transitions: o.stats.transitions,
+      seconds: o.stats.seconds,
+    });
   }
-  if (json) writeFileSync(json, `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed, skipped, specs: rows }, null, 2)}\n`);
+  if (json)
+    writeFileSync(
+      json,
+      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed, skipped, specs: rows }, null, 2)}\n`,
+    );
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
   return failed > 0 ? EXIT_VIOLATED : files.length === 0 ? EXIT_USAGE : EXIT_HOLDS;
 }
@@ -302,15 +356,52 @@ export function main(argv: string[]): number {
   const searchFlags = (y: ReturnType<typeof yargs>) =>
     y
       .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
-      .option("I", { type: "string", array: true, describe: "also search this directory for #include", requiresArg: true })
-      .option("strategy", { choices: ["bfs", "dfs"], default: "bfs", describe: "bfs finds shortest counterexamples" })
-      .option("max-states", { type: "number", default: DEFAULT_OPTIONS.maxStates, describe: "stop (inconclusive) after this many states" })
-      .option("max-depth", { type: "number", default: DEFAULT_OPTIONS.maxDepth, describe: "do not expand deeper states (inconclusive)" })
-      .option("time-limit", { type: "number", default: 0, describe: "stop (inconclusive) after this many seconds; 0: none" })
-      .option("memory", { type: "number", default: DEFAULT_OPTIONS.memoryLimit / 1024 / 1024, describe: "stop (inconclusive) when the store holds this many MiB" })
-      .option("keep-going", { type: "boolean", default: false, describe: "go on after the first violation so every property gets a verdict" })
-      .option("stuck-waiters", { type: "boolean", default: true, describe: "check for tasks that sleep forever (keeps the graph's edges)" })
-      .option("json", { type: "string", describe: "write the outcome and counterexamples as JSON to this file", requiresArg: true })
+      .option("I", {
+        type: "string",
+        array: true,
+        describe: "also search this directory for #include",
+        requiresArg: true,
+      })
+      .option("strategy", {
+        choices: ["bfs", "dfs"],
+        default: "bfs",
+        describe: "bfs finds shortest counterexamples",
+      })
+      .option("max-states", {
+        type: "number",
+        default: DEFAULT_OPTIONS.maxStates,
+        describe: "stop (inconclusive) after this many states",
+      })
+      .option("max-depth", {
+        type: "number",
+        default: DEFAULT_OPTIONS.maxDepth,
+        describe: "do not expand deeper states (inconclusive)",
+      })
+      .option("time-limit", {
+        type: "number",
+        default: 0,
+        describe: "stop (inconclusive) after this many seconds; 0: none",
+      })
+      .option("memory", {
+        type: "number",
+        default: DEFAULT_OPTIONS.memoryLimit / 1024 / 1024,
+        describe: "stop (inconclusive) when the store holds this many MiB",
+      })
+      .option("keep-going", {
+        type: "boolean",
+        default: false,
+        describe: "go on after the first violation so every property gets a verdict",
+      })
+      .option("stuck-waiters", {
+        type: "boolean",
+        default: true,
+        describe: "check for tasks that sleep forever (keeps the graph's edges)",
+      })
+      .option("json", {
+        type: "string",
+        describe: "write the outcome and counterexamples as JSON to this file",
+        requiresArg: true,
+      })
       .option("progress", { type: "boolean", default: true, describe: "print progress on stderr" });
   try {
     const parser = yargs(argv)
@@ -328,9 +419,10 @@ export function main(argv: string[]): number {
         "replay <trace>",
         "replay a counterexample saved with --json",
         (y) =>
-          y
-            .positional("trace", { type: "string", describe: "the JSON file" })
-            .option("property", { type: "string", describe: "which property's counterexample (default: the first)" }),
+          y.positional("trace", { type: "string", describe: "the JSON file" }).option("property", {
+            type: "string",
+            describe: "which property's counterexample (default: the first)",
+          }),
         (a) => {
           code = runReplay(String(a.trace), a.property as string | undefined);
         },
@@ -341,8 +433,16 @@ export function main(argv: string[]): number {
         (y) =>
           y
             .positional("dir", { type: "string" })
-            .option("max-states", { type: "number", default: 5_000_000, describe: "per spec; a spec that reaches it fails as inconclusive" })
-            .option("json", { type: "string", describe: "write a summary as JSON to this file", requiresArg: true }),
+            .option("max-states", {
+              type: "number",
+              default: 5_000_000,
+              describe: "per spec; a spec that reaches it fails as inconclusive",
+            })
+            .option("json", {
+              type: "string",
+              describe: "write a summary as JSON to this file",
+              requiresArg: true,
+            }),
         (a) => {
           code = runSuite(String(a.dir), Number(a.maxStates), a.json as string | undefined);
         },

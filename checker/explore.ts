@@ -4,7 +4,7 @@ import { EdgeStore } from "../properties/graph";
 import { findStuckWaiters } from "../properties/stuckWaiter";
 import type { FaultKind } from "./compile";
 import { makeFrontier } from "./frontier";
-import { type SearchOptions, DEFAULT_OPTIONS } from "./options";
+import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
 import { StateStore } from "./stateStore";
 import type { StepFault, System } from "./system";
@@ -82,11 +82,15 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   };
 
   /** Evaluates a property; a fault while evaluating it counts as a violation of it. */
-  const evalPred = (pred: (m: Int32Array) => number, m: Int32Array): { ok: boolean; error: string | null } => {
+  const evalPred = (
+    pred: (m: Int32Array) => number,
+    m: Int32Array,
+  ): { ok: boolean; error: string | null } => {
     try {
       return { ok: pred(m) !== 0, error: null };
     } catch (e) {
-      const msg = e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e);
+      const msg =
+        e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e);
       return { ok: false, error: msg };
     }
   };
@@ -98,7 +102,9 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       if (!v.ok)
         violate(inv.r, {
           choices: pathTo(store, index),
-          message: v.error ? `invariant ${inv.r.name} cannot be evaluated: ${v.error}` : `invariant ${inv.r.name} is false`,
+          message: v.error
+            ? `invariant ${inv.r.name} cannot be evaluated: ${v.error}`
+            : `invariant ${inv.r.name} is false`,
           span: null,
           fault: null,
           sleeper: null,
@@ -202,14 +208,22 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
           if (!v.ok)
             violate(f.r, {
               choices: pathTo(store, s),
-              message: v.error ? `final ${f.r.name} cannot be evaluated: ${v.error}` : `final ${f.r.name} is false when every process has exited`,
+              message: v.error
+                ? `final ${f.r.name} cannot be evaluated: ${v.error}`
+                : `final ${f.r.name} is false when every process has exited`,
               span: null,
               fault: null,
               sleeper: null,
             });
         }
       } else if (deadlock.status !== "violated") {
-        violate(deadlock, { choices: pathTo(store, s), message: "no process can take a step", span: null, fault: null, sleeper: null });
+        violate(deadlock, {
+          choices: pathTo(store, s),
+          message: "no process can take a step",
+          span: null,
+          fault: null,
+          sleeper: null,
+        });
       }
     }
   }

@@ -1,7 +1,14 @@
 // The result of checking a spec: a verdict per property, counts, and counterexamples as choices.
 import type { Span } from "../model/ast";
 
-export type PropertyKind = "invariant" | "final" | "reachable" | "assertion" | "deadlock" | "stuck_waiter" | "runtime_error";
+export type PropertyKind =
+  | "invariant"
+  | "final"
+  | "reachable"
+  | "assertion"
+  | "deadlock"
+  | "stuck_waiter"
+  | "runtime_error";
 
 export type Status = "holds" | "violated" | "inconclusive";
 

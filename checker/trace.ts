@@ -2,8 +2,8 @@
 // ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
 import type { Span } from "../model/ast";
 import { nameMemory, T_PC, T_STATE } from "../model/layout";
-import { sleepQueue } from "../properties/waitQueues";
 import type { SourceSet } from "../model/source";
+import { sleepQueue } from "../properties/waitQueues";
 import type { Choice, StepFault, System } from "./system";
 
 /** A source position, resolved for display. */
@@ -74,7 +74,12 @@ function hidden(name: string): boolean {
  * choices (the slot and choose values recorded in a saved trace) each step is checked to be
  * the same choice, so a trace from an edited spec is refused rather than misread.
  */
-export function buildTrace(sys: System, sources: SourceSet, choices: number[], expected?: Choice[]): { trace: Trace; last: Int32Array } {
+export function buildTrace(
+  sys: System,
+  sources: SourceSet,
+  choices: number[],
+  expected?: Choice[],
+): { trace: Trace; last: Int32Array } {
   let m = sys.initial();
   const steps: TraceStep[] = [];
   const p = sys.program;
@@ -82,7 +87,10 @@ export function buildTrace(sys: System, sources: SourceSet, choices: number[], e
     const idx = choices[i] as number;
     const options = sys.choices(m);
     const opt = options[idx];
-    if (!opt) throw new ReplayError(`step ${i + 1}: the state has ${options.length} choices, the trace takes choice ${idx}`);
+    if (!opt)
+      throw new ReplayError(
+        `step ${i + 1}: the state has ${options.length} choices, the trace takes choice ${idx}`,
+      );
     const exp = expected?.[i];
     if (exp && (exp.slot !== opt.choice.slot || exp.values.join(",") !== opt.choice.values.join(",")))
       throw new ReplayError(
@@ -124,12 +132,20 @@ export function buildTrace(sys: System, sources: SourceSet, choices: number[], e
       values: opt.choice.values,
       statements,
       changes,
-      fault: r.fault ? { ...r.fault, where: where(sources, r.fault.span ?? p.sites[p.code[r.fault.pc]?.at ?? -1]?.span ?? null) } : null,
+      fault: r.fault
+        ? {
+            ...r.fault,
+            where: where(sources, r.fault.span ?? p.sites[p.code[r.fault.pc]?.at ?? -1]?.span ?? null),
+          }
+        : null,
     });
     if (r.fault) break;
     m = r.next;
   }
-  return { trace: { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) }, last: m };
+  return {
+    trace: { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) },
+    last: m,
+  };
 }
 
 function formatValue(v: number, pointer: boolean, taskState: boolean, objects: Map<number, string>): string {
@@ -155,7 +171,11 @@ export function describeState(sys: System, m: Int32Array): Change[] {
 }
 
 /** Each process: where it is, and whether it is asleep (on which queue), or has exited. */
-export function describeTasks(sys: System, sources: SourceSet, m: Int32Array): Array<{ process: string; status: string }> {
+export function describeTasks(
+  sys: System,
+  sources: SourceSet,
+  m: Int32Array,
+): Array<{ process: string; status: string }> {
   return sys.layout.procs.map((s, i) => {
     const pc = m[s.base + T_PC] as number;
     if (pc === 0) return { process: s.label, status: "exited" };

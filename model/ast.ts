@@ -39,10 +39,24 @@ export interface EnumMember {
 // ---------------------------------------------------------------- expressions
 
 export type BinaryOp =
-  | "+" | "-" | "*" | "/" | "%"
-  | "<<" | ">>" | "&" | "|" | "^"
-  | "<" | "<=" | ">" | ">=" | "==" | "!="
-  | "&&" | "||";
+  | "+"
+  | "-"
+  | "*"
+  | "/"
+  | "%"
+  | "<<"
+  | ">>"
+  | "&"
+  | "|"
+  | "^"
+  | "<"
+  | "<="
+  | ">"
+  | ">="
+  | "=="
+  | "!="
+  | "&&"
+  | "||";
 
 export type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^=";
 
@@ -75,13 +89,13 @@ export type Expr =
   | { kind: "comma"; left: Expr; right: Expr; span: Span };
 
 /** An initializer: an expression, or a brace list with optional `.field =` / `[i] =` designators. */
-export type Init =
-  | { kind: "expr"; expr: Expr; span: Span }
-  | { kind: "list"; items: InitItem[]; span: Span };
+export type Init = { kind: "expr"; expr: Expr; span: Span } | { kind: "list"; items: InitItem[]; span: Span };
 
 export interface InitItem {
   /** `.name` or `[index]` designators, outermost first; empty for a positional item. */
-  designators: Array<{ kind: "field"; name: string; span: Span } | { kind: "index"; index: Expr; span: Span }>;
+  designators: Array<
+    { kind: "field"; name: string; span: Span } | { kind: "index"; index: Expr; span: Span }
+  >;
   value: Init;
   span: Span;
 }
@@ -140,7 +154,15 @@ export type Decl =
   | { kind: "enum"; name: string | null; members: EnumMember[]; span: Span }
   | { kind: "typedef"; name: string; type: TypeExpr; span: Span }
   /** A function definition (body) or prototype (body null). */
-  | { kind: "function"; name: string; returns: TypeExpr; params: Param[]; body: Stmt | null; span: Span; nameSpan: Span }
+  | {
+      kind: "function";
+      name: string;
+      returns: TypeExpr;
+      params: Param[];
+      body: Stmt | null;
+      span: Span;
+      nameSpan: Span;
+    }
   /** `process NAME[COUNT] { body }`; count null means one instance. */
   | { kind: "process"; name: string; count: Expr | null; body: Stmt; span: Span; nameSpan: Span }
   /** `interrupt NAME { body }`: a handler that may fire whenever interrupts are enabled. */

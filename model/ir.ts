@@ -32,8 +32,24 @@ export type IExpr =
   | { k: "char"; e: IExpr };
 
 export type BinOp =
-  | "+" | "-" | "*" | "/" | "%" | "<<" | ">>" | "&" | "|" | "^"
-  | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
+  | "+"
+  | "-"
+  | "*"
+  | "/"
+  | "%"
+  | "<<"
+  | ">>"
+  | "&"
+  | "|"
+  | "^"
+  | "<"
+  | "<="
+  | ">"
+  | ">="
+  | "=="
+  | "!="
+  | "&&"
+  | "||";
 
 /** One instruction. `at` indexes the program's source map (`Lowered.sites`). */
 export type Instr =

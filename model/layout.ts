@@ -1,10 +1,11 @@
 // The machine's memory layout: where globals, task blocks and stacks live in the state vector,
 // and how a word address is named in a trace (`sem.count`, `worker[1].state`, `worker[0]:__down.wait.task`).
+
+import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import type { Lowered, Unit, VarInfo } from "./ir";
 import { FRAME_HEADER } from "./ir";
-import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import { TASK_FIELDS } from "./kernel";
-import { type StructTable, type Type, sizeOf } from "./types";
+import { type StructTable, sizeOf, type Type } from "./types";
 
 /** Word offsets inside a task block. The task_struct fields come first, so `current` points at them. */
 export const T_PID = 0;
@@ -79,7 +80,9 @@ export function layoutMachine(p: Lowered): Layout {
     add("interrupt", i, d.name, 1, d.unit);
   });
   // Single-instance processes read better without "[0]".
-  for (const s of slots) if (s.kind === "process" && (p.processes[s.decl]?.count ?? 0) === 1) s.label = p.processes[s.decl]?.name ?? s.label;
+  for (const s of slots)
+    if (s.kind === "process" && (p.processes[s.decl]?.count ?? 0) === 1)
+      s.label = p.processes[s.decl]?.name ?? s.label;
   return {
     words: addr,
     slots,
@@ -147,7 +150,8 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
       const unit = unitOfPc(p, pc);
       if (!unit) break;
       const vars: VarInfo[] = [...unit.params, ...unit.locals];
-      for (const v of vars) nameVar(out, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
+      for (const v of vars)
+        nameVar(out, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
       if (unit.kind !== "function") break;
       const caller = m[fp] as number;
       const callerFp = m[fp + 1] as number;

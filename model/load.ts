@@ -71,12 +71,18 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     parseInto(pre, ".");
     const mainText = text ?? read(path);
     if (mainText === null) {
-      return { ok: false, sources, diagnostics: [{ code: "KC502", span: null, message: `cannot read ${path}: no such file` }] };
+      return {
+        ok: false,
+        sources,
+        diagnostics: [{ code: "KC502", span: null, message: `cannot read ${path}: no such file` }],
+      };
     }
     seen.add(resolve(path));
     const main = sources.add(displayPath(path), mainText);
     parseInto(main, dirname(resolve(path)));
-    const overrides: Overrides = new Map(Object.entries(options.defines ?? {}).map(([k, v]) => [k, { value: v, used: false }]));
+    const overrides: Overrides = new Map(
+      Object.entries(options.defines ?? {}).map(([k, v]) => [k, { value: v, used: false }]),
+    );
     const program = elaborate(decls, overrides);
     return { ok: true, program, sources, main: displayPath(path) };
   } catch (e) {

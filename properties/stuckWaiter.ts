@@ -1,10 +1,11 @@
 // Stuck waiters (lost wake-ups): a task asleep that can never be woken again while the rest of
 // the system may run on. Found on the explored graph with the bottom-SCC rule of DESIGN.md.
+
+import { pathTo } from "../checker/explore";
 import type { Counterexample } from "../checker/outcome";
 import type { StateStore } from "../checker/stateStore";
 import type { System } from "../checker/system";
-import { pathTo } from "../checker/explore";
-import { type EdgeStore, bottomComponents } from "./graph";
+import { bottomComponents, type EdgeStore } from "./graph";
 import { sleepQueue } from "./waitQueues";
 
 /**
@@ -28,7 +29,8 @@ export function findStuckWaiters(sys: System, store: StateStore, edges: EdgeStor
     const c = component[v] as number;
     if (!isBottom[c]) continue;
     store.read(v, buf);
-    for (let p = 0; p < procs; p++) if (!awake[c * procs + p] && !sys.asleep(buf, p)) awake[c * procs + p] = 1;
+    for (let p = 0; p < procs; p++)
+      if (!awake[c * procs + p] && !sys.asleep(buf, p)) awake[c * procs + p] = 1;
   }
   // The shallowest state of a bottom component in which some process never wakes.
   let best = -1;

@@ -1,6 +1,6 @@
 // Reading wait queues out of a state: which queue a sleeping task is on, by the name of its head.
 import type { System } from "../checker/system";
-import { type Type, sizeOf } from "../model/types";
+import { sizeOf, type Type } from "../model/types";
 
 /**
  * The name of the global wait-queue head (`struct wait_queue *` in Linux 2.0) whose list holds
@@ -26,7 +26,8 @@ export function sleepQueue(sys: System, m: Int32Array, slot: number): string | n
       return;
     }
     if (t.k === "struct") {
-      for (const f of p.structs.get(t.name)?.fields ?? []) visit(`${name}.${f.name}`, f.type, addr + f.offset);
+      for (const f of p.structs.get(t.name)?.fields ?? [])
+        visit(`${name}.${f.name}`, f.type, addr + f.offset);
     } else if (t.k === "array") {
       const es = sizeOf(t.of, p.structs);
       for (let i = 0; i < t.n; i++) visit(`${name}[${i}]`, t.of, addr + i * es);

@@ -30,7 +30,12 @@ export interface JsonReport {
 }
 
 /** Builds the JSON report; `traces` maps a property name to its replayed counterexample. */
-export function toJson(spec: string, defines: Record<string, number>, outcome: Outcome, traces: Map<string, Trace>): JsonReport {
+export function toJson(
+  spec: string,
+  defines: Record<string, number>,
+  outcome: Outcome,
+  traces: Map<string, Trace>,
+): JsonReport {
   return {
     ipcmc: JSON_FORMAT,
     spec,
@@ -47,7 +52,12 @@ export function toJson(spec: string, defines: Record<string, number>, outcome: O
         message: p.counterexample?.message ?? null,
         counterexample: t
           ? {
-              choices: t.steps.map((s) => ({ index: s.choice, process: s.process, slot: s.slot, values: s.values })),
+              choices: t.steps.map((s) => ({
+                index: s.choice,
+                process: s.process,
+                slot: s.slot,
+                values: s.values,
+              })),
               steps: t.steps,
             }
           : null,
@@ -60,7 +70,8 @@ export function toJson(spec: string, defines: Record<string, number>, outcome: O
 export function validateJson(x: unknown): string | null {
   if (!x || typeof x !== "object") return "not a JSON object";
   const r = x as Partial<JsonReport>;
-  if (r.ipcmc !== JSON_FORMAT) return `not an ipcmc trace of format ${JSON_FORMAT} (field "ipcmc" is ${JSON.stringify(r.ipcmc)})`;
+  if (r.ipcmc !== JSON_FORMAT)
+    return `not an ipcmc trace of format ${JSON_FORMAT} (field "ipcmc" is ${JSON.stringify(r.ipcmc)})`;
   if (typeof r.spec !== "string") return 'field "spec" is missing';
   if (!Array.isArray(r.properties)) return 'field "properties" is missing';
   for (const p of r.properties) {

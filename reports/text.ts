@@ -44,7 +44,9 @@ function renderStep(st: TraceStep, width: number): string[] {
   const first = st.statements[0];
   const loc = first ? `${first.file}:${first.line}` : "";
   const choose = st.values.length > 0 ? `   [choose → ${st.values.join(", ")}]` : "";
-  lines.push(`${head}${loc.padEnd(22)} ${first?.text ?? ""}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`);
+  lines.push(
+    `${head}${loc.padEnd(22)} ${first?.text ?? ""}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`,
+  );
   // Further statements of the same step (calls, atomic blocks), without repeating a line.
   const seen = new Set<string>([`${first?.file}:${first?.line}`]);
   let shown = 0;
@@ -70,7 +72,9 @@ function renderStep(st: TraceStep, width: number): string[] {
 /** A counterexample, step by step, then the end state. */
 export function renderTrace(trace: Trace): string {
   const width = Math.max(7, ...trace.steps.map((s) => s.process.length));
-  const out: string[] = [`${"step".padStart(4)}  ${"process".padEnd(width)}  ${"where".padEnd(22)} statement / memory changed`];
+  const out: string[] = [
+    `${"step".padStart(4)}  ${"process".padEnd(width)}  ${"where".padEnd(22)} statement / memory changed`,
+  ];
   for (const st of trace.steps) out.push(...renderStep(st, width));
   out.push("", "at the end:");
   for (const t of trace.tasks) out.push(`  ${t.process.padEnd(width)}  ${t.status}`);
@@ -115,7 +119,10 @@ export function renderReport(r: ReportInput): string {
     const p = r.trace.property;
     const cx = p.counterexample;
     out.push("", `${p.kind === p.name ? p.name : `${p.kind} ${p.name}`} violated: ${cx?.message ?? ""}`);
-    out.push(`counterexample, ${r.trace.trace.steps.length} steps${r.shortest ? " (breadth-first: no shorter one exists)" : ""}:`, "");
+    out.push(
+      `counterexample, ${r.trace.trace.steps.length} steps${r.shortest ? " (breadth-first: no shorter one exists)" : ""}:`,
+      "",
+    );
     out.push(renderTrace(r.trace.trace));
     out.push("", `what went wrong: ${explain(r.trace.property, r.trace.trace)}`);
     if (r.replayHint) out.push(`replay: ${r.replayHint}`);

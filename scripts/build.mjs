@@ -10,5 +10,10 @@ const common = {
   packages: "external",
   logLevel: "warning",
 };
-await build({ ...common, entryPoints: ["checker/cli.ts"], outfile: "dist/ipcmc.js", banner: { js: "#!/usr/bin/env node" } });
+await build({
+  ...common,
+  entryPoints: ["checker/cli.ts"],
+  outfile: "dist/ipcmc.js",
+  banner: { js: "#!/usr/bin/env node" },
+});
 await build({ ...common, entryPoints: ["bench/bench.ts"], outfile: "dist/bench.js" });
