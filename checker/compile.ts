@@ -1,7 +1,7 @@
 // Compiles the IR to one JavaScript step function (a loop over a switch on pc), the way SPIN
 // generates C: V8 optimises it once and the explorer never walks a syntax tree.
 import type { Span } from "../model/ast";
-import { FRAME_HEADER, type IExpr, type Instr, type Lowered, type Unit } from "../model/ir";
+import { callerFrames, FRAME_HEADER, type IExpr, type Instr, type Lowered, type Unit } from "../model/ir";
 import { T_ATOMIC, T_BLOCKED, T_FP, T_IRQOFF, T_PC, T_SIGNAL, T_STATE, TASK_ZOMBIE } from "../model/layout";
 
 /** What a step did. */
@@ -86,15 +86,16 @@ export function compileProgram(p: Lowered, words: number): Compiled {
   const gen = new Gen(p, spans);
   const body = gen.stepBody(false);
   const traced = gen.stepBody(true);
-  const helpers = runtimeHelpers(words, spans);
-  const make = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${body};`);
+  const frames = callerFrames(p);
+  const helpers = { ...runtimeHelpers(words, spans), CFS: frames.frameSize, CDO: frames.destOff };
+  const make = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${body};`);
   const makeTraced = new Function(
     "H",
-    `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${traced};`,
+    `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${traced};`,
   );
   const properties = p.properties.map((prop) => {
     const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
-    return new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault} = H; return ${src};`)(
+    return new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${src};`)(
       helpers,
     ) as PredFn;
   });
@@ -235,14 +236,15 @@ class Gen {
         return [
           `{ ${args} const nf = fp + ${caller.frameSize};`,
           `if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s});`,
-          `m[nf] = ${i + 1}; m[nf + 1] = fp; m[nf + 2] = ${ins.dest ? this.int(ins.dest) : "0"}; ${stores}`,
+          `m[nf] = ${i + 1}; ${stores}`,
           `fp = nf; pc = ${callee.entry}; continue; }`,
         ].join(" ");
       }
       case "ret": {
         const unit = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
         const v = ins.value ? this.int(ins.value) : "0";
-        return `{ const v = ${v}; const d = m[fp + 2], rp = m[fp], of = m[fp + 1]; m.fill(0, fp, fp + ${unit.frameSize}); if (d !== 0) m[d] = v; pc = rp; fp = of; continue; }`;
+        // The return pc tells the caller's frame size and result slot (callerFrames in ir.ts).
+        return `{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; pc = rp; fp = of; continue; }`;
       }
       case "assert": {
         const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);

@@ -53,6 +53,9 @@ export interface ExpandSink {
 /** Flags returned by `expand` besides the choice count (bit-packed for the hot loop). */
 export const EXPAND_PRUNED = 1 << 30;
 
+/** The choose values of a step without choose(); shared, never mutated (NEED_CHOICE copies). */
+const NO_VALUES: number[] = [];
+
 /** Largest number of values one `choose` may offer: choice indices are stored in 16 bits. */
 export const MAX_CHOICE_SPAN = 4096;
 
@@ -144,7 +147,7 @@ export class System {
         return count;
     }
     const ctx = this.ctx;
-    ctx.cv = [];
+    ctx.cv = NO_VALUES;
     return this.tryWith(src, i, sink, count);
   }
 

@@ -1618,7 +1618,7 @@ class Elaborator {
       k: "call",
       fn: sig.index,
       args,
-      dest: dest >= 0 ? this.frameAddr(dest) : null,
+      destOff: dest >= 0 ? dest : null,
       at: this.currentSite,
     });
     // The instruction after a call is where the callee returns to: a step may end there.

@@ -58,8 +58,11 @@ export type Instr =
   | { k: "branch"; cond: IExpr; t: number; f: number; at: number }
   | { k: "jump"; to: number; at: number }
   | { k: "switch"; value: IExpr; cases: Array<[number, number]>; dflt: number; at: number }
-  /** Calls `fn` (index into `functions`); the result, if any, goes to m[dest]. */
-  | { k: "call"; fn: number; args: IExpr[]; dest: IExpr | null; at: number }
+  /**
+   * Calls function `fn` (see `Lowered.functionUnits`); its result, if any, goes to the
+   * caller's frame word `destOff`. The callee's frame starts right after the caller's.
+   */
+  | { k: "call"; fn: number; args: IExpr[]; destOff: number | null; at: number }
   | { k: "ret"; value: IExpr | null; at: number }
   | { k: "assert"; cond: IExpr; message: string; at: number }
   | { k: "assume"; cond: IExpr; at: number }
@@ -112,8 +115,27 @@ export interface Unit {
   span: Span;
 }
 
-/** Frame header of a called function: [return pc, caller's fp, address for the result]. */
-export const FRAME_HEADER = 3;
+/**
+ * Frame header of a called function: just the return pc. The caller's frame pointer and
+ * where the result goes follow from the return pc (`callerFrame`), so frames stay small.
+ */
+export const FRAME_HEADER = 1;
+
+/**
+ * For each return pc (the instruction after a call): the caller's frame size, so that the
+ * caller's fp = callee fp - size, and the caller frame offset that receives the result (-1: none).
+ */
+export function callerFrames(p: Lowered): { frameSize: Int32Array; destOff: Int32Array } {
+  const frameSize = new Int32Array(p.code.length + 1);
+  const destOff = new Int32Array(p.code.length + 1).fill(-1);
+  p.code.forEach((ins, i) => {
+    if (ins.k !== "call") return;
+    const unit = p.units[p.info[i]?.unit ?? -1];
+    frameSize[i + 1] = unit ? unit.frameSize : 0;
+    destOff[i + 1] = ins.destOff ?? -1;
+  });
+  return { frameSize, destOff };
+}
 
 export interface ProcessDecl {
   name: string;

@@ -3,7 +3,7 @@
 
 import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import type { Lowered, Unit, VarInfo } from "./ir";
-import { FRAME_HEADER } from "./ir";
+import { callerFrames, FRAME_HEADER } from "./ir";
 import { TASK_FIELDS } from "./kernel";
 import { type StructTable, sizeOf, type Type } from "./types";
 
@@ -133,6 +133,7 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
   const out: MemoryNames = { names, pointer, objects };
   names[0] = "NULL";
   for (const g of p.globals) nameVar(out, g.name, g.type, g.offset, p.structs);
+  const frames = callerFrames(p);
   for (const s of layout.slots) {
     objects.set(s.base, s.label);
     TASK_FIELDS.forEach((f, i) => {
@@ -154,7 +155,7 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
         nameVar(out, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
       if (unit.kind !== "function") break;
       const caller = m[fp] as number;
-      const callerFp = m[fp + 1] as number;
+      const callerFp = fp - (frames.frameSize[caller] ?? 0);
       for (let i = 0; i < FRAME_HEADER; i++) names[fp + i] = `${s.label}:${unit.name}.<frame ${i}>`;
       pc = caller;
       fp = callerFp;
