@@ -20,7 +20,11 @@ export const EXIT_VIOLATED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INCONCLUSIVE = 3;
 
+/** A wrong command line: one line on stderr, exit 2. */
 class UsageError extends Error {}
+
+/** A spec that does not compile: its diagnostics on stderr, exit 2. */
+class SpecError extends Error {}
 
 /** Parses `-D NAME=VALUE` arguments. */
 export function parseDefines(list: unknown): Record<string, number> {
@@ -47,9 +51,10 @@ function load(
     throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
   const r = loadProgram(spec, { defines, includeDirs });
   if (!r.ok) {
-    process.stderr.write(`${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`);
-    process.stderr.write(`${r.diagnostics.length} error${r.diagnostics.length === 1 ? "" : "s"}\n`);
-    process.exit(EXIT_USAGE);
+    const n = r.diagnostics.length;
+    throw new SpecError(
+      `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`,
+    );
   }
   return r;
 }
@@ -462,6 +467,10 @@ export function main(argv: string[]): number {
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`ipcmc: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof SpecError) {
+      process.stderr.write(`${e.message}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -1,0 +1,141 @@
+// The command line end to end, in process: exit codes, reports, JSON and replay, the suite.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "./cli";
+
+const root = join(__dirname, "..");
+const downUp = join(root, "specs/ksem/down-up.kc");
+let out = "";
+let err = "";
+
+beforeEach(() => {
+  out = "";
+  err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), "ipcmc-cli-"));
+}
+
+/** down-up.kc with the wake_up in __up removed: a sleeper is never woken. */
+function missingWakeUp(dir: string): string {
+  const text = readFileSync(downUp, "utf8").replace("    wake_up(&s->wait);\n", "");
+  expect(text).not.toContain("wake_up(&s->wait)");
+  const f = join(dir, "missing-wake-up.kc");
+  writeFileSync(f, text);
+  return f;
+}
+
+describe("ipcmc check", () => {
+  it("exits 0 when every property holds", () => {
+    expect(main(["check", downUp, "-D", "N=2", "--no-progress"])).toBe(0);
+    expect(out).toContain("every property holds");
+    expect(out).toMatch(/mutual_exclusion\s+invariant\s+holds/);
+    expect(out).toContain("expect holds: met");
+  });
+
+  it("exits 1 with a readable counterexample when a property is violated", () => {
+    const f = missingWakeUp(tmp());
+    expect(main(["check", f, "-D", "N=2", "--no-progress"])).toBe(1);
+    expect(out).toContain("stuck_waiter violated: worker[1] sleeps on sem.wait forever");
+    expect(out).toMatch(/sem\.count: 0 → -1/);
+    expect(out).toContain("worker[1].state: TASK_RUNNING → TASK_UNINTERRUPTIBLE");
+    expect(out).toContain("replay: ipcmc check");
+  });
+
+  it("exits 2 with file:line:col, the line and a caret on a bad spec", () => {
+    const f = join(tmp(), "broken.kc");
+    writeFileSync(f, "int x;\nprocess p {\n    x = x +;\n}\n");
+    expect(main(["check", f])).toBe(2);
+    expect(err).toMatch(/broken\.kc:3:12: error KC111: expected an expression, found ';'/);
+    expect(err).toContain("    x = x +;");
+    expect(err).toMatch(/\|\s+\^/);
+    expect(out).toBe("");
+  });
+
+  it("exits 3 with counts when a limit ends the search", () => {
+    expect(main(["check", downUp, "-D", "N=3", "--max-states", "1000", "--no-progress"])).toBe(3);
+    expect(out).toContain("inconclusive: the search stopped at --max-states 1000");
+    expect(out).toMatch(/[\d,]+ states, [\d,]+ transitions/);
+  });
+
+  it("exits 2 with one line on an unknown flag, a missing file or a bad -D", () => {
+    expect(main(["check", downUp, "--frobnicate"])).toBe(2);
+    expect(err.trim().split("\n")).toHaveLength(1);
+    err = "";
+    expect(main(["check", "no/such/file.kc"])).toBe(2);
+    expect(err).toBe("ipcmc: no/such/file.kc: no such file\n");
+    err = "";
+    expect(main(["check", downUp, "-D", "N"])).toBe(2);
+    expect(err).toContain("expected NAME=INTEGER");
+    err = "";
+    expect(main(["check", downUp, "-D", "M=2"])).toBe(2);
+    expect(err).toContain("error KC402: -D M=2: the program has no constant named 'M'");
+  });
+});
+
+describe("ipcmc replay", () => {
+  it("replays a saved counterexample to the same violation", () => {
+    const dir = tmp();
+    const f = missingWakeUp(dir);
+    const json = join(dir, "trace.json");
+    expect(main(["check", f, "-D", "N=2", "--json", json, "--no-progress"])).toBe(1);
+    const saved = JSON.parse(readFileSync(json, "utf8"));
+    const stuck = saved.properties.find((p: { name: string }) => p.name === "stuck_waiter");
+    expect(stuck.status).toBe("violated");
+    expect(stuck.counterexample.choices.length).toBeGreaterThan(0);
+    out = "";
+    expect(main(["replay", json])).toBe(1);
+    expect(out).toContain("reproduced: worker[1] asleep");
+  });
+
+  it("refuses a trace whose spec has changed", () => {
+    const dir = tmp();
+    const f = missingWakeUp(dir);
+    const json = join(dir, "trace.json");
+    main(["check", f, "-D", "N=2", "--json", json, "--no-progress"]);
+    // Swap which worker steps first in the saved trace.
+    const saved = JSON.parse(readFileSync(json, "utf8"));
+    const cx = saved.properties.find((p: { name: string }) => p.name === "stuck_waiter").counterexample;
+    cx.choices[0].slot = cx.choices[0].slot === 0 ? 1 : 0;
+    writeFileSync(json, JSON.stringify(saved));
+    err = "";
+    expect(main(["replay", json])).toBe(2);
+    expect(err).toContain("the spec changed since the trace was saved");
+  });
+
+  it("rejects a file that is not a trace", () => {
+    const f = join(tmp(), "x.json");
+    writeFileSync(f, "{}");
+    expect(main(["replay", f])).toBe(2);
+    expect(err).toContain("not an ipcmc trace");
+  });
+});
+
+describe("ipcmc suite", () => {
+  it("checks each spec against its expect and ends with a count line", () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "a.kc"), readFileSync(downUp, "utf8").replace("const N = 3;", "const N = 2;"));
+    writeFileSync(
+      join(dir, "b.kc"),
+      readFileSync(missingWakeUp(tmp()), "utf8").replace("const N = 3;", "const N = 2;"),
+    );
+    expect(main(["suite", dir])).toBe(1);
+    expect(out).toMatch(/PASS\s+\S*a\.kc/);
+    expect(out).toMatch(/FAIL\s+\S*b\.kc\s+expect holds; got violated: stuck_waiter/);
+    expect(out).toContain("\n1 passed, 1 failed\n");
+  });
+});
