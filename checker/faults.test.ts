@@ -1,0 +1,86 @@
+// Run-time faults in a spec are violations with a trace, never a crash or a hang of ipcmc.
+import { describe, expect, it } from "vitest";
+import { formatDiagnostic } from "../model/diagnostics";
+import { loadProgram } from "../model/load";
+import { explore } from "./explore";
+import { System } from "./system";
+import { buildTrace } from "./trace";
+
+function check(text: string) {
+  const r = loadProgram("fault.kc", {}, text);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+  const sys = new System(r.program);
+  const o = explore(sys, { keepGoing: true });
+  const bad = o.properties.find((p) => p.status === "violated");
+  const trace = bad?.counterexample ? buildTrace(sys, r.sources, bad.counterexample.choices).trace : null;
+  return { o, bad, trace };
+}
+
+describe("run-time faults", () => {
+  it("an array index out of range", () => {
+    const { bad, trace } = check("int a[3];\nint i;\nprocess p { i = 3; a[i] = 1; }\n");
+    expect(bad?.name).toBe("runtime_error");
+    expect(bad?.counterexample?.fault).toBe("out_of_bounds");
+    expect(bad?.counterexample?.message).toBe("index 3 is out of bounds for an array of 3");
+    const last = trace?.steps[trace.steps.length - 1];
+    expect(last?.fault?.where).toMatchObject({ file: "fault.kc", line: 3 });
+  });
+
+  it("a NULL dereference", () => {
+    const { bad } = check("struct s { int v; };\nstruct s *p;\nint x;\nprocess q { x = p->v; }\n");
+    expect(bad?.counterexample?.fault).toBe("null_deref");
+    expect(bad?.counterexample?.message).toBe("NULL pointer dereference");
+  });
+
+  it("a division by zero, only on the interleaving that makes it", () => {
+    const { bad, o } = check("int d = 1;\nint r;\nprocess a { d = 0; }\nprocess b { r = 10 / d; }\n");
+    expect(bad?.counterexample?.fault).toBe("div_by_zero");
+    expect(bad?.counterexample?.choices).toEqual([0, 0]);
+    expect(o.stats.states).toBeGreaterThan(2);
+  });
+
+  it("an endless loop inside atomic ends the step with a fault", () => {
+    const { bad } = check("int x;\nprocess p { atomic { while (x == 0) { } } }\n");
+    expect(bad?.counterexample?.fault).toBe("infinite_loop");
+  });
+
+  it("an endless loop over locals only is caught the same way", () => {
+    const { bad } = check("int x;\nprocess p { int i = 0; while (i >= 0) i = (i + 1) % 5; x = 1; }\n");
+    expect(bad?.counterexample?.fault).toBe("infinite_loop");
+  });
+
+  it("recursion deeper than the stack", () => {
+    const { bad } = check("int x;\nint f(int n) { return f(n + 1); }\nprocess p { x = f(0); }\n");
+    expect(bad?.counterexample?.fault).toBe("stack_overflow");
+  });
+
+  it("a value outside its declared range", () => {
+    const { bad } = check("int<0..2> len;\nprocess p { for (;;) len++; }\n");
+    expect(bad?.counterexample?.fault).toBe("range_overflow");
+    expect(bad?.counterexample?.message).toBe("value 3 is outside int<0..2>");
+    expect(bad?.counterexample?.choices).toHaveLength(3);
+  });
+
+  it("a failed assertion names its message", () => {
+    const { bad } = check('int x;\nprocess p[2] { x++; assert(x < 2, "both got in"); }\n');
+    expect(bad?.name).toBe("assertion");
+    expect(bad?.counterexample?.message).toBe("both got in");
+  });
+
+  it("schedule() from an interrupt handler", () => {
+    const { bad } = check("int n;\nprocess p { n = 1; }\ninterrupt tick { assume(n == 1); n = 2; schedule(); }\n");
+    expect(bad?.counterexample?.fault).toBe("schedule_in_interrupt");
+  });
+
+  it("a task that exits while still queued leaves a dangling entry: wake_up then faults", () => {
+    const text = [
+      "struct wait_queue *q;",
+      "int go;",
+      "process sleeper { struct wait_queue w = { current, NULL }; add_wait_queue(&q, &w); }",
+      "process waker { await(go == 0); wake_up(&q); }",
+    ].join("\n");
+    const { bad } = check(text);
+    expect(bad?.name).toBe("runtime_error");
+    expect(bad?.counterexample?.fault).toBe("null_deref");
+  });
+});
