@@ -101,6 +101,37 @@ void interruptible_sleep_on(struct wait_queue **p) {
     __sleep_on(p, TASK_INTERRUPTIBLE);
 }
 
+// kernel/sched/wait.c prepare_to_wait (2.6 and later), on the 2.0 list type: queue the entry
+// unless it is already queued, then set the task state, both under the queue lock. A wake-up
+// after this and before schedule() sets TASK_RUNNING, so schedule() returns at once.
+void prepare_to_wait(struct wait_queue **q, struct wait_queue *wait, int state) {
+    atomic {
+        struct wait_queue *w = *q;
+        while (w != NULL && w != wait)
+            w = w->next;
+        if (w == NULL) {
+            wait->next = *q;
+            *q = wait;
+        }
+        current->state = state;
+    }
+}
+
+// kernel/sched/wait.c finish_wait: back to TASK_RUNNING, and unqueue the entry if a waker has
+// not already done so (modern wake-ups remove the entries they wake; 2.0's leave them).
+void finish_wait(struct wait_queue **q, struct wait_queue *wait) {
+    atomic {
+        current->state = TASK_RUNNING;
+        struct wait_queue **link = q;
+        while (*link != NULL && *link != wait)
+            link = &(*link)->next;
+        if (*link == wait) {
+            *link = wait->next;
+            wait->next = NULL;
+        }
+    }
+}
+
 // include/linux/sched.h: set_current_state is a plain store (with a barrier on SMP).
 void set_current_state(int state) {
     current->state = state;
