@@ -88,7 +88,10 @@ export function compileProgram(p: Lowered, words: number): Compiled {
   const traced = gen.stepBody(true);
   const frames = callerFrames(p);
   const helpers = { ...runtimeHelpers(words, spans), CFS: frames.frameSize, CDO: frames.destOff };
-  const make = new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${body};`);
+  const make = new Function(
+    "H",
+    `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${body};`,
+  );
   const makeTraced = new Function(
     "H",
     `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${traced};`,

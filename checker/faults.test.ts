@@ -68,7 +68,9 @@ describe("run-time faults", () => {
   });
 
   it("schedule() from an interrupt handler", () => {
-    const { bad } = check("int n;\nprocess p { n = 1; }\ninterrupt tick { assume(n == 1); n = 2; schedule(); }\n");
+    const { bad } = check(
+      "int n;\nprocess p { n = 1; }\ninterrupt tick { assume(n == 1); n = 2; schedule(); }\n",
+    );
     expect(bad?.counterexample?.fault).toBe("schedule_in_interrupt");
   });
 

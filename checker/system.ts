@@ -8,10 +8,10 @@ import {
   layoutMachine,
   type Slot,
   T_ATOMIC,
+  T_BLOCKED,
   T_FP,
   T_IRQOFF,
   T_PC,
-  T_BLOCKED,
   T_SIGNAL,
   T_STATE,
   TASK_INTERRUPTIBLE,
@@ -143,7 +143,10 @@ export class System {
     const pc = src[s.base + T_PC]!;
     if (this.isSchedulePc[pc] === 1) {
       const st = src[s.base + T_STATE]!;
-      if (st !== TASK_RUNNING && !(st === TASK_INTERRUPTIBLE && (src[s.base + T_SIGNAL]! & ~src[s.base + T_BLOCKED]!) !== 0))
+      if (
+        st !== TASK_RUNNING &&
+        !(st === TASK_INTERRUPTIBLE && (src[s.base + T_SIGNAL]! & ~src[s.base + T_BLOCKED]!) !== 0)
+      )
         return count;
     }
     const ctx = this.ctx;

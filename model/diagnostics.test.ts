@@ -21,7 +21,9 @@ const NOT_FROM_A_FILE: Code[] = ["KC502"];
 describe("error codes", () => {
   it("every code has a golden bad file, and every bad file names a real code", () => {
     const covered = new Set(files.map((f) => f.slice(0, 5)));
-    const missing = (Object.keys(CODES) as Code[]).filter((c) => !covered.has(c) && !NOT_FROM_A_FILE.includes(c));
+    const missing = (Object.keys(CODES) as Code[]).filter(
+      (c) => !covered.has(c) && !NOT_FROM_A_FILE.includes(c),
+    );
     expect(missing).toEqual([]);
     for (const c of covered) expect(Object.keys(CODES)).toContain(c);
   });

@@ -916,7 +916,11 @@ class Elaborator {
             this.error("KC308", s.value.span, `function '${fn.name}' returns void but a value is returned`);
           else value = this.convert(r, fn.returns, s.value.span, "return value");
         } else if (fn.returns.k !== "void")
-          this.error("KC308", s.span, `function '${fn.name}' must return a value of type ${showType(fn.returns)}`);
+          this.error(
+            "KC308",
+            s.span,
+            `function '${fn.name}' must return a value of type ${showType(fn.returns)}`,
+          );
         this.leaveAtomic(c.atomicDepth);
         this.emit({ k: "ret", value, at: this.currentSite });
         return;

@@ -35,9 +35,15 @@ describe("bundled specs", () => {
       if (!e) return;
       const o = explore(new System(r.program), { keepGoing: true, maxStates: 2_000_000 });
       const violated = o.properties.filter((p) => p.status === "violated").map((p) => p.name);
-      if (e.verdict === "holds") expect({ verdict: o.verdict, violated }).toEqual({ verdict: "holds", violated: [] });
+      if (e.verdict === "holds")
+        expect({ verdict: o.verdict, violated }).toEqual({ verdict: "holds", violated: [] });
       else expect(violated).toContain(e.property);
-      expect({ verdict: o.verdict, violated, states: o.stats.states, transitions: o.stats.transitions }).toMatchSnapshot();
+      expect({
+        verdict: o.verdict,
+        violated,
+        states: o.stats.states,
+        transitions: o.stats.transitions,
+      }).toMatchSnapshot();
     });
   }
 });
