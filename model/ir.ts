@@ -1,5 +1,5 @@
 // The IR that KC lowers to: pure expressions over word memory, and instructions in a flat code array.
-import type { Span } from "./ast";
+import type { BinaryOp, Span } from "./ast";
 import type { Type } from "./types";
 
 /**
@@ -31,25 +31,8 @@ export type IExpr =
   /** Wraps to a signed 8-bit value (conversion to char). */
   | { k: "char"; e: IExpr };
 
-export type BinOp =
-  | "+"
-  | "-"
-  | "*"
-  | "/"
-  | "%"
-  | "<<"
-  | ">>"
-  | "&"
-  | "|"
-  | "^"
-  | "<"
-  | "<="
-  | ">"
-  | ">="
-  | "=="
-  | "!="
-  | "&&"
-  | "||";
+/** The binary operators of the IR are exactly KC's (`&&`/`||` stay lazy inside pure expressions). */
+export type BinOp = BinaryOp;
 
 /** One instruction. `at` indexes the program's source map (`Lowered.sites`). */
 export type Instr =
