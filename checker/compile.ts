@@ -45,7 +45,8 @@ export class StepContext {
 /**
  * step(m, tb, cur, self, lim, ctx): runs the task whose block is at `tb` on memory `m` (in
  * place) until its step ends. `cur` is its task_struct address (0 for a handler), `lim` one
- * past its last stack word. Returns BLOCKED (m unchanged), MOVED, FAULT (details in ctx),
+ * past its last stack word. Returns BLOCKED (no step: m may hold writes of local-only
+ * statements that ran first, so callers step on a copy), MOVED, FAULT (details in ctx),
  * NEED_CHOICE (ctx.lo..ctx.hi: rerun with one more value in ctx.cv) or PRUNED (an assume
  * failed: no successor).
  */

@@ -6,9 +6,9 @@ import type { FaultKind } from "./compile";
 import { makeFrontier } from "./frontier";
 import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
-import { StateStore } from "./stateStore";
+import { MAX_CHOICE, StateStore } from "./stateStore";
 import type { StepFault, System } from "./system";
-import { EXPAND_PRUNED } from "./system";
+import { COUNT_MASK, EXPAND_PRUNED } from "./system";
 
 const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   assertion: "assertion",
@@ -128,6 +128,18 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const sink = {
     successor(next: Int32Array, choice: number): void {
       transitions++;
+      if (choice > MAX_CHOICE) {
+        // Choices are stored in 16 bits; a state with more successors cannot be traced.
+        if (runtime.status !== "violated")
+          violate(runtime, {
+            choices: pathTo(store, parent),
+            message: `a state has more than ${MAX_CHOICE + 1} successors (several choose() calls in one step?); choose over smaller ranges`,
+            span: null,
+            fault: "too_many_choices",
+            sleeper: null,
+          });
+        return;
+      }
       const r = store.insert(next, parent, choice, parentDepth + 1);
       const target = r >= 0 ? r : -r - 1;
       if (edges) {
@@ -198,7 +210,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     succCount = 0;
     const r = sys.expand(buf, sink);
     if (edges) edges.addRun(s, succTargets, succCount);
-    const n = r & 0xffff;
+    const n = r & COUNT_MASK;
     if (n === 0 && (r & EXPAND_PRUNED) === 0) {
       // A terminal state: either everyone is done (check final properties) or a deadlock.
       if (sys.allExited(buf)) {

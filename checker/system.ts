@@ -52,6 +52,8 @@ export interface ExpandSink {
 
 /** Flags returned by `expand` besides the choice count (bit-packed for the hot loop). */
 export const EXPAND_PRUNED = 1 << 30;
+/** The choice count in the value `expand` returns. */
+export const COUNT_MASK = EXPAND_PRUNED - 1;
 
 /** The choose values of a step without choose(); shared, never mutated (NEED_CHOICE copies). */
 const NO_VALUES: number[] = [];
@@ -113,23 +115,25 @@ export class System {
         const s = procs[i] as Slot;
         if (src[s.base + T_PC] === 0 || (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) === 0) continue;
         const r = this.tryStep(src, i, sink, count);
-        count = r & 0xffff;
+        count = r & COUNT_MASK;
         if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
       }
-      if (count > 0) return count | pruned;
+      // A task inside atomic or cli that could run holds the CPU: if its step was cut by a
+      // failed assume, the path ends here; nobody else runs in its place.
+      if (count > 0 || pruned !== 0) return count | pruned;
     }
     for (let i = 0; i < procs.length; i++) {
       const s = procs[i] as Slot;
       if (src[s.base + T_PC] === 0) continue;
       if (exclusive && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0) continue; // tried above
       const r = this.tryStep(src, i, sink, count);
-      count = r & 0xffff;
+      count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
     const slots = this.layout.slots;
     for (let i = procs.length; i < slots.length; i++) {
       const r = this.tryStep(src, i, sink, count);
-      count = r & 0xffff;
+      count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
     return count | pruned;
@@ -177,7 +181,8 @@ export class System {
       return count + 1;
     }
     if (r === BLOCKED) return count;
-    if (r === PRUNED) return count | EXPAND_PRUNED;
+    // A handler's failed assume is its guard: the handler just does not fire.
+    if (r === PRUNED) return isHandler ? count : count | EXPAND_PRUNED;
     if (r === FAULT) {
       this.currentSlot = i;
       this.currentValues = ctx.cv;
@@ -210,7 +215,7 @@ export class System {
       for (let v = lo; v <= hi; v++) {
         ctx.cv = [...prefix, v];
         const rr = this.tryWith(src, i, sink, c);
-        c = rr & 0xffff;
+        c = rr & COUNT_MASK;
         if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
       }
       ctx.cv = prefix;

@@ -1,0 +1,424 @@
+// A reference interpreter of the IR: one process step by walking the code, for differential tests
+// against the compiled step function and for replaying a step by hand while debugging.
+
+import type { Span } from "../model/ast";
+import { type BinOp, FRAME_HEADER, type IExpr, type Instr, type Lowered } from "../model/ir";
+import {
+  T_ATOMIC,
+  T_BLOCKED,
+  T_FP,
+  T_IRQOFF,
+  T_PC,
+  T_SIGNAL,
+  T_STATE,
+  TASK_INTERRUPTIBLE,
+  TASK_RUNNING,
+  TASK_ZOMBIE,
+} from "../model/layout";
+import {
+  BLOCKED,
+  FAULT,
+  type FaultKind,
+  MOVED,
+  NEED_CHOICE,
+  PRUNED,
+  STEP_BUDGET,
+  type StepContext,
+} from "./compile";
+
+/** Where a site has no span, the compiled code reports this one; so do we. */
+const NO_SPAN: Span = { file: -1, start: 0, end: 0 };
+
+/** include/asm-i386/system.h: the IF bit of EFLAGS, the only flag save_flags models. */
+const EFLAGS_IF = 0x200;
+
+/** A run-time violation raised while evaluating; caught once, at the step's end. */
+class Trap {
+  constructor(
+    readonly kind: FaultKind,
+    readonly message: string,
+    readonly span: Span | null,
+  ) {}
+}
+
+/** How a step ended: a return code for the caller. */
+class Done {
+  constructor(readonly code: number) {}
+}
+
+/**
+ * Runs one step of the task whose block is at `tb`, exactly as the compiled step function of
+ * `checker/compile.ts` does, but by walking the IR. Same arguments (`cur` is the task_struct
+ * address, 0 for a handler; `lim` one past the task's last stack word), same return code
+ * (BLOCKED, MOVED, FAULT, NEED_CHOICE, PRUNED), the same words written to `m` — including the
+ * partial writes of a step that blocks, faults, needs a choice or is pruned — and the same
+ * fields set in `ctx`: `cpos` consumed from `cv`, `lo`/`hi` on NEED_CHOICE, and on FAULT the
+ * kind, message, pc and span (spans compare equal by value, not by identity; a fault on a
+ * corrupt pc carries no span). Pushes passed boundaries to `ctx.trail` when it is set, as the
+ * tracing step does. Slow by design: it is a reference, never used to explore.
+ */
+export function interpretStep(
+  p: Lowered,
+  m: Int32Array,
+  tb: number,
+  cur: number,
+  self: number,
+  lim: number,
+  ctx: StepContext,
+): number {
+  const pc = m[tb + T_PC]!;
+  if (pc === 0) return BLOCKED;
+  const run = new Run(p, m, tb, cur, self, lim, ctx, pc, m[tb + T_FP]!);
+  try {
+    return run.loop();
+  } catch (e) {
+    if (e instanceof Trap) {
+      ctx.faultKind = e.kind;
+      ctx.faultMessage = e.message;
+      ctx.faultSpan = e.span;
+      ctx.faultPc = run.pc;
+      return FAULT;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Evaluates property `index` of `p` on state `m` as the compiled predicate does (no frame, no
+ * task: `fp`, `current` and `self` read as 0): 1 or 0, or throws an Error whose message is the
+ * fault's message when the expression faults.
+ */
+export function interpretProperty(p: Lowered, index: number, m: Int32Array): number {
+  const prop = p.properties[index];
+  if (!prop) throw new RangeError(`no property ${index}`);
+  const run = new Run(p, m, 0, 0, 0, 0, null, 0, 0);
+  try {
+    return run.truth(prop.expr) ? 1 : 0;
+  } catch (e) {
+    if (e instanceof Trap) throw new Error(e.message);
+    throw e;
+  }
+}
+
+/** The registers of one step in progress, and the evaluator over them. */
+class Run {
+  /** 1 once the step has entered a statement group that touches shared memory (`vis`). */
+  private vis = 0;
+  /** `vis` as it was when the current visible group began: 0 means nothing visible done yet. */
+  private prev = 0;
+  private budget = STEP_BUDGET;
+
+  constructor(
+    private readonly p: Lowered,
+    private readonly m: Int32Array,
+    private readonly tb: number,
+    private readonly cur: number,
+    private readonly self: number,
+    private readonly lim: number,
+    private readonly ctx: StepContext | null,
+    public pc: number,
+    private fp: number,
+  ) {}
+
+  private siteSpan(at: number): Span {
+    return this.p.sites[at]?.span ?? NO_SPAN;
+  }
+
+  /** Leaves the step with pc at `at`, registers saved: the step moved. */
+  private yieldAt(at: number): never {
+    this.m[this.tb + T_PC] = at;
+    this.m[this.tb + T_FP] = this.fp;
+    throw new Done(MOVED);
+  }
+
+  /** Blocks at `at`: with nothing visible done yet there is no step at all, else the step ends here. */
+  private blockAt(at: number): never {
+    if (this.prev === 0) throw new Done(BLOCKED);
+    this.yieldAt(at);
+  }
+
+  loop(): number {
+    try {
+      for (;;) this.exec();
+    } catch (e) {
+      if (e instanceof Done) return e.code;
+      throw e;
+    }
+  }
+
+  /** Executes the instruction at pc (after its boundary bookkeeping) and moves pc on. */
+  private exec(): void {
+    const { p, m, tb } = this;
+    const i = this.pc;
+    const ins = p.code[i];
+    const info = p.info[i];
+    if (!ins || !info) throw new Trap("bad_pointer", `corrupt program counter ${i}`, null);
+    if (info.boundary) {
+      if (--this.budget < 0)
+        throw new Trap(
+          "infinite_loop",
+          "the step does not end: an endless loop inside atomic, cli or local-only code",
+          this.siteSpan(ins.at),
+        );
+      if (info.visible) {
+        // A second visible group ends the step here, unless the task holds atomic or cli.
+        if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) this.yieldAt(i);
+        this.prev = this.vis;
+        this.vis = 1;
+      }
+      // Only statements this step really runs go on the trail (not the one it stops before).
+      this.ctx?.trail?.push(i);
+    }
+    this.pc = this.instr(ins, i);
+  }
+
+  /** Executes instruction `i` (pc stays `i` while it runs, so a fault names it); returns the next pc. */
+  private instr(ins: Instr, i: number): number {
+    const { p, m, tb } = this;
+    const next = i + 1;
+    switch (ins.k) {
+      case "store": {
+        const a = this.int(ins.addr);
+        const v = this.int(ins.value);
+        m[a] = ins.range ? this.inRange(v, ins.range[0], ins.range[1], ins.at) : v;
+        return next;
+      }
+      case "branch":
+        return this.truth(ins.cond) ? ins.t : ins.f;
+      case "jump":
+        return ins.to;
+      case "switch": {
+        const v = this.int(ins.value);
+        const hit = ins.cases.find(([c]) => c === v);
+        return hit ? hit[1] : ins.dflt;
+      }
+      case "call": {
+        const callee = p.units[p.functionUnits[ins.fn] ?? -1];
+        const caller = p.units[p.info[i]?.unit ?? 0];
+        if (!callee || !caller) throw new Error(`call to a function without a body (${ins.fn})`);
+        const args = ins.args.map((a) => this.int(a));
+        // The callee's frame starts right after the caller's: [return pc, parameters, locals...].
+        const nf = this.fp + caller.frameSize;
+        if (nf + callee.frameSize > this.lim)
+          throw new Trap(
+            "stack_overflow",
+            "the stack of this task is exhausted (recursion too deep)",
+            this.siteSpan(ins.at),
+          );
+        m[nf] = next;
+        args.forEach((v, k) => {
+          m[nf + FRAME_HEADER + k] = v;
+        });
+        this.fp = nf;
+        return callee.entry;
+      }
+      case "ret": {
+        const unit = p.units[p.info[i]?.unit ?? 0];
+        if (!unit) throw new Error(`ret outside a unit (${i})`);
+        const v = ins.value ? this.int(ins.value) : 0;
+        const fp = this.fp;
+        const back = m[fp]!;
+        // The call just before the return pc says where the caller's frame starts and which of
+        // its words receives the result.
+        const call = p.code[back - 1];
+        const callerUnit = call?.k === "call" ? p.units[p.info[back - 1]?.unit ?? -1] : undefined;
+        const callerFp = fp - (callerUnit?.frameSize ?? 0);
+        const destOff = call?.k === "call" && callerUnit ? call.destOff : null;
+        // The popped frame is dead memory: zero it so equal situations hash equal.
+        m.fill(0, fp, fp + unit.frameSize);
+        if (destOff !== null) m[callerFp + destOff] = v;
+        this.fp = callerFp;
+        return back;
+      }
+      case "assert":
+        if (!this.truth(ins.cond)) throw new Trap("assertion", ins.message, this.siteSpan(ins.at));
+        return next;
+      case "assume":
+        if (!this.truth(ins.cond)) throw new Done(PRUNED);
+        return next;
+      case "await":
+        if (!this.truth(ins.cond)) this.blockAt(i);
+        return next;
+      case "choose": {
+        const lo = this.int(ins.lo);
+        const hi = this.int(ins.hi);
+        if (hi < lo)
+          throw new Trap(
+            "empty_choice",
+            `choose(${lo}, ${hi}) has no value to choose`,
+            this.siteSpan(ins.at),
+          );
+        const ctx = this.need();
+        if (ctx.cpos >= ctx.cv.length) {
+          ctx.lo = lo;
+          ctx.hi = hi;
+          throw new Done(NEED_CHOICE);
+        }
+        const dest = this.int(ins.dest);
+        m[dest] = ctx.cv[ctx.cpos++]!;
+        return next;
+      }
+      case "atomic":
+        m[tb + T_ATOMIC] = m[tb + T_ATOMIC]! + ins.delta;
+        return next;
+      case "prim":
+        this.prim(ins, i);
+        return next;
+      case "exit": {
+        const unit = p.units[p.info[i]?.unit ?? 0];
+        if (unit?.kind === "interrupt") {
+          // A handler's block is all registers: it is idle again.
+          m.fill(0, tb, this.lim);
+          throw new Done(MOVED);
+        }
+        // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
+        m.fill(0, tb + T_PC, this.lim);
+        m[tb + T_STATE] = TASK_ZOMBIE;
+        throw new Done(MOVED);
+      }
+    }
+  }
+
+  private prim(ins: Extract<Instr, { k: "prim" }>, i: number): void {
+    const { m, tb, cur } = this;
+    switch (ins.name) {
+      case "schedule": {
+        if (cur === 0)
+          throw new Trap(
+            "schedule_in_interrupt",
+            "schedule() called from an interrupt handler",
+            this.siteSpan(ins.at),
+          );
+        // kernel/sched.c: back only once TASK_RUNNING; an interruptible sleeper with an
+        // unblocked pending signal is made running at once.
+        const st = m[cur + T_STATE]!;
+        if (st === TASK_RUNNING) return;
+        if (st === TASK_INTERRUPTIBLE && (m[cur + T_SIGNAL]! & ~m[cur + T_BLOCKED]!) !== 0)
+          m[cur + T_STATE] = TASK_RUNNING;
+        else this.blockAt(i);
+        return;
+      }
+      case "cli":
+        m[tb + T_IRQOFF] = 1;
+        return;
+      case "sti":
+        m[tb + T_IRQOFF] = 0;
+        return;
+      case "save_flags": {
+        const a = this.int(ins.args[0] as IExpr);
+        m[a] = m[tb + T_IRQOFF] !== 0 ? 0 : EFLAGS_IF;
+        return;
+      }
+      case "restore_flags":
+        m[tb + T_IRQOFF] = (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0 ? 0 : 1;
+        return;
+      case "panic":
+        throw new Trap("assertion", "panic", this.siteSpan(ins.at));
+    }
+  }
+
+  private need(): StepContext {
+    if (!this.ctx) throw new Error("choose outside a step");
+    return this.ctx;
+  }
+
+  private inRange(v: number, lo: number, hi: number, at: number): number {
+    if (v >= lo && v <= hi) return v;
+    throw new Trap("range_overflow", `value ${v} is outside int<${lo}..${hi}>`, this.siteSpan(at));
+  }
+
+  /** An expression as a condition: true when its value is not 0 (right operands of && and || only when needed). */
+  truth(e: IExpr): boolean {
+    return this.int(e) !== 0;
+  }
+
+  /** An expression's int32 value; operands left to right, faults as Traps. */
+  int(e: IExpr): number {
+    const m = this.m;
+    switch (e.k) {
+      case "const":
+        return e.v;
+      case "fp":
+        return this.fp;
+      case "self":
+        return this.self;
+      case "current":
+        return this.cur;
+      case "load":
+        return m[this.int(e.addr)]!;
+      case "take": {
+        // A temporary is read once: clear it so dead temporaries never make states differ.
+        const v = m[this.fp + e.off]!;
+        m[this.fp + e.off] = 0;
+        return v;
+      }
+      case "ptr": {
+        const a = this.int(e.e);
+        if (a > 0 && a < m.length) return a;
+        if (a === 0) throw new Trap("null_deref", "NULL pointer dereference", e.span);
+        throw new Trap("bad_pointer", `pointer ${a} points outside memory`, e.span);
+      }
+      case "index": {
+        const x = this.int(e.e);
+        if (x >= 0 && x < e.n) return x;
+        throw new Trap("out_of_bounds", `index ${x} is out of bounds for an array of ${e.n}`, e.span);
+      }
+      case "un":
+        if (e.op === "-") return -this.int(e.e) | 0;
+        if (e.op === "~") return ~this.int(e.e);
+        return this.truth(e.e) ? 0 : 1;
+      case "bool":
+        return this.truth(e.e) ? 1 : 0;
+      case "char":
+        return (this.int(e.e) << 24) >> 24;
+      case "cond":
+        return this.truth(e.c) ? this.int(e.t) : this.int(e.f);
+      case "bin":
+        return this.bin(e.op, e.l, e.r, e.span);
+    }
+  }
+
+  private bin(op: BinOp, le: IExpr, re: IExpr, span: Span): number {
+    if (op === "&&") return this.truth(le) && this.truth(re) ? 1 : 0;
+    if (op === "||") return this.truth(le) || this.truth(re) ? 1 : 0;
+    const l = this.int(le);
+    const r = this.int(re);
+    switch (op) {
+      case "+":
+        return (l + r) | 0;
+      case "-":
+        return (l - r) | 0;
+      case "*":
+        return Math.imul(l, r);
+      case "/":
+        if (r === 0) throw new Trap("div_by_zero", "division by zero", span);
+        return (l / r) | 0;
+      case "%":
+        if (r === 0) throw new Trap("div_by_zero", "remainder by zero", span);
+        return (l % r) | 0;
+      // Shift counts are taken mod 32, as the machine (and JS) does.
+      case "<<":
+        return l << r;
+      case ">>":
+        return l >> r;
+      case "&":
+        return l & r;
+      case "|":
+        return l | r;
+      case "^":
+        return l ^ r;
+      case "<":
+        return l < r ? 1 : 0;
+      case "<=":
+        return l <= r ? 1 : 0;
+      case ">":
+        return l > r ? 1 : 0;
+      case ">=":
+        return l >= r ? 1 : 0;
+      case "==":
+        return l === r ? 1 : 0;
+      case "!=":
+        return l !== r ? 1 : 0;
+    }
+  }
+}

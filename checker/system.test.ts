@@ -1,0 +1,54 @@
+// Successor rules of System that a random search found wrong once: each pinned by its program.
+import { describe, expect, it } from "vitest";
+import { formatDiagnostic } from "../model/diagnostics";
+import { loadProgram } from "../model/load";
+import { explore } from "./explore";
+import { System } from "./system";
+
+function violated(text: string): string[] {
+  const r = loadProgram("s.kc", {}, text);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+  const o = explore(new System(r.program), { keepGoing: true });
+  return o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+}
+
+describe("successor rules", () => {
+  it("a guarded interrupt handler that cannot fire does not hide a final violation", () => {
+    const text =
+      "int<0..3> g;\nint x;\nprocess w { x = 1; }\ninterrupt irq { assume(g < 1); g++; }\nfinal done: x == 2;\n";
+    expect(violated(text)).toContain("done");
+  });
+
+  it("nor a deadlock", () => {
+    const text =
+      "int<0..3> g;\nint x;\nprocess w { await(x == 1); }\ninterrupt irq { assume(g < 1); g++; }\n";
+    expect(violated(text)).toContain("deadlock");
+  });
+
+  it("a task inside atomic whose step is pruned keeps the CPU", () => {
+    const text = [
+      "int g;",
+      "int h;",
+      "process a { atomic { g = 1; await(h == 1); assume(h == 2); } }",
+      "process b { h = 1; assert(g == 0); }",
+    ].join("\n");
+    const r = loadProgram("s.kc", {}, text);
+    if (!r.ok) throw new Error("compile");
+    const sys = new System(r.program);
+    let m = sys.initial();
+    // a: enter atomic, set g = 1, block at await (h == 0): a has moved, b now runs h = 1.
+    const first = sys.choices(m);
+    expect(first.map((c) => c.choice.slot)).toEqual([0, 1]);
+    m = first[0]?.next as Int32Array;
+    const second = sys.choices(m);
+    expect(second.map((c) => c.choice.slot)).toEqual([1]);
+    m = second[0]?.next as Int32Array;
+    // Now a can move again (h == 1) but its assume fails: no successor at all, b must wait.
+    expect(sys.choices(m)).toEqual([]);
+  });
+
+  it("a state with more than 65,536 successors is a clear runtime error, not a wrong trace", () => {
+    const text = "int g;\nprocess w { g = choose(0, 256) + 1000 * choose(0, 256); assert(g != 256256); }\n";
+    expect(violated(text)).toEqual(["runtime_error"]);
+  });
+});

@@ -1,0 +1,609 @@
+// Random small KC programs for law suites and differential tests: a fast-check arbitrary of
+// program shapes, rendered to source text that always compiles and explores in milliseconds.
+import fc from "fast-check";
+
+/** An expression shape; `pick` chooses among the variables in scope when rendered. */
+type Expr =
+  | { k: "const"; v: number }
+  | { k: "var"; pick: number }
+  | { k: "self" }
+  | { k: "un"; op: "!" | "-" | "~"; e: Expr }
+  | { k: "bin"; op: string; l: Expr; r: Expr }
+  | { k: "cond"; c: Expr; t: Expr; f: Expr }
+  | { k: "call"; pick: number; args: Expr[] }
+  | { k: "post"; pick: number; op: "++" | "--" };
+
+/** A statement shape. */
+type Stmt =
+  | { k: "assign"; pick: number; op: string; e: Expr; wrap: boolean }
+  | { k: "incdec"; pick: number; op: "++" | "--"; prefix: boolean }
+  | { k: "if"; c: Expr; t: Stmt[]; f: Stmt[] | null }
+  | { k: "loop"; kind: "for" | "while" | "do"; body: Stmt[] }
+  | { k: "jump"; what: "break" | "continue" }
+  | { k: "switch"; e: Expr; cases: Stmt[][]; dflt: Stmt[] | null; fall: boolean }
+  | { k: "structcopy"; e: Expr }
+  | { k: "rec"; e: Expr; deep: boolean }
+  | { k: "atomic"; body: Stmt[] }
+  | { k: "check"; what: "await" | "assume" | "assert"; c: Expr }
+  | { k: "choose"; pick: number; hi: number | null }
+  | { k: "call"; pick: number; args: Expr[]; into: number | null }
+  | { k: "cli"; body: Stmt[]; save: boolean }
+  | { k: "decl"; type: "int" | "char" | "bool"; e: Expr }
+  | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
+  | { k: "nullptr"; pick: number; c: Expr; e: Expr }
+  | { k: "bump"; pick: number };
+
+interface Helper {
+  params: number;
+  body: Stmt[];
+  early: { c: Expr; v: Expr } | null;
+  ret: Expr;
+}
+
+interface Shape {
+  globals: Array<{ hi: 1 | 3 | null; init: number | null }>;
+  arr: 2 | 3 | null;
+  struct: boolean;
+  wait: boolean;
+  bump: boolean;
+  /** A recursive helper `rec(n)`: deep enough calls overflow the stack. */
+  rec: boolean;
+  helpers: Helper[];
+  procs: Array<{ count: number; body: Stmt[] }>;
+  handler: boolean;
+  /** The handler also wakes the wait queue (wake_up from interrupt context). */
+  handlerWakes: boolean;
+  props: Array<{ kind: "invariant" | "final" | "reachable"; e: Expr }>;
+}
+
+const BIN_OPS = [
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "&",
+  "|",
+  "^",
+  "<<",
+  ">>",
+  "<",
+  "<=",
+  ">",
+  ">=",
+  "==",
+  "!=",
+  "&&",
+  "||",
+];
+const COMPOUND_OPS = ["=", "=", "=", "=", "+=", "-=", "*=", "|=", "^=", "/=", "%="];
+/** Tasks (process instances) per program: more makes the state space grow past milliseconds. */
+const MAX_TASKS = 3;
+
+const exprCache = new Map<number, fc.Arbitrary<Expr>>();
+function expr(depth: number): fc.Arbitrary<Expr> {
+  const hit = exprCache.get(depth);
+  if (hit) return hit;
+  const leaf: fc.Arbitrary<Expr> = fc.oneof(
+    {
+      arbitrary: fc.record({ k: fc.constant("const" as const), v: fc.integer({ min: -1, max: 3 }) }),
+      weight: 2,
+    },
+    { arbitrary: fc.record({ k: fc.constant("var" as const), pick: fc.nat(63) }), weight: 4 },
+    { arbitrary: fc.constant({ k: "self" as const }), weight: 1 },
+  );
+  let arb = leaf;
+  if (depth > 0) {
+    const sub = expr(depth - 1);
+    arb = fc.oneof(
+      { arbitrary: leaf, weight: 4 },
+      {
+        arbitrary: fc.record({
+          k: fc.constant("bin" as const),
+          op: fc.constantFrom(...BIN_OPS),
+          l: sub,
+          r: sub,
+        }),
+        weight: 4,
+      },
+      {
+        arbitrary: fc.record({
+          k: fc.constant("un" as const),
+          op: fc.constantFrom("!" as const, "-" as const, "~" as const),
+          e: sub,
+        }),
+        weight: 1,
+      },
+      { arbitrary: fc.record({ k: fc.constant("cond" as const), c: sub, t: sub, f: sub }), weight: 1 },
+      {
+        arbitrary: fc.record({
+          k: fc.constant("call" as const),
+          pick: fc.nat(7),
+          args: fc.array(sub, { minLength: 2, maxLength: 2 }),
+        }),
+        weight: 1,
+      },
+      {
+        arbitrary: fc.record({
+          k: fc.constant("post" as const),
+          pick: fc.nat(63),
+          op: fc.constantFrom("++" as const, "--" as const),
+        }),
+        weight: 1,
+      },
+    );
+  }
+  exprCache.set(depth, arb);
+  return arb;
+}
+
+const stmtCache = new Map<number, fc.Arbitrary<Stmt>>();
+function stmt(depth: number): fc.Arbitrary<Stmt> {
+  const hit = stmtCache.get(depth);
+  if (hit) return hit;
+  const e = expr(2);
+  const c = expr(1);
+  const simple: Array<{ arbitrary: fc.Arbitrary<Stmt>; weight: number }> = [
+    {
+      arbitrary: fc.record({
+        k: fc.constant("assign" as const),
+        pick: fc.nat(63),
+        op: fc.constantFrom(...COMPOUND_OPS),
+        e,
+        wrap: fc.boolean(),
+      }),
+      weight: 8,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("incdec" as const),
+        pick: fc.nat(63),
+        op: fc.constantFrom("++" as const, "--" as const),
+        prefix: fc.boolean(),
+      }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("check" as const),
+        what: fc.constantFrom("await" as const, "assume" as const, "assert" as const),
+        c,
+      }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("choose" as const),
+        pick: fc.nat(63),
+        hi: fc.option(fc.nat(63), { freq: 4, nil: null }),
+      }),
+      weight: 2,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("call" as const),
+        pick: fc.nat(7),
+        args: fc.array(c, { minLength: 2, maxLength: 2 }),
+        into: fc.option(fc.nat(63), { nil: null }),
+      }),
+      weight: 2,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("decl" as const),
+        type: fc.constantFrom("int" as const, "int" as const, "char" as const, "bool" as const),
+        e,
+      }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("wait" as const),
+        sleep: fc.boolean(),
+        interruptible: fc.boolean(),
+        signal: fc.boolean(),
+      }),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant("jump" as const),
+        what: fc.constantFrom("break" as const, "continue" as const),
+      }),
+      weight: 1,
+    },
+    { arbitrary: fc.record({ k: fc.constant("structcopy" as const), e: c }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("rec" as const), e: c, deep: fc.boolean() }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("nullptr" as const), pick: fc.nat(63), c, e: c }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
+  ];
+  let arb: fc.Arbitrary<Stmt> = fc.oneof(...simple);
+  if (depth > 0) {
+    const body = fc.array(stmt(depth - 1), { minLength: 1, maxLength: 2 });
+    arb = fc.oneof(
+      ...simple,
+      {
+        arbitrary: fc.record({
+          k: fc.constant("if" as const),
+          c,
+          t: body,
+          f: fc.option(body, { nil: null }),
+        }),
+        weight: 3,
+      },
+      {
+        arbitrary: fc.record({
+          k: fc.constant("loop" as const),
+          kind: fc.constantFrom("for" as const, "while" as const, "do" as const),
+          body,
+        }),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.record({
+          k: fc.constant("switch" as const),
+          e: c,
+          cases: fc.array(body, { minLength: 1, maxLength: 3 }),
+          dflt: fc.option(body, { nil: null }),
+          fall: fc.boolean(),
+        }),
+        weight: 1,
+      },
+      { arbitrary: fc.record({ k: fc.constant("atomic" as const), body }), weight: 2 },
+      { arbitrary: fc.record({ k: fc.constant("cli" as const), body, save: fc.boolean() }), weight: 1 },
+    );
+  }
+  stmtCache.set(depth, arb);
+  return arb;
+}
+
+function shape(): fc.Arbitrary<Shape> {
+  const body = fc.array(stmt(2), { minLength: 1, maxLength: 4 });
+  const global = fc.record({
+    hi: fc.option(fc.constantFrom(1 as const, 3 as const), { freq: 2, nil: null }),
+    init: fc.option(fc.integer({ min: -1, max: 3 }), { freq: 2, nil: null }),
+  });
+  const helper = fc.record({
+    params: fc.integer({ min: 0, max: 2 }),
+    body: fc.array(stmt(1), { minLength: 0, maxLength: 3 }),
+    early: fc.option(fc.record({ c: expr(1), v: expr(1) }), { freq: 3, nil: null }),
+    ret: expr(1),
+  });
+  return fc.record({
+    globals: fc.array(global, { minLength: 1, maxLength: 4 }),
+    arr: fc.option(fc.constantFrom(2 as const, 3 as const), { freq: 2, nil: null }),
+    struct: fc.boolean(),
+    wait: fc.boolean(),
+    bump: fc.boolean(),
+    rec: fc.boolean(),
+    helpers: fc.array(helper, { minLength: 0, maxLength: 2 }),
+    procs: fc.array(fc.record({ count: fc.integer({ min: 1, max: 2 }), body }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    handler: fc.boolean(),
+    handlerWakes: fc.boolean(),
+    props: fc.array(
+      fc.record({
+        kind: fc.constantFrom(
+          "invariant" as const,
+          "invariant" as const,
+          "final" as const,
+          "reachable" as const,
+        ),
+        e: expr(2),
+      }),
+      { maxLength: 2 },
+    ),
+  });
+}
+
+/**
+ * Small random KC programs as source text. Every one compiles: 1–3 processes (some with two
+ * instances, at most three tasks in all), 1–4 int globals (the first ranged, so an interrupt
+ * handler `assume(g0 < 2); g0++;` stays bounded), sometimes an array, a struct, a wait queue;
+ * 0–2 int helpers, a pointer helper and a recursive one; bodies of assignments (plain and
+ * compound), `++`/`--`, if/else, switch, two-round for/while/do loops with break/continue,
+ * atomic, await/assume/assert, choose, calls, cli/sti and save/restore_flags, struct copies,
+ * sleep_on/wake_up and signals, a maybe-NULL store; optional invariant/final/reachable
+ * properties over globals. Run-time faults (division by zero, an index out of bounds, a range
+ * overflow, a NULL dereference, an empty choose, a stack overflow) are meant to happen: an
+ * explorer must find them. Every process terminates, so the state space is finite and mostly
+ * tiny (median ~25 states; a few percent pass 3000); cap the search anyway.
+ */
+export function kcProgram(): fc.Arbitrary<string> {
+  return shape().map(render);
+}
+
+interface Var {
+  name: string;
+  /** Declared range bound (int<0..hi>), or null for plain int, char or bool. */
+  hi: number | null;
+  type: "int" | "char" | "bool";
+  /** Loop counters are read, never written. */
+  writable: boolean;
+  /** Plain int memory whose address may be passed as `int *`. */
+  addressable: boolean;
+}
+
+/** Renders a shape to KC source: names are resolved against what is in scope at each point. */
+function render(s: Shape): string {
+  const out: string[] = [];
+  const globals: Var[] = s.globals.map((g, i) => {
+    const hi = i === 0 ? (g.hi ?? 3) : g.hi;
+    return { name: `g${i}`, hi, type: "int", writable: true, addressable: hi === null };
+  });
+  s.globals.forEach((g, i) => {
+    const v = globals[i] as Var;
+    const type = v.hi !== null ? `int<0..${v.hi}>` : "int";
+    const init = g.init !== null && (v.hi === null || (g.init >= 0 && g.init <= v.hi)) ? ` = ${g.init}` : "";
+    out.push(`${type} ${v.name}${init};`);
+  });
+  const elems: Var[] = [];
+  const r0 = "g0"; // ranged 0..1 or 0..3: an index that may run past a 2- or 3-element array
+  const el = (name: string): Var => ({ name, hi: null, type: "int", writable: true, addressable: true });
+  if (s.arr) {
+    out.push(`int arr[${s.arr}];`);
+    elems.push(el("arr[0]"), el("arr[1]"), el(`arr[${r0}]`));
+  }
+  if (s.struct) {
+    out.push("struct S { int a; int b[2]; };", "struct S s = { .a = 1 };");
+    elems.push(el("s.a"), el("s.b[1]"), el(`s.b[${r0}]`));
+  }
+  if (s.wait) out.push("struct wait_queue *wq;");
+  if (s.bump) out.push("void bump(int *q) { *q = *q + 1; }");
+  if (s.rec) out.push("int rec(int n) { if (n <= 0) return 0; return rec(n - 1) + 1; }");
+
+  s.helpers.forEach((h, k) => {
+    const params = Array.from({ length: h.params }, (_, i) => `int p${i}`);
+    const ctx = new Ctx(s, [...globals, ...elems], false, k);
+    const scope = ctx.scopes[0] as Var[];
+    for (let i = 0; i < h.params; i++)
+      scope.push({ name: `p${i}`, hi: null, type: "int", writable: true, addressable: false });
+    const lines: string[] = [];
+    if (h.early) lines.push(`  if (${ctx.expr(h.early.c)}) return ${ctx.expr(h.early.v)};`);
+    ctx.block(h.body, lines, 1);
+    lines.push(`  return ${ctx.expr(h.ret)};`);
+    out.push(`int h${k}(${params.join(", ")}) {`, ...lines, "}");
+  });
+
+  let tasks = MAX_TASKS;
+  s.procs.forEach((p, k) => {
+    if (tasks === 0) return;
+    const count = Math.min(p.count, tasks);
+    tasks -= count;
+    const ctx = new Ctx(s, [...globals, ...elems], true, s.helpers.length);
+    const lines: string[] = [];
+    ctx.block(p.body, lines, 1);
+    out.push(`process w${k}${count > 1 ? `[${count}]` : ""} {`, ...lines, "}");
+  });
+  if (s.handler) {
+    const wake = s.handlerWakes && s.wait ? " wake_up(&wq);" : "";
+    out.push(`interrupt irq { assume(${r0} < ${Math.min(2, globals[0]?.hi ?? 3)}); ${r0}++;${wake} }`);
+  }
+
+  const pctx = new Ctx(s, [...globals, ...elems], false, 0, true);
+  s.props.forEach((p, i) => {
+    out.push(`${p.kind} prop${i}: ${pctx.expr(p.e)};`);
+  });
+  return `${out.join("\n")}\n`;
+}
+
+/** What is in scope while rendering one body. */
+class Ctx {
+  readonly scopes: Var[][] = [[]];
+  private locals = 0;
+  private loops = 0;
+  /** Enclosing loops and switches, innermost last: where break and continue may go. */
+  private readonly breakable: Array<"loop" | "switch"> = [];
+
+  constructor(
+    private readonly s: Shape,
+    private readonly outer: Var[],
+    private readonly inProcess: boolean,
+    /** Helpers h0 .. h(callable - 1) may be called (no recursion). */
+    private readonly callable: number,
+    /** A property: no side effects at all. */
+    private readonly pure = false,
+  ) {}
+
+  private vars(): Var[] {
+    return [...this.outer, ...this.scopes.flat()];
+  }
+
+  private pickVar(pick: number, ok: (v: Var) => boolean): Var | null {
+    const vs = this.vars().filter(ok);
+    return vs.length === 0 ? null : (vs[pick % vs.length] as Var);
+  }
+
+  expr(e: Expr): string {
+    switch (e.k) {
+      case "const":
+        return e.v < 0 ? `(${e.v})` : String(e.v);
+      case "var":
+        return this.pickVar(e.pick, () => true)?.name ?? "0";
+      case "self":
+        return this.inProcess ? "self" : "1";
+      case "un":
+        return `(${e.op}${this.expr(e.e)})`;
+      case "bin":
+        return `(${this.expr(e.l)} ${e.op} ${this.expr(e.r)})`;
+      case "cond":
+        return `(${this.expr(e.c)} ? ${this.expr(e.t)} : ${this.expr(e.f)})`;
+      case "call":
+        if (this.callable === 0) return this.expr(e.args[0] ?? { k: "const", v: 0 });
+        return this.callText(e.pick, e.args);
+      case "post": {
+        const v = this.pickVar(e.pick, (x) => x.writable && x.type !== "bool");
+        if (this.pure) return v?.name ?? "2";
+        return v ? `${v.name}${e.op}` : "2";
+      }
+    }
+  }
+
+  private callText(pick: number, args: Expr[]): string {
+    const k = pick % this.callable;
+    const n = this.s.helpers[k]?.params ?? 0;
+    return `h${k}(${args
+      .slice(0, n)
+      .map((a) => this.expr(a))
+      .join(", ")})`;
+  }
+
+  block(body: Stmt[], lines: string[], indent: number): void {
+    this.scopes.push([]);
+    for (const st of body) this.stmt(st, lines, indent);
+    this.scopes.pop();
+  }
+
+  private stmt(st: Stmt, lines: string[], indent: number): void {
+    const pad = "  ".repeat(indent);
+    const line = (text: string): void => {
+      lines.push(pad + text);
+    };
+    switch (st.k) {
+      case "assign": {
+        const v = this.pickVar(st.pick, (x) => x.writable);
+        if (!v) return;
+        const value = this.expr(st.e);
+        // Keep a ranged target in range (most of the time: an overflow is a finding too).
+        if (v.hi !== null && st.wrap) line(`${v.name} = ${value} & ${v.hi};`);
+        else line(`${v.name} ${st.op} ${value};`);
+        return;
+      }
+      case "incdec": {
+        const v = this.pickVar(st.pick, (x) => x.writable && x.type !== "bool");
+        if (v) line(st.prefix ? `${st.op}${v.name};` : `${v.name}${st.op};`);
+        return;
+      }
+      case "if":
+        line(`if (${this.expr(st.c)}) {`);
+        this.block(st.t, lines, indent + 1);
+        if (st.f) {
+          line("} else {");
+          this.block(st.f, lines, indent + 1);
+        }
+        line("}");
+        return;
+      case "loop": {
+        // Two rounds at most, counted by a variable the body never writes, so every loop ends
+        // (continue included: the count is in the test or the update).
+        const i = `i${this.loops++}`;
+        const counter: Var = { name: i, hi: null, type: "int", writable: false, addressable: false };
+        if (st.kind === "for") line(`for (int ${i} = 0; ${i} < 2; ${i}++) {`);
+        else if (st.kind === "while") line(`{ int ${i} = 0; while (${i}++ < 2) {`);
+        else line(`{ int ${i} = 0; do {`);
+        this.scopes.push([counter]);
+        this.breakable.push("loop");
+        this.block(st.body, lines, indent + 1);
+        this.breakable.pop();
+        this.scopes.pop();
+        line(st.kind === "for" ? "}" : st.kind === "while" ? "} }" : `} while (${i}++ < 1); }`);
+        return;
+      }
+      case "jump":
+        if (st.what === "continue" ? this.breakable.includes("loop") : this.breakable.length > 0)
+          line(`${st.what};`);
+        return;
+      case "switch": {
+        line(`switch (${this.expr(st.e)}) {`);
+        this.breakable.push("switch");
+        st.cases.forEach((body, v) => {
+          line(`case ${v}: {`);
+          this.block(body, lines, indent + 1);
+          if (!st.fall || v === st.cases.length - 1) lines.push(`${pad}  break;`);
+          line("}");
+        });
+        if (st.dflt) {
+          line("default: {");
+          this.block(st.dflt, lines, indent + 1);
+          line("}");
+        }
+        this.breakable.pop();
+        line("}");
+        return;
+      }
+      case "structcopy":
+        if (!this.s.struct) return;
+        // A struct copied word by word into a local and back: one statement each.
+        line(`{ struct S t = s; t.a = ${this.expr(st.e)}; s = t; }`);
+        return;
+      case "rec":
+        if (!this.s.rec) return;
+        // Fifty frames per unit of the argument soon exhaust a recursive unit's stack.
+        line(
+          `${this.pickVar(0, (x) => x.writable && x.hi === null)?.name ?? "g0"} = rec(${this.expr(st.e)}${st.deep ? " * 50" : ""});`,
+        );
+        return;
+      case "atomic":
+        line("atomic {");
+        this.block(st.body, lines, indent + 1);
+        line("}");
+        return;
+      case "check":
+        line(`${st.what}(${this.expr(st.c)});`);
+        return;
+      case "choose": {
+        const v = this.pickVar(st.pick, (x) => x.writable);
+        if (!v) return;
+        // choose(0, 2), or up to a variable mod 3: empty (a fault) when that is negative.
+        const hi = st.hi === null ? null : this.pickVar(st.hi, () => true);
+        const top = v.hi !== null ? String(Math.min(2, v.hi)) : hi ? `${hi.name} % 3` : "2";
+        line(`${v.name} = choose(0, ${top});`);
+        return;
+      }
+      case "call": {
+        if (this.callable === 0) return;
+        const text = this.callText(st.pick, st.args);
+        const v = st.into === null ? null : this.pickVar(st.into, (x) => x.writable && x.hi === null);
+        line(v ? `${v.name} = ${text};` : `${text};`);
+        return;
+      }
+      case "cli":
+        if (st.save) {
+          const f = `f${this.locals++}`;
+          line(`{ int ${f}; save_flags(${f}); cli();`);
+          this.block(st.body, lines, indent + 1);
+          line(`restore_flags(${f}); }`);
+        } else {
+          line("cli();");
+          this.block(st.body, lines, indent + 1);
+          line("sti();");
+        }
+        return;
+      case "decl": {
+        const name = `l${this.locals++}`;
+        line(`${st.type} ${name} = ${this.expr(st.e)};`);
+        (this.scopes[this.scopes.length - 1] as Var[]).push({
+          name,
+          hi: null,
+          type: st.type,
+          writable: true,
+          addressable: st.type === "int",
+        });
+        return;
+      }
+      case "wait":
+        if (!this.s.wait) return;
+        // sleep_on has the classic lost wake-up: a stuck waiter for the explorer to find.
+        // A signal to itself makes a later interruptible sleep return at once.
+        if (st.signal && this.inProcess) line("send_sig(1, current, 0);");
+        else if (st.sleep && this.inProcess)
+          line(st.interruptible ? "interruptible_sleep_on(&wq);" : "sleep_on(&wq);");
+        else line(st.interruptible ? "wake_up_interruptible(&wq);" : "wake_up(&wq);");
+        return;
+      case "nullptr": {
+        const target = this.pickVar(st.pick, (x) => x.addressable);
+        if (!target) return;
+        line(`{ int *q = ${this.expr(st.c)} ? &${target.name} : NULL; *q = ${this.expr(st.e)}; }`);
+        return;
+      }
+      case "bump": {
+        if (!this.s.bump) return;
+        const v = this.pickVar(st.pick, (x) => x.addressable && x.writable);
+        if (v) line(`bump(&${v.name});`);
+        return;
+      }
+    }
+  }
+}
