@@ -126,13 +126,19 @@ function runCheck(a: CheckArgs): number {
     timeLimit: a.timeLimit,
     memoryLimit: a.memory * 1024 * 1024,
     keepGoing: a.keepGoing,
+    // A spec that expects a violation is checked until that property is decided.
+    stopAt: r.program.expect?.verdict === "violation" ? r.program.expect.property : null,
     stuckWaiters: a.stuckWaiters,
     onProgress: a.progress ? progressPrinter() : null,
   };
   const o = explore(sys, opts);
   clearProgress();
   const traces = tracesOf(sys, r, o);
-  const first = o.properties.find((p) => p.status === "violated" && traces.has(p.name)) ?? null;
+  const expected = r.program.expect?.property ?? null;
+  const first =
+    o.properties.find((p) => p.name === expected && p.status === "violated" && traces.has(p.name)) ??
+    o.properties.find((p) => p.status === "violated" && traces.has(p.name)) ??
+    null;
   const reach = o.properties.find((p) => p.status === "violated" && p.kind === "reachable") ?? null;
   const defs = Object.entries(defines).map(([k, v]) => `-D ${k}=${v}`);
   const base = ["ipcmc", "check", shellQuote(a.spec), ...defs].join(" ");

@@ -78,7 +78,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     r.status = "violated";
     r.counterexample = cx;
     violations++;
-    if (!opts.keepGoing) stop = true;
+    if (!opts.keepGoing && (opts.stopAt === null || opts.stopAt === r.name)) stop = true;
   };
 
   /** Evaluates a property; a fault while evaluating it counts as a violation of it. */

@@ -13,6 +13,11 @@ export interface SearchOptions {
   memoryLimit: number;
   /** Go on after the first violation, to give every property a verdict. */
   keepGoing: boolean;
+  /**
+   * Without keepGoing: stop only at a violation of this property (a spec's `expect violation
+   * NAME`), so that the expected verdict is decided; other violations are recorded on the way.
+   */
+  stopAt: string | null;
   /** Check for stuck waiters on the explored graph (needs the edges kept in memory). */
   stuckWaiters: boolean;
   /** Called about once a second with progress figures. */
@@ -35,6 +40,7 @@ export const DEFAULT_OPTIONS: SearchOptions = {
   timeLimit: 0,
   memoryLimit: 8 * 1024 ** 3,
   keepGoing: false,
+  stopAt: null,
   stuckWaiters: true,
   onProgress: null,
 };

@@ -37,15 +37,20 @@ export function renderStats(s: Stats): string {
   return `${num(s.states)} states, ${num(s.transitions)} transitions, depth ${s.depth}, ${s.seconds.toFixed(2)} s (${num(s.statesPerSecond)} states/s), ${bytes(perState)}/state for ${s.stateWords * 4} B states, peak memory ${bytes(s.peakRss)}`;
 }
 
-function renderStep(st: TraceStep, width: number): string[] {
+/** `down-up.kc:52`: the file's base name keeps the column narrow; the header names the spec. */
+function loc(w: { file: string; line: number }): string {
+  return `${w.file.slice(w.file.lastIndexOf("/") + 1)}:${w.line}`;
+}
+
+function renderStep(st: TraceStep, width: number, locWidth: number): string[] {
   const lines: string[] = [];
   const head = `${String(st.n).padStart(4)}  ${st.process.padEnd(width)}  `;
   const pad = " ".repeat(head.length);
   const first = st.statements[0];
-  const loc = first ? `${first.file}:${first.line}` : "";
+  const at = first ? loc(first) : "";
   const choose = st.values.length > 0 ? `   [choose → ${st.values.join(", ")}]` : "";
   lines.push(
-    `${head}${loc.padEnd(22)} ${first?.text ?? ""}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`,
+    `${head}${at.padEnd(locWidth)} ${first?.text ?? ""}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`,
   );
   // Further statements of the same step (calls, atomic blocks), without repeating a line.
   const seen = new Set<string>([`${first?.file}:${first?.line}`]);
@@ -55,10 +60,10 @@ function renderStep(st: TraceStep, width: number): string[] {
     if (seen.has(key)) continue;
     seen.add(key);
     if (shown === 4) {
-      lines.push(`${pad}${"".padEnd(22)} …`);
+      lines.push(`${pad}${"".padEnd(locWidth)} …`);
       break;
     }
-    lines.push(`${pad}${key.padEnd(22)} ${w.text}`);
+    lines.push(`${pad}${loc(w).padEnd(locWidth)} ${w.text}`);
     shown++;
   }
   for (const c of st.changes) lines.push(`${pad}  ${c.name}: ${c.from} → ${c.to}`);
@@ -72,10 +77,11 @@ function renderStep(st: TraceStep, width: number): string[] {
 /** A counterexample, step by step, then the end state. */
 export function renderTrace(trace: Trace): string {
   const width = Math.max(7, ...trace.steps.map((s) => s.process.length));
+  const locWidth = Math.max(5, ...trace.steps.flatMap((s) => s.statements.map((w) => loc(w).length)));
   const out: string[] = [
-    `${"step".padStart(4)}  ${"process".padEnd(width)}  ${"where".padEnd(22)} statement / memory changed`,
+    `${"step".padStart(4)}  ${"process".padEnd(width)}  ${"where".padEnd(locWidth)} statement / memory changed`,
   ];
-  for (const st of trace.steps) out.push(...renderStep(st, width));
+  for (const st of trace.steps) out.push(...renderStep(st, width, locWidth));
   out.push("", "at the end:");
   for (const t of trace.tasks) out.push(`  ${t.process.padEnd(width)}  ${t.status}`);
   const globals = trace.finalState.map((c) => `${c.name} = ${c.to}`);
