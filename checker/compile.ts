@@ -77,35 +77,43 @@ export interface Compiled {
   step: StepFn;
   /** The same code, recording passed boundaries in ctx.trail: for replay and traces only. */
   traceStep: StepFn;
+  /**
+   * Components written by the last step other than the stepping task's own (a bit per
+   * component, as in the componentMask given to compileProgram): stores through pointers and
+   * to globals record the component of their address. The task's own block is not tracked.
+   */
+  dirty: () => number;
   properties: PredFn[];
   source: string;
 }
 
 /** Builds the step function and property predicates of a program for a state of `words` words. */
-export function compileProgram(p: Lowered, words: number): Compiled {
+export function compileProgram(p: Lowered, words: number, componentMask?: Int32Array): Compiled {
   const spans: Span[] = [];
-  const gen = new Gen(p, spans);
+  const cm = componentMask ?? new Int32Array(words).fill(-1);
+  const gen = new Gen(p, spans, cm);
   const body = gen.stepBody(false);
   const traced = gen.stepBody(true);
   const frames = callerFrames(p);
-  const helpers = { ...runtimeHelpers(words, spans), CFS: frames.frameSize, CDO: frames.destOff };
-  const make = new Function(
-    "H",
-    `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${body};`,
-  );
-  const makeTraced = new Function(
-    "H",
-    `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${traced};`,
-  );
+  const helpers = { ...runtimeHelpers(words, spans), CFS: frames.frameSize, CDO: frames.destOff, CM: cm };
+  const factory = (src: string) =>
+    new Function(
+      "H",
+      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM} = H; let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
+    )(helpers) as { step: StepFn; dirty: () => number };
+  const plain = factory(body);
+  const tracing = factory(traced);
   const properties = p.properties.map((prop) => {
     const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
-    return new Function("H", `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO} = H; return ${src};`)(
-      helpers,
-    ) as PredFn;
+    return new Function(
+      "H",
+      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM} = H; return ${src};`,
+    )(helpers) as PredFn;
   });
   return {
-    step: make(helpers) as StepFn,
-    traceStep: makeTraced(helpers) as StepFn,
+    step: plain.step,
+    traceStep: tracing.step,
+    dirty: plain.dirty,
     properties,
     source: body,
   };
@@ -148,7 +156,15 @@ class Gen {
   constructor(
     private readonly p: Lowered,
     private readonly spans: Span[],
+    private readonly cm: Int32Array,
   ) {}
+
+  /** Code that records the component an address belongs to, unless it is in the own frame. */
+  private mark(addr: IExpr, a: string): string {
+    if (fpRooted(addr)) return "";
+    if (addr.k === "const") return `DM |= ${this.cm[addr.v] ?? -1};`;
+    return `DM |= CM[${a}];`;
+  }
 
   private spanId(s: Span): number {
     this.spans.push(s);
@@ -162,6 +178,7 @@ class Gen {
     out.push("function step(m, tb, cur, self, lim, ctx) {");
     out.push(`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
     out.push("if (pc === 0) return 0;");
+    out.push("DM = 0;");
     out.push(`let vis = 0, prev = 0, budget = ${STEP_BUDGET}, _t = 0;`);
     out.push("try {");
     out.push("for (;;) {");
@@ -218,9 +235,9 @@ class Gen {
         const a = this.int(ins.addr);
         if (ins.range) {
           const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
-          return `{ const a = ${a}; m[a] = R(${v}, ${ins.range[0]}, ${ins.range[1]}, ${s}); } ${next}`;
+          return `{ const a = ${a}; m[a] = R(${v}, ${ins.range[0]}, ${ins.range[1]}, ${s}); ${this.mark(ins.addr, "a")} } ${next}`;
         }
-        return `{ const a = ${a}; m[a] = ${v}; } ${next}`;
+        return `{ const a = ${a}; m[a] = ${v}; ${this.mark(ins.addr, "a")} } ${next}`;
       }
       case "branch":
         return `if (${this.cond(ins.cond)}) { pc = ${ins.t}; continue; } pc = ${ins.f}; continue;`;
@@ -300,7 +317,7 @@ class Gen {
         return `m[tb + ${T_IRQOFF}] = 0; ${next}`;
       case "save_flags":
         // include/asm-i386/system.h: EFLAGS, of which only IF (bit 9, 0x200) is modelled.
-        return `m[${this.int(ins.args[0] as IExpr)}] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${next}`;
+        return `{ const a = ${this.int(ins.args[0] as IExpr)}; m[a] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${this.mark(ins.args[0] as IExpr, "a")} } ${next}`;
       case "restore_flags":
         return `m[tb + ${T_IRQOFF}] = (${this.int(ins.args[0] as IExpr)} & 0x200) !== 0 ? 0 : 1; ${next}`;
       case "panic":
@@ -395,3 +412,8 @@ class Gen {
 }
 
 const NO_SPAN: Span = { file: -1, start: 0, end: 0 };
+
+/** An address inside the running function's own frame (fp plus offsets and checked indices). */
+function fpRooted(e: IExpr): boolean {
+  return e.k === "fp" || (e.k === "bin" && e.op === "+" && fpRooted(e.l));
+}

@@ -2,11 +2,12 @@
 import { resourceUsage } from "node:process";
 import { EdgeStore } from "../properties/graph";
 import { findStuckWaiters } from "../properties/stuckWaiter";
+import { CollapseStore } from "./collapseStore";
 import type { FaultKind } from "./compile";
 import { makeFrontier } from "./frontier";
 import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
-import { MAX_CHOICE, StateStore } from "./stateStore";
+import { MAX_CHOICE, StateStore, type StateStoreLike } from "./stateStore";
 import type { StepFault, System } from "./system";
 import { COUNT_MASK, EXPAND_PRUNED } from "./system";
 
@@ -24,7 +25,7 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
 };
 
 /** Path of choice indices from the root to `index`, by following parents. */
-export function pathTo(store: StateStore, index: number): number[] {
+export function pathTo(store: StateStoreLike, index: number): number[] {
   const out: number[] = [];
   for (let i = index; store.parent(i) >= 0; i = store.parent(i)) out.push(store.choice(i));
   return out.reverse();
@@ -35,7 +36,13 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const opts: SearchOptions = { ...DEFAULT_OPTIONS, ...partial };
   const started = performance.now();
   const words = sys.words;
-  const store = new StateStore(words);
+  const store: StateStoreLike =
+    opts.store === "plain"
+      ? new StateStore(words)
+      : new CollapseStore(
+          words,
+          sys.layout.slots.map((s) => [s.base, s.stackEnd] as const),
+        );
   const frontier = makeFrontier(opts.strategy);
   const edges = opts.stuckWaiters ? new EdgeStore() : null;
   const props = sys.program.properties;
@@ -126,7 +133,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   let succCount = 0;
   let succTargets = new Int32Array(64);
   const sink = {
-    successor(next: Int32Array, choice: number): void {
+    successor(next: Int32Array, choice: number, dirty: number): void {
       transitions++;
       if (choice > MAX_CHOICE) {
         // Choices are stored in 16 bits; a state with more successors cannot be traced.
@@ -140,7 +147,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
           });
         return;
       }
-      const r = store.insert(next, parent, choice, parentDepth + 1);
+      const r = store.insert(next, parent, choice, parentDepth + 1, dirty);
       const target = r >= 0 ? r : -r - 1;
       if (edges) {
         if (succCount === succTargets.length) {

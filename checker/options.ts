@@ -18,6 +18,11 @@ export interface SearchOptions {
    * NAME`), so that the expected verdict is decided; other violations are recorded on the way.
    */
   stopAt: string | null;
+  /**
+   * How states are stored: "collapse" keeps each task's block once and a state as globals plus
+   * one index per task (smaller, faster); "plain" keeps whole state vectors. Both are exact.
+   */
+  store: "collapse" | "plain";
   /** Check for stuck waiters on the explored graph (needs the edges kept in memory). */
   stuckWaiters: boolean;
   /** Called about once a second with progress figures. */
@@ -41,6 +46,7 @@ export const DEFAULT_OPTIONS: SearchOptions = {
   memoryLimit: 8 * 1024 ** 3,
   keepGoing: false,
   stopAt: null,
+  store: "collapse",
   stuckWaiters: true,
   onProgress: null,
 };

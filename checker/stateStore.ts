@@ -95,7 +95,19 @@ export const MAX_CHOICE = 0xffff;
  * Memory per state, all overhead included: 4·(words + 3) bytes of arena plus 10.7–21.3 bytes of table,
  * plus at most one partly used chunk; within 2·(4·words) for words ≥ 9.
  */
-export class StateStore {
+/** What the explorer needs of a state store; StateStore and CollapseStore both provide it. */
+export interface StateStoreLike {
+  readonly size: number;
+  /** `dirty` (optional): the components that may differ from the state last read. */
+  insert(state: Int32Array, parent: number, choice: number, depth: number, dirty?: number): number;
+  read(index: number, out: Int32Array): void;
+  parent(index: number): number;
+  choice(index: number): number;
+  depth(index: number): number;
+  bytes(): number;
+}
+
+export class StateStore implements StateStoreLike {
   /** Words per state. */
   readonly words: number;
   private readonly stride: number;

@@ -46,7 +46,11 @@ export interface StepFault {
 
 /** Receives the successors of a state. `choice` counts successors and faults together, from 0. */
 export interface ExpandSink {
-  successor(next: Int32Array, choice: number): void;
+  /**
+   * `dirty` has a bit set for each component (see System.componentMask) the step may have
+   * written; a clear bit means that component equals the parent's.
+   */
+  successor(next: Int32Array, choice: number, dirty: number): void;
   fault(f: StepFault, choice: number): void;
 }
 
@@ -77,13 +81,32 @@ export class System {
   constructor(readonly program: Lowered) {
     this.layout = layoutMachine(program);
     this.words = this.layout.words;
-    this.compiled = compileProgram(program, this.words);
+    // Components for dirty tracking: bit 0 the globals, bit c + 1 slot c (all bits when
+    // there are too many slots for one int: then every step restores the whole state).
+    const slots = this.layout.slots;
+    this.componentMask = new Int32Array(this.words);
+    if (slots.length <= 30) {
+      this.componentMask.fill(1, 0, program.globalWords);
+      slots.forEach((sl, c) => {
+        this.componentMask.fill(1 << (c + 1), sl.base, sl.stackEnd);
+      });
+    } else this.componentMask.fill(-1);
+    this.ranges = [0, program.globalWords, ...slots.flatMap((sl) => [sl.base, sl.stackEnd])];
+    this.ownBit = slots.map((sl) => this.componentMask[sl.base] as number);
+    this.compiled = compileProgram(program, this.words, this.componentMask);
     this.stepFn = this.compiled.step;
     this.scratch = new Int32Array(this.words);
     this.entries = this.layout.slots.map((s) => (program.units[s.unit] as Unit).entry);
     this.isSchedulePc = new Uint8Array(program.code.length + 1);
     for (const pc of this.schedulePcs) this.isSchedulePc[pc] = 1;
   }
+
+  /** componentMask[address] = the dirty bit of the component holding that word. */
+  readonly componentMask: Int32Array;
+  /** [start, end) word ranges of the components, flattened, in bit order. */
+  private readonly ranges: number[];
+  /** The dirty bit of each slot's own block. */
+  private readonly ownBit: number[];
 
   /** isSchedulePc[pc] = 1 when instruction pc is a schedule() call. */
   private readonly isSchedulePc: Uint8Array;
@@ -100,6 +123,7 @@ export class System {
    */
   expand(src: Int32Array, sink: ExpandSink): number {
     const procs = this.layout.procs;
+    this.scratch.set(src);
     let count = 0;
     let pruned = 0;
     let exclusive = false;
@@ -162,7 +186,7 @@ export class System {
     const s = this.layout.slots[i] as Slot;
     const m = this.scratch;
     const ctx = this.ctx;
-    m.set(src);
+    // invariant: m equals src here; after the attempt, restore() makes it so again.
     const isHandler = s.kind === "interrupt";
     if (isHandler) {
       // A handler fires as one indivisible step from its first statement.
@@ -172,56 +196,72 @@ export class System {
     }
     ctx.cpos = 0;
     const r = this.stepFn(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
+    const dirty = this.compiled.dirty() | (this.ownBit[i] as number);
+    let result = count;
     if (r === MOVED) {
       // A handler that stopped half way (blocked after doing something) did not fire.
-      if (isHandler && m[s.base + T_PC] !== 0) return count;
-      this.currentSlot = i;
-      this.currentValues = ctx.cv;
-      sink.successor(m, count);
-      return count + 1;
-    }
-    if (r === BLOCKED) return count;
-    // A handler's failed assume is its guard: the handler just does not fire.
-    if (r === PRUNED) return isHandler ? count : count | EXPAND_PRUNED;
-    if (r === FAULT) {
+      if (!isHandler || m[s.base + T_PC] === 0) {
+        this.currentSlot = i;
+        this.currentValues = ctx.cv;
+        sink.successor(m, count, dirty);
+        result = count + 1;
+      }
+    } else if (r === PRUNED) {
+      // A handler's failed assume is its guard: the handler just does not fire.
+      if (!isHandler) result = count | EXPAND_PRUNED;
+    } else if (r === FAULT) {
       this.currentSlot = i;
       this.currentValues = ctx.cv;
       sink.fault(
         { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan },
         count,
       );
+      result = count + 1;
+    }
+    const pcNow = m[s.base + T_PC] as number;
+    this.restore(m, src, dirty);
+    if (r !== NEED_CHOICE) return result;
+    const lo = ctx.lo;
+    const hi = ctx.hi;
+    if (hi - lo + 1 > MAX_CHOICE_SPAN) {
+      this.currentSlot = i;
+      this.currentValues = ctx.cv;
+      sink.fault(
+        {
+          kind: "empty_choice",
+          message: `choose(${lo}, ${hi}) offers more than ${MAX_CHOICE_SPAN} values`,
+          pc: pcNow,
+          span: null,
+        },
+        count,
+      );
       return count + 1;
     }
-    if (r === NEED_CHOICE) {
-      const lo = ctx.lo;
-      const hi = ctx.hi;
-      if (hi - lo + 1 > MAX_CHOICE_SPAN) {
-        this.currentSlot = i;
-        this.currentValues = ctx.cv;
-        sink.fault(
-          {
-            kind: "empty_choice",
-            message: `choose(${lo}, ${hi}) offers more than ${MAX_CHOICE_SPAN} values`,
-            pc: m[s.base + T_PC] as number,
-            span: null,
-          },
-          count,
-        );
-        return count + 1;
-      }
-      const prefix = ctx.cv;
-      let c = count;
-      let pruned = 0;
-      for (let v = lo; v <= hi; v++) {
-        ctx.cv = [...prefix, v];
-        const rr = this.tryWith(src, i, sink, c);
-        c = rr & COUNT_MASK;
-        if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
-      }
-      ctx.cv = prefix;
-      return c | pruned;
+    const prefix = ctx.cv;
+    let c = count;
+    let pruned = 0;
+    for (let v = lo; v <= hi; v++) {
+      ctx.cv = [...prefix, v];
+      const rr = this.tryWith(src, i, sink, c);
+      c = rr & COUNT_MASK;
+      if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
-    return count;
+    ctx.cv = prefix;
+    return c | pruned;
+  }
+
+  /** Copies back from src the components a step may have written (bits as in componentMask). */
+  private restore(m: Int32Array, src: Int32Array, dirty: number): void {
+    if (dirty === -1) {
+      m.set(src);
+      return;
+    }
+    const ranges = this.ranges;
+    for (let c = 0; c < ranges.length; c += 2) {
+      if ((dirty & (1 << (c >> 1))) === 0) continue;
+      const end = ranges[c + 1] as number;
+      for (let k = ranges[c] as number; k < end; k++) m[k] = src[k]!;
+    }
   }
 
   /** Every choice of `src` in order, with what it leads to (a state copy or a fault): for traces. */

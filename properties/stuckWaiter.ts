@@ -3,7 +3,7 @@
 
 import { pathTo } from "../checker/explore";
 import type { Counterexample } from "../checker/outcome";
-import type { StateStore } from "../checker/stateStore";
+import type { StateStoreLike } from "../checker/stateStore";
 import type { System } from "../checker/system";
 import { bottomComponents, type EdgeStore } from "./graph";
 import { sleepQueue } from "./waitQueues";
@@ -14,7 +14,11 @@ import { sleepQueue } from "./waitQueues";
  * search enters it: nothing that can still happen wakes it. Returns the counterexample that
  * reaches the shallowest such state, or null. Needs a complete search (every state expanded).
  */
-export function findStuckWaiters(sys: System, store: StateStore, edges: EdgeStore): Counterexample | null {
+export function findStuckWaiters(
+  sys: System,
+  store: StateStoreLike,
+  edges: EdgeStore,
+): Counterexample | null {
   const n = store.size;
   const { offsets, targets } = edges.freeze(n);
   const { component, count, bottom } = bottomComponents(n, offsets, targets);
