@@ -18,7 +18,6 @@ import {
   TASK_RUNNING,
 } from "../model/layout";
 import {
-  BLOCKED,
   type Compiled,
   compileProgram,
   FAULT,
