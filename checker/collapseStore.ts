@@ -52,7 +52,10 @@ class ComponentTable {
   /** Copies vector `index` into out[offset ..]. */
   read(index: number, out: Int32Array, offset: number): void {
     const w = this.width;
-    out.set(this.arena.subarray(index * w, index * w + w), offset);
+    const arena = this.arena;
+    const base = index * w;
+    // A plain loop: subarray() would allocate a view per component per state.
+    for (let k = 0; k < w; k++) out[offset + k] = arena[base + k]!;
   }
 
   bytes(): number {
@@ -155,7 +158,8 @@ export class CollapseStore implements StateStoreLike {
     for (let k = 0; k < head; k++) out[k] = vec[k]!;
     const comps = this.components;
     for (let c = 0; c < comps.length; c++) this.tables[c]!.read(vec[head + c]!, out, comps[c]![0]);
-    this.lastFull.set(out.subarray(0, this.words));
+    const last = this.lastFull;
+    for (let k = 0; k < this.words; k++) last[k] = out[k]!;
     this.haveLast = true;
   }
 
