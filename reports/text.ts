@@ -146,11 +146,14 @@ export function explain(p: PropertyResult, trace: Trace): string {
   const cx = p.counterexample;
   const last = trace.steps[trace.steps.length - 1];
   switch (p.kind) {
-    case "stuck_waiter":
-      return `${cx?.message ?? "a task sleeps forever"}. Every process that could still run has run on without waking it: a wake-up was lost (it ran before the sleeper could see it, or never ran).`;
+    case "stuck_waiter": {
+      const who = trace.tasks.find((t) => t.status.startsWith("asleep"))?.process;
+      return `${cx?.message ?? "a task sleeps forever"}. ${who ? wakeStory(trace, who) : ""}`.trim();
+    }
     case "deadlock": {
       const asleep = trace.tasks.filter((t) => t.status.startsWith("asleep")).map((t) => t.process);
-      return `no process can take a step${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.`;
+      const first = asleep[0];
+      return `no process can take a step${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.${first ? ` ${wakeStory(trace, first)}` : ""}`;
     }
     case "invariant":
       return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}.`;
@@ -161,4 +164,43 @@ export function explain(p: PropertyResult, trace: Trace): string {
     default:
       return `${last?.process ?? "a process"}: ${cx?.message ?? "a run-time error"}${last?.fault?.where ? ` at ${last.fault.where.file}:${last.fault.where.line}` : ""}.`;
   }
+}
+
+const WAKE_CALL = /\bwake_up(_interruptible|_process)?\s*\(/;
+
+/**
+ * How a sleeper's wake-up went missing, told from the trace: when it set its state to sleep,
+ * when its wait-queue entry was linked in, and which wake-ups ran before and after that.
+ */
+export function wakeStory(trace: Trace, sleeper: string): string {
+  const last = <T>(xs: T[]): T | undefined => xs[xs.length - 1];
+  const stateStep = last(
+    trace.steps.filter(
+      (s) =>
+        s.process === sleeper &&
+        s.changes.some((c) => c.name === `${sleeper}.state` && /TASK_(UN)?INTERRUPTIBLE/.test(c.to)),
+    ),
+  );
+  if (!stateStep) return "";
+  const queueStep = last(trace.steps.filter((s) => s.changes.some((c) => c.to.startsWith(`&${sleeper}:`))));
+  const wakes = trace.steps.filter(
+    (s) =>
+      s.process !== sleeper &&
+      (s.statements.some((w) => WAKE_CALL.test(w.text)) ||
+        s.changes.some((c) => c.name.endsWith(".state") && c.to === "TASK_RUNNING")),
+  );
+  const ready = Math.max(stateStep.n, queueStep?.n ?? 0);
+  const at = (s: TraceStep) => `step ${s.n} (${s.process})`;
+  const after = wakes.filter((s) => s.n > ready);
+  if (after.length > 0) {
+    const w = last(after) as TraceStep;
+    return `A wake-up ran at ${at(w)}, after ${sleeper} was ready to sleep (step ${ready}), yet it is asleep at the end: it was woken and went back to sleep, and no later wake-up comes.`;
+  }
+  const w = last(wakes.filter((s) => s.n < ready));
+  if (!w) return `${sleeper} got ready to sleep at step ${ready}, and no step calls a wake-up after it.`;
+  const missing =
+    queueStep && w.n < queueStep.n
+      ? `before ${sleeper} had queued itself (step ${queueStep.n})`
+      : `before ${sleeper} set its state to sleep (step ${stateStep.n})`;
+  return `The last wake-up ran at ${at(w)}, ${missing}: it had nobody to wake, and none runs after — a lost wake-up.`;
 }
