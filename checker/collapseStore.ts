@@ -93,8 +93,11 @@ export class CollapseStore implements StateStoreLike {
   private readonly tables: ComponentTable[];
   private readonly head: number;
   private readonly vec: Int32Array;
-  /** The state last read (full) and its stored vector: successors are compared with it. */
-  private readonly lastFull: Int32Array;
+  /**
+   * The state last read (the caller's buffer: callers must not change it while they insert
+   * its successors) and its stored vector: successors are compared with it.
+   */
+  private lastFull: Int32Array;
   private readonly lastVec: Int32Array;
   private haveLast = false;
 
@@ -150,7 +153,10 @@ export class CollapseStore implements StateStoreLike {
     return this.main.insert(vec, parent, choice, depth);
   }
 
-  /** Copies state `index` into `out` and remembers it as the parent of the next inserts. */
+  /**
+   * Copies state `index` into `out` and remembers it as the parent of the next inserts; `out`
+   * must keep that state until the next `read`.
+   */
   read(index: number, out: Int32Array): void {
     const vec = this.lastVec;
     this.main.read(index, vec);
@@ -158,8 +164,9 @@ export class CollapseStore implements StateStoreLike {
     for (let k = 0; k < head; k++) out[k] = vec[k]!;
     const comps = this.components;
     for (let c = 0; c < comps.length; c++) this.tables[c]!.read(vec[head + c]!, out, comps[c]![0]);
-    const last = this.lastFull;
-    for (let k = 0; k < this.words; k++) last[k] = out[k]!;
+    // The caller's buffer itself is the reference for the next inserts (no copy): by contract
+    // it holds this state until the caller reads the next one.
+    this.lastFull = out;
     this.haveLast = true;
   }
 
