@@ -89,28 +89,30 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   };
 
   /** Evaluates a property; a fault while evaluating it counts as a violation of it. */
-  const evalPred = (
-    pred: (m: Int32Array) => number,
-    m: Int32Array,
-  ): { ok: boolean; error: string | null } => {
+  /**
+   * Evaluates a property: true or false; a fault while evaluating it counts as false, with
+   * its message left in `predError` (no allocation on the hot path).
+   */
+  let predError: string | null = null;
+  const evalPred = (pred: (m: Int32Array) => number, m: Int32Array): boolean => {
+    predError = null;
     try {
-      return { ok: pred(m) !== 0, error: null };
+      return pred(m) !== 0;
     } catch (e) {
-      const msg =
+      predError =
         e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e);
-      return { ok: false, error: msg };
+      return false;
     }
   };
 
   const checkState = (index: number, m: Int32Array): void => {
     for (const inv of invariants) {
       if (inv.r.status === "violated") continue;
-      const v = evalPred(inv.pred, m);
-      if (!v.ok)
+      if (!evalPred(inv.pred, m))
         violate(inv.r, {
           choices: pathTo(store, index),
-          message: v.error
-            ? `invariant ${inv.r.name} cannot be evaluated: ${v.error}`
+          message: predError
+            ? `invariant ${inv.r.name} cannot be evaluated: ${predError}`
             : `invariant ${inv.r.name} is false`,
           span: null,
           fault: null,
@@ -119,7 +121,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     }
     for (const re of reachables) {
       if (re.found) continue;
-      if (evalPred(re.pred, m).ok) {
+      if (evalPred(re.pred, m)) {
         re.found = true;
         re.r.status = "holds";
         re.r.witness = pathTo(store, index);
@@ -223,12 +225,11 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       if (sys.allExited(buf)) {
         for (const f of finals) {
           if (f.r.status === "violated") continue;
-          const v = evalPred(f.pred, buf);
-          if (!v.ok)
+          if (!evalPred(f.pred, buf))
             violate(f.r, {
               choices: pathTo(store, s),
-              message: v.error
-                ? `final ${f.r.name} cannot be evaluated: ${v.error}`
+              message: predError
+                ? `final ${f.r.name} cannot be evaluated: ${predError}`
                 : `final ${f.r.name} is false when every process has exited`,
               span: null,
               fault: null,
