@@ -1,0 +1,111 @@
+// KC means what C means: small programs whose assertions hold only under C semantics.
+import { describe, expect, it } from "vitest";
+import { explore } from "../checker/explore";
+import { System } from "../checker/system";
+import { formatDiagnostic } from "./diagnostics";
+import { loadProgram } from "./load";
+
+/** Runs a one-process program; returns the names of violated properties. */
+function run(body: string, globals = ""): string[] {
+  const text = `${globals}\nprocess main {\n${body}\n}\n`;
+  const r = loadProgram("lang.kc", {}, text);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+  const o = explore(new System(r.program), { keepGoing: true });
+  return o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+}
+
+describe("C semantics", () => {
+  it("switch falls through until break; default catches the rest", () => {
+    const g =
+      "int out;\nint f(int x) { int r = 0; switch (x) { case 1: r += 1; case 2: r += 2; break; case 3: r = 30; break; default: r = -1; } return r; }";
+    expect(run("assert(f(1) == 3); assert(f(2) == 2); assert(f(3) == 30); assert(f(9) == -1);", g)).toEqual(
+      [],
+    );
+  });
+
+  it("goto, do/while, continue and break", () => {
+    const body = [
+      "int i = 0; int n = 0;",
+      "again: i++; if (i < 3) goto again;",
+      "do { n += 10; } while (n < 25);",
+      "for (int k = 0; k < 5; k++) { if (k == 1) continue; if (k == 3) break; n++; }",
+      "assert(i == 3); assert(n == 32);",
+    ].join("\n");
+    expect(run(body)).toEqual([]);
+  });
+
+  it("&& and || short-circuit calls; ?: evaluates one arm", () => {
+    const g = "int calls;\nint hit(int v) { calls++; return v; }";
+    const body =
+      "int a = 0 && hit(1); int b = 1 || hit(1); int c = 1 ? 5 : hit(7); int d = hit(0) || hit(2);\nassert(a == 0 && b == 1 && c == 5 && d == 1); assert(calls == 2);";
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("prefix and postfix increments, compound assignment and assignment as a value", () => {
+    const body =
+      "int x = 5; int y = x++; int z = ++x; int w; w = x += 3; assert(y == 5 && z == 7 && x == 10 && w == 10);";
+    expect(run(body)).toEqual([]);
+  });
+
+  it("32-bit wrap, C division and remainder, shifts", () => {
+    const body = [
+      "int big = 2147483647; big = big + 1; assert(big == -2147483647 - 1);",
+      "assert(-7 / 2 == -3); assert(-7 % 2 == -1); assert(1 << 4 == 16); assert(-16 >> 2 == -4);",
+      "assert((6 & 3) == 2 && (6 | 3) == 7 && (6 ^ 3) == 5 && ~0 == -1);",
+    ].join("\n");
+    expect(run(body)).toEqual([]);
+  });
+
+  it("bool normalises, char wraps", () => {
+    const body = "bool b = 7; char c = 200; assert(b == 1); assert(c == -56);";
+    expect(run(body)).toEqual([]);
+  });
+
+  it("structs: copy, nested fields, arrays of structs, pointers to pointers", () => {
+    const g = [
+      "struct pt { int x; int y; };",
+      "struct box { struct pt a; struct pt b[2]; };",
+      "struct box g1 = { .a = { 1, 2 }, .b = { { 3, 4 }, [1] = { 5, 6 } } };",
+      "struct box g2;",
+      "int *ip;",
+      "int **ipp;",
+    ].join("\n");
+    const body = [
+      "g2 = g1;",
+      "assert(g2.a.y == 2 && g2.b[1].x == 5 && g2.b[0].y == 4);",
+      "ip = &g2.b[1].y; ipp = &ip; **ipp = 60; assert(g2.b[1].y == 60 && g1.b[1].y == 6);",
+      "struct pt *p = &g2.a; p->x = 10; assert(g2.a.x == 10);",
+    ].join("\n");
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("enums, typedefs, sizeof and static locals", () => {
+    const g = [
+      "enum color { RED, GREEN = 5, BLUE };",
+      "typedef struct { int a; int b[3]; } rec_t;",
+      "int counter(void) { static int n = 10; n++; return n; }",
+    ].join("\n");
+    const body =
+      "rec_t r; assert(BLUE == 6); assert(sizeof(rec_t) == 4 && sizeof(r.b) == 3); counter(); assert(counter() == 12);";
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("recursion with parameters, locals and return values", () => {
+    const g = "int fact(int n) { if (n <= 1) return 1; int r = n * fact(n - 1); return r; }";
+    expect(run("assert(fact(5) == 120);", g)).toEqual([]);
+  });
+
+  it("a wrong expectation is caught: the checks above can fail", () => {
+    expect(run("int x = 5; int y = x++; assert(y == 6);")).toEqual(["assertion"]);
+  });
+
+  it("choose offers every value in its range", () => {
+    const body = "int v = choose(1, 3); seen = seen | (1 << v);";
+    const g = "int seen;";
+    const text = `${g}\nprocess main { ${body} }\nfinal all_values: seen == 2 || seen == 4 || seen == 8;\nreachable three: seen == 8;\n`;
+    const r = loadProgram("lang.kc", {}, text);
+    if (!r.ok) throw new Error("compile");
+    const o = explore(new System(r.program), { keepGoing: true });
+    expect(o.properties.filter((p) => p.status !== "holds")).toEqual([]);
+  });
+});
