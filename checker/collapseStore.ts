@@ -188,6 +188,16 @@ export class CollapseStore implements StateStoreLike {
     return b;
   }
 
+  /** Index, in component c's table, of state `index`'s component c (no full read). */
+  componentOf(index: number, c: number): number {
+    return this.main.chunk(index)[this.main.offset(index) + this.head + c]!;
+  }
+
+  /** Writes vector `compIndex` of component c into `out` at the component's own position. */
+  readComponent(c: number, compIndex: number, out: Int32Array): void {
+    this.tables[c]!.read(compIndex, out, this.components[c]![0]);
+  }
+
   /** Distinct vectors per component, for reports and tests. */
   componentCounts(): number[] {
     return this.tables.map((t) => t.count);

@@ -1,6 +1,7 @@
 // Stuck waiters (lost wake-ups): a task asleep that can never be woken again while the rest of
 // the system may run on. Found on the explored graph with the bottom-SCC rule of DESIGN.md.
 
+import { CollapseStore } from "../checker/collapseStore";
 import { pathTo } from "../checker/explore";
 import type { Counterexample } from "../checker/outcome";
 import type { StateStoreLike } from "../checker/stateStore";
@@ -29,12 +30,34 @@ export function findStuckWaiters(
   // awake[c * procs + p] = 1 once some state of component c has process p not asleep.
   const awake = new Uint8Array(count * procs);
   const buf = new Int32Array(sys.words);
-  for (let v = 0; v < n; v++) {
-    const c = component[v] as number;
-    if (!isBottom[c]) continue;
-    store.read(v, buf);
-    for (let p = 0; p < procs; p++)
-      if (!awake[c * procs + p] && !sys.asleep(buf, p)) awake[c * procs + p] = 1;
+  if (store instanceof CollapseStore) {
+    // Whether a process sleeps depends only on its own block: decide it once per distinct
+    // block (the component tables are small) instead of decoding every state.
+    const sleeps = store.componentCounts().map((k) => new Int8Array(k).fill(-1));
+    for (let v = 0; v < n; v++) {
+      const c = component[v] as number;
+      if (!isBottom[c]) continue;
+      for (let p = 0; p < procs; p++) {
+        if (awake[c * procs + p]) continue;
+        const ci = store.componentOf(v, p);
+        const cache = sleeps[p] as Int8Array;
+        let flag = cache[ci] as number;
+        if (flag < 0) {
+          store.readComponent(p, ci, buf);
+          flag = sys.asleep(buf, p) ? 1 : 0;
+          cache[ci] = flag;
+        }
+        if (flag === 0) awake[c * procs + p] = 1;
+      }
+    }
+  } else {
+    for (let v = 0; v < n; v++) {
+      const c = component[v] as number;
+      if (!isBottom[c]) continue;
+      store.read(v, buf);
+      for (let p = 0; p < procs; p++)
+        if (!awake[c * procs + p] && !sys.asleep(buf, p)) awake[c * procs + p] = 1;
+    }
   }
   // The shallowest state of a bottom component in which some process never wakes.
   let best = -1;
