@@ -1678,6 +1678,10 @@ class Elaborator {
         this.emit({ k: "prim", name: "restore_flags", args: [r.x], at: this.currentSite });
         return noValue();
       }
+      case "wait_event":
+      case "wait_event_interruptible":
+        if (!arity(2)) return { x: C0, type: ERR };
+        return this.waitEvent(e, e.callee === "wait_event_interruptible");
       case "panic": {
         for (const a of e.args) if (a.kind !== "string") this.rvalue(a);
         const msg = e.args[0]?.kind === "string" ? e.args[0].value : "panic";
@@ -1687,6 +1691,126 @@ class Elaborator {
       default:
         return null;
     }
+  }
+
+  /**
+   * include/linux/wait.h wait_event(wq, cond) and wait_event_interruptible(wq, cond): macros
+   * whose condition is re-evaluated after every wake-up, expanded here as the kernel expands
+   * them (___wait_event), with a hidden entry and result on the caller's stack:
+   *
+   *   if (!(cond)) { init_wait(&w); for (;;) { prepare_to_wait(&wq, &w, STATE); if (cond) break;
+   *   [if (signal_pending(current)) { ret = -ERESTARTSYS; break; }] schedule(); } finish_wait(&wq, &w); }
+   *
+   * wait_event_interruptible yields 0, or -ERESTARTSYS when a signal cut the wait short.
+   */
+  private waitEvent(e: Extract<Expr, { kind: "call" }>, interruptible: boolean): RValue {
+    const c = this.cur as UnitCtx;
+    const sp = e.span;
+    const [wq, cond] = e.args as [Expr, Expr];
+    const n = this.code.length;
+    const entry = `__wait_entry_${n}`;
+    const ret = `__wait_ret_${n}`;
+    c.escaping.add(entry);
+    const name = (x: string): Expr => ({ kind: "name", name: x, span: sp });
+    const call = (f: string, args: Expr[]): Stmt => ({
+      kind: "expr",
+      expr: { kind: "call", callee: f, calleeSpan: sp, args, span: sp },
+      span: sp,
+    });
+    const addr = (x: Expr): Expr => ({ kind: "unary", op: "&", operand: x, span: sp });
+    const state = name(interruptible ? "TASK_INTERRUPTIBLE" : "TASK_UNINTERRUPTIBLE");
+    const loopBody: Stmt[] = [
+      call("prepare_to_wait", [addr(wq), addr(name(entry)), state]),
+      { kind: "if", test: cond, then: { kind: "break", span: sp }, else: null, span: sp },
+    ];
+    if (interruptible)
+      loopBody.push({
+        kind: "if",
+        test: { kind: "call", callee: "signal_pending", calleeSpan: sp, args: [name("current")], span: sp },
+        then: {
+          kind: "block",
+          body: [
+            {
+              kind: "expr",
+              expr: {
+                kind: "assign",
+                op: "=",
+                target: name(ret),
+                value: { kind: "unary", op: "-", operand: name("ERESTARTSYS"), span: sp },
+                span: sp,
+              },
+              span: sp,
+            },
+            { kind: "break", span: sp },
+          ],
+          span: sp,
+        },
+        else: null,
+        span: sp,
+      });
+    loopBody.push(call("schedule", []));
+    const intType: TypeExpr = { kind: "named", name: "int", span: sp };
+    const block: Stmt = {
+      kind: "block",
+      body: [
+        {
+          kind: "decl",
+          decls: [
+            {
+              name: ret,
+              type: intType,
+              init: { kind: "expr", expr: { kind: "int", value: 0, span: sp }, span: sp },
+              isStatic: false,
+              span: sp,
+            },
+          ],
+          span: sp,
+        },
+        {
+          kind: "if",
+          test: { kind: "unary", op: "!", operand: cond, span: sp },
+          then: {
+            kind: "block",
+            body: [
+              {
+                kind: "decl",
+                decls: [
+                  {
+                    name: entry,
+                    type: { kind: "typedef", name: "wait_queue_entry_t", span: sp },
+                    init: null,
+                    isStatic: false,
+                    span: sp,
+                  },
+                ],
+                span: sp,
+              },
+              call("init_wait", [addr(name(entry))]),
+              {
+                kind: "for",
+                init: null,
+                test: null,
+                update: null,
+                body: { kind: "block", body: loopBody, span: sp },
+                span: sp,
+              },
+              call("finish_wait", [addr(wq), addr(name(entry))]),
+            ],
+            span: sp,
+          },
+          else: null,
+          span: sp,
+        },
+      ],
+      span: sp,
+    };
+    // The result variable must outlive the block: declare it in the enclosing scope.
+    const body = (block as Extract<Stmt, { kind: "block" }>).body;
+    this.lowerStmt(body[0] as Stmt);
+    this.lowerStmt(body[1] as Stmt);
+    const r = this.lookup(ret);
+    if (!r || r.k !== "local") return { x: C0, type: ERR };
+    return { x: { k: "load", addr: this.frameAddr(r.off), local: !r.escapes }, type: INT };
   }
 
   // ------------------------------------------------------------ post passes

@@ -73,3 +73,45 @@ describe("sleeping and waking", () => {
     expect(violated(`${globals}${sleeper}\n${irq}\nfinal woke: cond == 1;\n`)).toEqual([]);
   });
 });
+
+describe("modern wait queues", () => {
+  const head = "wait_queue_head_t q;\nint cond;\nint woken;\n";
+
+  it("wait_event sleeps until its condition holds and loses no wake-up", () => {
+    const sleeper = "process sleeper { wait_event(q, cond == 1); woken = 1; }";
+    const waker = "process waker { cond = 1; wake_up(&q); }";
+    expect(
+      violated(`${head}${sleeper}\n${waker}\nfinal done: woken == 1;\nreachable slept: q != NULL;\n`),
+    ).toEqual([]);
+  });
+
+  it("wait_event with a waker that forgets wake_up: the sleeper is stuck", () => {
+    const sleeper = "process sleeper { wait_event(q, cond == 1); woken = 1; }";
+    const waker = "process waker { cond = 1; }";
+    expect(violated(`${head}${sleeper}\n${waker}\n`)).toContain("stuck_waiter");
+  });
+
+  it("wake_up wakes one exclusive waiter, wake_up_all wakes every one", () => {
+    const sleepers = [
+      "process sleeper[2] {",
+      "  wait_queue_entry_t w; init_wait(&w);",
+      "  prepare_to_wait_exclusive(&q, &w, TASK_UNINTERRUPTIBLE);",
+      "  if (cond == 0) schedule();",
+      "  finish_wait(&q, &w);",
+      "  woken++;",
+      "}",
+    ].join("\n");
+    // Both queued before the single wake_up: exactly one of them can be woken by it.
+    const one = "process waker { await(q != NULL && q->next != NULL); cond = 1; wake_up(&q); }";
+    const all = "process waker { await(q != NULL && q->next != NULL); cond = 1; wake_up_all(&q); }";
+    expect(violated(`${head}${sleepers}\n${one}\n`)).toContain("stuck_waiter");
+    expect(violated(`${head}${sleepers}\n${all}\nfinal both: woken == 2;\n`)).toEqual([]);
+  });
+
+  it("wait_event_interruptible returns -ERESTARTSYS when a signal cuts the wait", () => {
+    const sleeper = "int ret;\nprocess sleeper { ret = wait_event_interruptible(q, cond == 1); }";
+    const signaller = "process signaller { await(q != NULL); send_sig(2, q->task, 0); }";
+    const text = `${head}${sleeper}\n${signaller}\nfinal interrupted: ret == -ERESTARTSYS;\nreachable slept: q != NULL;\n`;
+    expect(violated(text)).toEqual([]);
+  });
+});

@@ -26,58 +26,158 @@ const TASK_UNINTERRUPTIBLE = 2;
 // The machine lays one out at the start of every process's task block; current points to it.
 struct task_struct { int pid; int state; int signal; int blocked; };
 
-// include/linux/wait.h (2.0): a wait queue is a list of entries, usually on the sleepers' stacks.
-struct wait_queue { struct task_struct *task; struct wait_queue *next; };
+// Wait queues of both eras in one list type. 2.0 code writes 'struct wait_queue *head' and
+// 'struct wait_queue entry = { current, NULL }' (include/linux/wait.h, 2.0); modern code writes
+// wait_queue_head_t and wait_queue_entry_t (include/linux/wait.h), which name the same things
+// here. Entries usually live on the sleepers' stacks. 2.0 uses a circular list with a
+// WAIT_QUEUE_HEAD sentinel and modern kernels a list_head; this model uses a NULL-terminated
+// list with the same order rules: plain entries at the head, exclusive ones at the tail.
+const WQ_FLAG_EXCLUSIVE = 1;                 // include/linux/wait.h
+const WQ_FLAG_AUTOREMOVE = 2;                // entry woken by autoremove_wake_function
+const ERESTARTSYS = 512;                     // include/linux/errno.h
+struct wait_queue { struct task_struct *task; struct wait_queue *next; int flags; };
+typedef struct wait_queue *wait_queue_head_t;
+typedef struct wait_queue wait_queue_entry_t;
 
 // kernel/sched.c (2.0): wake_up_process puts the task back on the run queue.
 void wake_up_process(struct task_struct *p) {
     p->state = TASK_RUNNING;
 }
 
-// include/linux/sched.h (2.0): add_wait_queue links the entry in at the head under cli().
+// include/linux/wait.h: init_waitqueue_head, an empty queue.
+void init_waitqueue_head(struct wait_queue **q) {
+    *q = NULL;
+}
+
+// include/linux/wait.h init_wait (what DEFINE_WAIT declares): an entry for the current task
+// that a wake-up unlinks (autoremove_wake_function).
+void init_wait(struct wait_queue *wait) {
+    wait->task = current;
+    wait->next = NULL;
+    wait->flags = WQ_FLAG_AUTOREMOVE;
+}
+
+// include/linux/sched.h (2.0) add_wait_queue: link the entry in at the head, under cli().
 void add_wait_queue(struct wait_queue **p, struct wait_queue *wait) {
     atomic {
+        wait->flags = wait->flags & ~WQ_FLAG_EXCLUSIVE;
         wait->next = *p;
         *p = wait;
     }
 }
 
-// include/linux/sched.h (2.0): remove_wait_queue unlinks the entry under cli(); the kernel
-// prints "removed wait_queue not on list" when it is missing, here that is an assertion.
+// kernel/sched/wait.c add_wait_queue_exclusive (2.4 and later): flag it and link it at the tail.
+void add_wait_queue_exclusive(struct wait_queue **p, struct wait_queue *wait) {
+    atomic {
+        struct wait_queue **link = p;
+        while (*link != NULL)
+            link = &(*link)->next;
+        wait->flags = wait->flags | WQ_FLAG_EXCLUSIVE;
+        wait->next = NULL;
+        *link = wait;
+    }
+}
+
+// include/linux/sched.h (2.0) remove_wait_queue: unlink the entry under cli(). 2.0 prints
+// "removed wait_queue not on list" when it is missing: here an assertion, except for an entry
+// a wake-up has already unlinked (modern list_del_init makes that harmless).
 void remove_wait_queue(struct wait_queue **p, struct wait_queue *wait) {
     atomic {
         struct wait_queue **link = p;
         while (*link != NULL && *link != wait)
             link = &(*link)->next;
-        assert(*link == wait, "remove_wait_queue: entry not on the wait queue");
-        *link = wait->next;
+        assert(*link == wait || (wait->flags & WQ_FLAG_AUTOREMOVE) != 0,
+               "remove_wait_queue: entry not on the wait queue");
+        if (*link == wait)
+            *link = wait->next;
         wait->next = NULL;
     }
 }
 
-// kernel/sched.c (2.0): wake_up makes every task on the queue that sleeps (interruptibly or
-// not) runnable; there are no exclusive waiters in 2.0, so every wake-up wakes the whole herd.
-void wake_up(struct wait_queue **q) {
+// kernel/sched/wait.c __wake_up_common: in list order, wake every sleeper whose state is in
+// 'mode'; stop once 'nr_exclusive' exclusive entries were woken (0: wake them all). An entry
+// from init_wait/prepare_to_wait is unlinked when woken (autoremove_wake_function). 2.0 has
+// no exclusive entries, so there every wake-up wakes the whole herd (kernel/sched.c, 2.0).
+void __wake_up_common(struct wait_queue **q, int mode, int nr_exclusive) {
     atomic {
-        struct wait_queue *w = *q;
-        while (w != NULL) {
+        struct wait_queue **link = q;
+        while (*link != NULL) {
+            struct wait_queue *w = *link;
             struct task_struct *t = w->task;
-            if (t->state == TASK_UNINTERRUPTIBLE || t->state == TASK_INTERRUPTIBLE)
+            int woke = 0;
+            if ((t->state == TASK_INTERRUPTIBLE || t->state == TASK_UNINTERRUPTIBLE) && (t->state & mode) != 0) {
                 t->state = TASK_RUNNING;
-            w = w->next;
+                woke = 1;
+            }
+            if (woke && (w->flags & WQ_FLAG_AUTOREMOVE) != 0) {
+                *link = w->next;
+                w->next = NULL;
+            } else {
+                link = &w->next;
+            }
+            if (woke && (w->flags & WQ_FLAG_EXCLUSIVE) != 0 && nr_exclusive > 0) {
+                nr_exclusive--;
+                if (nr_exclusive == 0)
+                    break;
+            }
         }
     }
 }
 
-// kernel/sched.c (2.0): wake_up_interruptible wakes only TASK_INTERRUPTIBLE sleepers.
-void wake_up_interruptible(struct wait_queue **q) {
+// Modes are task states as bits: TASK_INTERRUPTIBLE (1) | TASK_UNINTERRUPTIBLE (2).
+void wake_up(struct wait_queue **q) { __wake_up_common(q, 3, 1); }
+void wake_up_all(struct wait_queue **q) { __wake_up_common(q, 3, 0); }
+void wake_up_interruptible(struct wait_queue **q) { __wake_up_common(q, 1, 1); }
+void wake_up_interruptible_all(struct wait_queue **q) { __wake_up_common(q, 1, 0); }
+
+// Is the entry linked into this queue?
+int __on_wait_queue(struct wait_queue **q, struct wait_queue *wait) {
+    struct wait_queue *w = *q;
+    while (w != NULL && w != wait)
+        w = w->next;
+    return w != NULL;
+}
+
+// kernel/sched/wait.c prepare_to_wait: queue the entry (at the head, not exclusive) unless it
+// is queued, then set the task state, both under the queue lock. A wake-up after this and
+// before schedule() sets TASK_RUNNING, so schedule() returns at once.
+void prepare_to_wait(struct wait_queue **q, struct wait_queue *wait, int state) {
     atomic {
-        struct wait_queue *w = *q;
-        while (w != NULL) {
-            struct task_struct *t = w->task;
-            if (t->state == TASK_INTERRUPTIBLE)
-                t->state = TASK_RUNNING;
-            w = w->next;
+        wait->flags = wait->flags & ~WQ_FLAG_EXCLUSIVE;
+        if (!__on_wait_queue(q, wait)) {
+            wait->next = *q;
+            *q = wait;
+        }
+        current->state = state;
+    }
+}
+
+// kernel/sched/wait.c prepare_to_wait_exclusive: the same, exclusive, at the tail.
+void prepare_to_wait_exclusive(struct wait_queue **q, struct wait_queue *wait, int state) {
+    atomic {
+        wait->flags = wait->flags | WQ_FLAG_EXCLUSIVE;
+        if (!__on_wait_queue(q, wait)) {
+            struct wait_queue **link = q;
+            while (*link != NULL)
+                link = &(*link)->next;
+            wait->next = NULL;
+            *link = wait;
+        }
+        current->state = state;
+    }
+}
+
+// kernel/sched/wait.c finish_wait: back to TASK_RUNNING, and unlink the entry if a wake-up
+// has not already done so.
+void finish_wait(struct wait_queue **q, struct wait_queue *wait) {
+    atomic {
+        current->state = TASK_RUNNING;
+        struct wait_queue **link = q;
+        while (*link != NULL && *link != wait)
+            link = &(*link)->next;
+        if (*link == wait) {
+            *link = wait->next;
+            wait->next = NULL;
         }
     }
 }
@@ -99,37 +199,6 @@ void sleep_on(struct wait_queue **p) {
 
 void interruptible_sleep_on(struct wait_queue **p) {
     __sleep_on(p, TASK_INTERRUPTIBLE);
-}
-
-// kernel/sched/wait.c prepare_to_wait (2.6 and later), on the 2.0 list type: queue the entry
-// unless it is already queued, then set the task state, both under the queue lock. A wake-up
-// after this and before schedule() sets TASK_RUNNING, so schedule() returns at once.
-void prepare_to_wait(struct wait_queue **q, struct wait_queue *wait, int state) {
-    atomic {
-        struct wait_queue *w = *q;
-        while (w != NULL && w != wait)
-            w = w->next;
-        if (w == NULL) {
-            wait->next = *q;
-            *q = wait;
-        }
-        current->state = state;
-    }
-}
-
-// kernel/sched/wait.c finish_wait: back to TASK_RUNNING, and unqueue the entry if a waker has
-// not already done so (modern wake-ups remove the entries they wake; 2.0's leave them).
-void finish_wait(struct wait_queue **q, struct wait_queue *wait) {
-    atomic {
-        current->state = TASK_RUNNING;
-        struct wait_queue **link = q;
-        while (*link != NULL && *link != wait)
-            link = &(*link)->next;
-        if (*link == wait) {
-            *link = wait->next;
-            wait->next = NULL;
-        }
-    }
 }
 
 // include/linux/sched.h: set_current_state is a plain store (with a barrier on SMP).
