@@ -1718,36 +1718,43 @@ class Elaborator {
       span: sp,
     });
     const addr = (x: Expr): Expr => ({ kind: "unary", op: "&", operand: x, span: sp });
+    const ifThen = (test: Expr, body: Stmt): Stmt => ({
+      kind: "if",
+      test,
+      // biome-ignore lint/suspicious/noThenProperty: ast.ts names the branch of an `if` node "then".
+      then: body,
+      else: null,
+      span: sp,
+    });
     const state = name(interruptible ? "TASK_INTERRUPTIBLE" : "TASK_UNINTERRUPTIBLE");
     const loopBody: Stmt[] = [
       call("prepare_to_wait", [addr(wq), addr(name(entry)), state]),
-      { kind: "if", test: cond, then: { kind: "break", span: sp }, else: null, span: sp },
+      ifThen(cond, { kind: "break", span: sp }),
     ];
     if (interruptible)
-      loopBody.push({
-        kind: "if",
-        test: { kind: "call", callee: "signal_pending", calleeSpan: sp, args: [name("current")], span: sp },
-        then: {
-          kind: "block",
-          body: [
-            {
-              kind: "expr",
-              expr: {
-                kind: "assign",
-                op: "=",
-                target: name(ret),
-                value: { kind: "unary", op: "-", operand: name("ERESTARTSYS"), span: sp },
+      loopBody.push(
+        ifThen(
+          { kind: "call", callee: "signal_pending", calleeSpan: sp, args: [name("current")], span: sp },
+          {
+            kind: "block",
+            body: [
+              {
+                kind: "expr",
+                expr: {
+                  kind: "assign",
+                  op: "=",
+                  target: name(ret),
+                  value: { kind: "unary", op: "-", operand: name("ERESTARTSYS"), span: sp },
+                  span: sp,
+                },
                 span: sp,
               },
-              span: sp,
-            },
-            { kind: "break", span: sp },
-          ],
-          span: sp,
-        },
-        else: null,
-        span: sp,
-      });
+              { kind: "break", span: sp },
+            ],
+            span: sp,
+          },
+        ),
+      );
     loopBody.push(call("schedule", []));
     const intType: TypeExpr = { kind: "named", name: "int", span: sp };
     const block: Stmt = {
@@ -1766,10 +1773,9 @@ class Elaborator {
           ],
           span: sp,
         },
-        {
-          kind: "if",
-          test: { kind: "unary", op: "!", operand: cond, span: sp },
-          then: {
+        ifThen(
+          { kind: "unary", op: "!", operand: cond, span: sp },
+          {
             kind: "block",
             body: [
               {
@@ -1798,9 +1804,7 @@ class Elaborator {
             ],
             span: sp,
           },
-          else: null,
-          span: sp,
-        },
+        ),
       ],
       span: sp,
     };
@@ -1809,7 +1813,7 @@ class Elaborator {
     this.lowerStmt(body[0] as Stmt);
     this.lowerStmt(body[1] as Stmt);
     const r = this.lookup(ret);
-    if (!r || r.k !== "local") return { x: C0, type: ERR };
+    if (r?.k !== "local") return { x: C0, type: ERR };
     return { x: { k: "load", addr: this.frameAddr(r.off), local: !r.escapes }, type: INT };
   }
 
