@@ -1,4 +1,5 @@
 // Bundles the command line and the benchmark into dist/ with esbuild (run by `npm ci` via "prepare").
+import { chmodSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = {
@@ -17,3 +18,5 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
 });
 await build({ ...common, entryPoints: ["bench/bench.ts"], outfile: "dist/bench.js" });
+// The bin must be executable: npx runs it directly, and esbuild writes files 0644.
+chmodSync("dist/ipcmc.js", 0o755);
