@@ -139,3 +139,28 @@ describe("ipcmc suite", () => {
     expect(out).toContain("\n1 passed, 1 failed\n");
   });
 });
+
+describe("README", () => {
+  it("shows the real output of its worked example (timing figures aside)", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const cmd = "$ npx ipcmc check specs/ksem/down-up.bug-missing-wake-up.kc\n";
+    const start = readme.indexOf(cmd);
+    expect(start).toBeGreaterThan(0);
+    const shown = readme.slice(start + cmd.length, readme.indexOf("$ echo $?", start)).trimEnd();
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      expect(main(["check", "specs/ksem/down-up.bug-missing-wake-up.kc", "--no-progress"])).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
+    // Seconds, states/s and memory differ from run to run; everything else must match.
+    const norm = (t: string) =>
+      t
+        .trimEnd()
+        .replace(/[\d.]+ s \([\d,]+ states\/s\)/g, "T s (R states/s)")
+        .replace(/peak memory [\d.]+ [KMG]iB/g, "peak memory M")
+        .replace(/[\d.]+ (B|KiB)\/state/g, "S/state");
+    expect(norm(out)).toBe(norm(shown));
+  });
+});
