@@ -22,7 +22,10 @@ export type FaultKind =
   | "infinite_loop"
   | "stack_overflow"
   | "schedule_in_interrupt"
-  | "empty_choice";
+  | "empty_choice"
+  | "use_after_free"
+  | "double_free"
+  | "bad_free";
 
 /** Scratch shared between the explorer and a step: choices in, choice requests and faults out. */
 export class StepContext {
@@ -95,11 +98,19 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
   const body = gen.stepBody(false);
   const traced = gen.stepBody(true);
   const frames = callerFrames(p);
-  const helpers = { ...runtimeHelpers(words, spans), CFS: frames.frameSize, CDO: frames.destOff, CM: cm };
+  const pools = poolMaps(p, words);
+  const helpers = {
+    ...runtimeHelpers(words, spans, pools),
+    CFS: frames.frameSize,
+    CDO: frames.destOff,
+    CM: cm,
+    PS: pools.PS,
+    PZ: pools.PZ,
+  };
   const factory = (src: string) =>
     new Function(
       "H",
-      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM} = H; let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
+      `"use strict"; const {P, PU, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
     )(helpers) as { step: StepFn; dirty: () => number };
   const plain = factory(body);
   const tracing = factory(traced);
@@ -107,7 +118,7 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
     const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
     return new Function(
       "H",
-      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM} = H; return ${src};`,
+      `"use strict"; const {P, PU, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; return ${src};`,
     )(helpers) as PredFn;
   });
   return {
@@ -119,10 +130,41 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
   };
 }
 
-function runtimeHelpers(words: number, spans: Span[]) {
+/**
+ * Pool maps for kmalloc'd memory: PH[a] = the allocated-flag word of the object holding a (0
+ * outside pools); PS[a] = that flag word when a is an object's first word; PZ[a] its size.
+ */
+export function poolMaps(p: Lowered, words: number): { PH: Int32Array; PS: Int32Array; PZ: Int32Array } {
+  const PH = new Int32Array(words);
+  const PS = new Int32Array(words);
+  const PZ = new Int32Array(words);
+  for (const pool of p.pools) {
+    for (let i = 0; i < pool.count; i++) {
+      const h = pool.base + i * (pool.size + 1);
+      PS[h + 1] = h;
+      PZ[h + 1] = pool.size;
+      PH.fill(h, h + 1, h + 1 + pool.size);
+    }
+  }
+  return { PH, PS, PZ };
+}
+
+function runtimeHelpers(words: number, spans: Span[], pools: ReturnType<typeof poolMaps>) {
   const sp = (i: number): Span | null => spans[i] ?? null;
+  const { PH } = pools;
   return {
     Fault,
+    /** P for programs with pools: also refuses memory of an object that was freed. */
+    PU(m: Int32Array, a: number, s: number): number {
+      if (a > 0 && a < words) {
+        const h = PH[a]!;
+        if (h !== 0 && m[h] === 0)
+          throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
+        return a;
+      }
+      if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
+      throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
+    },
     /** A pointer that is dereferenced: not NULL, inside memory. */
     P(a: number, s: number): number {
       if (a > 0 && a < words) return a;
@@ -288,6 +330,26 @@ class Gen {
         return `m[tb + ${T_ATOMIC}] += ${ins.delta}; ${next}`;
       case "prim":
         return this.prim(ins, i);
+      case "kmalloc": {
+        // The lowest free slot, so that equal situations allocate equal addresses.
+        const pool = this.p.pools[ins.pool]!;
+        const end = pool.base + pool.count * (pool.size + 1);
+        return [
+          `{ let a = 0; for (let h = ${pool.base}; h < ${end}; h += ${pool.size + 1}) { if (m[h] === 0) { m[h] = 1; a = h + 1; break; } }`,
+          `m[fp + ${ins.destOff}] = a; DM |= ${this.cm[pool.base] ?? -1}; } ${next}`,
+        ].join(" ");
+      }
+      case "kfree": {
+        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+        // mm/slab.c: kfree(NULL) does nothing; freeing what kmalloc did not return, or twice, is a bug.
+        return [
+          `{ const a = ${this.int(ins.ptr)}; if (a !== 0) {`,
+          `const h = a > 0 && a < m.length ? PS[a] : 0;`,
+          `if (h === 0) F("bad_free", "kfree of a pointer that kmalloc did not return", ${s});`,
+          `if (m[h] === 0) F("double_free", "double free: the object was already kfree'd", ${s});`,
+          `m.fill(0, h, h + 1 + PZ[a]); DM |= CM[h]; } } ${next}`,
+        ].join(" ");
+      }
       case "exit": {
         const unit = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
         if (unit.kind === "interrupt") return "m.fill(0, tb, lim); return 1;";
@@ -341,7 +403,9 @@ class Gen {
       case "take":
         return `(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
       case "ptr":
-        return `P(${this.int(e.e)}, ${this.spanId(e.span)})`;
+        return this.p.pools.length > 0
+          ? `PU(m, ${this.int(e.e)}, ${this.spanId(e.span)})`
+          : `P(${this.int(e.e)}, ${this.spanId(e.span)})`;
       case "index":
         return `X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":

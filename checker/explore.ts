@@ -22,6 +22,9 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   stack_overflow: "runtime_error",
   schedule_in_interrupt: "runtime_error",
   empty_choice: "runtime_error",
+  use_after_free: "runtime_error",
+  double_free: "runtime_error",
+  bad_free: "runtime_error",
 };
 
 /** Path of choice indices from the root to `index`, by following parents. */

@@ -139,6 +139,16 @@ describe("interpretStep agrees with the compiled step", () => {
       { numRuns: 200 },
     );
   });
+
+  it("on kmalloc pools: allocation, exhaustion, use after free, double and bad frees", () => {
+    const pools = [
+      "struct msg { int type; struct msg *next; };\npool struct msg[2];\nstruct msg *queue;\nstruct msg stray;\n",
+      "process a { struct msg *m = kmalloc(sizeof(struct msg)); if (m != NULL) { m->type = choose(1, 2); queue = m; } kfree(m); }",
+      "process b { await(queue != NULL); int t = queue->type; struct msg *n = kmalloc(sizeof(*n)); n->next = queue; kfree(n); kfree(n); }",
+      "process c { if (choose(0, 1)) kfree(&stray); }",
+    ].join("\n");
+    expect(compareProgram(pools, 2000)).toBeNull();
+  });
 });
 
 /** A program with one process, its system, and helpers to step that process. */

@@ -264,6 +264,33 @@ class Run {
       case "prim":
         this.prim(ins, i);
         return next;
+      case "kmalloc": {
+        const pool = p.pools[ins.pool]!;
+        let a = 0;
+        for (let k = 0; k < pool.count; k++) {
+          const h = pool.base + k * (pool.size + 1);
+          if (m[h] === 0) {
+            m[h] = 1;
+            a = h + 1;
+            break;
+          }
+        }
+        m[this.fp + ins.destOff] = a;
+        return next;
+      }
+      case "kfree": {
+        const a = this.int(ins.ptr);
+        if (a === 0) return next;
+        const pool = p.pools.find(
+          (q) => a > q.base && a < q.base + q.count * (q.size + 1) && (a - q.base - 1) % (q.size + 1) === 0,
+        );
+        if (!pool)
+          throw new Trap("bad_free", "kfree of a pointer that kmalloc did not return", this.siteSpan(ins.at));
+        if (m[a - 1] === 0)
+          throw new Trap("double_free", "double free: the object was already kfree'd", this.siteSpan(ins.at));
+        m.fill(0, a - 1, a + pool.size);
+        return next;
+      }
       case "exit": {
         const unit = p.units[p.info[i]?.unit ?? 0];
         if (unit?.kind === "interrupt") {
@@ -354,7 +381,16 @@ class Run {
       }
       case "ptr": {
         const a = this.int(e.e);
-        if (a > 0 && a < m.length) return a;
+        if (a > 0 && a < m.length) {
+          // Memory of a freed pool object (its allocated flag is 0) is not there any more.
+          const pool = this.p.pools.find((q) => a > q.base && a < q.base + q.count * (q.size + 1));
+          if (pool && (a - pool.base) % (pool.size + 1) !== 0) {
+            const h = a - ((a - pool.base) % (pool.size + 1));
+            if (m[h] === 0)
+              throw new Trap("use_after_free", "use after free: the object was kfree'd", e.span);
+          }
+          return a;
+        }
         if (a === 0) throw new Trap("null_deref", "NULL pointer dereference", e.span);
         throw new Trap("bad_pointer", `pointer ${a} points outside memory`, e.span);
       }

@@ -47,6 +47,7 @@ export const CODES = {
   KC406: "construct not allowed here",
   KC407: "conflicting expect",
   KC408: "constant out of range",
+  KC409: "no pool for kmalloc",
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",

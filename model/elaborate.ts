@@ -11,6 +11,7 @@ import {
   type Instr,
   type InstrInfo,
   type Lowered,
+  type PoolDecl,
   type ProcessDecl,
   type PropertyDecl,
   type Site,
@@ -151,6 +152,7 @@ class Elaborator {
   private readonly processes: ProcessDecl[] = [];
   private readonly interrupts: ProcessDecl[] = [];
   private readonly properties: PropertyDecl[] = [];
+  private readonly pools: PoolDecl[] = [];
   private expect: Lowered["expect"] = null;
   private cur: UnitCtx | null = null;
   private pendingBoundary = true;
@@ -196,6 +198,7 @@ class Elaborator {
       expect: this.expect,
       constants: this.constants,
       functionUnits: this.fnList.map((f) => f.unit),
+      pools: this.pools,
       structs: this.structs,
     };
   }
@@ -236,6 +239,9 @@ class Elaborator {
       case "function":
         this.declareFunction(d);
         return;
+      case "pool":
+        this.declarePool(d);
+        return;
       case "process":
       case "interrupt":
       case "property":
@@ -243,6 +249,34 @@ class Elaborator {
       case "include":
         return;
     }
+  }
+
+  /** `pool T[COUNT];`: COUNT slots of [allocated flag, object words] in global memory. */
+  private declarePool(d: Extract<Decl, { kind: "pool" }>): void {
+    const t = this.resolveType(d.type);
+    const size = sizeOf(t, this.structs);
+    if (size < 1) {
+      this.error("KC312", d.span, `a pool needs a complete type, not ${showType(t)}`);
+      return;
+    }
+    const count = this.constExpr(d.count);
+    if (count < 1) {
+      this.error("KC403", d.count.span, `a pool needs at least one object, not ${count}`);
+      return;
+    }
+    if (this.pools.some((q) => typeEquals(q.type, t))) {
+      this.error("KC202", d.span, `there is already a pool of ${showType(t)}`);
+      return;
+    }
+    const base = this.globalInit.length;
+    const label = t.k === "struct" ? t.name : showType(t);
+    for (let i = 0; i < count; i++) {
+      const slot = base + i * (size + 1);
+      this.globals.push({ name: `pool<${label}>[${i}].allocated`, type: BOOL, offset: slot });
+      this.globals.push({ name: `pool<${label}>[${i}]`, type: t, offset: slot + 1 });
+    }
+    for (let i = 0; i < count * (size + 1); i++) this.globalInit.push(0);
+    this.pools.push({ typeName: showType(t), type: t, size, count, base });
   }
 
   private defineGlobal(name: string, sym: Sym, span: Span): void {
@@ -1678,6 +1712,48 @@ class Elaborator {
         this.emit({ k: "prim", name: "restore_flags", args: [r.x], at: this.currentSite });
         return noValue();
       }
+      case "kmalloc": {
+        // mm/slab.c kmalloc(size, flags): KC takes the object type from `sizeof(T)` or
+        // `sizeof(*p)` and hands out a slot of that type's pool; NULL when the pool is empty.
+        if (e.args.length !== 1 && e.args.length !== 2) {
+          this.error("KC303", e.span, `'kmalloc' takes 1 or 2 arguments (size, flags), not ${e.args.length}`);
+          return { x: C0, type: ERR };
+        }
+        const size = e.args[0] as Expr;
+        if (e.args[1]) this.rvalue(e.args[1]);
+        if (size.kind !== "sizeof") {
+          this.error(
+            "KC409",
+            size.span,
+            "kmalloc's size must be sizeof(TYPE) or sizeof(*ptr), so that KC knows which pool to use",
+          );
+          return { x: C0, type: ERR };
+        }
+        const isType =
+          (size.of as TypeExpr).kind in
+          { named: 1, range: 1, struct: 1, enum: 1, typedef: 1, pointer: 1, array: 1 };
+        const t = isType ? this.resolveType(size.of as TypeExpr) : this.typeOfExpr(size.of as Expr);
+        const pool = this.pools.findIndex((q) => typeEquals(q.type, t));
+        if (pool < 0) {
+          this.error(
+            "KC409",
+            size.span,
+            `no pool of ${showType(t)} to allocate from: declare one, e.g. 'pool ${showType(t)}[4];'`,
+          );
+          return { x: C0, type: ERR };
+        }
+        const tmp = this.temp();
+        this.emit({ k: "kmalloc", pool, destOff: tmp, at: this.currentSite });
+        return { x: { k: "take", off: tmp }, type: { k: "ptr", to: t } };
+      }
+      case "kfree": {
+        if (!arity(1)) return noValue();
+        const r = this.rvalue(e.args[0] as Expr);
+        if (r.type.k !== "ptr" && r.type.k !== "null")
+          this.error("KC305", e.span, `kfree needs a pointer, not ${showType(r.type)}`);
+        this.emit({ k: "kfree", ptr: r.x, at: this.currentSite });
+        return noValue();
+      }
       case "wait_event":
       case "wait_event_interruptible":
         if (!arity(2)) return { x: C0, type: ERR };
@@ -1925,6 +2001,8 @@ function instrVisible(ins: Instr): boolean {
     case "await":
     case "atomic":
     case "prim":
+    case "kmalloc":
+    case "kfree":
       return true;
   }
 }

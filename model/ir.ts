@@ -55,6 +55,10 @@ export type Instr =
   | { k: "atomic"; delta: 1 | -1; at: number }
   /** A kernel primitive implemented by the machine (schedule, cli, sti, save_flags, restore_flags, ...). */
   | { k: "prim"; name: PrimName; args: IExpr[]; at: number }
+  /** m[fp + destOff] = a free object of pool `pool`, marked allocated; NULL when the pool is empty. */
+  | { k: "kmalloc"; pool: number; destOff: number; at: number }
+  /** Returns the object `ptr` points to to its pool, zeroed; faults on a bad or double free. */
+  | { k: "kfree"; ptr: IExpr; at: number }
   /** The end of a process body or interrupt handler. */
   | { k: "exit"; at: number };
 
@@ -139,6 +143,18 @@ export interface Expectation {
   span: Span;
 }
 
+/**
+ * A pool of objects for kmalloc (mm/slab.c's caches, bounded): `count` slots of one header
+ * word (1 while allocated) followed by the object's `size` words, from address `base` on.
+ */
+export interface PoolDecl {
+  typeName: string;
+  type: Type;
+  size: number;
+  count: number;
+  base: number;
+}
+
 /** A checked and lowered KC program: everything the checker needs, no syntax left. */
 export interface Lowered {
   code: Instr[];
@@ -155,6 +171,7 @@ export interface Lowered {
   properties: PropertyDecl[];
   expect: Expectation | null;
   constants: Map<string, number>;
+  pools: PoolDecl[];
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
   structs: import("./types").StructTable;

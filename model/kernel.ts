@@ -201,6 +201,10 @@ void interruptible_sleep_on(struct wait_queue **p) {
     __sleep_on(p, TASK_INTERRUPTIBLE);
 }
 
+// include/linux/gfp.h: allocation flags (the model never sleeps in kmalloc; they are accepted).
+const GFP_KERNEL = 0;
+const GFP_ATOMIC = 1;
+
 // include/linux/sched.h: set_current_state is a plain store (with a barrier on SMP).
 void set_current_state(int state) {
     current->state = state;

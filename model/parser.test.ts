@@ -158,6 +158,8 @@ function dc(d: Decl): string {
       return `enum ${d.name ?? "?"} {${d.members.map((m) => (m.value ? `${m.name}=${ex(m.value)}` : m.name)).join(", ")}}`;
     case "typedef":
       return `typedef ${d.name}:${ty(d.type)}`;
+    case "pool":
+      return `pool ${ty(d.type)}[${ex(d.count)}]`;
     case "function":
       return `fn ${d.name}(${d.params.map((p) => `${p.name}:${ty(p.type)}`).join(", ")}):${ty(d.returns)}${d.body ? ` ${st(d.body)}` : ";"}`;
     case "process":

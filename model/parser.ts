@@ -60,7 +60,7 @@ export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext
   return new Parser(sources, file, ctx).program();
 }
 
-const CONTEXTUAL = new Set(["process", "interrupt", "invariant", "final", "reachable", "expect"]);
+const CONTEXTUAL = new Set(["process", "interrupt", "invariant", "final", "reachable", "expect", "pool"]);
 
 // Binding strength of the binary operators; higher binds tighter.
 const BINARY_PREC: Partial<Record<string, number>> = {
@@ -325,6 +325,15 @@ class Parser {
         const name = this.ident("an interrupt name after 'interrupt'");
         const body = this.block(`the body of interrupt '${name.text}'`);
         return { kind: "interrupt", name: name.text, body, span: this.spanFrom(start), nameSpan: name.span };
+      }
+      case "pool": {
+        // `pool struct T[COUNT];`: the type name parser reads `struct T[COUNT]` as an array type.
+        const t = this.typeName();
+        this.expect(";", "after the pool declaration");
+        if (t.kind !== "array")
+          this.fail("KC110", this.spanFrom(start), "a pool needs a count: pool struct NAME[COUNT];");
+        const arr = t as Extract<TypeExpr, { kind: "array" }>;
+        return { kind: "pool", type: arr.of, count: arr.size, span: this.spanFrom(start) };
       }
       case "expect": {
         const verdict = this.peek();
