@@ -138,6 +138,18 @@ describe("ipcmc suite", () => {
     expect(out).toMatch(/FAIL\s+\S*b\.kc\s+expect holds; got violated: stuck_waiter/);
     expect(out).toContain("\n1 passed, 1 failed\n");
   });
+
+  it("writes JUnit XML with one test case per spec", () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "a.kc"), readFileSync(downUp, "utf8").replace("const N = 3;", "const N = 2;"));
+    writeFileSync(join(dir, "b.kc"), "int x;\nprocess p { x = x +; }\n");
+    const xml = join(dir, "suite.xml");
+    expect(main(["suite", dir, "--junit", xml])).toBe(1);
+    const text = readFileSync(xml, "utf8");
+    expect(text).toMatch(/<testsuite name="ipcmc [^"]*" tests="2" failures="1" errors="0" skipped="0"/);
+    expect(text).toMatch(/<testcase classname="ipcmc" name="[^"]*a\.kc" time="[\d.]+">/);
+    expect(text).toMatch(/<failure message="does not compile">[^<]*KC111/);
+  });
 });
 
 describe("README", () => {

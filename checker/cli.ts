@@ -7,6 +7,7 @@ import { formatDiagnostic } from "../model/diagnostics";
 import type { Expectation } from "../model/ir";
 import { type LoadResult, loadProgram } from "../model/load";
 import { type JsonReport, toJson, validateJson } from "../reports/json";
+import { renderJunit, type SuiteCase } from "../reports/junit";
 import { bytes, num, renderReport, renderTrace } from "../reports/text";
 import { explore } from "./explore";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
@@ -300,28 +301,36 @@ function findSpecs(dir: string): string[] {
   return out;
 }
 
-function runSuite(dir: string, maxStates: number, json: string | undefined): number {
+function runSuite(
+  dir: string,
+  maxStates: number,
+  json: string | undefined,
+  junit: string | undefined,
+): number {
   if (!existsSync(dir)) throw new UsageError(`${dir}: no such directory`);
   const files = statSync(dir).isDirectory() ? findSpecs(dir) : [dir];
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  const rows: Array<Record<string, unknown>> = [];
+  const cases: SuiteCase[] = [];
   for (const f of files) {
     const name = relative(process.cwd(), resolve(f)) || f;
     const r = loadProgram(f, {});
+    const none = { states: 0, transitions: 0, seconds: 0 };
     if (!r.ok) {
-      failed++;
-      process.stdout.write(
-        `FAIL  ${name}: does not compile\n${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n`,
-      );
-      rows.push({ spec: name, result: "fail", reason: "compile error" });
+      const detail = r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n");
+      process.stdout.write(`FAIL  ${name}: does not compile\n${detail}\n`);
+      cases.push({ spec: name, result: "fail", expected: null, got: "does not compile", detail, ...none });
       continue;
     }
     const e = r.program.expect;
     if (!e) {
-      skipped++;
       process.stdout.write(`skip  ${name}: no expect declaration\n`);
+      cases.push({
+        spec: name,
+        result: "skip",
+        expected: null,
+        got: "no expect declaration",
+        detail: null,
+        ...none,
+      });
       continue;
     }
     const sys = new System(r.program);
@@ -337,26 +346,29 @@ function runSuite(dir: string, maxStates: number, json: string | undefined): num
               .filter((p) => p.status === "violated")
               .map((p) => p.name)
               .join(", ")}`;
-    if (met) passed++;
-    else failed++;
     process.stdout.write(
       `${met ? "PASS" : "FAIL"}  ${name}  expect ${expected}; got ${got}  [${num(o.stats.states)} states, ${o.stats.seconds.toFixed(2)} s]\n`,
     );
-    rows.push({
+    cases.push({
       spec: name,
       result: met ? "pass" : "fail",
       expected,
       got,
+      detail: null,
       states: o.stats.states,
       transitions: o.stats.transitions,
       seconds: o.stats.seconds,
     });
   }
+  const passed = cases.filter((c) => c.result === "pass").length;
+  const failed = cases.filter((c) => c.result === "fail").length;
+  const skipped = cases.filter((c) => c.result === "skip").length;
   if (json)
     writeFileSync(
       json,
-      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed, skipped, specs: rows }, null, 2)}\n`,
+      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed, skipped, specs: cases }, null, 2)}\n`,
     );
+  if (junit) writeFileSync(junit, renderJunit(dir, cases));
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
   return failed > 0 ? EXIT_VIOLATED : files.length === 0 ? EXIT_USAGE : EXIT_HOLDS;
 }
@@ -453,9 +465,19 @@ export function main(argv: string[]): number {
               type: "string",
               describe: "write a summary as JSON to this file",
               requiresArg: true,
+            })
+            .option("junit", {
+              type: "string",
+              describe: "write JUnit XML (one test case per spec) to this file",
+              requiresArg: true,
             }),
         (a) => {
-          code = runSuite(String(a.dir), Number(a.maxStates), a.json as string | undefined);
+          code = runSuite(
+            String(a.dir),
+            Number(a.maxStates),
+            a.json as string | undefined,
+            a.junit as string | undefined,
+          );
         },
       )
       .demandCommand(1, "name a command: check, replay or suite")

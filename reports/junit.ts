@@ -1,0 +1,60 @@
+// JUnit XML for `ipcmc suite --junit FILE`: one test case per spec, so CI systems show each verdict.
+
+/** One spec's result in a suite run. */
+export interface SuiteCase {
+  spec: string;
+  result: "pass" | "fail" | "skip";
+  /** `holds` or `violation NAME`. */
+  expected: string | null;
+  /** What the explorer found, or why the spec could not be checked. */
+  got: string;
+  states: number;
+  transitions: number;
+  seconds: number;
+  /** Compiler diagnostics or other detail for a failure. */
+  detail: string | null;
+}
+
+function esc(s: string): string {
+  return (
+    s
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      // XML 1.0 forbids most control characters, even escaped.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
+  );
+}
+
+/** A JUnit `<testsuite>` document for the cases, named after the suite directory. */
+export function renderJunit(suite: string, cases: SuiteCase[]): string {
+  const failures = cases.filter((c) => c.result === "fail").length;
+  const skipped = cases.filter((c) => c.result === "skip").length;
+  const time = cases.reduce((a, c) => a + c.seconds, 0);
+  const out = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuite name="${esc(`ipcmc ${suite}`)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time.toFixed(3)}">`,
+  ];
+  for (const c of cases) {
+    const head = `  <testcase classname="ipcmc" name="${esc(c.spec)}" time="${c.seconds.toFixed(3)}"`;
+    if (c.result === "pass") {
+      out.push(
+        `${head}>`,
+        `    <system-out>${esc(`expect ${c.expected}; got ${c.got}; ${c.states} states, ${c.transitions} transitions`)}</system-out>`,
+        "  </testcase>",
+      );
+    } else if (c.result === "skip") {
+      out.push(`${head}>`, `    <skipped message="${esc(c.got)}"/>`, "  </testcase>");
+    } else {
+      const message = c.expected ? `expect ${c.expected}; got ${c.got}` : c.got;
+      out.push(
+        `${head}>`,
+        `    <failure message="${esc(message)}">${esc(c.detail ?? message)}</failure>`,
+        "  </testcase>",
+      );
+    }
+  }
+  out.push("</testsuite>");
+  return `${out.join("\n")}\n`;
+}
