@@ -15,16 +15,20 @@ export interface SuiteCase {
   detail: string | null;
 }
 
+/** XML 1.0 allows tab, newline and carriage return but no other control character. */
+function allowedInXml(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  return c >= 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
 function esc(s: string): string {
-  return (
-    s
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      // XML 1.0 forbids most control characters, even escaped.
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
-  );
+  return [...s]
+    .filter(allowedInXml)
+    .join("")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
 }
 
 /** A JUnit `<testsuite>` document for the cases, named after the suite directory. */
