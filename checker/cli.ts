@@ -113,6 +113,7 @@ interface CheckArgs {
   stuckWaiters: boolean;
   json?: string;
   progress: boolean;
+  columns: boolean;
 }
 
 function runCheck(a: CheckArgs): number {
@@ -163,7 +164,7 @@ function runCheck(a: CheckArgs): number {
       ? { property: reach, trace: { steps: [], finalState: [], tasks: [] } }
       : null;
   process.stdout.write(
-    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs" })}\n`,
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns })}\n`,
   );
   if (a.json) {
     writeFileSync(a.json, `${JSON.stringify(toJson(a.spec, defines, o, traces), null, 2)}\n`);
@@ -425,7 +426,12 @@ export function main(argv: string[]): number {
         describe: "write the outcome and counterexamples as JSON to this file",
         requiresArg: true,
       })
-      .option("progress", { type: "boolean", default: true, describe: "print progress on stderr" });
+      .option("progress", { type: "boolean", default: true, describe: "print progress on stderr" })
+      .option("columns", {
+        type: "boolean",
+        default: false,
+        describe: "lay the counterexample out with one column per process",
+      });
   try {
     const parser = yargs(argv)
       .scriptName("ipcmc")

@@ -5,7 +5,7 @@ import { explore } from "../checker/explore";
 import { System } from "../checker/system";
 import { buildTrace } from "../checker/trace";
 import { loadProgram } from "../model/load";
-import { explain, renderTrace } from "./text";
+import { explain, renderTrace, renderTraceColumns } from "./text";
 
 function counterexample(spec: string, property: string) {
   const r = loadProgram(join(__dirname, "..", spec));
@@ -41,5 +41,19 @@ describe("text report", () => {
     expect(lines[1]).toMatch(/^\s+1\s+worker\[\d\]\s+down-up\.bug-token-not-consumed\.kc:\d+ /);
     expect(text).toMatch(/holders: 1 → 2/);
     expect(text).toContain("at the end:");
+  });
+
+  it("puts each process in its own column with --columns", () => {
+    const { trace } = counterexample("specs/ksem/down-up.bug-sleep-on.kc", "stuck_waiter");
+    const lines = renderTraceColumns(trace, 120).split("\n");
+    expect(lines[0]).toMatch(/^step\s+worker\[\d\]\s+\| worker\[\d\]$/);
+    const bar = (lines[1] as string).indexOf("+");
+    expect(bar).toBeGreaterThan(10);
+    // A step of the second worker writes right of the bar, one of the first left of it.
+    const second = trace.steps.find((st) => st.process === lines[0]?.split("|")[1]?.trim());
+    const row = lines.find((l) => l.startsWith(String(second?.n).padStart(4)));
+    expect(row?.slice(6, bar).trim()).toBe("");
+    expect(row?.slice(bar + 2).trim().length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.length <= 120)).toBe(true);
   });
 });

@@ -13,6 +13,8 @@ export interface ReportInput {
   replayHint: string | null;
   /** The search was breadth-first, so the counterexample is a shortest one. */
   shortest: boolean;
+  /** Lay the counterexample out with one column per process. */
+  columns?: boolean;
   /** Whether the verdict matched the spec's `expect`, when it has one. */
   expectation: { text: string; met: boolean } | null;
 }
@@ -74,6 +76,44 @@ function renderStep(st: TraceStep, width: number, locWidth: number): string[] {
   return lines;
 }
 
+/** Cuts a string to `w` characters, marking the cut with an ellipsis. */
+function fit(text: string, w: number): string {
+  return text.length <= w ? text.padEnd(w) : `${text.slice(0, Math.max(0, w - 1))}…`;
+}
+
+/**
+ * The same counterexample with one column per process (DESIGN.md's text form): each step
+ * writes its first statement and the memory it changed in the column of the process that ran
+ * it, so who did what when reads across and down. `width` is the whole line's width.
+ */
+export function renderTraceColumns(trace: Trace, width = 132): string {
+  const names: string[] = [];
+  for (const st of trace.steps) if (!names.includes(st.process)) names.push(st.process);
+  for (const t of trace.tasks) if (!names.includes(t.process)) names.push(t.process);
+  const col = Math.max(24, Math.floor((width - 6) / Math.max(1, names.length)) - 3);
+  const row = (n: string, cells: Map<number, string>) =>
+    `${n.padStart(4)}  ${names.map((_, i) => fit(cells.get(i) ?? "", col)).join(" | ")}`.trimEnd();
+  const out: string[] = [row("step", new Map(names.map((nm, i) => [i, nm])))];
+  out.push(`${"".padStart(4)}  ${names.map(() => "-".repeat(col)).join("-+-")}`);
+  for (const st of trace.steps) {
+    const c = names.indexOf(st.process);
+    const first = st.statements[0];
+    const lines = [
+      `${first ? `${loc(first)} ${first.text}` : ""}${st.values.length ? ` [choose → ${st.values.join(", ")}]` : ""}`,
+    ];
+    for (const ch of st.changes) lines.push(`  ${ch.name}: ${ch.from} → ${ch.to}`);
+    if (st.fault) lines.push(`  ✗ ${st.fault.message}`);
+    lines.forEach((text, k) => {
+      out.push(row(k === 0 ? String(st.n) : "", new Map([[c, text]])));
+    });
+  }
+  out.push("", "at the end:");
+  for (const t of trace.tasks) out.push(`  ${t.process}  ${t.status}`);
+  const globals = trace.finalState.map((c) => `${c.name} = ${c.to}`);
+  if (globals.length > 0) out.push(`  ${wrap(globals.join(", "), 96, "  ")}`);
+  return out.join("\n");
+}
+
 /** A counterexample, step by step, then the end state. */
 export function renderTrace(trace: Trace): string {
   const width = Math.max(7, ...trace.steps.map((s) => s.process.length));
@@ -129,7 +169,7 @@ export function renderReport(r: ReportInput): string {
       `counterexample, ${r.trace.trace.steps.length} steps${r.shortest ? " (breadth-first: no shorter one exists)" : ""}:`,
       "",
     );
-    out.push(renderTrace(r.trace.trace));
+    out.push(r.columns ? renderTraceColumns(r.trace.trace) : renderTrace(r.trace.trace));
     out.push("", `what went wrong: ${explain(r.trace.property, r.trace.trace)}`);
     if (r.replayHint) out.push(`replay: ${r.replayHint}`);
   }
