@@ -77,7 +77,7 @@ function renderStep(st: TraceStep, width: number, locWidth: number): string[] {
 }
 
 /** Cuts a string to `w` characters, marking the cut with an ellipsis. */
-function fit(text: string, w: number): string {
+function fitCell(text: string, w: number): string {
   return text.length <= w ? text.padEnd(w) : `${text.slice(0, Math.max(0, w - 1))}…`;
 }
 
@@ -92,7 +92,7 @@ export function renderTraceColumns(trace: Trace, width = 132): string {
   for (const t of trace.tasks) if (!names.includes(t.process)) names.push(t.process);
   const col = Math.max(24, Math.floor((width - 6) / Math.max(1, names.length)) - 3);
   const row = (n: string, cells: Map<number, string>) =>
-    `${n.padStart(4)}  ${names.map((_, i) => fit(cells.get(i) ?? "", col)).join(" | ")}`.trimEnd();
+    `${n.padStart(4)}  ${names.map((_, i) => fitCell(cells.get(i) ?? "", col)).join(" | ")}`.trimEnd();
   const out: string[] = [row("step", new Map(names.map((nm, i) => [i, nm])))];
   out.push(`${"".padStart(4)}  ${names.map(() => "-".repeat(col)).join("-+-")}`);
   for (const st of trace.steps) {
