@@ -13,6 +13,8 @@ export interface Where {
   col: number;
   /** The source line, trimmed. */
   text: string;
+  /** The statement touches memory other processes see (set on a step's statements only). */
+  shared?: boolean;
 }
 
 export interface Change {
@@ -121,7 +123,7 @@ export function buildTrace(
     const statements: Where[] = [];
     for (const pc of r.trail) {
       const w = where(sources, p.sites[p.code[pc]?.at ?? -1]?.span ?? null);
-      if (w) statements.push(w);
+      if (w) statements.push(p.info[pc]?.visible ? { ...w, shared: true } : w);
     }
     steps.push({
       n: i + 1,

@@ -97,7 +97,8 @@ export function renderTraceColumns(trace: Trace, width = 132): string {
   out.push(`${"".padStart(4)}  ${names.map(() => "-".repeat(col)).join("-+-")}`);
   for (const st of trace.steps) {
     const c = names.indexOf(st.process);
-    const first = st.statements[0];
+    // The statement that makes the step matter to others, rather than a loop header before it.
+    const first = st.statements.find((w) => w.shared) ?? st.statements[0];
     const lines = [
       `${first ? `${loc(first)} ${first.text}` : ""}${st.values.length ? ` [choose → ${st.values.join(", ")}]` : ""}`,
     ];
