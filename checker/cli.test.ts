@@ -72,6 +72,18 @@ describe("ipcmc check", () => {
     expect(out).toMatch(/[\d,]+ states, [\d,]+ transitions/);
   });
 
+  it("exits 3 when --max-depth cuts the search, and names the limit", () => {
+    expect(main(["check", downUp, "-D", "N=2", "--max-depth", "5", "--no-progress"])).toBe(3);
+    expect(out).toContain("inconclusive: the search stopped at --max-depth 5");
+  });
+
+  it("finds the same verdict depth-first, without claiming a shortest counterexample", () => {
+    const f = missingWakeUp(tmp());
+    expect(main(["check", f, "-D", "N=2", "--strategy", "dfs", "--no-progress"])).toBe(1);
+    expect(out).toContain("stuck_waiter violated");
+    expect(out).not.toContain("no shorter one exists");
+  });
+
   it("exits 2 with one line on an unknown flag, a missing file or a bad -D", () => {
     expect(main(["check", downUp, "--frobnicate"])).toBe(2);
     expect(err.trim().split("\n")).toHaveLength(1);
