@@ -94,6 +94,9 @@ describe("ipcmc check", () => {
     expect(main(["check", downUp, "-D", "N"])).toBe(2);
     expect(err).toContain("expected NAME=INTEGER");
     err = "";
+    expect(main(["check", downUp, "--max-states", "abc"])).toBe(2);
+    expect(err).toBe("ipcmc: --max-states expects a number >= 0\n");
+    err = "";
     expect(main(["check", downUp, "-D", "M=2"])).toBe(2);
     expect(err).toContain("error KC402: -D M=2: the program has no constant named 'M'");
   });

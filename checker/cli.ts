@@ -116,7 +116,18 @@ interface CheckArgs {
   columns: boolean;
 }
 
+/** A numeric flag must be a finite number >= 0 (yargs turns `--max-states abc` into NaN). */
+function checkNumber(flag: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} expects a number >= 0`);
+  return n;
+}
+
 function runCheck(a: CheckArgs): number {
+  checkNumber("max-states", a.maxStates);
+  checkNumber("max-depth", a.maxDepth);
+  checkNumber("time-limit", a.timeLimit);
+  checkNumber("memory", a.memory);
   const defines = parseDefines(a.D);
   const includeDirs = (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String);
   const r = load(a.spec, defines, includeDirs);
