@@ -132,6 +132,16 @@ describe("ipcmc replay", () => {
     expect(err).toContain("the spec changed since the trace was saved");
   });
 
+  it("reports an unwritable --json path or an unreadable trace in one line", () => {
+    const dir = tmp();
+    expect(main(["check", downUp, "-D", "N=2", "--json", dir, "--no-progress"])).toBe(2);
+    expect(err).toMatch(/^ipcmc: EISDIR: illegal operation on a directory/);
+    expect(err.trim().split("\n")).toHaveLength(1);
+    err = "";
+    expect(main(["replay", dir])).toBe(2);
+    expect(err.trim().split("\n")).toHaveLength(1);
+  });
+
   it("rejects a file that is not a trace", () => {
     const f = join(tmp(), "x.json");
     writeFileSync(f, "{}");

@@ -518,6 +518,12 @@ export function main(argv: string[]): number {
       process.stderr.write(`${e.message}\n`);
       return EXIT_USAGE;
     }
+    // A file that cannot be read or written (a directory, no permission): one line, exit 2.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+      process.stderr.write(`ipcmc: ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
     throw e;
   }
   return code;
