@@ -1,6 +1,6 @@
 // Exact state storage by components (SPIN calls this COLLAPSE): each task's block and stack is
 // stored once in a table of its own, and a state is kept as its globals plus one index per task.
-import { hashState, MAX_CHOICE, StateStore, type StateStoreLike } from "./stateStore";
+import { hashState, MAX_CHOICE, rehashPairs, StateStore, type StateStoreLike } from "./stateStore";
 
 /** A set of fixed-width word vectors, each stored once; `insert` returns a vector's index. */
 class ComponentTable {
@@ -63,21 +63,9 @@ class ComponentTable {
   }
 
   private grow(): void {
-    const old = this.table;
     const slots = (this.slotMask + 1) * 2;
-    const table = new Int32Array(slots * 2);
-    const mask = slots - 1;
-    for (let p = 0; p < old.length; p += 2) {
-      const entry = old[p]!;
-      if (entry === 0) continue;
-      const h = old[p + 1]!;
-      let slot = h & mask;
-      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
-      table[slot << 1] = entry;
-      table[(slot << 1) + 1] = h;
-    }
-    this.table = table;
-    this.slotMask = mask;
+    this.table = rehashPairs(this.table, slots);
+    this.slotMask = slots - 1;
   }
 }
 

@@ -311,19 +311,27 @@ export class StateStore implements StateStoreLike {
     const old = this.table;
     const slots = (this.slotMask + 1) * 2;
     if (slots > MAX_SLOTS) throw new RangeError(`state store is full (${this.count} states)`);
-    const table = new Int32Array(slots * 2);
-    const mask = slots - 1;
-    for (let p = 0; p < old.length; p += 2) {
-      const entry = old[p]!;
-      if (entry === 0) continue;
-      const h = old[p + 1]!;
-      let slot = h & mask;
-      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
-      table[slot << 1] = entry;
-      table[(slot << 1) + 1] = h;
-    }
-    this.table = table;
-    this.slotMask = mask;
+    this.table = rehashPairs(old, slots);
+    this.slotMask = slots - 1;
     this.growAt = Math.floor(slots * MAX_LOAD);
   }
+}
+
+/**
+ * A table of (entry, hash) pairs with `slots` slots (a power of two), holding the entries of
+ * `old` placed by their stored hashes with linear probing; 0 entries are empty slots.
+ */
+export function rehashPairs(old: Int32Array, slots: number): Int32Array {
+  const table = new Int32Array(slots * 2);
+  const mask = slots - 1;
+  for (let p = 0; p < old.length; p += 2) {
+    const entry = old[p]!;
+    if (entry === 0) continue;
+    const h = old[p + 1]!;
+    let slot = h & mask;
+    while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
+    table[slot << 1] = entry;
+    table[(slot << 1) + 1] = h;
+  }
+  return table;
 }
