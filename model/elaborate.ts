@@ -34,6 +34,16 @@ import {
   VOID,
 } from "./types";
 
+/** How the program is cut into steps. */
+export interface ElaborateOptions {
+  /**
+   * Make every statement its own step, even one that touches only private locals. The default
+   * merges such statements into their neighbours (they commute with everything); this switch
+   * exists so that tests can compare the merged search with the plain one.
+   */
+  noMerge?: boolean;
+}
+
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
 export type Overrides = Map<string, { value: number; used: boolean }>;
 
@@ -131,8 +141,8 @@ interface UnitCtx {
 }
 
 /** Lowers a whole program. Throws CompileError with every diagnostic found. */
-export function elaborate(decls: Decl[], overrides: Overrides): Lowered {
-  return new Elaborator(overrides).run(decls);
+export function elaborate(decls: Decl[], overrides: Overrides, options: ElaborateOptions = {}): Lowered {
+  return new Elaborator(overrides, options).run(decls);
 }
 
 class Elaborator {
@@ -160,7 +170,10 @@ class Elaborator {
   /** Callees of each unit, for stack bounds. */
   private readonly callees: Array<Set<number>> = [];
 
-  constructor(private readonly overrides: Overrides) {}
+  constructor(
+    private readonly overrides: Overrides,
+    private readonly options: ElaborateOptions,
+  ) {}
 
   private error(code: Code, span: Span | null, message: string): void {
     this.diags.error(code, span, message);
@@ -1950,7 +1963,7 @@ class Elaborator {
           if (s >= 0 && s < n && !(this.info[s] as InstrInfo).boundary) stack.push(s);
         }
       }
-      inf.visible = vis;
+      inf.visible = vis || this.options.noMerge === true;
     }
   }
 }
