@@ -166,27 +166,24 @@ export function stronglyConnected(
   targets: Int32Array,
 ): { component: Int32Array; count: number } {
   checkCsr(n, offsets, targets);
-  const component = new Int32Array(n).fill(-1);
-  // order[v]: discovery number, −1 while unvisited. low[v]: least discovery number reachable through
-  // v's search subtree plus one edge to a state still on the Tarjan stack.
-  const order = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  // invariant: a state is on the Tarjan stack iff it is visited and has no component yet, so no flag array.
+  // Per state, side by side so that looking at an edge's target touches one cache line:
+  // info[2v] = discovery number (−1 while unvisited); info[2v + 1] = low link while v is on the
+  // Tarjan stack, and −(component + 2) once v's component is found (so no on-stack flag array).
+  const info = new Int32Array(2 * n).fill(-1);
   const stack = new Int32Array(n);
   let stackTop = 0;
   // The explicit call stack: a state being searched and the next of its edges to look at.
   const callState = new Int32Array(n);
   const callEdge = new Int32Array(n);
-  let depth = 0;
   let discovered = 0;
   let count = 0;
   for (let root = 0; root < n; root++) {
-    if (order[root] !== -1) continue;
-    order[root] = low[root] = discovered++;
+    if (info[2 * root] !== -1) continue;
+    info[2 * root] = info[2 * root + 1] = discovered++;
     stack[stackTop++] = root;
     callState[0] = root;
     callEdge[0] = offsets[root]!;
-    depth = 1;
+    let depth = 1;
     while (depth > 0) {
       const v = callState[depth - 1]!;
       let e = callEdge[depth - 1]!;
@@ -194,9 +191,10 @@ export function stronglyConnected(
       let descended = false;
       while (e < end) {
         const w = targets[e++]!;
-        if (order[w] === -1) {
+        const ow = info[2 * w]!;
+        if (ow === -1) {
           callEdge[depth - 1] = e;
-          order[w] = low[w] = discovered++;
+          info[2 * w] = info[2 * w + 1] = discovered++;
           stack[stackTop++] = w;
           callState[depth] = w;
           callEdge[depth] = offsets[w]!;
@@ -204,25 +202,28 @@ export function stronglyConnected(
           descended = true;
           break;
         }
-        if (component[w] === -1 && order[w]! < low[v]!) low[v] = order[w]!;
+        // w still on the stack (low link ≥ 0): v reaches back to w's discovery.
+        if (info[2 * w + 1]! >= 0 && ow < info[2 * v + 1]!) info[2 * v + 1] = ow;
       }
       if (descended) continue;
       // v's edges are all seen: it roots a component iff nothing in its subtree reaches above it.
       depth--;
-      if (low[v] === order[v]) {
+      const lowV = info[2 * v + 1]!;
+      if (lowV === info[2 * v]) {
         let w: number;
         do {
           w = stack[--stackTop]!;
-          component[w] = count;
+          info[2 * w + 1] = -(count + 2);
         } while (w !== v);
         count++;
-      }
-      if (depth > 0) {
+      } else if (depth > 0) {
         const u = callState[depth - 1]!;
-        if (low[v]! < low[u]!) low[u] = low[v]!;
+        if (lowV < info[2 * u + 1]!) info[2 * u + 1] = lowV;
       }
     }
   }
+  const component = new Int32Array(n);
+  for (let v = 0; v < n; v++) component[v] = -info[2 * v + 1]! - 2;
   return { component, count };
 }
 
