@@ -46,11 +46,12 @@ function load(
   spec: string,
   defines: Record<string, number>,
   includeDirs: string[],
+  fine = false,
 ): LoadResult & { ok: true } {
   if (!existsSync(spec)) throw new UsageError(`${spec}: no such file`);
   if (statSync(spec).isDirectory())
     throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
-  const r = loadProgram(spec, { defines, includeDirs });
+  const r = loadProgram(spec, { defines, includeDirs, fine });
   if (!r.ok) {
     const n = r.diagnostics.length;
     throw new SpecError(
@@ -114,6 +115,7 @@ interface CheckArgs {
   json?: string;
   progress: boolean;
   columns: boolean;
+  fine: boolean;
 }
 
 /** A numeric flag must be a finite number >= 0 (yargs turns `--max-states abc` into NaN). */
@@ -130,7 +132,7 @@ function runCheck(a: CheckArgs): number {
   checkNumber("memory", a.memory);
   const defines = parseDefines(a.D);
   const includeDirs = (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String);
-  const r = load(a.spec, defines, includeDirs);
+  const r = load(a.spec, defines, includeDirs, a.fine);
   const sys = new System(r.program);
   const opts: Partial<SearchOptions> = {
     strategy: a.strategy === "dfs" ? "dfs" : "bfs",
@@ -438,6 +440,12 @@ export function main(argv: string[]): number {
         requiresArg: true,
       })
       .option("progress", { type: "boolean", default: true, describe: "print progress on stderr" })
+      .option("fine", {
+        type: "boolean",
+        default: false,
+        describe:
+          "SMP race finding: every shared read or write is its own step (mark hardware-atomic code with atomic {})",
+      })
       .option("columns", {
         type: "boolean",
         default: false,

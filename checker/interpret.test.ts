@@ -10,8 +10,8 @@ import { interpretProperty, interpretStep } from "./interpret";
 import { MAX_CHOICE_SPAN, System } from "./system";
 import { kcProgram } from "./testing/randomPrograms";
 
-function load(text: string): Lowered {
-  const r = loadProgram("test.kc", {}, text);
+function load(text: string, fine = false): Lowered {
+  const r = loadProgram("test.kc", { fine }, text);
   if (!r.ok)
     throw new Error(
       `does not compile:\n${text}\n${r.diagnostics.map((d) => `${d.code} ${d.message}`).join("\n")}`,
@@ -95,8 +95,8 @@ function compareSlot(sys: System, src: Int32Array, slotIndex: number, cv: number
 }
 
 /** Walks the reachable states breadth-first (at most `cap`), comparing every slot of each. */
-function compareProgram(text: string, cap: number): string | null {
-  const sys = new System(load(text));
+function compareProgram(text: string, cap: number, fine = false): string | null {
+  const sys = new System(load(text, fine));
   const seen = new Set<string>();
   const queue: Int32Array[] = [sys.initial()];
   seen.add(queue[0]!.join(","));
@@ -137,6 +137,15 @@ describe("interpretStep agrees with the compiled step", () => {
         expect(compareProgram(text, 400)).toBeNull();
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it("on random programs cut into fine (one shared access) steps", () => {
+    fc.assert(
+      fc.property(kcProgram(), (text) => {
+        expect(compareProgram(text, 300, true)).toBeNull();
+      }),
+      { numRuns: 60 },
     );
   });
 

@@ -42,6 +42,12 @@ export interface ElaborateOptions {
    * exists so that tests can compare the merged search with the plain one.
    */
   noMerge?: boolean;
+  /**
+   * SMP race finding: every read or write of shared memory is a step of its own, so `x++` on a
+   * shared x is a read step and a write step. Hardware-atomic operations must then be written
+   * in `atomic { }`. Await and assume conditions are still evaluated in one step.
+   */
+  fine?: boolean;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
@@ -165,6 +171,8 @@ class Elaborator {
   private readonly pools: PoolDecl[] = [];
   private expect: Lowered["expect"] = null;
   private cur: UnitCtx | null = null;
+  /** > 0 while lowering an expression that must stay one step (await/assume conditions, properties). */
+  private noHoist = 0;
   private pendingBoundary = true;
   private currentSite = 0;
   /** Callees of each unit, for stack bounds. */
@@ -793,7 +801,9 @@ class Elaborator {
     // reject anything that would need instructions (calls, assignments).
     const ctx = this.beginUnit("function", `<property ${d.name}>`, d.span, null);
     const start = this.code.length;
+    this.noHoist++;
     const r = this.rvalue(d.expr);
+    this.noHoist--;
     if (this.code.length !== start)
       this.error(
         "KC406",
@@ -1049,7 +1059,10 @@ class Elaborator {
       case "assume":
       case "await": {
         this.startStmt(s.span);
+        // A guard is checked in one step, also in the fine mode (await would block on a stale read).
+        this.noHoist++;
         const r = this.rvalue(s.test);
+        this.noHoist--;
         this.condition(r, s.test.span);
         this.emit({ k: s.kind, cond: r.x, at: this.currentSite });
         return;
@@ -1206,10 +1219,75 @@ class Elaborator {
       });
   }
 
+  /** Whether shared reads are split off into steps of their own (the fine mode). */
+  private fineActive(): boolean {
+    return this.options.fine === true && this.cur !== null && this.noHoist === 0;
+  }
+
+  /** The value of an lvalue; in the fine mode a shared scalar is read in a step of its own. */
+  private valueLoad(lv: LValue): IExpr {
+    const load: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+    if (!this.fineActive() || lv.local || !isScalar(lv.type)) return load;
+    const t = this.temp();
+    this.pendingBoundary = true;
+    this.emit({ k: "store", addr: this.frameAddr(t), value: load, range: null, at: this.currentSite });
+    this.pendingBoundary = true;
+    return { k: "take", off: t };
+  }
+
+  /**
+   * A read-modify-write of a shared lvalue in the fine mode: the address is computed once into
+   * a temporary, then the read and the write are separate steps. Yields the old value, the
+   * new value, or nothing; every temporary is cleared by its last use.
+   */
+  private rmwFine(
+    lv: LValue,
+    op: import("./ir").BinOp,
+    rhs: IExpr,
+    span: Span,
+    want: "none" | "old" | "new",
+  ): IExpr {
+    const tA = this.temp();
+    this.emit({ k: "store", addr: this.frameAddr(tA), value: lv.addr, range: null, at: this.currentSite });
+    const addrKeep: IExpr = { k: "load", addr: this.frameAddr(tA), local: true };
+    const tV = this.temp();
+    this.pendingBoundary = true;
+    this.emit({
+      k: "store",
+      addr: this.frameAddr(tV),
+      value: { k: "load", addr: addrKeep, local: false },
+      range: null,
+      at: this.currentSite,
+    });
+    this.pendingBoundary = true;
+    const target: LValue = { addr: { k: "take", off: tA }, type: lv.type, local: false };
+    if (want === "old") {
+      const v = this.narrow(
+        { k: "bin", op, l: { k: "load", addr: this.frameAddr(tV), local: true }, r: rhs, span },
+        lv.type,
+      );
+      this.emitStore(target, v, span);
+      return { k: "take", off: tV };
+    }
+    const v = this.narrow({ k: "bin", op, l: { k: "take", off: tV }, r: rhs, span }, lv.type);
+    if (want === "none") {
+      this.emitStore(target, v, span);
+      return C0;
+    }
+    const tN = this.temp();
+    this.emit({ k: "store", addr: this.frameAddr(tN), value: v, range: null, at: this.currentSite });
+    this.emitStore(target, { k: "load", addr: this.frameAddr(tN), local: true }, span);
+    return { k: "take", off: tN };
+  }
+
   private storeIncDec(lv: LValue, op: "++" | "--", span: Span): IExpr {
     if (!isIntegral(lv.type) || lv.type.k === "bool") {
       if (lv.type.k === "ptr") this.error("KC301", span, "pointer arithmetic is not supported in KC");
       else this.error("KC301", span, `'${op}' needs an integer, not ${showType(lv.type)}`);
+    }
+    if (this.fineActive() && !lv.local) {
+      this.rmwFine(lv, op === "++" ? "+" : "-", { k: "const", v: 1 }, span, "none");
+      return C0;
     }
     const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
     const value: IExpr = { k: "bin", op: op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span };
@@ -1245,6 +1323,10 @@ class Elaborator {
         `'${e.op}' needs integers, not ${showType(lv.type)} and ${showType(r.type)}`,
       );
       return { x: C0, type: ERR };
+    }
+    if (this.fineActive() && !lv.local) {
+      this.rmwFine(lv, op, r.x, e.span, "none");
+      return { x: C0, type: lv.type };
     }
     const value: IExpr = {
       k: "bin",
@@ -1430,7 +1512,7 @@ class Elaborator {
         }
         if (s.k === "const") return { x: { k: "const", v: s.value }, type: INT };
         const lv = this.lvalue(e);
-        return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+        return { x: this.valueLoad(lv), type: lv.type };
       }
       case "unary": {
         if (e.op === "&") {
@@ -1439,7 +1521,7 @@ class Elaborator {
         }
         if (e.op === "*") {
           const lv = this.lvalue(e);
-          return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+          return { x: this.valueLoad(lv), type: lv.type };
         }
         const r = this.rvalue(e.operand);
         if (e.op === "!") {
@@ -1456,6 +1538,16 @@ class Elaborator {
       }
       case "incdec": {
         const lv = this.lvalue(e.operand);
+        if (this.fineActive() && !lv.local && isIntegral(lv.type) && lv.type.k !== "bool") {
+          const x = this.rmwFine(
+            lv,
+            e.op === "++" ? "+" : "-",
+            { k: "const", v: 1 },
+            e.span,
+            e.prefix ? "new" : "old",
+          );
+          return { x, type: INT };
+        }
         if (e.prefix) {
           // t = x + 1; x = t; the value is t (read once, so the statement is one access).
           if (!isIntegral(lv.type) || lv.type.k === "bool") this.storeIncDec(lv, e.op, e.span);
@@ -1496,6 +1588,10 @@ class Elaborator {
         const lv = this.lvalue(e.target);
         const r = this.rvalue(e.value);
         let v: IExpr;
+        if (e.op !== "=" && this.fineActive() && !lv.local && isIntegral(lv.type) && isIntegral(r.type)) {
+          const op = e.op.slice(0, -1) as import("./ir").BinOp;
+          return { x: this.rmwFine(lv, op, r.x, e.span, "new"), type: lv.type };
+        }
         if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
         else {
           if (!isIntegral(lv.type) || !isIntegral(r.type))
@@ -1532,11 +1628,11 @@ class Elaborator {
         return this.call(e, true);
       case "index": {
         const lv = this.lvalue(e);
-        return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+        return { x: this.valueLoad(lv), type: lv.type };
       }
       case "member": {
         const lv = this.lvalue(e);
-        return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
+        return { x: this.valueLoad(lv), type: lv.type };
       }
       case "sizeof":
         return { x: { k: "const", v: this.sizeofOf(e.of) }, type: INT };

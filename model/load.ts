@@ -15,6 +15,8 @@ export interface LoadOptions {
   defines?: Record<string, number>;
   /** Extra directories searched for `#include` after the including file's own directory. */
   includeDirs?: string[];
+  /** SMP race finding: every shared read or write is a step of its own (see ElaborateOptions). */
+  fine?: boolean;
   /** Every statement its own step (no merging of local-only statements): for comparison tests. */
   noMerge?: boolean;
   /** Reads a file; tests pass an in-memory map. Defaults to the file system. */
@@ -85,7 +87,10 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     const overrides: Overrides = new Map(
       Object.entries(options.defines ?? {}).map(([k, v]) => [k, { value: v, used: false }]),
     );
-    const program = elaborate(decls, overrides, { noMerge: options.noMerge === true });
+    const program = elaborate(decls, overrides, {
+      noMerge: options.noMerge === true,
+      fine: options.fine === true,
+    });
     return { ok: true, program, sources, main: displayPath(path) };
   } catch (e) {
     if (e instanceof CompileError) return { ok: false, diagnostics: e.diagnostics, sources };

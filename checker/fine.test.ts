@@ -1,0 +1,73 @@
+// The fine (SMP) mode: every shared read or write is a step of its own.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { formatDiagnostic } from "../model/diagnostics";
+import { loadProgram } from "../model/load";
+import { explore } from "./explore";
+import { System } from "./system";
+import { kcProgram } from "./testing/randomPrograms";
+
+function violated(text: string, fine: boolean): string[] {
+  const r = loadProgram("fine.kc", { fine }, text);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+  const o = explore(new System(r.program), { keepGoing: true, maxStates: 50_000 });
+  return o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+}
+
+describe("fine mode", () => {
+  it("x++ on a shared counter loses an update only when read and write are separate steps", () => {
+    const text = "int x;\nprocess w[2] { x++; }\nfinal both: x == 2;\n";
+    expect(violated(text, false)).toEqual([]);
+    expect(violated(text, true)).toEqual(["both"]);
+  });
+
+  it("so does x = x + 1, and x += 1 in an expression", () => {
+    expect(violated("int x;\nprocess w[2] { x = x + 1; }\nfinal both: x == 2;\n", true)).toEqual(["both"]);
+    expect(violated("int x; int y;\nprocess w[2] { y = (x += 1); }\nfinal both: x == 2;\n", true)).toEqual([
+      "both",
+    ]);
+  });
+
+  it("atomic { } keeps a read-modify-write indivisible, as a lock prefix does", () => {
+    expect(violated("int x;\nprocess w[2] { atomic { x++; } }\nfinal both: x == 2;\n", true)).toEqual([]);
+  });
+
+  it("a check and a use in one statement race once every shared read is its own step", () => {
+    const text = [
+      "struct obj { int v; };",
+      "pool struct obj[1];",
+      "struct obj *shared;",
+      "int seen;",
+      "process owner { struct obj *o = kmalloc(sizeof(struct obj)); o->v = 5; shared = o; shared = NULL; kfree(o); }",
+      "process user { seen = shared != NULL ? shared->v : 0; }",
+    ].join("\n");
+    // One statement is one step: the test and the dereference see the same `shared`.
+    expect(violated(text, false)).toEqual([]);
+    // Read by read, `shared` can change between the test and the dereference.
+    expect(violated(text, true)).toContain("runtime_error");
+  });
+
+  it("await conditions are still one step", () => {
+    const text = "int a; int b;\nprocess p { await(a == b); }\nprocess q { a = 1; b = 1; }\n";
+    expect(violated(text, true)).toEqual([]);
+  });
+
+  it("every invariant, assertion or fault found with statement steps is found with fine steps", () => {
+    fc.assert(
+      fc.property(kcProgram(), (text) => {
+        const coarse = loadProgram("random.kc", {}, text);
+        const fine = loadProgram("random.kc", { fine: true }, text);
+        if (!coarse.ok || !fine.ok) throw new Error("does not compile");
+        const a = explore(new System(coarse.program), { keepGoing: true, maxStates: 20_000 });
+        const b = explore(new System(fine.program), { keepGoing: true, maxStates: 20_000 });
+        if (a.limit || b.limit) return;
+        const safety = (o: typeof a) =>
+          o.properties
+            .filter((p) => p.status === "violated" && (p.kind === "invariant" || p.kind === "assertion"))
+            .map((p) => p.name);
+        for (const name of safety(a)) expect(safety(b)).toContain(name);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
