@@ -382,8 +382,6 @@ class Gen {
         return `{ const a = ${this.int(ins.args[0] as IExpr)}; m[a] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${this.mark(ins.args[0] as IExpr, "a")} } ${next}`;
       case "restore_flags":
         return `m[tb + ${T_IRQOFF}] = (${this.int(ins.args[0] as IExpr)} & 0x200) !== 0 ? 0 : 1; ${next}`;
-      case "panic":
-        return `F("assertion", "panic", ${s});`;
     }
   }
 

@@ -77,7 +77,6 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const stuck = declare("stuck_waiter", "stuck_waiter");
 
   let stop = false;
-  let violations = 0;
   let limit: string | null = null;
   let transitions = 0;
   let maxDepth = 0;
@@ -87,7 +86,6 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     if (r.status === "violated") return;
     r.status = "violated";
     r.counterexample = cx;
-    violations++;
     if (!opts.keepGoing && (opts.stopAt === null || opts.stopAt === r.name)) stop = true;
   };
 
@@ -284,7 +282,6 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     : properties.some((p) => p.status === "inconclusive")
       ? "inconclusive"
       : "holds";
-  void violations;
   return {
     verdict,
     properties,

@@ -339,8 +339,6 @@ class Run {
       case "restore_flags":
         m[tb + T_IRQOFF] = (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0 ? 0 : 1;
         return;
-      case "panic":
-        throw new Trap("assertion", "panic", this.siteSpan(ins.at));
     }
   }
 

@@ -4,7 +4,18 @@
 // expanding a state is deterministic.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Slot, T_ATOMIC, T_FP, T_IRQOFF, T_PC, T_STATE, TASK_RUNNING } from "../model/layout";
+import {
+  type Slot,
+  T_ATOMIC,
+  T_BLOCKED,
+  T_FP,
+  T_IRQOFF,
+  T_PC,
+  T_SIGNAL,
+  T_STATE,
+  TASK_INTERRUPTIBLE,
+  TASK_RUNNING,
+} from "../model/layout";
 import { loadProgram } from "../model/load";
 import { FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
 import { explore } from "./explore";
@@ -148,12 +159,17 @@ function allExited(sys: System, m: Int32Array): boolean {
   return sys.layout.procs.every((s) => m[s.base + T_PC] === 0);
 }
 
-/** A process asleep in schedule(): its pc at a schedule() call and its state not running. */
+/**
+ * A process asleep in schedule(): its pc at a schedule() call and its state not running, and
+ * not an interruptible sleeper with an unblocked signal pending (that one wakes at its next step).
+ */
 function asleep(sys: System, m: Int32Array, proc: number): boolean {
   const s = sys.layout.procs[proc] as Slot;
   const pc = m[s.base + T_PC]!;
   const ins = sys.program.code[pc];
-  return pc !== 0 && m[s.base + T_STATE] !== TASK_RUNNING && ins?.k === "prim" && ins.name === "schedule";
+  const st = m[s.base + T_STATE]!;
+  const signalled = st === TASK_INTERRUPTIBLE && (m[s.base + T_SIGNAL]! & ~m[s.base + T_BLOCKED]!) !== 0;
+  return pc !== 0 && st !== TASK_RUNNING && !signalled && ins?.k === "prim" && ins.name === "schedule";
 }
 
 /** Property `name` on `m` by the reference interpreter; a fault while evaluating counts as false. */

@@ -97,7 +97,9 @@ export class System {
     this.scratch = new Int32Array(this.words);
     this.entries = this.layout.slots.map((s) => (program.units[s.unit] as Unit).entry);
     this.isSchedulePc = new Uint8Array(program.code.length + 1);
-    for (const pc of this.schedulePcs) this.isSchedulePc[pc] = 1;
+    program.code.forEach((ins, pc) => {
+      if (ins.k === "prim" && ins.name === "schedule") this.isSchedulePc[pc] = 1;
+    });
   }
 
   /** componentMask[address] = the dirty bit of the component holding that word. */
@@ -166,16 +168,7 @@ export class System {
   private tryStep(src: Int32Array, i: number, sink: ExpandSink, count: number): number {
     // A task asleep in schedule() cannot move: skip it without copying the state. This is
     // what the step itself would decide (see the schedule primitive in compile.ts).
-    const s = this.layout.slots[i] as Slot;
-    const pc = src[s.base + T_PC]!;
-    if (this.isSchedulePc[pc] === 1) {
-      const st = src[s.base + T_STATE]!;
-      if (
-        st !== TASK_RUNNING &&
-        !(st === TASK_INTERRUPTIBLE && (src[s.base + T_SIGNAL]! & ~src[s.base + T_BLOCKED]!) !== 0)
-      )
-        return count;
-    }
+    if (this.asleep(src, i)) return count;
     const ctx = this.ctx;
     ctx.cv = NO_VALUES;
     return this.tryWith(src, i, sink, count);
@@ -326,25 +319,16 @@ export class System {
 
   /**
    * A task asleep in schedule(): its pc is at a schedule() call and its state is not
-   * TASK_RUNNING (an interruptible sleeper with a pending signal would wake at once).
+   * TASK_RUNNING, unless it sleeps interruptibly with an unblocked signal pending (then the
+   * step wakes it at once). The same rule as the schedule primitive in compile.ts.
    */
   asleep(m: Int32Array, slot: number): boolean {
     const s = this.layout.slots[slot] as Slot;
-    const pc = m[s.base + T_PC] as number;
-    if (pc === 0 || m[s.base + T_STATE] === TASK_RUNNING) return false;
-    return this.schedulePcs.has(pc);
-  }
-
-  private _schedulePcs: Set<number> | null = null;
-
-  /** Instructions that are schedule() calls. */
-  get schedulePcs(): Set<number> {
-    if (!this._schedulePcs) {
-      this._schedulePcs = new Set();
-      this.program.code.forEach((ins, i) => {
-        if (ins.k === "prim" && ins.name === "schedule") this._schedulePcs?.add(i);
-      });
-    }
-    return this._schedulePcs;
+    if (this.isSchedulePc[m[s.base + T_PC]!] !== 1) return false;
+    const st = m[s.base + T_STATE]!;
+    return (
+      st !== TASK_RUNNING &&
+      !(st === TASK_INTERRUPTIBLE && (m[s.base + T_SIGNAL]! & ~m[s.base + T_BLOCKED]!) !== 0)
+    );
   }
 }

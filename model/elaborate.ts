@@ -433,13 +433,13 @@ class Elaborator {
     }
   }
 
+  /** The type `sizeof` (or kmalloc's size) names: a type as written, or an expression's type. */
+  private sizeofType(of: TypeExpr | Expr): Type {
+    return isTypeExpr(of) ? this.resolveType(of) : this.typeOfExpr(of);
+  }
+
   private sizeofOf(of: TypeExpr | Expr): number {
-    const isType =
-      (of as TypeExpr).kind in { named: 1, range: 1, struct: 1, enum: 1, typedef: 1, pointer: 1, array: 1 };
-    let t: Type;
-    if (isType && !(of.kind === "array" && "index" in of)) t = this.resolveType(of as TypeExpr);
-    else t = this.typeOfExpr(of as Expr);
-    return Math.max(0, sizeOf(t, this.structs));
+    return Math.max(0, sizeOf(this.sizeofType(of), this.structs));
   }
 
   /** The type of an expression without lowering it (for sizeof). */
@@ -799,7 +799,7 @@ class Elaborator {
       this.error("KC202", d.nameSpan, `property '${d.name}' is already defined`);
     // A property is a pure expression over global memory: lower it in a scratch unit and
     // reject anything that would need instructions (calls, assignments).
-    const ctx = this.beginUnit("function", `<property ${d.name}>`, d.span, null);
+    this.beginUnit("function", `<property ${d.name}>`, d.span, null);
     const start = this.code.length;
     this.noHoist++;
     const r = this.rvalue(d.expr);
@@ -815,7 +815,6 @@ class Elaborator {
     this.units.pop();
     this.callees.pop();
     this.cur = null;
-    void ctx;
     this.condition(r, d.expr.span);
     this.properties.push({ kind: d.property, name: d.name, expr: r.x, span: d.span });
   }
@@ -1280,19 +1279,23 @@ class Elaborator {
     return { k: "take", off: tN };
   }
 
-  private storeIncDec(lv: LValue, op: "++" | "--", span: Span): IExpr {
-    if (!isIntegral(lv.type) || lv.type.k === "bool") {
-      if (lv.type.k === "ptr") this.error("KC301", span, "pointer arithmetic is not supported in KC");
-      else this.error("KC301", span, `'${op}' needs an integer, not ${showType(lv.type)}`);
-    }
+  /** `++`/`--` need an integer lvalue: reports KC301 otherwise. */
+  private checkIncDec(lv: LValue, op: "++" | "--", span: Span): void {
+    if (isIntegral(lv.type) && lv.type.k !== "bool") return;
+    if (lv.type.k === "ptr") this.error("KC301", span, "pointer arithmetic is not supported in KC");
+    else this.error("KC301", span, `'${op}' needs an integer, not ${showType(lv.type)}`);
+  }
+
+  /** x++ or x-- whose value is not used. */
+  private storeIncDec(lv: LValue, op: "++" | "--", span: Span): void {
+    this.checkIncDec(lv, op, span);
     if (this.fineActive() && !lv.local) {
       this.rmwFine(lv, op === "++" ? "+" : "-", { k: "const", v: 1 }, span, "none");
-      return C0;
+      return;
     }
     const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
     const value: IExpr = { k: "bin", op: op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span };
     this.emitStore(lv, this.narrow(value, lv.type), span);
-    return value;
   }
 
   private emitStore(lv: LValue, value: IExpr, _span: Span): void {
@@ -1550,7 +1553,7 @@ class Elaborator {
         }
         if (e.prefix) {
           // t = x + 1; x = t; the value is t (read once, so the statement is one access).
-          if (!isIntegral(lv.type) || lv.type.k === "bool") this.storeIncDec(lv, e.op, e.span);
+          this.checkIncDec(lv, e.op, e.span);
           const t = this.temp();
           const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
           const v: IExpr = {
@@ -1838,10 +1841,7 @@ class Elaborator {
           );
           return { x: C0, type: ERR };
         }
-        const isType =
-          (size.of as TypeExpr).kind in
-          { named: 1, range: 1, struct: 1, enum: 1, typedef: 1, pointer: 1, array: 1 };
-        const t = isType ? this.resolveType(size.of as TypeExpr) : this.typeOfExpr(size.of as Expr);
+        const t = this.sizeofType(size.of);
         const pool = this.pools.findIndex((q) => typeEquals(q.type, t));
         if (pool < 0) {
           this.error(
@@ -2065,6 +2065,13 @@ class Elaborator {
 }
 
 const NOSPAN: Span = { file: -1, start: 0, end: 0 };
+
+/** Type expressions and expressions share no `kind`: tells which a `sizeof` operand is. */
+function isTypeExpr(x: TypeExpr | Expr): x is TypeExpr {
+  return TYPE_KINDS.has(x.kind);
+}
+
+const TYPE_KINDS = new Set<string>(["named", "range", "struct", "enum", "typedef", "pointer", "array"]);
 
 /** Properties every program has, besides its own invariant/final/reachable declarations. */
 export const BUILTIN_PROPERTIES = ["assertion", "deadlock", "stuck_waiter", "runtime_error"];

@@ -62,7 +62,7 @@ export type Instr =
   /** The end of a process body or interrupt handler. */
   | { k: "exit"; at: number };
 
-export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags" | "panic";
+export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags";
 
 /** Per-instruction flags computed by lowering. */
 export interface InstrInfo {

@@ -114,10 +114,6 @@ export function unitOfPc(p: Lowered, pc: number): Unit | undefined {
  * Names every word of a state: globals by variable and field path, task fields and registers
  * by slot, and stack words by walking each task's frames (so a name is valid for that state).
  */
-export function nameWords(p: Lowered, layout: Layout, m: Int32Array): string[] {
-  return nameMemory(p, layout, m).names;
-}
-
 /** Names of every word, which words hold pointers, and the outermost object starting at an address. */
 export interface MemoryNames {
   names: string[];
@@ -125,7 +121,11 @@ export interface MemoryNames {
   objects: Map<number, string>;
 }
 
-/** As nameWords, plus pointer flags and object names (for printing pointer values as `&sem.wait`). */
+/**
+ * Names every word of a state (globals by variable and field path, task fields and registers
+ * by slot, stack words by walking each task's frames, so a name is valid for that state), with
+ * pointer flags and object names for printing pointer values as `&sem.wait`.
+ */
 export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNames {
   const names: string[] = new Array(layout.words).fill("");
   const pointer = new Uint8Array(layout.words);

@@ -78,10 +78,9 @@ export function findStuckWaiters(
   store.read(best, buf);
   const label = sys.layout.procs[bestProc]?.label ?? `process ${bestProc}`;
   const queue = sleepQueue(sys, buf, bestProc);
-  const others = sys.allExited(buf) ? "" : "";
   return {
     choices: pathTo(store, best),
-    message: `${label} sleeps${queue ? ` on ${queue}` : ""} forever: no step that can still happen wakes it${others}`,
+    message: `${label} sleeps${queue ? ` on ${queue}` : ""} forever: no step that can still happen wakes it`,
     span: null,
     fault: null,
     sleeper: bestProc,
