@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { loadProgram } from "../model/load";
 import { CollapseStore } from "./collapseStore";
 import { explore } from "./explore";
+import { StateStore } from "./stateStore";
 import { System } from "./system";
 import { kcProgram } from "./testing/randomPrograms";
 
@@ -39,6 +40,74 @@ describe("CollapseStore", () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it("stages successors of the state last read like a plain store, whatever its guesses", () => {
+    // A successor differs from its parent in some components; the dirty mask says which may
+    // differ (a superset is allowed). The store's guesses (the component a step from the same
+    // component last led to) and its reuse of the read buffer must never change the answer.
+    const comps: Array<readonly [number, number]> = [
+      [1, 4],
+      [4, 7],
+      [7, 10],
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            pick: fc.nat(),
+            succs: fc.array(
+              fc.record({
+                changes: fc.array(fc.tuple(fc.nat({ max: 9 }), fc.integer({ min: 0, max: 2 })), {
+                  maxLength: 3,
+                }),
+                extraDirty: fc.nat({ max: 15 }),
+              }),
+              { maxLength: 6 },
+            ),
+          }),
+          { maxLength: 60 },
+        ),
+        (steps) => {
+          const store = new CollapseStore(10, comps);
+          const plain = new StateStore(10);
+          const root = new Int32Array(10);
+          store.insert(root, -1, 0, 0);
+          plain.insert(root, -1, 0, 0);
+          const buf = new Int32Array(10);
+          const results = new Int32Array(16);
+          for (const step of steps) {
+            const parent = step.pick % store.size;
+            store.read(parent, buf);
+            const expected = new Int32Array(10);
+            plain.read(parent, expected);
+            expect([...buf]).toEqual([...expected]);
+            const wanted: number[] = [];
+            step.succs.forEach((succ, choice) => {
+              const next = buf.slice();
+              for (const [at, v] of succ.changes) next[at] = v;
+              let dirty = succ.extraDirty << 1;
+              comps.forEach(([s, e], c) => {
+                for (let k = s; k < e; k++) if (next[k] !== buf[k]) dirty |= 1 << (c + 1);
+              });
+              store.stage(next, choice, dirty);
+              wanted.push(plain.insert(next, parent, choice, 1));
+            });
+            const n = store.commit(parent, 1, results);
+            expect([...results.subarray(0, n)]).toEqual(wanted);
+          }
+          // A buffer that never held a state: every word must come from the store.
+          const out = new Int32Array(10).fill(99);
+          const other = new Int32Array(10);
+          for (let i = plain.size - 1; i >= 0; i--) {
+            store.read(i, out);
+            plain.read(i, other);
+            expect([...out]).toEqual([...other]);
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -49,6 +49,35 @@ class ComponentTable {
     return index;
   }
 
+  /**
+   * `insert`, given that the vector came from vector `from` by one step. The table remembers,
+   * per vector, the vector the last such step led to: steps of a task are mostly deterministic
+   * in its own block, so that guess is usually right, and checking it is one compare instead of
+   * a hash, a probe and a compare.
+   */
+  insertAfter(from: number, src: Int32Array, offset: number): number {
+    const guess = this.next[from]!;
+    if (guess > 0) {
+      const w = this.width;
+      const arena = this.arena;
+      const base = (guess - 1) * w;
+      let k = 0;
+      while (k < w && arena[base + k] === src[offset + k]) k++;
+      if (k === w) return guess - 1;
+    }
+    const index = this.insert(src, offset);
+    if (from >= this.next.length) {
+      const grown = new Int32Array(Math.max(64, this.next.length * 2, from + 1));
+      grown.set(this.next);
+      this.next = grown;
+    }
+    this.next[from] = index + 1;
+    return index;
+  }
+
+  /** next[v] = 1 + the vector the last step from vector v led to (0: none yet). */
+  private next = new Int32Array(64);
+
   /** Copies vector `index` into out[offset ..]. */
   read(index: number, out: Int32Array, offset: number): void {
     const w = this.width;
@@ -87,6 +116,8 @@ export class CollapseStore implements StateStoreLike {
    */
   private lastFull: Int32Array;
   private readonly lastVec: Int32Array;
+  /** The stored vector of the state read before the last one (scratch for `read`). */
+  private readonly prevVec: Int32Array;
   private haveLast = false;
 
   constructor(
@@ -106,6 +137,7 @@ export class CollapseStore implements StateStoreLike {
     this.vec = new Int32Array(this.head + components.length);
     this.lastFull = new Int32Array(words);
     this.lastVec = new Int32Array(this.head + components.length);
+    this.prevVec = new Int32Array(this.head + components.length);
   }
 
   get size(): number {
@@ -114,9 +146,24 @@ export class CollapseStore implements StateStoreLike {
 
   insert(state: Int32Array, parent: number, choice: number, depth: number, dirty = -1): number {
     if (choice > MAX_CHOICE) throw new RangeError(`choice ${choice} is outside 0..${MAX_CHOICE}`);
-    const vec = this.vec;
+    this.collapse(state, dirty, this.vec, 0);
+    return this.main.insert(this.vec, parent, choice, depth);
+  }
+
+  stage(state: Int32Array, choice: number, dirty = -1): void {
+    const at = this.main.reserve();
+    this.collapse(state, dirty, this.main.stagedWords, at);
+    this.main.seal(choice);
+  }
+
+  commit(parent: number, depth: number, results: Int32Array): number {
+    return this.main.commit(parent, depth, results);
+  }
+
+  /** Writes `state`'s stored vector into vec[at ..], adding new components to their tables. */
+  private collapse(state: Int32Array, dirty: number, vec: Int32Array, at: number): void {
     const head = this.head;
-    for (let k = 0; k < head; k++) vec[k] = state[k]!;
+    for (let k = 0; k < head; k++) vec[at + k] = state[k]!;
     const comps = this.components;
     const last = this.lastFull;
     for (let c = 0; c < comps.length; c++) {
@@ -125,20 +172,21 @@ export class CollapseStore implements StateStoreLike {
       const e = range[1];
       // Bit c + 1 clear: the step wrote nothing there, the parent's index stands.
       if (this.haveLast && (dirty & (1 << (c + 1))) === 0 && c < 30) {
-        vec[head + c] = this.lastVec[head + c]!;
+        vec[at + head + c] = this.lastVec[head + c]!;
         continue;
       }
       if (this.haveLast) {
         let k = s;
         while (k < e && state[k] === last[k]) k++;
         if (k === e) {
-          vec[head + c] = this.lastVec[head + c]!;
+          vec[at + head + c] = this.lastVec[head + c]!;
           continue;
         }
       }
-      vec[head + c] = this.tables[c]!.insert(state, s);
+      vec[at + head + c] = this.haveLast
+        ? this.tables[c]!.insertAfter(this.lastVec[head + c]!, state, s)
+        : this.tables[c]!.insert(state, s);
     }
-    return this.main.insert(vec, parent, choice, depth);
   }
 
   /**
@@ -147,11 +195,20 @@ export class CollapseStore implements StateStoreLike {
    */
   read(index: number, out: Int32Array): void {
     const vec = this.lastVec;
-    this.main.read(index, vec);
     const head = this.head;
+    // A component whose index equals that of the state last read into the same buffer is
+    // already there (callers do not change the buffer between reads: see lastFull).
+    const same = this.haveLast && out === this.lastFull;
+    const prev = this.prevVec;
+    if (same) prev.set(vec);
+    this.main.read(index, vec);
     for (let k = 0; k < head; k++) out[k] = vec[k]!;
     const comps = this.components;
-    for (let c = 0; c < comps.length; c++) this.tables[c]!.read(vec[head + c]!, out, comps[c]![0]);
+    for (let c = 0; c < comps.length; c++) {
+      const ci = vec[head + c]!;
+      if (same && prev[head + c] === ci) continue;
+      this.tables[c]!.read(ci, out, comps[c]![0]);
+    }
     // The caller's buffer itself is the reference for the next inserts (no copy): by contract
     // it holds this state until the caller reads the next one.
     this.lastFull = out;

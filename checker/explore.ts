@@ -133,7 +133,6 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   // Successor handling: the sink is one object so the hot loop allocates nothing per state.
   let parent = 0;
   let parentDepth = 0;
-  let succCount = 0;
   let succTargets = new Int32Array(64);
   const sink = {
     successor(next: Int32Array, choice: number, dirty: number): void {
@@ -150,21 +149,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
           });
         return;
       }
-      const r = store.insert(next, parent, choice, parentDepth + 1, dirty);
-      const target = r >= 0 ? r : -r - 1;
-      if (edges) {
-        if (succCount === succTargets.length) {
-          const bigger = new Int32Array(succTargets.length * 2);
-          bigger.set(succTargets);
-          succTargets = bigger;
-        }
-        succTargets[succCount++] = target;
-      }
-      if (r >= 0) {
-        if (parentDepth + 1 > maxDepth) maxDepth = parentDepth + 1;
-        checkState(r, next);
-        frontier.push(r);
-      }
+      store.stage(next, choice, dirty);
     },
     fault(f: StepFault, choice: number): void {
       transitions++;
@@ -182,7 +167,6 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
 
   const init = sys.initial();
   const root = store.insert(init, -1, 0, 0);
-  checkState(root, init);
   frontier.push(root);
 
   const buf = new Int32Array(words);
@@ -211,15 +195,29 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     }
     const s = frontier.pop();
     store.read(s, buf);
+    // Properties of a state are checked when it is expanded, not when it is found: its
+    // successors' inserts then need only their stored vectors. BFS still reports the shallowest
+    // violation first, as states leave the queue in depth order.
+    checkState(s, buf);
+    if (stop) break;
     parent = s;
     parentDepth = store.depth(s);
     if (parentDepth >= opts.maxDepth) {
       cutByDepth = true;
       continue;
     }
-    succCount = 0;
     const r = sys.expand(buf, sink);
-    if (edges) edges.addRun(s, succTargets, succCount);
+    // The successors were staged; insert them together (see StateStore.stage).
+    if (succTargets.length < (r & COUNT_MASK)) succTargets = new Int32Array(2 * (r & COUNT_MASK));
+    const staged = store.commit(s, parentDepth + 1, succTargets);
+    for (let i = 0; i < staged; i++) {
+      const t = succTargets[i]!;
+      if (t >= 0) {
+        if (parentDepth + 1 > maxDepth) maxDepth = parentDepth + 1;
+        frontier.push(t);
+      } else succTargets[i] = -t - 1;
+    }
+    if (edges) edges.addRun(s, succTargets, staged);
     const n = r & COUNT_MASK;
     if (n === 0 && (r & EXPAND_PRUNED) === 0) {
       // A terminal state: either everyone is done (check final properties) or a deadlock.
@@ -246,6 +244,14 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
           sleeper: null,
         });
       }
+    }
+  }
+  if (limit) {
+    // States found but never expanded are still checked: a violation among them is real.
+    while (!stop && frontier.size > 0) {
+      const s = frontier.pop();
+      store.read(s, buf);
+      checkState(s, buf);
     }
   }
   if (!limit && cutByDepth) limit = `--max-depth ${opts.maxDepth}`;

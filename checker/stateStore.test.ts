@@ -91,6 +91,57 @@ describe("StateStore", () => {
     );
   });
 
+  it("inserts staged batches exactly as one insert after another", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        storeOptions,
+        // Batches of successors; few values, so states repeat within and across batches.
+        fc.array(
+          fc.record({
+            parentPick: fc.nat(),
+            depth: fc.nat({ max: 1000 }),
+            states: fc.array(
+              fc.record({
+                values: fc.array(fc.integer({ min: -1, max: 2 }), { minLength: 5, maxLength: 5 }),
+                choice: fc.integer({ min: 0, max: MAX_CHOICE }),
+              }),
+              { maxLength: 40 },
+            ),
+          }),
+          { maxLength: 40 },
+        ),
+        (words, options, batches) => {
+          const staged = new StateStore(words, options);
+          const oneByOne = new StateStore(words, options);
+          const root = new Int32Array(words).fill(7);
+          staged.insert(root, -1, 0, 0);
+          oneByOne.insert(root, -1, 0, 0);
+          const results = new Int32Array(64);
+          const recorded: Recorded[] = [{ state: root, parent: -1, choice: 0, depth: 0 }];
+          for (const b of batches) {
+            const parent = b.parentPick % staged.size;
+            for (const st of b.states) staged.stage(Int32Array.from(st.values), st.choice);
+            expect(staged.stagedCount).toBe(b.states.length);
+            const n = staged.commit(parent, b.depth, results);
+            expect(n).toBe(b.states.length);
+            expect(staged.stagedCount).toBe(0);
+            b.states.forEach((st, i) => {
+              const state = Int32Array.from(st.values);
+              const r = oneByOne.insert(state, parent, st.choice, b.depth);
+              expect(results[i]).toBe(r);
+              if (r >= 0)
+                recorded.push({ state: state.slice(0, words), parent, choice: st.choice, depth: b.depth });
+            });
+          }
+          checkAll(staged, recorded);
+          checkAll(oneByOne, recorded);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("keeps the inserted copy when the caller reuses its buffer", () => {
     const store = new StateStore(3);
     const scratch = new Int32Array([1, 2, 3]);

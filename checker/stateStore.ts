@@ -100,6 +100,10 @@ export interface StateStoreLike {
   readonly size: number;
   /** `dirty` (optional): the components that may differ from the state last read. */
   insert(state: Int32Array, parent: number, choice: number, depth: number, dirty?: number): number;
+  /** Stages `state` for the next commit (`dirty` as for insert). */
+  stage(state: Int32Array, choice: number, dirty?: number): void;
+  /** Inserts the staged states as children of `parent`; results as insert's, in order. */
+  commit(parent: number, depth: number, results: Int32Array): number;
   read(index: number, out: Int32Array): void;
   parent(index: number): number;
   choice(index: number): number;
@@ -161,31 +165,142 @@ export class StateStore implements StateStoreLike {
     if (!(choice >= 0 && choice <= MAX_CHOICE))
       throw new RangeError(`choice ${choice} is outside 0..${MAX_CHOICE}`);
     if (!(depth >= 0 && depth <= 0x7fffffff)) throw new RangeError(`depth ${depth} is out of range`);
-    const h = hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask;
+    return this.insertHashed(
+      state,
+      0,
+      hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask,
+      parent,
+      choice,
+      depth,
+    );
+  }
+
+  /**
+   * Stages a copy of `state` to be inserted by the next `commit`, reached by `choice` from the
+   * commit's parent. Staging the successors of a state and inserting them together lets the CPU
+   * fetch their table slots in parallel (one cache miss each, overlapped, instead of in turn).
+   */
+  stage(state: Int32Array, choice: number): void {
+    const at = this.reserve();
+    const buf = this.stagedWords;
+    for (let k = 0; k < this.words; k++) buf[at + k] = state[k]!;
+    this.seal(choice);
+  }
+
+  /**
+   * Room for one more staged state: returns its offset in `stagedWords`, where the caller writes
+   * the state's words before calling `seal`. (CollapseStore builds its vectors in place.)
+   */
+  reserve(): number {
+    if (this.staged === this.stagedChoice.length) this.growStage();
+    return this.staged * this.words;
+  }
+
+  /** Completes the state written at the offset `reserve` returned. */
+  seal(choice: number): void {
+    if (!(choice >= 0 && choice <= MAX_CHOICE))
+      throw new RangeError(`choice ${choice} is outside 0..${MAX_CHOICE}`);
+    const n = this.staged;
+    this.stagedHash[n] =
+      hashState(this.stagedWords, n * this.words, this.words, STATE_HASH_SEED) & this.hashMask;
+    this.stagedChoice[n] = choice;
+    this.staged = n + 1;
+  }
+
+  /**
+   * Inserts the staged states in the order staged, each as a child of `parent` at `depth`; writes
+   * each one's `insert` result into `results` (which must have room) and returns how many.
+   */
+  commit(parent: number, depth: number, results: Int32Array): number {
+    const n = this.staged;
+    this.staged = 0;
+    if (!(parent >= -1 && parent < this.count))
+      throw new RangeError(`parent ${parent} is not a stored state`);
+    if (!(depth >= 0 && depth <= 0x7fffffff)) throw new RangeError(`depth ${depth} is out of range`);
+    // Touch every first slot before probing any: the loads do not depend on each other, so
+    // their cache misses overlap. The sum keeps the compiler from dropping them.
     const table = this.table;
     const mask = this.slotMask;
-    const stride = this.stride;
-    let slot = h & mask;
-    for (;;) {
-      const p = slot << 1;
-      const entry = table[p]!;
-      if (entry === 0) break;
-      if (table[p + 1] === h) {
-        const index = entry - 1;
-        const chunk = this.chunks[index >>> this.chunkShift]!;
-        const off = (index & this.chunkMask) * stride;
-        let k = 0;
-        while (k < words && chunk[off + k] === state[k]) k++;
-        if (k === words) return -entry;
+    let touched = 0;
+    for (let i = 0; i < n; i++) touched ^= table[((this.stagedHash[i]! & mask) << 1) | 1]!;
+    // The same again for the stored state each one must be compared with (the first entry of
+    // its probe sequence with an equal hash): the slots are in cache now, the arena is not.
+    for (let i = 0; i < n; i++) {
+      const h = this.stagedHash[i]!;
+      let slot = h & mask;
+      for (;;) {
+        const p = slot << 1;
+        const entry = table[p]!;
+        if (entry === 0) break;
+        if (table[p + 1] === h) {
+          const index = entry - 1;
+          touched ^= this.chunks[index >>> this.chunkShift]![(index & this.chunkMask) * this.stride]!;
+          break;
+        }
+        slot = (slot + 1) & mask;
       }
-      slot = (slot + 1) & mask;
     }
+    this.touched = touched;
+    const words = this.words;
+    for (let i = 0; i < n; i++)
+      results[i] = this.insertHashed(
+        this.stagedWords,
+        i * words,
+        this.stagedHash[i]!,
+        parent,
+        this.stagedChoice[i]!,
+        depth,
+      );
+    return n;
+  }
+
+  /** The states staged since the last commit. */
+  get stagedCount(): number {
+    return this.staged;
+  }
+
+  private staged = 0;
+  /** Staged states, `words` each, in the order staged. */
+  stagedWords = new Int32Array(0);
+  private stagedHash = new Int32Array(0);
+  private stagedChoice = new Int32Array(0);
+  /** Written only so that the touching loads in `commit` are not optimised away; no meaning. */
+  touched = 0;
+
+  private growStage(): void {
+    const cap = Math.max(16, this.stagedChoice.length * 2);
+    const words = new Int32Array(cap * this.words);
+    words.set(this.stagedWords);
+    this.stagedWords = words;
+    const hash = new Int32Array(cap);
+    hash.set(this.stagedHash);
+    this.stagedHash = hash;
+    const choice = new Int32Array(cap);
+    choice.set(this.stagedChoice);
+    this.stagedChoice = choice;
+  }
+
+  /** `insert` of src[srcOff .. srcOff + words) whose hash is `h`, without argument checks. */
+  private insertHashed(
+    src: Int32Array,
+    srcOff: number,
+    h: number,
+    parent: number,
+    choice: number,
+    depth: number,
+  ): number {
+    const found = this.probe(src, srcOff, h);
+    if (found >= 0) return -(found + 1);
+    const slot = -found - 1;
+    const words = this.words;
+    const stride = this.stride;
+    const table = this.table;
     const index = this.count;
     const chunkIndex = index >>> this.chunkShift;
     const off = (index & this.chunkMask) * stride;
     let chunk = this.chunks[chunkIndex];
     if (chunk === undefined || off + stride > chunk.length) chunk = this.growArena(chunkIndex);
-    for (let k = 0; k < words; k++) chunk[off + k] = state[k]!;
+    for (let k = 0; k < words; k++) chunk[off + k] = src[srcOff + k]!;
     chunk[off + words] = parent;
     chunk[off + words + 1] = depth;
     chunk[off + words + 2] = choice;
@@ -201,7 +316,16 @@ export class StateStore implements StateStoreLike {
     const words = this.words;
     if (state.length < words)
       throw new RangeError(`state has ${state.length} words, the store needs ${words}`);
-    const h = hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask;
+    const r = this.probe(state, 0, hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask);
+    return r >= 0 ? r : -1;
+  }
+
+  /**
+   * Looks for src[srcOff .. srcOff + words), whose hash is `h`: its index if stored, else
+   * −(slot + 1) of the empty table slot where it would go.
+   */
+  private probe(src: Int32Array, srcOff: number, h: number): number {
+    const words = this.words;
     const table = this.table;
     const mask = this.slotMask;
     const stride = this.stride;
@@ -209,13 +333,13 @@ export class StateStore implements StateStoreLike {
     for (;;) {
       const p = slot << 1;
       const entry = table[p]!;
-      if (entry === 0) return -1;
+      if (entry === 0) return -(slot + 1);
       if (table[p + 1] === h) {
         const index = entry - 1;
         const chunk = this.chunks[index >>> this.chunkShift]!;
         const off = (index & this.chunkMask) * stride;
         let k = 0;
-        while (k < words && chunk[off + k] === state[k]) k++;
+        while (k < words && chunk[off + k] === src[srcOff + k]) k++;
         if (k === words) return index;
       }
       slot = (slot + 1) & mask;
