@@ -2,7 +2,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bottomComponents, type Csr, EdgeStore, stronglyConnected } from "./graph";
+import { bottomComponents, type Csr, EdgeStore, reachableMarks, stronglyConnected } from "./graph";
 
 /** A small random graph: n states and successor lists (duplicates and self-loops included). */
 const graphs = fc.integer({ min: 0, max: 10 }).chain((n) =>
@@ -111,6 +111,71 @@ describe("stronglyConnected and bottomComponents", () => {
     expect(() => stronglyConnected(2, new Int32Array([0, 1, 1]), new Int32Array([2]))).toThrow(RangeError);
     expect(() => stronglyConnected(2, new Int32Array([0, 1]), new Int32Array([1]))).toThrow(RangeError);
     expect(() => stronglyConnected(2, new Int32Array([0, 2, 1]), new Int32Array([1, 1]))).toThrow(RangeError);
+  });
+});
+
+describe("reachableMarks", () => {
+  it("is the union of the marks over the reachability closure, or null when out of sweeps", () => {
+    fc.assert(
+      fc.property(
+        graphs.chain((g) =>
+          fc.record({
+            g: fc.constant(g),
+            marks: fc.array(fc.nat({ max: 7 }), { minLength: g.n, maxLength: g.n }),
+            maxSweeps: fc.integer({ min: 1, max: 12 }),
+          }),
+        ),
+        ({ g, marks, maxSweeps }) => {
+          const { offsets, targets } = toCsr(g.successors);
+          const reach = closure(g.successors);
+          const expected = reach.map((row) => row.reduce((m, r, w) => (r ? m | marks[w]! : m), 0));
+          const got = reachableMarks(g.n, offsets, targets, Int32Array.from(marks), 7, maxSweeps);
+          // Enough sweeps always converge (each one that changes something adds a bit).
+          const sure = reachableMarks(g.n, offsets, targets, Int32Array.from(marks), 7, 3 * g.n + 1);
+          expect(Array.from(sure ?? [])).toEqual(expected);
+          if (got !== null) expect(Array.from(got)).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("says every state reaches every mark iff every bottom component holds every mark", () => {
+    // The stuck-waiter check relies on this: its quick answer must be the bottom-SCC rule's.
+    fc.assert(
+      fc.property(
+        graphs.chain((g) =>
+          fc.record({
+            g: fc.constant(g),
+            marks: fc.array(fc.nat({ max: 3 }), { minLength: g.n, maxLength: g.n }),
+          }),
+        ),
+        ({ g, marks }) => {
+          const { offsets, targets } = toCsr(g.successors);
+          const can = reachableMarks(g.n, offsets, targets, Int32Array.from(marks), 3, 3 * g.n + 1);
+          const quick = Array.from(can ?? []).every((m) => m === 3);
+          const { component, bottom } = bottomComponents(g.n, offsets, targets);
+          const rule = bottom.every((c) => {
+            let m = 0;
+            for (let v = 0; v < g.n; v++) if (component[v] === c) m |= marks[v]!;
+            return m === 3;
+          });
+          expect(quick).toBe(rule);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("gives up on a long path walked against the sweep order within few sweeps", () => {
+    // 9 → 8 → … → 0; only state 0 is marked. A sweep (9 down to 0) looks at each state
+    // before its successor has changed, so it carries the mark one state back: ten sweeps.
+    const successors = [...Array(10).keys()].map((v) => (v === 0 ? [] : [v - 1]));
+    const { offsets, targets } = toCsr(successors);
+    const marks = new Int32Array(10);
+    marks[0] = 1;
+    expect(reachableMarks(10, offsets, targets, marks, 1, 3)).toBeNull();
+    expect(Array.from(reachableMarks(10, offsets, targets, marks, 1, 10) ?? [])).toEqual(Array(10).fill(1));
   });
 });
 

@@ -254,3 +254,39 @@ export function bottomComponents(
   for (let c = 0; c < count; c++) if (leaves[c] === 0) bottom.push(c);
   return { component, count, bottom };
 }
+
+/**
+ * For every state v, the union of `marks` over the states reachable from v (v included): the
+ * least solution of can[v] = marks[v] | can[w] for each edge v → w. Solved by sweeps over the
+ * states from the last to the first, until a sweep changes nothing. States found by BFS mostly
+ * have edges to later states, so a sweep in that order carries a mark along most paths at once
+ * and few sweeps are needed. Returns null when `maxSweeps` sweeps did not reach the fixpoint
+ * (the caller then needs another method). `full` is the union of all bits: a state that has them
+ * all is not looked at again.
+ */
+export function reachableMarks(
+  n: number,
+  offsets: Int32Array,
+  targets: Int32Array,
+  marks: Int32Array,
+  full: number,
+  maxSweeps: number,
+): Int32Array | null {
+  checkCsr(n, offsets, targets);
+  const can = marks.slice(0, n);
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+    let changed = false;
+    for (let v = n - 1; v >= 0; v--) {
+      let m = can[v]!;
+      if (m === full) continue;
+      const end = offsets[v + 1]!;
+      for (let e = offsets[v]!; e < end; e++) m |= can[targets[e]!]!;
+      if (m !== can[v]) {
+        can[v] = m;
+        changed = true;
+      }
+    }
+    if (!changed) return can;
+  }
+  return null;
+}
