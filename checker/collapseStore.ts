@@ -56,7 +56,7 @@ class ComponentTable {
    * `insert`, given that the vector came from vector `from` by one step. The table remembers,
    * per vector, the last GUESSES vectors steps from it led to: a task's step depends mostly on
    * its own block, so one of them is usually right (99.6% of lookups in down-up at N = 5 with
-   * four guesses, 85% with one), and checking a guess is a compare, without hashing or probing.
+   * four guesses, 85% with one, as measured), and checking a guess is a compare, without hashing or probing.
    */
   insertAfter(from: number, src: Int32Array, offset: number): number {
     const w = this.width;
@@ -127,9 +127,9 @@ export class CollapseStore implements StateStoreLike {
    * its successors) and its stored vector: successors are compared with it.
    */
   private lastFull: Int32Array;
-  private readonly lastVec: Int32Array;
-  /** The stored vector of the state read before the last one (scratch for `read`). */
-  private readonly prevVec: Int32Array;
+  private lastVec: Int32Array;
+  /** The stored vector of the state read before the last one (`read` swaps the two). */
+  private prevVec: Int32Array;
   private haveLast = false;
 
   constructor(
@@ -206,13 +206,15 @@ export class CollapseStore implements StateStoreLike {
    * must keep that state until the next `read`.
    */
   read(index: number, out: Int32Array): void {
-    const vec = this.lastVec;
     const head = this.head;
     // A component whose index equals that of the state last read into the same buffer is
-    // already there (callers do not change the buffer between reads: see lastFull).
+    // already there (callers do not change the buffer between reads: see lastFull). The two
+    // vectors swap roles, so the previous one is kept without a copy.
     const same = this.haveLast && out === this.lastFull;
-    const prev = this.prevVec;
-    if (same) prev.set(vec);
+    const prev = this.lastVec;
+    const vec = this.prevVec;
+    this.lastVec = vec;
+    this.prevVec = prev;
     this.main.read(index, vec);
     for (let k = 0; k < head; k++) out[k] = vec[k]!;
     const comps = this.components;
