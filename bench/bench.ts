@@ -14,21 +14,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 interface Case {
   spec: string;
   defines: Record<string, number>;
+  /** Whether the step memo answers steps seen before (the default). */
+  memo: boolean;
 }
 
-const cases: Case[] = [2, 3, 4, 5].map((n) => ({ spec: "specs/ksem/down-up.kc", defines: { N: n } }));
+const cases: Case[] = [
+  ...[2, 3, 4, 5].map((n) => ({ spec: "specs/ksem/down-up.kc", defines: { N: n }, memo: true })),
+  // The same search running every step, to show what the memo is worth.
+  { spec: "specs/ksem/down-up.kc", defines: { N: 5 }, memo: false },
+];
 
 function run(c: Case): string[] {
   const r = loadProgram(join(root, c.spec), { defines: c.defines });
   if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
   const sys = new System(r.program);
   (globalThis as { gc?: () => void }).gc?.();
-  const o = explore(sys, { keepGoing: true });
+  const o = explore(sys, { keepGoing: true, memo: c.memo });
   const s = o.stats;
   return [
     `${c.spec} ${Object.entries(c.defines)
       .map(([k, v]) => `${k}=${v}`)
-      .join(" ")}`,
+      .join(" ")}${c.memo ? "" : " --no-memo"}`,
     o.verdict,
     num(s.states),
     num(s.transitions),
@@ -37,6 +43,7 @@ function run(c: Case): string[] {
     `${s.stateWords * 4}`,
     (s.bytes / s.states).toFixed(0),
     bytes(s.peakRss),
+    `${((100 * s.remembered) / Math.max(1, s.transitions)).toFixed(1)}%`,
   ];
 }
 
@@ -50,6 +57,7 @@ const header = [
   "state B",
   "stored B/state",
   "peak RSS",
+  "remembered",
 ];
 const rows = [header];
 for (const c of cases) rows.push(run(c));
@@ -59,5 +67,5 @@ for (const r of rows)
     r.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join("  "),
   );
 console.log(
-  `node ${process.version}, one core; stored B/state counts the state store, frontier and graph edges`,
+  `node ${process.version}, one core; stored B/state counts the state store, frontier, graph edges and step memo; remembered: steps answered by the step memo`,
 );

@@ -112,6 +112,7 @@ interface CheckArgs {
   memory: number;
   keepGoing: boolean;
   stuckWaiters: boolean;
+  memo: boolean;
   json?: string;
   progress: boolean;
   columns: boolean;
@@ -144,6 +145,7 @@ function runCheck(a: CheckArgs): number {
     // A spec that expects a violation is checked until that property is decided.
     stopAt: r.program.expect?.verdict === "violation" ? r.program.expect.property : null,
     stuckWaiters: a.stuckWaiters,
+    memo: a.memo,
     onProgress: a.progress ? progressPrinter() : null,
   };
   const o = explore(sys, opts);
@@ -433,6 +435,11 @@ export function main(argv: string[]): number {
         type: "boolean",
         default: true,
         describe: "check for tasks that sleep forever (keeps the graph's edges)",
+      })
+      .option("memo", {
+        type: "boolean",
+        default: DEFAULT_OPTIONS.memo,
+        describe: "answer steps seen before from the step memo (exact); --no-memo runs every step",
       })
       .option("json", {
         type: "string",

@@ -2,6 +2,17 @@
 // stored once in a table of its own, and a state is kept as its globals plus one index per task.
 import { hashState, MAX_CHOICE, rehashPairs, StateStore, type StateStoreLike } from "./stateStore";
 
+/**
+ * Words a step wrote into one component (pairs address, value), and what that makes of each
+ * vector the component may hold: after[old] = 1 + the index of old with the writes applied (0:
+ * not yet known). See CollapseStore.stageDelta and StepMemo.
+ */
+export interface BlockWrites {
+  readonly comp: number;
+  readonly writes: Int32Array;
+  after: Int32Array;
+}
+
 /** Successors remembered per component vector (see ComponentTable.insertAfter). */
 const GUESSES = 4;
 
@@ -120,7 +131,8 @@ class ComponentTable {
 export class CollapseStore implements StateStoreLike {
   private readonly main: StateStore;
   private readonly tables: ComponentTable[];
-  private readonly head: number;
+  /** Words before the first component (the globals), kept as they are in a stored vector. */
+  readonly head: number;
   private readonly vec: Int32Array;
   /**
    * The state last read (the caller's buffer: callers must not change it while they insert
@@ -134,7 +146,7 @@ export class CollapseStore implements StateStoreLike {
 
   constructor(
     readonly words: number,
-    private readonly components: ReadonlyArray<readonly [number, number]>,
+    readonly components: ReadonlyArray<readonly [number, number]>,
   ) {
     this.head = components.length > 0 ? (components[0] as readonly [number, number])[0] : words;
     let at = this.head;
@@ -150,6 +162,7 @@ export class CollapseStore implements StateStoreLike {
     this.lastFull = new Int32Array(words);
     this.lastVec = new Int32Array(this.head + components.length);
     this.prevVec = new Int32Array(this.head + components.length);
+    this.blockBuf = new Int32Array(words);
   }
 
   get size(): number {
@@ -166,6 +179,65 @@ export class CollapseStore implements StateStoreLike {
     const at = this.main.reserve();
     this.collapse(state, dirty, this.main.stagedWords, at);
     this.main.seal(choice);
+  }
+
+  /**
+   * Stages a successor given as the stored vector of the state last read with some words
+   * replaced: `delta` holds pairs (offset in the vector, value), and each of `blocks` gives
+   * words written into a component, whose new index depends on what it holds now. See StepMemo.
+   */
+  stageDelta(delta: Int32Array, blocks: readonly BlockWrites[], choice: number): void {
+    const at = this.main.reserve();
+    const vec = this.main.stagedWords;
+    const last = this.lastVec;
+    for (let k = 0; k < last.length; k++) vec[at + k] = last[k]!;
+    for (let j = 0; j < delta.length; j += 2) vec[at + delta[j]!] = delta[j + 1]!;
+    for (let b = 0; b < blocks.length; b++) {
+      const w = blocks[b]!;
+      const p = at + this.head + w.comp;
+      const old = vec[p]!;
+      const known = old < w.after.length ? w.after[old]! : 0;
+      vec[p] = known !== 0 ? known - 1 : this.blockAfter(w, old);
+    }
+    this.main.seal(choice);
+  }
+
+  /** The index of component `w.comp`'s vector `old` with `w.writes` applied (and remembered). */
+  private blockAfter(w: BlockWrites, old: number): number {
+    const buf = this.blockBuf;
+    this.tables[w.comp]!.read(old, buf, this.components[w.comp]![0]);
+    for (let j = 0; j < w.writes.length; j += 2) buf[w.writes[j]!] = w.writes[j + 1]!;
+    const index = this.tables[w.comp]!.insertAfter(old, buf, this.components[w.comp]![0]);
+    if (old >= w.after.length) {
+      const grown = new Int32Array(Math.max(16, 2 * old + 2));
+      grown.set(w.after);
+      w.after = grown;
+    }
+    w.after[old] = index + 1;
+    return index;
+  }
+
+  /** Scratch for blockAfter, a whole state long so that components sit at their own addresses. */
+  private readonly blockBuf: Int32Array;
+
+  /** The stored vector of the state last read (valid until the next read). */
+  get readVector(): Int32Array {
+    return this.lastVec;
+  }
+
+  /** The staged stored vectors, one after another (see lastStagedAt). */
+  get stagedVectors(): Int32Array {
+    return this.main.stagedWords;
+  }
+
+  /** The number of states staged since the last commit. */
+  get stagedCount(): number {
+    return this.main.stagedCount;
+  }
+
+  /** Offset in stagedVectors of the vector staged last. */
+  lastStagedAt(): number {
+    return (this.main.stagedCount - 1) * this.main.words;
   }
 
   commit(parent: number, depth: number, results: Int32Array): number {

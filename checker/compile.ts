@@ -81,6 +81,11 @@ export interface Compiled {
   /** The same code, recording passed boundaries in ctx.trail: for replay and traces only. */
   traceStep: StepFn;
   /**
+   * The same code again, for runs on a memory that notes its accesses (StepMemo's recordings):
+   * a copy of its own, so that the hot `step` only ever sees plain Int32Arrays.
+   */
+  recordStep: StepFn;
+  /**
    * Components written by the last step other than the stepping task's own (a bit per
    * component, as in the componentMask given to compileProgram): stores through pointers and
    * to globals record the component of their address. The task's own block is not tracked.
@@ -114,6 +119,7 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
     )(helpers) as { step: StepFn; dirty: () => number };
   const plain = factory(body);
   const tracing = factory(traced);
+  const recording = factory(body);
   const properties = p.properties.map((prop) => {
     const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
     return new Function(
@@ -124,6 +130,7 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
   return {
     step: plain.step,
     traceStep: tracing.step,
+    recordStep: recording.step,
     dirty: plain.dirty,
     properties,
     source: body,

@@ -8,6 +8,7 @@ import { makeFrontier } from "./frontier";
 import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
 import { MAX_CHOICE, StateStore, type StateStoreLike } from "./stateStore";
+import { type MemoNode, StepMemo } from "./stepMemo";
 import type { StepFault, System } from "./system";
 import { COUNT_MASK, EXPAND_PRUNED } from "./system";
 
@@ -39,13 +40,16 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const opts: SearchOptions = { ...DEFAULT_OPTIONS, ...partial };
   const started = performance.now();
   const words = sys.words;
-  const store: StateStoreLike =
+  const collapsed =
     opts.store === "plain"
-      ? new StateStore(words)
+      ? null
       : new CollapseStore(
           words,
           sys.layout.slots.map((s) => [s.base, s.stackEnd] as const),
         );
+  const store: StateStoreLike = collapsed ?? new StateStore(words);
+  // Steps are remembered by component indices, so only a collapsed store can answer them.
+  const memo = collapsed !== null && opts.memo ? new StepMemo(collapsed) : null;
   const frontier = makeFrontier(opts.strategy);
   const edges = opts.stuckWaiters ? new EdgeStore() : null;
   const props = sys.program.properties;
@@ -134,22 +138,29 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   let parent = 0;
   let parentDepth = 0;
   let succTargets = new Int32Array(64);
+  const tooManyChoices = (choice: number): boolean => {
+    if (choice <= MAX_CHOICE) return false;
+    // Choices are stored in 16 bits; a state with more successors cannot be traced.
+    if (runtime.status !== "violated")
+      violate(runtime, {
+        choices: pathTo(store, parent),
+        message: `a state has more than ${MAX_CHOICE + 1} successors (several choose() calls in one step?); choose over smaller ranges`,
+        span: null,
+        fault: "too_many_choices",
+        sleeper: null,
+      });
+    return true;
+  };
   const sink = {
     successor(next: Int32Array, choice: number, dirty: number): void {
       transitions++;
-      if (choice > MAX_CHOICE) {
-        // Choices are stored in 16 bits; a state with more successors cannot be traced.
-        if (runtime.status !== "violated")
-          violate(runtime, {
-            choices: pathTo(store, parent),
-            message: `a state has more than ${MAX_CHOICE + 1} successors (several choose() calls in one step?); choose over smaller ranges`,
-            span: null,
-            fault: "too_many_choices",
-            sleeper: null,
-          });
-        return;
-      }
+      if (tooManyChoices(choice)) return;
       store.stage(next, choice, dirty);
+    },
+    successorMemo(leaf: MemoNode, choice: number): void {
+      transitions++;
+      if (tooManyChoices(choice)) return;
+      (collapsed as CollapseStore).stageDelta(leaf.delta, leaf.blocks, choice);
     },
     fault(f: StepFault, choice: number): void {
       transitions++;
@@ -179,7 +190,8 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       const seconds = (now - started) / 1000;
       if (store.size >= opts.maxStates) limit = `--max-states ${opts.maxStates}`;
       else if (opts.timeLimit > 0 && seconds >= opts.timeLimit) limit = `--time-limit ${opts.timeLimit}`;
-      else if (store.bytes() >= opts.memoryLimit) limit = `--memory ${opts.memoryLimit}`;
+      else if (store.bytes() + (memo?.bytes() ?? 0) >= opts.memoryLimit)
+        limit = `--memory ${opts.memoryLimit}`;
       if (limit) break;
       if (opts.onProgress && now - lastProgress >= 1000) {
         lastProgress = now;
@@ -189,7 +201,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
           depth: maxDepth,
           queued: frontier.size,
           seconds,
-          bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0),
+          bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0) + (memo?.bytes() ?? 0),
         });
       }
     }
@@ -206,7 +218,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       cutByDepth = true;
       continue;
     }
-    const r = sys.expand(buf, sink);
+    const r = sys.expand(buf, sink, memo);
     // The successors were staged; insert them together (see StateStore.stage).
     if (succTargets.length < (r & COUNT_MASK)) succTargets = new Int32Array(2 * (r & COUNT_MASK));
     const staged = store.commit(s, parentDepth + 1, succTargets);
@@ -297,9 +309,10 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       depth: maxDepth,
       seconds,
       statesPerSecond: seconds > 0 ? store.size / seconds : store.size,
-      bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0),
+      bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0) + (memo?.bytes() ?? 0),
       peakRss: resourceUsage().maxRSS * 1024,
       stateWords: words,
+      remembered: memo?.hits ?? 0,
     },
     limit,
   };

@@ -292,9 +292,9 @@ function run(
 ): { outcome: Outcome; expanded: string[] } {
   const expanded: string[] = [];
   const expand = sys.expand;
-  sys.expand = (src, sink) => {
+  sys.expand = (src, sink, memo) => {
     expanded.push(keyOf(src));
-    return expand.call(sys, src, sink);
+    return expand.call(sys, src, sink, memo);
   };
   try {
     return {

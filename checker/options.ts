@@ -23,6 +23,11 @@ export interface SearchOptions {
    * one index per task (smaller, faster); "plain" keeps whole state vectors. Both are exact.
    */
   store: "collapse" | "plain";
+  /**
+   * Remember what each step did by the collapsed state's component indices and answer it
+   * again without running it (see StepMemo; exact; needs the collapse store).
+   */
+  memo: boolean;
   /** Check for stuck waiters on the explored graph (needs the edges kept in memory). */
   stuckWaiters: boolean;
   /** Called about once a second with progress figures. */
@@ -47,6 +52,7 @@ export const DEFAULT_OPTIONS: SearchOptions = {
   keepGoing: false,
   stopAt: null,
   store: "collapse",
+  memo: true,
   stuckWaiters: true,
   onProgress: null,
 };

@@ -45,6 +45,8 @@ export interface Stats {
   /** Peak resident set size of the process, in bytes. */
   peakRss: number;
   stateWords: number;
+  /** Steps answered by the step memo without running them (see checker/stepMemo.ts). */
+  remembered: number;
 }
 
 export interface Outcome {

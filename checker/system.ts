@@ -18,6 +18,7 @@ import {
   TASK_RUNNING,
 } from "../model/layout";
 import {
+  BLOCKED,
   type Compiled,
   compileProgram,
   FAULT,
@@ -28,6 +29,7 @@ import {
   StepContext,
   type StepFn,
 } from "./compile";
+import { MEMO_MOVED, MEMO_NONE, MEMO_PRUNED, MEMO_RUN, type MemoNode, type StepMemo } from "./stepMemo";
 
 /** What one choice of a state does: which task steps, and the values its `choose` calls got. */
 export interface Choice {
@@ -51,6 +53,11 @@ export interface ExpandSink {
    */
   successor(next: Int32Array, choice: number, dirty: number): void;
   fault(f: StepFault, choice: number): void;
+  /**
+   * A successor that a StepMemo remembered (see CollapseStore.stageDelta). Required when
+   * expand gets a memo.
+   */
+  successorMemo?(leaf: MemoNode, choice: number): void;
 }
 
 /** Flags returned by `expand` besides the choice count (bit-packed for the hot loop). */
@@ -122,7 +129,7 @@ export class System {
    * in slot order, then every interrupt handler. Returns the number of choices, or-ed with
    * EXPAND_PRUNED when some step was cut by a failed assume.
    */
-  expand(src: Int32Array, sink: ExpandSink): number {
+  expand(src: Int32Array, sink: ExpandSink, memo: StepMemo | null = null): number {
     const procs = this.layout.procs;
     this.scratch.set(src);
     let count = 0;
@@ -139,7 +146,7 @@ export class System {
       for (let i = 0; i < procs.length; i++) {
         const s = procs[i] as Slot;
         if (src[s.base + T_PC] === 0 || (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) === 0) continue;
-        const r = this.tryStep(src, i, sink, count);
+        const r = this.tryStep(src, i, sink, count, memo);
         count = r & COUNT_MASK;
         if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
       }
@@ -151,33 +158,67 @@ export class System {
       const s = procs[i] as Slot;
       if (src[s.base + T_PC] === 0) continue;
       if (exclusive && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0) continue; // tried above
-      const r = this.tryStep(src, i, sink, count);
+      const r = this.tryStep(src, i, sink, count, memo);
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
     const slots = this.layout.slots;
     for (let i = procs.length; i < slots.length; i++) {
-      const r = this.tryStep(src, i, sink, count);
+      const r = this.tryStep(src, i, sink, count, memo);
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
     return count | pruned;
   }
 
-  /** Tries slot `i` from `src`, enumerating `choose` values; returns the new count (| PRUNED). */
-  private tryStep(src: Int32Array, i: number, sink: ExpandSink, count: number): number {
+  /**
+   * Tries slot `i` from `src`, enumerating `choose` values; returns the new count (| PRUNED).
+   * With a memo (`src` is then the state last read from the memo's store), a step recorded
+   * before is answered from it, and a new one is run on a recording memory.
+   */
+  private tryStep(
+    src: Int32Array,
+    i: number,
+    sink: ExpandSink,
+    count: number,
+    memo: StepMemo | null,
+  ): number {
     // A task asleep in schedule() cannot move: skip it without copying the state. This is
     // what the step itself would decide (see the schedule primitive in compile.ts).
     if (this.asleep(src, i)) return count;
     const ctx = this.ctx;
     ctx.cv = NO_VALUES;
-    return this.tryWith(src, i, sink, count);
+    if (memo !== null) {
+      const leaf = memo.find(i, src);
+      if (leaf !== null) {
+        switch (leaf.outcome) {
+          case MEMO_MOVED:
+            (sink.successorMemo as (leaf: MemoNode, choice: number) => void)(leaf, count);
+            return count + 1;
+          case MEMO_PRUNED:
+            return count | EXPAND_PRUNED;
+          case MEMO_NONE:
+            return count;
+        }
+        // MEMO_RUN: run it as without a memo.
+      } else if (memo.open) {
+        return this.tryWith(src, i, sink, count, memo);
+      }
+    }
+    return this.tryWith(src, i, sink, count, null);
   }
 
-  private tryWith(src: Int32Array, i: number, sink: ExpandSink, count: number): number {
+  private tryWith(
+    src: Int32Array,
+    i: number,
+    sink: ExpandSink,
+    count: number,
+    memo: StepMemo | null,
+  ): number {
     const s = this.layout.slots[i] as Slot;
-    const m = this.scratch;
     const ctx = this.ctx;
+    // A recording run steps on a stand-in for the scratch state that notes what it touches.
+    const m = memo === null ? this.scratch : memo.recording(i, src, this.scratch);
     // invariant: m equals src here; after the attempt, restore() makes it so again.
     const isHandler = s.kind === "interrupt";
     if (isHandler) {
@@ -187,20 +228,26 @@ export class System {
       m[s.base + T_ATOMIC] = 1;
     }
     ctx.cpos = 0;
-    const r = this.stepFn(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
-    const dirty = this.compiled.dirty() | (this.ownBit[i] as number);
+    const step = memo === null ? this.stepFn : this.compiled.recordStep;
+    const r = step(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
+    // The recording copy of the step keeps its own written-components mask: restore all.
+    const dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
     let result = count;
-    if (r === MOVED) {
+    let outcome = MEMO_RUN;
+    if (r === BLOCKED) outcome = MEMO_NONE;
+    else if (r === MOVED) {
       // A handler that stopped half way (blocked after doing something) did not fire.
-      if (!isHandler || m[s.base + T_PC] === 0) {
+      if (!isHandler || this.scratch[s.base + T_PC] === 0) {
         this.currentSlot = i;
         this.currentValues = ctx.cv;
-        sink.successor(m, count, dirty);
+        sink.successor(this.scratch, count, dirty);
         result = count + 1;
-      }
+        outcome = MEMO_MOVED;
+      } else outcome = MEMO_NONE;
     } else if (r === PRUNED) {
       // A handler's failed assume is its guard: the handler just does not fire.
       if (!isHandler) result = count | EXPAND_PRUNED;
+      outcome = isHandler ? MEMO_NONE : MEMO_PRUNED;
     } else if (r === FAULT) {
       this.currentSlot = i;
       this.currentValues = ctx.cv;
@@ -210,8 +257,9 @@ export class System {
       );
       result = count + 1;
     }
-    const pcNow = m[s.base + T_PC] as number;
-    this.restore(m, src, dirty);
+    if (memo !== null) memo.finish(i, outcome, this.scratch);
+    const pcNow = this.scratch[s.base + T_PC] as number;
+    this.restore(this.scratch, src, dirty);
     if (r !== NEED_CHOICE) return result;
     const lo = ctx.lo;
     const hi = ctx.hi;
@@ -234,7 +282,7 @@ export class System {
     let pruned = 0;
     for (let v = lo; v <= hi; v++) {
       ctx.cv = [...prefix, v];
-      const rr = this.tryWith(src, i, sink, c);
+      const rr = this.tryWith(src, i, sink, c, null);
       c = rr & COUNT_MASK;
       if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
