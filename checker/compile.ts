@@ -159,24 +159,31 @@ export function poolMaps(p: Lowered, words: number): { PH: Int32Array; PS: Int32
 function runtimeHelpers(words: number, spans: Span[], pools: ReturnType<typeof poolMaps>) {
   const sp = (i: number): Span | null => spans[i] ?? null;
   const { PH } = pools;
+  const badPointer = (a: number, size: number, s: number): Fault =>
+    a === 0
+      ? new Fault("null_deref", "NULL pointer dereference", sp(s))
+      : a > 0 && a < words
+        ? new Fault("bad_pointer", `pointer ${a} points to ${size} words, past the end of memory`, sp(s))
+        : new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
   return {
     Fault,
     /** P for programs with pools: also refuses memory of an object that was freed. */
-    PU(m: Int32Array, a: number, s: number): number {
-      if (a > 0 && a < words) {
+    PU(m: Int32Array, a: number, size: number, s: number): number {
+      if (a > 0 && a + size <= words) {
         const h = PH[a]!;
         if (h !== 0 && m[h] === 0)
           throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
         return a;
       }
-      if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
-      throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
+      throw badPointer(a, size, s);
     },
-    /** A pointer that is dereferenced: not NULL, inside memory. */
-    P(a: number, s: number): number {
-      if (a > 0 && a < words) return a;
-      if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
-      throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
+    /**
+     * A pointer that is dereferenced: not NULL, and the `size` words of its object inside memory
+     * (a cast pointer may point at a word too near the end for the struct it claims).
+     */
+    P(a: number, size: number, s: number): number {
+      if (a > 0 && a + size <= words) return a;
+      throw badPointer(a, size, s);
     },
     /** An array index within [0, n). */
     X(i: number, n: number, s: number): number {
@@ -409,8 +416,8 @@ class Gen {
         return `(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
       case "ptr":
         return this.p.pools.length > 0
-          ? `PU(m, ${this.int(e.e)}, ${this.spanId(e.span)})`
-          : `P(${this.int(e.e)}, ${this.spanId(e.span)})`;
+          ? `PU(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`
+          : `P(${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`;
       case "index":
         return `X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":

@@ -32,6 +32,15 @@ describe("run-time faults", () => {
     expect(bad?.counterexample?.message).toBe("NULL pointer dereference");
   });
 
+  it("a cast pointer whose struct would reach past the end of memory", () => {
+    // The pointer itself points into memory, but the object it claims to point at does not fit.
+    const text =
+      "struct big { int a[100]; int z; };\nint g;\nint h;\nprocess p { struct big *q = (struct big *)&g; q->z = 1; h = 1; }\n";
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("bad_pointer");
+    expect(bad?.counterexample?.message).toMatch(/^pointer \d+ points to 101 words, past the end of memory$/);
+  });
+
   it("a division by zero, only on the interleaving that makes it", () => {
     const { bad, o } = check("int d = 1;\nint r;\nprocess a { d = 0; }\nprocess b { r = 10 / d; }\n");
     expect(bad?.counterexample?.fault).toBe("div_by_zero");

@@ -379,7 +379,7 @@ class Run {
       }
       case "ptr": {
         const a = this.int(e.e);
-        if (a > 0 && a < m.length) {
+        if (a > 0 && a + e.size <= m.length) {
           // Memory of a freed pool object (its allocated flag is 0) is not there any more.
           const pool = this.p.pools.find((q) => a > q.base && a < q.base + q.count * (q.size + 1));
           if (pool && (a - pool.base) % (pool.size + 1) !== 0) {
@@ -390,7 +390,13 @@ class Run {
           return a;
         }
         if (a === 0) throw new Trap("null_deref", "NULL pointer dereference", e.span);
-        throw new Trap("bad_pointer", `pointer ${a} points outside memory`, e.span);
+        throw new Trap(
+          "bad_pointer",
+          a > 0 && a < m.length
+            ? `pointer ${a} points to ${e.size} words, past the end of memory`
+            : `pointer ${a} points outside memory`,
+          e.span,
+        );
       }
       case "index": {
         const x = this.int(e.e);

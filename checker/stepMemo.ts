@@ -121,7 +121,7 @@ export class StepMemo {
       const checks = node.checks;
       for (let j = 0; j < checks.length; j += 2) if (state[checks[j]!] !== checks[j + 1]) return null;
       if (node.at < 0) {
-        this.hits++;
+        if (node.outcome !== MEMO_RUN) this.hits++;
         return node;
       }
       const v = state[node.at]!;
@@ -205,7 +205,8 @@ export class StepMemo {
       },
       set(t, k, v) {
         const a = index(k);
-        if (a < 0) throw new Error(`step memo: a step wrote ${String(k)} outside memory`);
+        // Elsewhere, as on the Int32Array itself (dereferences are checked, so none comes here).
+        if (a < 0) return Reflect.set(t, k, v);
         memo.noteWrite(a);
         t[a] = v;
         return true;

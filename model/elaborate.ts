@@ -438,6 +438,11 @@ class Elaborator {
     return isTypeExpr(of) ? this.resolveType(of) : this.typeOfExpr(of);
   }
 
+  /** Words a dereferenced pointer's object spans (at least the word it points at). */
+  private pointeeSize(t: Type): number {
+    return Math.max(1, sizeOf(t, this.structs));
+  }
+
   private sizeofOf(of: TypeExpr | Expr): number {
     return Math.max(0, sizeOf(this.sizeofType(of), this.structs));
   }
@@ -1416,7 +1421,11 @@ class Elaborator {
             return { addr: C0, type: ERR, local: true };
           }
           if (r.type.to.k === "void") this.error("KC305", e.span, "cannot dereference a void pointer");
-          return { addr: { k: "ptr", e: r.x, span: e.span }, type: r.type.to, local: false };
+          return {
+            addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.span },
+            type: r.type.to,
+            local: false,
+          };
         }
         break;
       case "member": {
@@ -1428,7 +1437,11 @@ class Elaborator {
               this.error("KC305", e.span, `'->' needs a pointer to a struct, not ${showType(r.type)}`);
             return { addr: C0, type: ERR, local: true };
           }
-          base = { addr: { k: "ptr", e: r.x, span: e.base.span }, type: r.type.to, local: false };
+          base = {
+            addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.base.span },
+            type: r.type.to,
+            local: false,
+          };
         } else base = this.lvalue(e.base);
         if (base.type.k !== "struct") {
           if (base.type !== ERR)

@@ -20,7 +20,8 @@ export type IExpr =
   /** Reads a compiler temporary and clears it, so dead temporaries never make states differ. */
   | { k: "take"; off: number }
   /** Checks that a pointer is not NULL and points into memory; yields it. */
-  | { k: "ptr"; e: IExpr; span: Span }
+  /** A pointer that is dereferenced: the object of `size` words it points to must lie in memory. */
+  | { k: "ptr"; e: IExpr; size: number; span: Span }
   /** Checks 0 <= e < n (an array index); yields e. */
   | { k: "index"; e: IExpr; n: number; span: Span }
   | { k: "un"; op: "-" | "!" | "~"; e: IExpr }
