@@ -84,6 +84,7 @@ describe("CollapseStore", () => {
             plain.read(parent, expected);
             expect([...buf]).toEqual([...expected]);
             const wanted: number[] = [];
+            store.from(parent, 1);
             step.succs.forEach((succ, choice) => {
               const next = buf.slice();
               for (const [at, v] of succ.changes) next[at] = v;
@@ -94,7 +95,7 @@ describe("CollapseStore", () => {
               store.stage(next, choice, dirty);
               wanted.push(plain.insert(next, parent, choice, 1));
             });
-            const n = store.commit(parent, 1, results);
+            const n = store.commit(results);
             expect([...results.subarray(0, n)]).toEqual(wanted);
           }
           // A buffer that never held a state: every word must come from the store.

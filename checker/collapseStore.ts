@@ -240,8 +240,12 @@ export class CollapseStore implements StateStoreLike {
     return (this.main.stagedCount - 1) * this.main.words;
   }
 
-  commit(parent: number, depth: number, results: Int32Array): number {
-    return this.main.commit(parent, depth, results);
+  from(parent: number, depth: number): void {
+    this.main.from(parent, depth);
+  }
+
+  commit(results: Int32Array): number {
+    return this.main.commit(results);
   }
 
   /** Writes `state`'s stored vector into vec[at ..], adding new components to their tables. */

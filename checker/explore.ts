@@ -28,6 +28,9 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   bad_free: "runtime_error",
 };
 
+/** States BFS expands before it inserts their successors together (see `explore`). */
+const BFS_BATCH = 8;
+
 /** Path of choice indices from the root to `index`, by following parents. */
 export function pathTo(store: StateStoreLike, index: number): number[] {
   const out: number[] = [];
@@ -183,6 +186,34 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const buf = new Int32Array(words);
   let lastProgress = started;
   let sinceCheck = 0;
+  // BFS expands a few queued states before it inserts all their successors in one commit: the
+  // more states a commit holds, the more of their cache misses overlap (StateStore.stage). The
+  // order of states is unchanged, as every state of a batch was queued before the batch began.
+  // DFS inserts at once: the next state it pops is one of the successors.
+  const batchSize = opts.strategy === "bfs" ? BFS_BATCH : 1;
+  const batchParents = new Int32Array(batchSize);
+  const batchCounts = new Int32Array(batchSize);
+  let inBatch = 0;
+  /** Inserts the staged successors of the batch's states and queues the new ones. */
+  const commitBatch = (): void => {
+    store.commit(succTargets);
+    let at = 0;
+    for (let b = 0; b < inBatch; b++) {
+      const from = batchParents[b]!;
+      const k = batchCounts[b]!;
+      const depth = store.depth(from) + 1;
+      for (let i = at; i < at + k; i++) {
+        const t = succTargets[i]!;
+        if (t >= 0) {
+          if (depth > maxDepth) maxDepth = depth;
+          frontier.push(t);
+        } else succTargets[i] = -t - 1;
+      }
+      if (edges) edges.addRun(from, succTargets, k, at);
+      at += k;
+    }
+    inBatch = 0;
+  };
   while (!stop && frontier.size > 0) {
     if (++sinceCheck >= 1024) {
       sinceCheck = 0;
@@ -205,6 +236,9 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
         });
       }
     }
+    // A batch ends when the queue or the batch is used up, and before the limits are checked, so
+    // that they see every state found so far (and cut where they would without batches).
+    const last = inBatch + 1 === batchSize || frontier.size === 1 || sinceCheck + 1 >= 1024;
     const s = frontier.pop();
     store.read(s, buf);
     // Properties of a state are checked when it is expanded, not when it is found: its
@@ -216,20 +250,19 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     parentDepth = store.depth(s);
     if (parentDepth >= opts.maxDepth) {
       cutByDepth = true;
+      if (last && inBatch > 0) commitBatch();
       continue;
     }
+    const before = store.stagedCount;
+    store.from(s, parentDepth + 1);
     const r = sys.expand(buf, sink, memo);
-    // The successors were staged; insert them together (see StateStore.stage).
-    if (succTargets.length < (r & COUNT_MASK)) succTargets = new Int32Array(2 * (r & COUNT_MASK));
-    const staged = store.commit(s, parentDepth + 1, succTargets);
-    for (let i = 0; i < staged; i++) {
-      const t = succTargets[i]!;
-      if (t >= 0) {
-        if (parentDepth + 1 > maxDepth) maxDepth = parentDepth + 1;
-        frontier.push(t);
-      } else succTargets[i] = -t - 1;
-    }
-    if (edges) edges.addRun(s, succTargets, staged);
+    // The successors were staged; they are inserted with the rest of the batch.
+    const total = store.stagedCount;
+    if (succTargets.length < total) succTargets = new Int32Array(2 * total);
+    batchParents[inBatch] = s;
+    batchCounts[inBatch] = total - before;
+    inBatch++;
+    if (last) commitBatch();
     const n = r & COUNT_MASK;
     if (n === 0 && (r & EXPAND_PRUNED) === 0) {
       // A terminal state: either everyone is done (check final properties) or a deadlock.
@@ -258,6 +291,8 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       }
     }
   }
+  // A violation or a limit may end the loop inside a batch: its successors are stored all the same.
+  if (inBatch > 0) commitBatch();
   if (limit) {
     // States found but never expanded are still checked: a violation among them is real.
     while (!stop && frontier.size > 0) {

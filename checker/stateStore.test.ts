@@ -96,7 +96,8 @@ describe("StateStore", () => {
       fc.property(
         fc.integer({ min: 1, max: 5 }),
         storeOptions,
-        // Batches of successors; few values, so states repeat within and across batches.
+        // Batches of successors; few values, so states repeat within and across batches. A
+        // commit takes the batches of one or more parents.
         fc.array(
           fc.record({
             parentPick: fc.nat(),
@@ -108,6 +109,7 @@ describe("StateStore", () => {
               }),
               { maxLength: 40 },
             ),
+            commitAfter: fc.boolean(),
           }),
           { maxLength: 40 },
         ),
@@ -117,23 +119,38 @@ describe("StateStore", () => {
           const root = new Int32Array(words).fill(7);
           staged.insert(root, -1, 0, 0);
           oneByOne.insert(root, -1, 0, 0);
-          const results = new Int32Array(64);
+          const results = new Int32Array(64 * 40);
           const recorded: Recorded[] = [{ state: root, parent: -1, choice: 0, depth: 0 }];
-          for (const b of batches) {
-            const parent = b.parentPick % staged.size;
-            for (const st of b.states) staged.stage(Int32Array.from(st.values), st.choice);
-            expect(staged.stagedCount).toBe(b.states.length);
-            const n = staged.commit(parent, b.depth, results);
-            expect(n).toBe(b.states.length);
+          let pending: Array<{ parent: number; depth: number; values: number[]; choice: number }> = [];
+          const commit = () => {
+            expect(staged.stagedCount).toBe(pending.length);
+            const n = staged.commit(results);
+            expect(n).toBe(pending.length);
             expect(staged.stagedCount).toBe(0);
-            b.states.forEach((st, i) => {
+            pending.forEach((st, i) => {
               const state = Int32Array.from(st.values);
-              const r = oneByOne.insert(state, parent, st.choice, b.depth);
+              const r = oneByOne.insert(state, st.parent, st.choice, st.depth);
               expect(results[i]).toBe(r);
               if (r >= 0)
-                recorded.push({ state: state.slice(0, words), parent, choice: st.choice, depth: b.depth });
+                recorded.push({
+                  state: state.slice(0, words),
+                  parent: st.parent,
+                  choice: st.choice,
+                  depth: st.depth,
+                });
             });
-          }
+            pending = [];
+          };
+          batches.forEach((b, j) => {
+            // Parents must be stored already: pick among the states committed so far.
+            const parent = b.parentPick % staged.size;
+            staged.from(parent, b.depth);
+            for (const st of b.states) {
+              staged.stage(Int32Array.from(st.values), st.choice);
+              pending.push({ parent, depth: b.depth, values: st.values, choice: st.choice });
+            }
+            if (b.commitAfter || j === batches.length - 1) commit();
+          });
           checkAll(staged, recorded);
           checkAll(oneByOne, recorded);
         },

@@ -100,10 +100,14 @@ export interface StateStoreLike {
   readonly size: number;
   /** `dirty` (optional): the components that may differ from the state last read. */
   insert(state: Int32Array, parent: number, choice: number, depth: number, dirty?: number): number;
+  /** States staged from now on are children of `parent` at `depth` (until the next `from`). */
+  from(parent: number, depth: number): void;
   /** Stages `state` for the next commit (`dirty` as for insert). */
   stage(state: Int32Array, choice: number, dirty?: number): void;
-  /** Inserts the staged states as children of `parent`; results as insert's, in order. */
-  commit(parent: number, depth: number, results: Int32Array): number;
+  /** Inserts the staged states, in the order staged; results as insert's. */
+  commit(results: Int32Array): number;
+  /** States staged since the last commit. */
+  readonly stagedCount: number;
   read(index: number, out: Int32Array): void;
   parent(index: number): number;
   choice(index: number): number;
@@ -176,9 +180,25 @@ export class StateStore implements StateStoreLike {
   }
 
   /**
+   * Sets the parent (and its depth) of the states staged next, until the next `from`. The
+   * explorer stages the successors of a few states before it commits them all.
+   */
+  from(parent: number, depth: number): void {
+    if (!(parent >= -1 && parent < this.count))
+      throw new RangeError(`parent ${parent} is not a stored state`);
+    if (!(depth >= 0 && depth <= 0x7fffffff)) throw new RangeError(`depth ${depth} is out of range`);
+    this.fromParent = parent;
+    this.fromDepth = depth;
+  }
+
+  private fromParent = -1;
+  private fromDepth = 0;
+
+  /**
    * Stages a copy of `state` to be inserted by the next `commit`, reached by `choice` from the
-   * commit's parent. Staging the successors of a state and inserting them together lets the CPU
-   * fetch their table slots in parallel (one cache miss each, overlapped, instead of in turn).
+   * parent set by `from`. Staging successors and inserting them together lets the CPU fetch
+   * their table slots in parallel (one cache miss each, overlapped, instead of in turn): the
+   * more states in a commit, the more misses overlap.
    */
   stage(state: Int32Array, choice: number): void {
     const at = this.reserve();
@@ -204,19 +224,18 @@ export class StateStore implements StateStoreLike {
     this.stagedHash[n] =
       hashState(this.stagedWords, n * this.words, this.words, STATE_HASH_SEED) & this.hashMask;
     this.stagedChoice[n] = choice;
+    this.stagedParent[n] = this.fromParent;
+    this.stagedDepth[n] = this.fromDepth;
     this.staged = n + 1;
   }
 
   /**
-   * Inserts the staged states in the order staged, each as a child of `parent` at `depth`; writes
-   * each one's `insert` result into `results` (which must have room) and returns how many.
+   * Inserts the staged states in the order staged, each as a child of the parent `from` gave it;
+   * writes each one's `insert` result into `results` (which must have room) and returns how many.
    */
-  commit(parent: number, depth: number, results: Int32Array): number {
+  commit(results: Int32Array): number {
     const n = this.staged;
     this.staged = 0;
-    if (!(parent >= -1 && parent < this.count))
-      throw new RangeError(`parent ${parent} is not a stored state`);
-    if (!(depth >= 0 && depth <= 0x7fffffff)) throw new RangeError(`depth ${depth} is out of range`);
     // Touch every first slot before probing any: the loads do not depend on each other, so
     // their cache misses overlap. The sum keeps the compiler from dropping them.
     const table = this.table;
@@ -247,9 +266,9 @@ export class StateStore implements StateStoreLike {
         this.stagedWords,
         i * words,
         this.stagedHash[i]!,
-        parent,
+        this.stagedParent[i]!,
         this.stagedChoice[i]!,
-        depth,
+        this.stagedDepth[i]!,
       );
     return n;
   }
@@ -264,20 +283,18 @@ export class StateStore implements StateStoreLike {
   stagedWords = new Int32Array(0);
   private stagedHash = new Int32Array(0);
   private stagedChoice = new Int32Array(0);
+  private stagedParent = new Int32Array(0);
+  private stagedDepth = new Int32Array(0);
   /** Written only so that the touching loads in `commit` are not optimised away; no meaning. */
   touched = 0;
 
   private growStage(): void {
     const cap = Math.max(16, this.stagedChoice.length * 2);
-    const words = new Int32Array(cap * this.words);
-    words.set(this.stagedWords);
-    this.stagedWords = words;
-    const hash = new Int32Array(cap);
-    hash.set(this.stagedHash);
-    this.stagedHash = hash;
-    const choice = new Int32Array(cap);
-    choice.set(this.stagedChoice);
-    this.stagedChoice = choice;
+    this.stagedWords = withLength(this.stagedWords, cap * this.words);
+    this.stagedHash = withLength(this.stagedHash, cap);
+    this.stagedChoice = withLength(this.stagedChoice, cap);
+    this.stagedParent = withLength(this.stagedParent, cap);
+    this.stagedDepth = withLength(this.stagedDepth, cap);
   }
 
   /** `insert` of src[srcOff .. srcOff + words) whose hash is `h`, without argument checks. */
@@ -439,6 +456,13 @@ export class StateStore implements StateStoreLike {
     this.slotMask = slots - 1;
     this.growAt = Math.floor(slots * MAX_LOAD);
   }
+}
+
+/** A copy of `a` with room for `length` words (the rest zero). */
+function withLength(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
 }
 
 /**

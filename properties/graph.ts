@@ -34,11 +34,12 @@ export class EdgeStore {
   /** True while runs were added for states 0, 1, 2, … in order (BFS does), so the runs already are CSR. */
   private inOrder = true;
 
-  /** Records that state `from` has these successors: `targets[0 .. count)`. Once per expanded state. */
-  addRun(from: number, targets: Int32Array, count: number): void {
+  /** Records that state `from` has these successors: `targets[offset .. offset + count)`. Once per expanded state. */
+  addRun(from: number, targets: Int32Array, count: number, offset = 0): void {
     if (!(from >= 0 && from <= 0x7ffffffe && Number.isInteger(from)))
       throw new RangeError(`bad state ${from}`);
-    if (!(count >= 0 && count <= targets.length)) throw new RangeError(`bad successor count ${count}`);
+    if (!(count >= 0 && offset >= 0 && offset + count <= targets.length))
+      throw new RangeError(`bad successor count ${count}`);
     if (from >= this.runStart.length) {
       this.runStart = grown(this.runStart, from + 1, -1);
       this.runCount = grown(this.runCount, from + 1, 0);
@@ -48,7 +49,7 @@ export class EdgeStore {
     if (this.edges + count > this.runs.length) this.runs = grown(this.runs, this.edges + count, 0);
     const runs = this.runs;
     let e = this.edges;
-    for (let k = 0; k < count; k++) {
+    for (let k = offset; k < offset + count; k++) {
       const t = targets[k]!;
       if (t < 0) throw new RangeError(`bad successor ${t} of state ${from}`);
       runs[e++] = t;
