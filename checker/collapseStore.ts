@@ -157,7 +157,7 @@ export class CollapseStore implements StateStoreLike {
     }
     if (at !== words) throw new RangeError(`components end at ${at}, the state has ${words} words`);
     this.tables = components.map(([s, e]) => new ComponentTable(e - s));
-    this.main = new StateStore(this.head + components.length);
+    this.main = new StateStore(this.head + components.length, { packed: true });
     this.vec = new Int32Array(this.head + components.length);
     this.lastFull = new Int32Array(words);
     this.lastVec = new Int32Array(this.head + components.length);

@@ -38,6 +38,9 @@ const storeOptions = fc.record({
   chunkWords: fc.integer({ min: 1, max: 64 }),
   // -1 keeps the real hash; the others force many (0: all) distinct states onto one hash.
   hashMask: fc.constantFrom(-1, -1, 0, 1, 0x80000003),
+  // The packed index: its ranges widen as values arrive, and it gives way to the hash table
+  // when the vectors stop fitting in 64 bits (the extreme values do that).
+  packed: fc.boolean(),
 });
 
 describe("StateStore", () => {
@@ -276,5 +279,28 @@ describe("hashState", () => {
       expect(count).toBeGreaterThan(120);
       expect(count).toBeLessThan(280);
     }
+  });
+});
+
+describe("StateStore with the packed index", () => {
+  it("stays exact while its ranges widen, and after it gives way to the hash table", () => {
+    const store = new StateStore(3, { packed: true });
+    const plain = new Map<string, number>();
+    const states: Int32Array[] = [];
+    // Field 0 grows a little at a time (many widenings); fields 1 and 2 stay small...
+    for (let i = 0; i < 3000; i++) states.push(Int32Array.of(i * 7 - 500, i % 5, -(i % 3)));
+    // ...until spans of 32 bits in every field, which no 64-bit key holds.
+    states.push(Int32Array.of(0x7fffffff, -0x80000000, 0x7fffffff));
+    for (let i = 0; i < 3000; i += 3) states.push(Int32Array.of(i, -0x80000000 + i, i % 7));
+    for (const [j, s] of states.entries()) {
+      const want = plain.get(key(s, 3));
+      const got = store.insert(s, -1, j % 100, 0);
+      if (want === undefined) {
+        expect(got).toBe(plain.size);
+        plain.set(key(s, 3), got);
+      } else expect(got).toBe(-(want + 1));
+    }
+    for (const s of states) expect(store.find(s)).toBe(plain.get(key(s, 3)));
+    expect(store.find(Int32Array.of(1, 2, 3))).toBe(-1);
   });
 });

@@ -1,5 +1,7 @@
 // Exact-mode state store: states in a chunked Int32Array arena, found through an open-addressing hash table.
 
+import { PackedIndex } from "./packedIndex";
+
 const P1 = 0x9e3779b1 | 0;
 const P2 = 0x85ebca77 | 0;
 const P3 = 0xc2b2ae3d | 0;
@@ -68,6 +70,11 @@ export interface StateStoreOptions {
   chunkWords?: number;
   /** For tests: only these bits of the hash are kept (0 makes every state collide). Default: all. */
   hashMask?: number;
+  /**
+   * Find states through a PackedIndex while the vectors pack into 64 bits (one cache miss per
+   * lookup instead of two), and through the hash table once they do not. Default: false.
+   */
+  packed?: boolean;
 }
 
 /** Words kept after a state's words in its record: parent, depth, choice. */
@@ -129,6 +136,8 @@ export class StateStore implements StateStoreLike {
   private growAt: number;
   private count = 0;
   private readonly hashMask: number;
+  /** While not null, states are found through it and `table` stays empty (see `unpack`). */
+  private packed: PackedIndex | null;
 
   constructor(words: number, options: StateStoreOptions = {}) {
     if (!Number.isInteger(words) || words < 1)
@@ -142,6 +151,7 @@ export class StateStore implements StateStoreLike {
     this.chunkShift = shift;
     this.chunkMask = 2 ** shift - 1;
     this.hashMask = options.hashMask ?? -1;
+    this.packed = options.packed ? new PackedIndex(words, this.hashMask) : null;
     let slots = 16;
     while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS) slots *= 2;
     this.table = new Int32Array(slots * 2);
@@ -169,6 +179,7 @@ export class StateStore implements StateStoreLike {
     if (!(choice >= 0 && choice <= MAX_CHOICE))
       throw new RangeError(`choice ${choice} is outside 0..${MAX_CHOICE}`);
     if (!(depth >= 0 && depth <= 0x7fffffff)) throw new RangeError(`depth ${depth} is out of range`);
+    if (this.packed !== null) return this.insertPacked(state, 0, parent, choice, depth);
     return this.insertHashed(
       state,
       0,
@@ -221,8 +232,9 @@ export class StateStore implements StateStoreLike {
     if (!(choice >= 0 && choice <= MAX_CHOICE))
       throw new RangeError(`choice ${choice} is outside 0..${MAX_CHOICE}`);
     const n = this.staged;
-    this.stagedHash[n] =
-      hashState(this.stagedWords, n * this.words, this.words, STATE_HASH_SEED) & this.hashMask;
+    if (this.packed === null)
+      this.stagedHash[n] =
+        hashState(this.stagedWords, n * this.words, this.words, STATE_HASH_SEED) & this.hashMask;
     this.stagedChoice[n] = choice;
     this.stagedParent[n] = this.fromParent;
     this.stagedDepth[n] = this.fromDepth;
@@ -234,6 +246,7 @@ export class StateStore implements StateStoreLike {
    * writes each one's `insert` result into `results` (which must have room) and returns how many.
    */
   commit(results: Int32Array): number {
+    if (this.packed !== null) return this.commitPacked(results);
     const n = this.staged;
     this.staged = 0;
     // Touch every first slot before probing any: the loads do not depend on each other, so
@@ -285,6 +298,8 @@ export class StateStore implements StateStoreLike {
   private stagedChoice = new Int32Array(0);
   private stagedParent = new Int32Array(0);
   private stagedDepth = new Int32Array(0);
+  /** With the packed index, stagedHash holds each staged state's first key word, this the second. */
+  private stagedKey1 = new Int32Array(0);
   /** Written only so that the touching loads in `commit` are not optimised away; no meaning. */
   touched = 0;
 
@@ -295,6 +310,7 @@ export class StateStore implements StateStoreLike {
     this.stagedChoice = withLength(this.stagedChoice, cap);
     this.stagedParent = withLength(this.stagedParent, cap);
     this.stagedDepth = withLength(this.stagedDepth, cap);
+    this.stagedKey1 = withLength(this.stagedKey1, cap);
   }
 
   /** `insert` of src[srcOff .. srcOff + words) whose hash is `h`, without argument checks. */
@@ -309,9 +325,17 @@ export class StateStore implements StateStoreLike {
     const found = this.probe(src, srcOff, h);
     if (found >= 0) return -(found + 1);
     const slot = -found - 1;
+    const index = this.append(src, srcOff, parent, choice, depth);
+    this.table[slot << 1] = index + 1;
+    this.table[(slot << 1) + 1] = h;
+    if (this.count > this.growAt) this.growTable();
+    return index;
+  }
+
+  /** Adds src[srcOff .. srcOff + words) to the arena as the next state; returns its index. */
+  private append(src: Int32Array, srcOff: number, parent: number, choice: number, depth: number): number {
     const words = this.words;
     const stride = this.stride;
-    const table = this.table;
     const index = this.count;
     const chunkIndex = index >>> this.chunkShift;
     const off = (index & this.chunkMask) * stride;
@@ -321,11 +345,109 @@ export class StateStore implements StateStoreLike {
     chunk[off + words] = parent;
     chunk[off + words + 1] = depth;
     chunk[off + words + 2] = choice;
-    table[slot << 1] = index + 1;
-    table[(slot << 1) + 1] = h;
     this.count = index + 1;
-    if (this.count > this.growAt) this.growTable();
     return index;
+  }
+
+  /** `insert` through the packed index (widening it, or giving it up, when the state does not fit). */
+  private insertPacked(
+    src: Int32Array,
+    srcOff: number,
+    parent: number,
+    choice: number,
+    depth: number,
+  ): number {
+    const packed = this.packed as PackedIndex;
+    if (!packed.encode(src, srcOff)) {
+      if (!this.widen(src, srcOff)) {
+        const h = hashState(src, srcOff, this.words, STATE_HASH_SEED) & this.hashMask;
+        return this.insertHashed(src, srcOff, h, parent, choice, depth);
+      }
+      packed.encode(src, srcOff);
+    }
+    const found = packed.findOrAdd(packed.k0, packed.k1, this.count);
+    if (found >= 0) return -(found + 1);
+    return this.append(src, srcOff, parent, choice, depth);
+  }
+
+  /**
+   * Widens the packed index's ranges to take src[srcOff ..] and rebuilds it; when the vectors
+   * no longer pack, moves every state to the hash table instead and returns false.
+   */
+  private widen(src: Int32Array, srcOff: number): boolean {
+    const packed = this.packed as PackedIndex;
+    const pair: [Int32Array, number] = [this.chunks[0]!, 0];
+    const vector = (i: number): [Int32Array, number] => {
+      pair[0] = this.chunks[i >>> this.chunkShift]!;
+      pair[1] = (i & this.chunkMask) * this.stride;
+      return pair;
+    };
+    if (packed.widen(src, srcOff)) {
+      packed.rebuild(this.count, vector);
+      return true;
+    }
+    this.packed = null;
+    let slots = 16;
+    while (slots * MAX_LOAD < this.count + 1 && slots < MAX_SLOTS) slots *= 2;
+    const table = new Int32Array(slots * 2);
+    const mask = slots - 1;
+    for (let i = 0; i < this.count; i++) {
+      const [chunk, off] = vector(i);
+      const h = hashState(chunk, off, this.words, STATE_HASH_SEED) & this.hashMask;
+      let slot = h & mask;
+      while (table[slot << 1] !== 0) slot = (slot + 1) & mask;
+      table[slot << 1] = i + 1;
+      table[(slot << 1) + 1] = h;
+    }
+    this.table = table;
+    this.slotMask = mask;
+    this.growAt = Math.floor(slots * MAX_LOAD);
+    if (this.count > this.growAt) this.growTable();
+    return false;
+  }
+
+  /** `commit` through the packed index: keys first, then their first slots, then the inserts. */
+  private commitPacked(results: Int32Array): number {
+    const n = this.staged;
+    this.staged = 0;
+    const words = this.words;
+    const src = this.stagedWords;
+    let packed = this.packed as PackedIndex;
+    const k0 = this.stagedHash;
+    const k1 = this.stagedKey1;
+    let fits = true;
+    for (let i = 0; i < n; ) {
+      if (packed.encode(src, i * words)) {
+        k0[i] = packed.k0;
+        k1[i] = packed.k1;
+        i++;
+        continue;
+      }
+      if (!this.widen(src, i * words)) {
+        fits = false;
+        break;
+      }
+      i = 0; // the ranges changed: encode the batch again
+    }
+    if (!fits) {
+      // The vectors no longer pack: commit this batch through the hash table.
+      for (let i = 0; i < n; i++)
+        this.stagedHash[i] = hashState(src, i * words, words, STATE_HASH_SEED) & this.hashMask;
+      this.staged = n;
+      return this.commit(results);
+    }
+    packed = this.packed as PackedIndex;
+    let touched = 0;
+    for (let i = 0; i < n; i++) touched ^= packed.touch(k0[i]!, k1[i]!);
+    this.touched = touched;
+    for (let i = 0; i < n; i++) {
+      const found = packed.findOrAdd(k0[i]!, k1[i]!, this.count);
+      results[i] =
+        found >= 0
+          ? -(found + 1)
+          : this.append(src, i * words, this.stagedParent[i]!, this.stagedChoice[i]!, this.stagedDepth[i]!);
+    }
+    return n;
   }
 
   /** Index of a stored state equal to `state` (its first `words` words), or −1. */
@@ -333,6 +455,8 @@ export class StateStore implements StateStoreLike {
     const words = this.words;
     if (state.length < words)
       throw new RangeError(`state has ${state.length} words, the store needs ${words}`);
+    if (this.packed !== null)
+      return this.packed.encode(state, 0) ? this.packed.find(this.packed.k0, this.packed.k1) : -1;
     const r = this.probe(state, 0, hashState(state, 0, words, STATE_HASH_SEED) & this.hashMask);
     return r >= 0 ? r : -1;
   }
@@ -412,7 +536,7 @@ export class StateStore implements StateStoreLike {
 
   /** Bytes held by all typed arrays of the store (arena chunks and table). */
   bytes(): number {
-    let total = this.table.byteLength;
+    let total = this.table.byteLength + (this.packed?.bytes() ?? 0);
     for (const chunk of this.chunks) total += chunk.byteLength;
     return total;
   }
