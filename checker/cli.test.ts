@@ -70,6 +70,8 @@ describe("ipcmc check", () => {
     expect(main(["check", downUp, "-D", "N=3", "--max-states", "1000", "--no-progress"])).toBe(3);
     expect(out).toContain("inconclusive: the search stopped at --max-states 1000");
     expect(out).toMatch(/[\d,]+ states, [\d,]+ transitions/);
+    // The spec expects `holds`: a cut search neither meets nor breaks that.
+    expect(out).toContain("expect holds: not decided (the search stopped early)");
   });
 
   it("exits 3 when --max-depth cuts the search, and names the limit", () => {

@@ -178,7 +178,15 @@ export function renderReport(r: ReportInput): string {
   const w = Math.max(...o.properties.map((p) => p.name.length));
   for (const p of o.properties) out.push(`  ${p.name.padEnd(w)}  ${p.kind.padEnd(13)} ${statusWord(p)}`);
   out.push("", renderStats(o.stats));
-  if (r.expectation) out.push(`expect ${r.expectation.text}: ${r.expectation.met ? "met" : "NOT met"}`);
+  if (r.expectation) {
+    // A search cut short by a limit has not decided what the spec expects.
+    const word = r.expectation.met
+      ? "met"
+      : o.verdict === "inconclusive"
+        ? "not decided (the search stopped early)"
+        : "NOT met";
+    out.push(`expect ${r.expectation.text}: ${word}`);
+  }
   return out.join("\n");
 }
 
