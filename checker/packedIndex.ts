@@ -5,8 +5,8 @@
 
 /** The table grows when it would be fuller than this. */
 const MAX_LOAD = 0.75;
-/** Largest table (slots). */
-const MAX_SLOTS = 2 ** 28;
+/** Largest table (slots), as for the hash table; `slot * SLOT` stays below 2^31. */
+const MAX_SLOTS = 2 ** 29;
 /** Words per slot: index + 1 (0: empty), then the two key words. */
 const SLOT = 3;
 
@@ -34,15 +34,18 @@ export class PackedIndex {
 
   constructor(
     readonly words: number,
+    initialCapacity = 1024,
     private readonly hashMask = -1,
   ) {
     this.lo = new Int32Array(words);
     this.bits = new Uint8Array(words);
     this.word = new Uint8Array(words);
     this.shift = new Uint8Array(words);
-    this.table = new Int32Array(1024 * SLOT);
-    this.slotMask = 1023;
-    this.growAt = Math.floor(1024 * MAX_LOAD);
+    let slots = 16;
+    while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS) slots *= 2;
+    this.table = new Int32Array(slots * SLOT);
+    this.slotMask = slots - 1;
+    this.growAt = Math.floor(slots * MAX_LOAD);
     this.layout();
   }
 
@@ -176,7 +179,7 @@ export class PackedIndex {
    * state i's words at vec[at ..] and return at). For after `widen`: every state must encode.
    */
   rebuild(n: number, vector: (i: number) => [Int32Array, number]): void {
-    let slots = 1024;
+    let slots = 16;
     while (slots * MAX_LOAD < n + 1 && slots < MAX_SLOTS) slots *= 2;
     this.table = new Int32Array(slots * SLOT);
     this.slotMask = slots - 1;

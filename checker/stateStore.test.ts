@@ -303,4 +303,19 @@ describe("StateStore with the packed index", () => {
     for (const s of states) expect(store.find(s)).toBe(plain.get(key(s, 3)));
     expect(store.find(Int32Array.of(1, 2, 3))).toBe(-1);
   });
+
+  it("hashes the states staged while it packed when an insert makes it give way", () => {
+    // Found by review: staged states had no hash when the packed index gave way in between.
+    const s = new StateStore(3, { packed: true });
+    const res = new Int32Array(8);
+    s.insert(Int32Array.of(0, 0, 0), -1, 0, 0);
+    s.from(0, 1);
+    s.stage(Int32Array.of(1, 1, 1), 0);
+    s.insert(Int32Array.of(0x7fffffff, -0x80000000, 0x7fffffff), 0, 1, 1);
+    expect(s.commit(res)).toBe(1);
+    expect(res[0]).toBe(2);
+    expect(s.find(Int32Array.of(1, 1, 1))).toBe(2);
+    expect(s.insert(Int32Array.of(1, 1, 1), 0, 2, 1)).toBe(-3);
+    expect(s.size).toBe(3);
+  });
 });

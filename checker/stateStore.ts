@@ -99,8 +99,9 @@ export const MAX_CHOICE = 0xffff;
  * probe sequence stays inside one or two cache lines of the table. The table rehashes from its own stored
  * hashes, never from the words. Power-of-two capacity, linear probing, load ≤ 0.75.
  *
- * Memory per state, all overhead included: 4·(words + 3) bytes of arena plus 10.7–21.3 bytes of table,
- * plus at most one partly used chunk; within 2·(4·words) for words ≥ 9.
+ * Memory per state, all overhead included: 4·(words + 3) bytes of arena plus 10.7–21.3 bytes of table
+ * (16–32 with the packed index's slots of three words), plus at most one partly used chunk; within
+ * 2·(4·words) for words ≥ 9 (≥ 10 packed).
  */
 /** What the explorer needs of a state store; StateStore and CollapseStore both provide it. */
 export interface StateStoreLike {
@@ -151,9 +152,10 @@ export class StateStore implements StateStoreLike {
     this.chunkShift = shift;
     this.chunkMask = 2 ** shift - 1;
     this.hashMask = options.hashMask ?? -1;
-    this.packed = options.packed ? new PackedIndex(words, this.hashMask) : null;
+    this.packed = options.packed ? new PackedIndex(words, initialCapacity, this.hashMask) : null;
     let slots = 16;
-    while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS) slots *= 2;
+    // With the packed index the hash table waits, empty, until the vectors stop packing.
+    while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS && !options.packed) slots *= 2;
     this.table = new Int32Array(slots * 2);
     this.slotMask = slots - 1;
     this.growAt = Math.floor(slots * MAX_LOAD);
@@ -387,6 +389,10 @@ export class StateStore implements StateStoreLike {
       return true;
     }
     this.packed = null;
+    // States staged while packing have no hash yet; the hash table needs one for each.
+    for (let i = 0; i < this.staged; i++)
+      this.stagedHash[i] =
+        hashState(this.stagedWords, i * this.words, this.words, STATE_HASH_SEED) & this.hashMask;
     let slots = 16;
     while (slots * MAX_LOAD < this.count + 1 && slots < MAX_SLOTS) slots *= 2;
     const table = new Int32Array(slots * 2);
