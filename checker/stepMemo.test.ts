@@ -2,10 +2,11 @@
 // the same transitions and the same counterexamples as without it.
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadProgram } from "../model/load";
 import { explore } from "./explore";
 import type { Outcome } from "./outcome";
+import { StepMemo } from "./stepMemo";
 import { System } from "./system";
 import { kcProgram } from "./testing/randomPrograms";
 
@@ -104,6 +105,22 @@ describe("step memo", () => {
       const { memo, plain } = both(new System(r.program), "bfs", false);
       expect(summary(memo.outcome)).toEqual(summary(plain.outcome));
       expect(memo.outcome.verdict).toBe("violated");
+    }
+  });
+
+  it("stops recording steps that never repeat, and runs them plainly instead", () => {
+    // Every step reads a counter that never takes a value twice: nothing recorded is ever
+    // answered. Recording each step would cost a hundred plain steps apiece.
+    const text = "int c;\nint d;\nprocess p[2] { while (c < 3000) { c = c + 1; d = c; } }\n";
+    const finish = vi.spyOn(StepMemo.prototype, "finish");
+    try {
+      const { memo, plain } = both(system(text), "bfs");
+      expect(summary(memo.outcome)).toEqual(summary(plain.outcome));
+      const recorded = finish.mock.calls.length;
+      expect(memo.outcome.stats.transitions).toBeGreaterThan(10_000);
+      expect(recorded).toBeLessThanOrEqual(256 + memo.outcome.stats.remembered / 32 + 1);
+    } finally {
+      finish.mockRestore();
     }
   });
 });

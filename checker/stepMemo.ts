@@ -32,6 +32,9 @@ export const MEMO_RUN = -1;
 
 /** Nodes kept at most; beyond this no new step is recorded (lookups go on). */
 const MAX_NODES = 1 << 20;
+/** Recordings allowed before any answer, and answers that pay for each one after (see `open`). */
+const FREE_RECORDS = 256;
+const ANSWERS_PER_RECORD = 32;
 /** A node's heap size, roughly (object, two small arrays), for `bytes`: an estimate. */
 const NODE_BYTES = 160;
 
@@ -134,9 +137,15 @@ export class StepMemo {
     return null;
   }
 
-  /** True while the memo takes new records. */
+  /**
+   * True while the memo takes new records. A recording costs as much as some hundred plain
+   * steps (it runs on a Proxy), so recordings must be paid for by answers: beyond the first
+   * FREE_RECORDS, one more per ANSWERS_PER_RECORD steps answered. A spec whose steps rarely
+   * repeat (a counter read by every step) then runs its steps plainly instead of recording
+   * each one; recording resumes when answers have caught up.
+   */
   get open(): boolean {
-    return this.nodes < MAX_NODES;
+    return this.nodes < MAX_NODES && this.records < FREE_RECORDS + this.hits / ANSWERS_PER_RECORD;
   }
 
   /**
@@ -224,6 +233,7 @@ export class StepMemo {
     if (outcome === MEMO_MOVED && this.store.stagedCount !== this.stagedBefore + 1) outcome = MEMO_RUN;
     const node = this.newLeaf(slot);
     node.outcome = outcome;
+    this.records++;
     if (outcome !== MEMO_MOVED) return;
     const delta: number[] = [];
     const byBlock = new Map<number, number[]>();
@@ -242,7 +252,6 @@ export class StepMemo {
     node.blocks = [...byBlock].map(([comp, w]) => ({ comp, writes: Int32Array.from(w), after: NO_WORDS }));
     this.leafBytes += node.delta.byteLength + node.checks.byteLength;
     for (const w of node.blocks) this.leafBytes += w.writes.byteLength + 64;
-    this.records++;
   }
 
   /**
