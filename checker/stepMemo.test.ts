@@ -123,4 +123,44 @@ describe("step memo", () => {
       finish.mockRestore();
     }
   });
+
+  it("tells at most 64 values apart at a branch, and runs the steps beyond plainly", () => {
+    // q counts; p's step reads the count, which takes 401 values, while the other processes
+    // repeat themselves (their answers pay for recordings, so only the fan-out limit stops p's).
+    const text = [
+      "int c;",
+      "int seen;",
+      "int t[2];",
+      "process q[1] { while (c < 400) c = c + 1; }",
+      "process p[1] { for (;;) { seen = c & 1; } }",
+      "process r[2] { for (;;) { t[self] = 1; t[self] = 2; t[self] = 0; } }",
+    ].join("\n");
+    let memoSeen: StepMemo | null = null;
+    const find = StepMemo.prototype.find;
+    const spy = vi.spyOn(StepMemo.prototype, "find").mockImplementation(function (
+      this: StepMemo,
+      slot,
+      state,
+    ) {
+      memoSeen = this;
+      return find.call(this, slot, state);
+    });
+    try {
+      const { memo, plain } = both(system(text), "bfs");
+      expect(summary(memo.outcome)).toEqual(summary(plain.outcome));
+      expect(memo.outcome.stats.remembered).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+    }
+    // Walk the memo's trees (private fields) for the widest branch.
+    let widest = 0;
+    const walk = (n: { keys: number[]; kids: unknown[] } | undefined): void => {
+      if (!n) return;
+      widest = Math.max(widest, n.keys.length);
+      for (const k of n.kids) walk(k as typeof n);
+    };
+    const roots = (memoSeen as unknown as { roots: Array<Array<{ keys: number[]; kids: unknown[] }>> }).roots;
+    for (const perSlot of roots) for (const r of perSlot) walk(r);
+    expect(widest).toBe(64);
+  });
 });

@@ -32,6 +32,8 @@ export const MEMO_RUN = -1;
 
 /** Nodes kept at most; beyond this no new step is recorded (lookups go on). */
 const MAX_NODES = 1 << 20;
+/** Values a branch may tell apart; a step that would add one more is not recorded. */
+const MAX_FANOUT = 64;
 /** Recordings allowed before any answer, and answers that pay for each one after (see `open`). */
 const FREE_RECORDS = 256;
 const ANSWERS_PER_RECORD = 32;
@@ -231,9 +233,10 @@ export class StepMemo {
     if (!this.open) return;
     // A successor the sink refused to stage (too many choices) is run again next time.
     if (outcome === MEMO_MOVED && this.store.stagedCount !== this.stagedBefore + 1) outcome = MEMO_RUN;
-    const node = this.newLeaf(slot);
-    node.outcome = outcome;
     this.records++;
+    const node = this.newLeaf(slot);
+    if (node === null) return;
+    node.outcome = outcome;
     if (outcome !== MEMO_MOVED) return;
     const delta: number[] = [];
     const byBlock = new Map<number, number[]>();
@@ -256,11 +259,12 @@ export class StepMemo {
 
   /**
    * Adds the path of the reads just recorded under slot `slot`'s root for the own block of the
-   * state last read, and returns its new leaf. The walk that failed to find this step fails at
-   * a check whose value differs (the node splits there) or at a branch without this value (a
-   * child is added). Anything else means an equal step read other words: not deterministic.
+   * state last read, and returns its new leaf (null when the branch it needs is full). The walk
+   * that failed to find this step fails at a check whose value differs (the node splits there)
+   * or at a branch without this value (a child is added). Anything else means an equal step
+   * read other words: not deterministic.
    */
-  private newLeaf(slot: number): MemoNode {
+  private newLeaf(slot: number): MemoNode | null {
     const reads = this.reads;
     const roots = this.roots[slot]!;
     const own = this.store.readVector[this.head + slot]!;
@@ -306,6 +310,9 @@ export class StepMemo {
       if (node.at < 0 || p >= reads.length || reads[p] !== node.at) fail("read other words");
       const k = node.keys.indexOf(reads[p + 1]!);
       if (k < 0) {
+        // A lookup scans the values of a branch in turn: a word with too many (a counter) is
+        // left to plain steps.
+        if (node.keys.length >= MAX_FANOUT) return null;
         const fresh = leafFrom(p + 2);
         node.keys.push(reads[p + 1]!);
         node.kids.push(fresh);
