@@ -22,6 +22,9 @@ const cases: Case[] = [
   ...[2, 3, 4, 5].map((n) => ({ spec: "specs/ksem/down-up.kc", defines: { N: n }, memo: true })),
   // The same search running every step, to show what the memo is worth.
   { spec: "specs/ksem/down-up.kc", defines: { N: 5 }, memo: false },
+  // Steps that never repeat: the memo must cost next to nothing here.
+  { spec: "bench/counter.kc", defines: {}, memo: true },
+  { spec: "bench/counter.kc", defines: {}, memo: false },
 ];
 
 function run(c: Case): string[] {
@@ -32,9 +35,11 @@ function run(c: Case): string[] {
   const o = explore(sys, { keepGoing: true, memo: c.memo });
   const s = o.stats;
   return [
-    `${c.spec} ${Object.entries(c.defines)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(" ")}${c.memo ? "" : " --no-memo"}`,
+    [
+      c.spec,
+      ...Object.entries(c.defines).map(([k, v]) => `${k}=${v}`),
+      ...(c.memo ? [] : ["--no-memo"]),
+    ].join(" "),
     o.verdict,
     num(s.states),
     num(s.transitions),
@@ -67,5 +72,5 @@ for (const r of rows)
     r.map((x, i) => (i === 0 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join("  "),
   );
 console.log(
-  `node ${process.version}, one core; stored B/state counts the state store, frontier, graph edges and step memo; remembered: steps answered by the step memo`,
+  `node ${process.version}, one core; stored B/state counts the state store, frontier, graph edges and step memo; peak RSS is the process's so far; remembered: steps answered by the step memo`,
 );
