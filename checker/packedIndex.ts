@@ -124,7 +124,7 @@ export class PackedIndex {
   }
 
   /** The slot hash of a key. */
-  private hash(k0: number, k1: number): number {
+  hashOf(k0: number, k1: number): number {
     let h = Math.imul(k0 ^ 0x2545f491, 0x9e3779b1) ^ Math.imul(k1 + 0x27d4eb2f, 0x85ebca77);
     h ^= h >>> 15;
     h = Math.imul(h, 0xc2b2ae3d);
@@ -134,17 +134,17 @@ export class PackedIndex {
     return h & this.hashMask;
   }
 
-  /** The first slot to probe for key (k0, k1): load it early to overlap cache misses. */
-  touch(k0: number, k1: number): number {
-    return this.table[(this.hash(k0, k1) & this.slotMask) * SLOT]!;
+  /** The first slot to probe for a key of slot hash `h`: load it early to overlap cache misses. */
+  touch(h: number): number {
+    return this.table[(h & this.slotMask) * SLOT]!;
   }
 
   /**
-   * The index stored under key (k0, k1), or else adds `index` under it and returns −1. (The
-   * caller appends the state to its arena as `index` when −1 comes back.)
+   * The index stored under key (k0, k1), whose slot hash is `h`, or else adds `index` under it
+   * and returns −1. (The caller appends the state to its arena as `index` when −1 comes back.)
    */
-  findOrAdd(k0: number, k1: number, index: number): number {
-    const found = this.probe(k0, k1);
+  findOrAdd(k0: number, k1: number, h: number, index: number): number {
+    const found = this.probe(k0, k1, h);
     if (found >= 0) return found;
     const p = (-found - 1) * SLOT;
     this.table[p] = index + 1;
@@ -156,15 +156,15 @@ export class PackedIndex {
 
   /** The index stored under key (k0, k1), or −1. */
   find(k0: number, k1: number): number {
-    const found = this.probe(k0, k1);
+    const found = this.probe(k0, k1, this.hashOf(k0, k1));
     return found >= 0 ? found : -1;
   }
 
   /** The index stored under key (k0, k1), or −(slot + 1) of the empty slot where it would go. */
-  private probe(k0: number, k1: number): number {
+  private probe(k0: number, k1: number, h: number): number {
     const table = this.table;
     const mask = this.slotMask;
-    let slot = this.hash(k0, k1) & mask;
+    let slot = h & mask;
     for (;;) {
       const p = slot * SLOT;
       const entry = table[p]!;
@@ -189,7 +189,7 @@ export class PackedIndex {
       const [vec, at] = vector(i);
       if (!this.encode(vec, at))
         throw new Error(`packed index: stored state ${i} does not fit the widened ranges`);
-      if (this.findOrAdd(this.k0, this.k1, i) !== -1)
+      if (this.findOrAdd(this.k0, this.k1, this.hashOf(this.k0, this.k1), i) !== -1)
         throw new Error(`packed index: stored state ${i} is stored twice`);
     }
   }
@@ -208,7 +208,7 @@ export class PackedIndex {
     for (let p = 0; p < old.length; p += SLOT) {
       const entry = old[p]!;
       if (entry === 0) continue;
-      let slot = this.hash(old[p + 1]!, old[p + 2]!) & mask;
+      let slot = this.hashOf(old[p + 1]!, old[p + 2]!) & mask;
       while (table[slot * SLOT] !== 0) slot = (slot + 1) & mask;
       table[slot * SLOT] = entry;
       table[slot * SLOT + 1] = old[p + 1]!;

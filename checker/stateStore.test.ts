@@ -107,7 +107,14 @@ describe("StateStore", () => {
             depth: fc.nat({ max: 1000 }),
             states: fc.array(
               fc.record({
-                values: fc.array(fc.integer({ min: -1, max: 2 }), { minLength: 5, maxLength: 5 }),
+                // Now and then an extreme value, so that the packed index gives way inside a commit.
+                values: fc.array(
+                  fc.oneof(
+                    { arbitrary: fc.integer({ min: -1, max: 2 }), weight: 30 },
+                    { arbitrary: fc.constantFrom(0x7fffffff, -0x80000000), weight: 1 },
+                  ),
+                  { minLength: 5, maxLength: 5 },
+                ),
                 choice: fc.integer({ min: 0, max: MAX_CHOICE }),
               }),
               { maxLength: 40 },

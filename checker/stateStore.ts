@@ -302,6 +302,8 @@ export class StateStore implements StateStoreLike {
   private stagedDepth = new Int32Array(0);
   /** With the packed index, stagedHash holds each staged state's first key word, this the second. */
   private stagedKey1 = new Int32Array(0);
+  /** With the packed index: each staged state's slot hash, computed once for touch and probe. */
+  private stagedSlotHash = new Int32Array(0);
   /** Written only so that the touching loads in `commit` are not optimised away; no meaning. */
   touched = 0;
 
@@ -313,6 +315,7 @@ export class StateStore implements StateStoreLike {
     this.stagedParent = withLength(this.stagedParent, cap);
     this.stagedDepth = withLength(this.stagedDepth, cap);
     this.stagedKey1 = withLength(this.stagedKey1, cap);
+    this.stagedSlotHash = withLength(this.stagedSlotHash, cap);
   }
 
   /** `insert` of src[srcOff .. srcOff + words) whose hash is `h`, without argument checks. */
@@ -367,7 +370,7 @@ export class StateStore implements StateStoreLike {
       }
       packed.encode(src, srcOff);
     }
-    const found = packed.findOrAdd(packed.k0, packed.k1, this.count);
+    const found = packed.findOrAdd(packed.k0, packed.k1, packed.hashOf(packed.k0, packed.k1), this.count);
     if (found >= 0) return -(found + 1);
     return this.append(src, srcOff, parent, choice, depth);
   }
@@ -408,46 +411,36 @@ export class StateStore implements StateStoreLike {
     this.table = table;
     this.slotMask = mask;
     this.growAt = Math.floor(slots * MAX_LOAD);
-    if (this.count > this.growAt) this.growTable();
     return false;
   }
 
   /** `commit` through the packed index: keys first, then their first slots, then the inserts. */
   private commitPacked(results: Int32Array): number {
     const n = this.staged;
-    this.staged = 0;
     const words = this.words;
     const src = this.stagedWords;
-    let packed = this.packed as PackedIndex;
+    const packed = this.packed as PackedIndex;
     const k0 = this.stagedHash;
     const k1 = this.stagedKey1;
-    let fits = true;
+    const h = this.stagedSlotHash;
     for (let i = 0; i < n; ) {
       if (packed.encode(src, i * words)) {
         k0[i] = packed.k0;
         k1[i] = packed.k1;
+        h[i] = packed.hashOf(packed.k0, packed.k1);
         i++;
         continue;
       }
-      if (!this.widen(src, i * words)) {
-        fits = false;
-        break;
-      }
+      // The vectors no longer pack: `widen` has hashed the staged states for the hash table.
+      if (!this.widen(src, i * words)) return this.commit(results);
       i = 0; // the ranges changed: encode the batch again
     }
-    if (!fits) {
-      // The vectors no longer pack: commit this batch through the hash table.
-      for (let i = 0; i < n; i++)
-        this.stagedHash[i] = hashState(src, i * words, words, STATE_HASH_SEED) & this.hashMask;
-      this.staged = n;
-      return this.commit(results);
-    }
-    packed = this.packed as PackedIndex;
+    this.staged = 0;
     let touched = 0;
-    for (let i = 0; i < n; i++) touched ^= packed.touch(k0[i]!, k1[i]!);
+    for (let i = 0; i < n; i++) touched ^= packed.touch(h[i]!);
     this.touched = touched;
     for (let i = 0; i < n; i++) {
-      const found = packed.findOrAdd(k0[i]!, k1[i]!, this.count);
+      const found = packed.findOrAdd(k0[i]!, k1[i]!, h[i]!, this.count);
       results[i] =
         found >= 0
           ? -(found + 1)

@@ -88,7 +88,7 @@ export class StepMemo {
   private nodes = 0;
   /** Bytes of the leaves' typed arrays. */
   private leafBytes = 0;
-  /** Lookups answered, and steps recorded (for tests and the bench). */
+  /** Steps answered (the bench reports them) and steps recorded (which answers must pay for). */
   hits = 0;
   records = 0;
 

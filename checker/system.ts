@@ -193,7 +193,7 @@ export class System {
       if (leaf !== null) {
         switch (leaf.outcome) {
           case MEMO_MOVED:
-            (sink.successorMemo as (leaf: MemoNode, choice: number) => void)(leaf, count);
+            sink.successorMemo!(leaf, count);
             return count + 1;
           case MEMO_PRUNED:
             return count | EXPAND_PRUNED;
