@@ -10,6 +10,13 @@ export const MOVED = 1;
 export const FAULT = 2;
 export const NEED_CHOICE = 3;
 export const PRUNED = 4;
+/**
+ * The step faulted after it had finished a visible statement group outside atomic: run it again
+ * with ctx.short set, and it ends right after that group. A fault in the local-only statements
+ * merged behind a visible one must not swallow the visible one's effect: without merging, that
+ * effect is a state of its own, from which other processes may run (and fail) first.
+ */
+export const CUT = 5;
 
 /** Kinds of run-time violation a step can report. */
 export type FaultKind =
@@ -43,6 +50,8 @@ export class StepContext {
   faultSpan: Span | null = null;
   /** When set, the pc of every boundary the step passes is pushed (replay only). */
   trail: number[] | null = null;
+  /** Set for the second run of a step that returned CUT: it ends after its visible group. */
+  short = false;
 }
 
 /**
@@ -235,7 +244,7 @@ class Gen {
     out.push(`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
     out.push("if (pc === 0) return 0;");
     out.push("DM = 0;");
-    out.push(`let vis = 0, prev = 0, budget = ${STEP_BUDGET}, _t = 0;`);
+    out.push(`let vis = 0, prev = 0, cut = 0, budget = ${STEP_BUDGET}, _t = 0;`);
     out.push("try {");
     out.push("for (;;) {");
     out.push("switch (pc) {");
@@ -253,6 +262,11 @@ class Gen {
             `if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`,
           );
           out.push("prev = vis; vis = 1;");
+        } else {
+          // The end of a visible group, outside atomic: a place where a fault may cut the step.
+          out.push(
+            `if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { if (ctx.short) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; } cut = 1; }`,
+          );
         }
         // After the yield check: the trail lists only statements this step really runs.
         if (traced) out.push("if (ctx.trail !== null) ctx.trail.push(pc);");
@@ -265,7 +279,7 @@ class Gen {
     out.push("}"); // for
     out.push("} catch (e) {");
     out.push(
-      "if (e instanceof Fault) { ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultPc = pc; return 2; }",
+      "if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultPc = pc; return 2; }",
     );
     out.push("throw e;");
     out.push("}");

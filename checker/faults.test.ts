@@ -41,6 +41,25 @@ describe("run-time faults", () => {
     expect(bad?.counterexample?.message).toMatch(/^pointer \d+ points to 101 words, past the end of memory$/);
   });
 
+  it("a fault in local-only code merged behind a shared write does not swallow the write", () => {
+    // Found by the merge law: w0's local assert fails in the same step as its write of g0, so
+    // g0 = 2 was never a state and w1's out-of-bounds store with it was never found. The step
+    // now ends after the write when the code merged behind it faults.
+    const text = [
+      "int<0..3> g0;",
+      "int b[2];",
+      "process w0 { int l0 = 0; g0 = choose(0, 2); assert(l0 == 1); }",
+      "process w1 { b[g0] = 1; }",
+    ].join("\n");
+    const { o, trace } = check(text);
+    const names = o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+    expect(names).toEqual(["assertion", "runtime_error"]);
+    const oob = o.properties.find((p) => p.name === "runtime_error");
+    expect(oob?.counterexample?.fault).toBe("out_of_bounds");
+    // The assertion still fails, one step later, in the step that runs the assert.
+    expect(trace?.steps[trace.steps.length - 1]?.fault?.where).toMatchObject({ line: 3 });
+  });
+
   it("a division by zero, only on the interleaving that makes it", () => {
     const { bad, o } = check("int d = 1;\nint r;\nprocess a { d = 0; }\nprocess b { r = 10 / d; }\n");
     expect(bad?.counterexample?.fault).toBe("div_by_zero");

@@ -17,6 +17,7 @@ import {
 } from "../model/layout";
 import {
   BLOCKED,
+  CUT,
   FAULT,
   type FaultKind,
   MOVED,
@@ -50,8 +51,9 @@ class Done {
  * Runs one step of the task whose block is at `tb`, exactly as the compiled step function of
  * `checker/compile.ts` does, but by walking the IR. Same arguments (`cur` is the task_struct
  * address, 0 for a handler; `lim` one past the task's last stack word), same return code
- * (BLOCKED, MOVED, FAULT, NEED_CHOICE, PRUNED), the same words written to `m` — including the
- * partial writes of a step that blocks, faults, needs a choice or is pruned — and the same
+ * (BLOCKED, MOVED, FAULT, NEED_CHOICE, PRUNED, CUT; `ctx.short` is honoured), the same words
+ * written to `m` — including the partial writes of a step that blocks, faults, needs a choice,
+ * is pruned or is cut — and the same
  * fields set in `ctx`: `cpos` consumed from `cv`, `lo`/`hi` on NEED_CHOICE, and on FAULT the
  * kind, message, pc and span (spans compare equal by value, not by identity; a fault on a
  * corrupt pc carries no span). Pushes passed boundaries to `ctx.trail` when it is set, as the
@@ -73,6 +75,7 @@ export function interpretStep(
     return run.loop();
   } catch (e) {
     if (e instanceof Trap) {
+      if (run.cut) return CUT;
       ctx.faultKind = e.kind;
       ctx.faultMessage = e.message;
       ctx.faultSpan = e.span;
@@ -106,6 +109,8 @@ class Run {
   private vis = 0;
   /** `vis` as it was when the current visible group began: 0 means nothing visible done yet. */
   private prev = 0;
+  /** True once the step passed the end of a visible group outside atomic (see CUT). */
+  cut = false;
   private budget = STEP_BUDGET;
 
   constructor(
@@ -165,6 +170,11 @@ class Run {
         if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) this.yieldAt(i);
         this.prev = this.vis;
         this.vis = 1;
+      } else if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) {
+        // The end of a visible group outside atomic: a short run ends here, any other notes
+        // that a later fault must cut the step here instead (CUT).
+        if (this.ctx?.short) this.yieldAt(i);
+        this.cut = true;
       }
       // Only statements this step really runs go on the trail (not the one it stops before).
       this.ctx?.trail?.push(i);

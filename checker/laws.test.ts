@@ -17,7 +17,7 @@ import {
   TASK_RUNNING,
 } from "../model/layout";
 import { loadProgram } from "../model/load";
-import { FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
+import { CUT, FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
 import { explore } from "./explore";
 import { interpretProperty, interpretStep } from "./interpret";
 import type { Counterexample, Outcome } from "./outcome";
@@ -72,15 +72,16 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     }
     const ctx = new StepContext();
     ctx.cv = [...values];
-    const r = interpretStep(
-      sys.program,
-      m,
-      s.base,
-      s.kind === "interrupt" ? 0 : s.base,
-      s.self,
-      s.stackEnd,
-      ctx,
-    );
+    const run = () =>
+      interpretStep(sys.program, m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    let r = run();
+    if (r === CUT) {
+      // A fault behind a finished visible group: the step ends after that group instead.
+      m.set(src);
+      ctx.cpos = 0;
+      ctx.short = true;
+      r = run();
+    }
     if (r === MOVED) {
       if (s.kind === "interrupt" && m[s.base + T_PC] !== 0) return; // stopped half way: did not fire
       choices.push({ slot: slotIndex, values, next: m, fault: null });

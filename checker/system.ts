@@ -20,6 +20,7 @@ import {
 import {
   BLOCKED,
   type Compiled,
+  CUT,
   compileProgram,
   FAULT,
   type FaultKind,
@@ -229,9 +230,19 @@ export class System {
     }
     ctx.cpos = 0;
     const step = memo === null ? this.stepFn : this.compiled.recordStep;
-    const r = step(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
+    let r = step(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
     // The recording copy of the step keeps its own written-components mask: restore all.
-    const dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
+    let dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
+    if (r === CUT) {
+      // A fault behind a finished visible group: run again, ending after that group (never a
+      // handler, which runs as atomic). The second run writes only what the first one did.
+      this.restore(this.scratch, src, dirty);
+      ctx.cpos = 0;
+      ctx.short = true;
+      r = step(m, s.base, s.base, s.self, s.stackEnd, ctx);
+      ctx.short = false;
+      dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
+    }
     let result = count;
     let outcome = MEMO_RUN;
     if (r === BLOCKED) outcome = MEMO_NONE;
@@ -344,14 +355,17 @@ export class System {
       m[s.base + T_FP] = s.stackBase;
       m[s.base + T_ATOMIC] = 1;
     }
-    const r = this.compiled.traceStep(
-      m,
-      s.base,
-      s.kind === "interrupt" ? 0 : s.base,
-      s.self,
-      s.stackEnd,
-      ctx,
-    );
+    const run = () =>
+      this.compiled.traceStep(m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    let r = run();
+    if (r === CUT) {
+      // As in tryWith: the step ends after its visible group (handlers never cut).
+      m.set(src);
+      ctx.cpos = 0;
+      ctx.trail = [];
+      ctx.short = true;
+      r = run();
+    }
     const fault =
       r === FAULT
         ? { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan }
