@@ -1,19 +1,20 @@
 // The ipcmc command line: check a spec, replay a saved counterexample, run a suite of specs.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { formatDiagnostic } from "../model/diagnostics";
 import type { Expectation } from "../model/ir";
 import { type LoadResult, loadProgram } from "../model/load";
-import { type JsonReport, toJson, validateJson } from "../reports/json";
+import { toJson } from "../reports/json";
 import { renderJunit, type SuiteCase } from "../reports/junit";
-import { bytes, num, renderReport, renderTrace } from "../reports/text";
+import { bytes, num, renderReport } from "../reports/text";
 import { explore } from "./explore";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
 import type { Outcome, PropertyResult } from "./outcome";
+import { runReplay } from "./replay";
 import { System } from "./system";
-import { buildTrace, ReplayError, type Trace } from "./trace";
+import { buildTrace, type Trace } from "./trace";
 
 /** Exit codes (DESIGN.md): every property holds / a violation / bad input / inconclusive. */
 export const EXIT_HOLDS = 0;
@@ -193,113 +194,6 @@ function expectationMet(e: Expectation | null, o: Outcome): boolean {
   if (e.verdict === "holds") return o.verdict === "holds";
   if (!e.property) return o.verdict === "violated";
   return o.properties.some((p) => p.name === e.property && p.status === "violated");
-}
-
-function runReplay(file: string, propertyName: string | undefined): number {
-  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const err = validateJson(data);
-  if (err) throw new UsageError(`${file}: ${err}`);
-  const report = data as JsonReport;
-  // The spec path is as it was given when the trace was saved; try it relative to the trace too.
-  let spec = report.spec;
-  if (!existsSync(spec)) {
-    const alt = join(dirname(file), report.spec);
-    if (existsSync(alt)) spec = alt;
-    else throw new UsageError(`${file}: its spec ${report.spec} cannot be found`);
-  }
-  const r = load(spec, report.defines ?? {}, []);
-  const sys = new System(r.program);
-  const candidates = report.properties.filter(
-    (p) => p.counterexample && (!propertyName || p.name === propertyName),
-  );
-  if (candidates.length === 0)
-    throw new UsageError(
-      `${file}: no counterexample${propertyName ? ` for property ${propertyName}` : ""} to replay`,
-    );
-  const p = candidates[0] as JsonReport["properties"][number];
-  const cx = p.counterexample as NonNullable<typeof p.counterexample>;
-  let built: ReturnType<typeof buildTrace>;
-  try {
-    built = buildTrace(
-      sys,
-      r.sources,
-      cx.choices.map((c) => c.index),
-      cx.choices.map((c) => ({ slot: c.slot, values: c.values })),
-    );
-  } catch (e) {
-    if (e instanceof ReplayError) throw new UsageError(`${file}: ${e.message}`);
-    throw e;
-  }
-  const defs = Object.entries(report.defines ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
-  process.stdout.write(
-    `replaying ${p.kind} ${p.name} of ${spec}${defs ? ` (${defs})` : ""}: ${cx.choices.length} steps\n\n`,
-  );
-  process.stdout.write(`${renderTrace(built.trace)}\n\n`);
-  const verdict = reproduces(sys, p, built);
-  process.stdout.write(`${verdict.ok ? "reproduced" : "NOT reproduced"}: ${verdict.why}\n`);
-  return verdict.ok ? EXIT_VIOLATED : EXIT_USAGE;
-}
-
-/** Whether the end of a replayed trace shows the recorded violation. */
-function reproduces(
-  sys: System,
-  p: JsonReport["properties"][number],
-  built: ReturnType<typeof buildTrace>,
-): { ok: boolean; why: string } {
-  const last = built.trace.steps[built.trace.steps.length - 1];
-  const m = built.last;
-  if (p.kind === "assertion" || p.kind === "runtime_error") {
-    return last?.fault
-      ? { ok: true, why: `step ${last.n} (${last.process}) fails: ${last.fault.message}` }
-      : { ok: false, why: "the last step did not fail" };
-  }
-  if (p.kind === "invariant") {
-    const i = sys.program.properties.findIndex((q) => q.name === p.name);
-    const pred = sys.compiled.properties[i];
-    if (!pred) return { ok: false, why: `the spec has no invariant ${p.name} any more` };
-    let ok: boolean;
-    try {
-      ok = pred(m) === 0;
-    } catch {
-      ok = true;
-    }
-    return ok
-      ? { ok, why: `invariant ${p.name} is false after step ${built.trace.steps.length}` }
-      : { ok, why: `invariant ${p.name} holds at the end` };
-  }
-  if (p.kind === "deadlock") {
-    const none = sys.choices(m).length === 0 && !sys.allExited(m);
-    return { ok: none, why: none ? "no process can take a step" : "a process can still step" };
-  }
-  if (p.kind === "stuck_waiter") {
-    const sleeping = built.trace.tasks.filter((t) => t.status.startsWith("asleep"));
-    return sleeping.length > 0
-      ? {
-          ok: true,
-          why: `${sleeping.map((t) => t.process).join(", ")} asleep in the state from which no wake-up can come`,
-        }
-      : { ok: false, why: "no task is asleep at the end" };
-  }
-  if (p.kind === "final") {
-    const i = sys.program.properties.findIndex((q) => q.name === p.name);
-    const pred = sys.compiled.properties[i];
-    const ok = sys.allExited(m) && !!pred && pred(m) === 0;
-    return {
-      ok,
-      why: ok
-        ? `final ${p.name} is false when every process has exited`
-        : `final ${p.name} is not violated at the end`,
-    };
-  }
-  return { ok: false, why: `a ${p.kind} property cannot be replayed` };
 }
 
 /** Every .kc file under `dir`, sorted, skipping `lib` folders (included, not run). */
