@@ -51,6 +51,9 @@ export const CODES = {
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",
+  KC503: "include path not allowed",
+  KC504: "input is not a regular text file",
+  KC505: "input too large",
 } as const;
 
 export type Code = keyof typeof CODES;

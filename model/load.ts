@@ -1,68 +1,179 @@
 // Loads a KC program: reads the main file and its includes, parses them after the kernel prelude,
 // and elaborates the whole to the IR. The single entry point from the command line and tests.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+// Every file it reads is input from anyone (a spec a student hands in): it must be a regular
+// UTF-8 text file under a size cap, and an include must stay inside the directories it is
+// searched in, so that a spec cannot make ipcmc read a device, a pipe or a secret.
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import type { Decl, Span } from "./ast";
-import { CompileError, type Diagnostic } from "./diagnostics";
+import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import { elaborate, type Overrides } from "./elaborate";
 import type { Lowered } from "./ir";
 import { PRELUDE, PRELUDE_NAME } from "./kernel";
 import { parseProgram } from "./parser";
 import { SourceSet } from "./source";
 
+/** The most bytes one source file may hold (the main spec or an include): 1 MiB. */
+export const MAX_FILE_BYTES = 1 << 20;
+/** The most bytes all files of one program may hold together: 8 MiB. */
+export const MAX_PROGRAM_BYTES = 8 << 20;
+/** The most files one program may read (each included file counts once). */
+export const MAX_FILES = 1000;
+/** How deep includes may nest (each level is a recursive parse). */
+export const MAX_INCLUDE_DEPTH = 32;
+
 export interface LoadOptions {
-  /** `-D NAME=VALUE` overrides of `const` declarations. */
-  defines?: Record<string, number>;
+  /** `-D NAME=VALUE` overrides of `const` declarations (a Map, so `__proto__` is a name like any other). */
+  defines?: ReadonlyMap<string, number> | Readonly<Record<string, number>>;
   /** Extra directories searched for `#include` after the including file's own directory. */
   includeDirs?: string[];
   /** SMP race finding: every shared read or write is a step of its own (see ElaborateOptions). */
   fine?: boolean;
   /** Every statement its own step (no merging of local-only statements): for comparison tests. */
   noMerge?: boolean;
-  /** Reads a file; tests pass an in-memory map. Defaults to the file system. */
+  /**
+   * Reads a file; tests pass an in-memory map. Returns null when there is no such file. Defaults
+   * to the file system, refusing anything but a regular UTF-8 text file of at most MAX_FILE_BYTES.
+   */
   readFile?: (path: string) => string | null;
 }
 
 /** A loaded program, or the diagnostics that stopped it; `sources` renders either. */
 export type LoadResult =
-  | { ok: true; program: Lowered; sources: SourceSet; main: string }
+  | {
+      ok: true;
+      program: Lowered;
+      sources: SourceSet;
+      main: string;
+      /** Absolute (real, where they exist) paths of every file read: the main spec and its includes. */
+      inputs: string[];
+    }
   | { ok: false; diagnostics: Diagnostic[]; sources: SourceSet };
 
-function defaultRead(path: string): string | null {
-  try {
-    return existsSync(path) ? readFileSync(path, "utf8") : null;
-  } catch {
-    return null;
+/** Why a file was refused; turned into a diagnostic at the include (or the main file). */
+class Refusal extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+  ) {
+    super(message);
   }
+}
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads a regular file of at most MAX_FILE_BYTES as UTF-8 text; null if it does not exist.
+ * Opened without blocking (a FIFO would otherwise wait forever) and checked on the open
+ * descriptor, so the file cannot be swapped between the check and the read. Reads stop one
+ * byte past the cap: a file that claims size 0 (as /proc files do) cannot grow without bound.
+ */
+export function readSourceFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw new Refusal("KC502", `cannot read ${displayPath(path)}: ${code ?? "error"}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Refusal("KC504", `${displayPath(path)} is not a regular file`);
+    if (st.size > MAX_FILE_BYTES) throw new Refusal("KC505", tooLarge(displayPath(path)));
+    // One byte more than the cap: reading it proves the file too large.
+    const buf = new Uint8Array(MAX_FILE_BYTES + 1);
+    let len = 0;
+    while (len < buf.length) {
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+    }
+    if (len > MAX_FILE_BYTES) throw new Refusal("KC505", tooLarge(displayPath(path)));
+    return decodeSource(path, buf.subarray(0, len));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(name: string): string {
+  return `${name} is larger than ${MAX_FILE_BYTES / 1024} KiB, the limit for one source file`;
+}
+
+/**
+ * KC source is UTF-8 text: a NUL byte or invalid UTF-8 means a binary file (or /proc data such
+ * as an environment), whose contents must not be echoed back in a diagnostic.
+ */
+function decodeSource(path: string, bytes: Uint8Array): string {
+  if (bytes.includes(0))
+    throw new Refusal("KC504", `${displayPath(path)} is not a text file (it contains a NUL byte)`);
+  try {
+    return fatalUtf8.decode(bytes);
+  } catch {
+    throw new Refusal("KC504", `${displayPath(path)} is not a text file (it is not valid UTF-8)`);
+  }
+}
+
+/** Overrides for `elaborate` from either form of defines; a Record gives only its own keys. */
+function overridesOf(defines: LoadOptions["defines"]): Overrides {
+  const entries =
+    defines === undefined ? [] : defines instanceof Map ? [...defines] : Object.entries(defines);
+  return new Map(entries.map(([k, v]) => [k, { value: v, used: false }]));
 }
 
 /** Loads `path` (or in-memory `text` under that name) into a lowered program. */
 export function loadProgram(path: string, options: LoadOptions = {}, text?: string): LoadResult {
   const sources = new SourceSet();
-  const read = options.readFile ?? defaultRead;
+  const read = options.readFile ?? readSourceFile;
   const decls: Decl[] = [];
   const seen = new Set<string>();
+  const inputs: string[] = [];
   const typedefs = new Set<string>();
   const includeDirs = options.includeDirs ?? [];
+  let total = 0;
 
-  const parseInto = (file: number, dir: string): void => {
+  /** Counts a file against the program's caps; the text length bounds its UTF-8 size from below. */
+  const admit = (name: string, fileText: string, span: Span | null): void => {
+    const size = Buffer.byteLength(fileText, "utf8");
+    const why =
+      size > MAX_FILE_BYTES
+        ? tooLarge(name)
+        : total + size > MAX_PROGRAM_BYTES
+          ? `the program's files together are larger than ${MAX_PROGRAM_BYTES / 1024 / 1024} MiB`
+          : inputs.length >= MAX_FILES
+            ? `the program reads more than ${MAX_FILES} files`
+            : null;
+    if (why) throw new CompileError([{ code: "KC505", span, message: why }]);
+    total += size;
+  };
+
+  const parseInto = (file: number, dir: string, depth: number): void => {
     const program = parseProgram(sources, file, {
       typedefs,
       onInclude: (inc: string, span: Span) => {
-        const found = resolveInclude(inc, dir, includeDirs, read);
+        const fail = (code: Code, message: string): never => {
+          throw new CompileError([{ code, span, message }]);
+        };
+        if (depth >= MAX_INCLUDE_DEPTH) fail("KC505", `includes nest more than ${MAX_INCLUDE_DEPTH} deep`);
+        let found: { path: string; text: string } | null;
+        try {
+          found = resolveInclude(inc, dir, includeDirs, read);
+        } catch (e) {
+          if (e instanceof Refusal) return fail(e.code, e.message);
+          throw e;
+        }
         if (!found) {
-          throw new CompileError([
-            {
-              code: "KC501",
-              span,
-              message: `cannot find include file "${inc}" (looked in ${[dir, ...includeDirs].map((d) => displayPath(d)).join(", ")})`,
-            },
-          ]);
+          return fail(
+            "KC501",
+            `cannot find include file "${inc}" (looked in ${[dir, ...includeDirs].map((d) => displayPath(d)).join(", ")})`,
+          );
         }
         if (seen.has(found.path)) return; // each file is included once
         seen.add(found.path);
+        admit(displayPath(found.path), found.text, span);
+        inputs.push(found.path);
         const f = sources.add(displayPath(found.path), found.text);
-        parseInto(f, dirname(found.path));
+        parseInto(f, dirname(found.path), depth + 1);
       },
     });
     // Included files' declarations were pushed while parsing; this file's go after them in
@@ -72,43 +183,84 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
 
   try {
     const pre = sources.add(PRELUDE_NAME, PRELUDE);
-    parseInto(pre, ".");
-    const mainText = text ?? read(path);
-    if (mainText === null) {
-      return {
-        ok: false,
-        sources,
-        diagnostics: [{ code: "KC502", span: null, message: `cannot read ${path}: no such file` }],
-      };
+    parseInto(pre, ".", 0);
+    let mainText: string | null;
+    try {
+      mainText = text ?? read(path);
+    } catch (e) {
+      if (e instanceof Refusal) return refused(sources, e.code, e.message);
+      throw e;
     }
-    seen.add(resolve(path));
+    if (mainText === null) return refused(sources, "KC502", `cannot read ${path}: no such file`);
+    const abs = realOrResolved(path);
+    seen.add(abs);
+    admit(displayPath(path), mainText, null);
+    inputs.push(abs);
     const main = sources.add(displayPath(path), mainText);
-    parseInto(main, dirname(resolve(path)));
-    const overrides: Overrides = new Map(
-      Object.entries(options.defines ?? {}).map(([k, v]) => [k, { value: v, used: false }]),
-    );
-    const program = elaborate(decls, overrides, {
+    parseInto(main, dirname(abs), 0);
+    const program = elaborate(decls, overridesOf(options.defines), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
     });
-    return { ok: true, program, sources, main: displayPath(path) };
+    return { ok: true, program, sources, main: displayPath(path), inputs };
   } catch (e) {
     if (e instanceof CompileError) return { ok: false, diagnostics: e.diagnostics, sources };
     throw e;
   }
 }
 
+function refused(sources: SourceSet, code: Code, message: string): LoadResult {
+  return { ok: false, sources, diagnostics: [{ code, span: null, message }] };
+}
+
+/** The real path of an existing file, else its absolute path. */
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** Whether `p` is `base` or lies under it. */
+function inside(base: string, p: string): boolean {
+  const rel = relative(base, p);
+  return rel === "" || (!isAbsolute(rel) && rel !== ".." && !rel.startsWith(`..${sep}`));
+}
+
+/**
+ * Finds an include in the including file's directory, then in each -I directory. The path must
+ * be relative and stay inside the directory it is found in, also after symbolic links are
+ * followed; otherwise the include is refused (KC503) rather than searched elsewhere.
+ */
 function resolveInclude(
   inc: string,
   dir: string,
   includeDirs: string[],
   read: (p: string) => string | null,
 ): { path: string; text: string } | null {
-  const candidates = isAbsolute(inc) ? [inc] : [dir, ...includeDirs].map((d) => join(d, inc));
-  for (const c of candidates) {
-    const p = resolve(c);
-    const text = read(p);
-    if (text !== null) return { path: p, text };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\x00-\x1f\x7f]/.test(inc))
+    throw new Refusal("KC503", "an include path may not contain control characters");
+  if (isAbsolute(inc))
+    throw new Refusal(
+      "KC503",
+      `include "${inc}": an absolute path is not allowed; name a file relative to the spec or an -I directory`,
+    );
+  for (const d of [dir, ...includeDirs]) {
+    const base = resolve(d);
+    const p = resolve(base, inc);
+    if (!inside(base, p))
+      throw new Refusal(
+        "KC503",
+        `include "${inc}" leaves the directory ${displayPath(base)}; use -I to add a directory`,
+      );
+    // Followed links must stay inside too; checked before the file is opened.
+    const real = realOrResolved(p);
+    if (!inside(realOrResolved(base), real))
+      throw new Refusal("KC503", `include "${inc}" is a link out of the directory ${displayPath(base)}`);
+    const text = read(real);
+    if (text !== null) return { path: real, text };
   }
   return null;
 }
