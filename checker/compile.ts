@@ -1,8 +1,28 @@
 // Compiles the IR to one JavaScript step function (a loop over a switch on pc), the way SPIN
 // generates C: V8 optimises it once and the explorer never walks a syntax tree.
 import type { Span } from "../model/ast";
-import { callerFrames, FRAME_HEADER, type IExpr, type Instr, type Lowered, type Unit } from "../model/ir";
-import { T_ATOMIC, T_BLOCKED, T_FP, T_IRQOFF, T_PC, T_SIGNAL, T_STATE, TASK_ZOMBIE } from "../model/layout";
+import {
+  callerFrames,
+  FRAME_HEADER,
+  type IExpr,
+  type Instr,
+  type Lowered,
+  PC_NONE,
+  type Unit,
+} from "../model/ir";
+import {
+  type Layout,
+  layoutMachine,
+  T_ATOMIC,
+  T_BLOCKED,
+  T_FP,
+  T_IRQOFF,
+  T_PC,
+  T_SIGNAL,
+  T_STATE,
+  TASK_ZOMBIE,
+} from "../model/layout";
+import { describeStatic, type ObjectMap, objectMap, savedRegisters, stackObjectEnd } from "../model/objects";
 
 /** What a step did. */
 export const BLOCKED = 0;
@@ -31,6 +51,7 @@ export type FaultKind =
   | "schedule_in_interrupt"
   | "empty_choice"
   | "use_after_free"
+  | "use_after_return"
   | "double_free"
   | "bad_free";
 
@@ -104,8 +125,17 @@ export interface Compiled {
   source: string;
 }
 
-/** Builds the step function and property predicates of a program for a state of `words` words. */
-export function compileProgram(p: Lowered, words: number, componentMask?: Int32Array): Compiled {
+/**
+ * Builds the step function and property predicates of a program for a state of `words` words
+ * (the machine's layout; `layout` defaults to layoutMachine's).
+ */
+export function compileProgram(
+  p: Lowered,
+  words: number,
+  componentMask?: Int32Array,
+  layout: Layout = layoutMachine(p),
+): Compiled {
+  checkNoEntryAtNone(p);
   const spans: Span[] = [];
   const cm = componentMask ?? new Int32Array(words).fill(-1);
   const gen = new Gen(p, spans, cm);
@@ -114,7 +144,7 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
   const frames = callerFrames(p);
   const pools = poolMaps(p, words);
   const helpers = {
-    ...runtimeHelpers(words, spans, pools),
+    ...runtimeHelpers(p, layout, words, spans, pools),
     CFS: frames.frameSize,
     CDO: frames.destOff,
     CM: cm,
@@ -124,16 +154,17 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
   const factory = (src: string) =>
     new Function(
       "H",
-      `"use strict"; const {P, PU, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
+      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
     )(helpers) as { step: StepFn; dirty: () => number };
   const plain = factory(body);
   const tracing = factory(traced);
   const recording = factory(body);
   const properties = p.properties.map((prop) => {
-    const src = `function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
+    // No task is stepping: every task's registers are the saved ones (tb = -1 matches none).
+    const src = `function prop(m) { const fp = 0, cur = 0, self = 0, tb = -1, pc = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
     return new Function(
       "H",
-      `"use strict"; const {P, PU, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; return ${src};`,
+      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; return ${src};`,
     )(helpers) as PredFn;
   });
   return {
@@ -144,6 +175,19 @@ export function compileProgram(p: Lowered, words: number, componentMask?: Int32A
     properties,
     source: body,
   };
+}
+
+/** No unit starts at PC_NONE and no jump leads there: that pc means "no code" (see ir.ts). */
+function checkNoEntryAtNone(p: Lowered): void {
+  const bad =
+    p.units.some((u) => u.entry === PC_NONE) ||
+    p.code.some(
+      (ins) =>
+        (ins.k === "jump" && ins.to === PC_NONE) ||
+        (ins.k === "branch" && (ins.t === PC_NONE || ins.f === PC_NONE)) ||
+        (ins.k === "switch" && (ins.dflt === PC_NONE || ins.cases.some((c) => c[1] === PC_NONE))),
+    );
+  if (bad) throw new Error("internal error: code at pc 0, which means a task that runs no code");
 }
 
 /**
@@ -165,34 +209,83 @@ export function poolMaps(p: Lowered, words: number): { PH: Int32Array; PS: Int32
   return { PH, PS, PZ };
 }
 
-function runtimeHelpers(words: number, spans: Span[], pools: ReturnType<typeof poolMaps>) {
+function runtimeHelpers(
+  p: Lowered,
+  layout: Layout,
+  words: number,
+  spans: Span[],
+  pools: ReturnType<typeof poolMaps>,
+) {
   const sp = (i: number): Span | null => spans[i] ?? null;
   const { PH } = pools;
-  const badPointer = (a: number, size: number, s: number): Fault =>
-    a === 0
-      ? new Fault("null_deref", "NULL pointer dereference", sp(s))
-      : a > 0 && a < words
-        ? new Fault("bad_pointer", `pointer ${a} points to ${size} words, past the end of memory`, sp(s))
-        : new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
+  const objects: ObjectMap = objectMap(p, layout);
+  const OE = objects.end;
+  const SO = objects.stackOf;
+  const outside = (a: number, size: number, end: number, s: number): Fault =>
+    new Fault(
+      "out_of_bounds",
+      `an access of ${size} word${size === 1 ? "" : "s"} at word ${a} runs past the end of ${describeStatic(p, layout, a)} (it ends at word ${end})`,
+      sp(s),
+    );
+  /** A pointer into a stack: it must lie in a variable of a live frame of that task. */
+  const onStack = (
+    m: Int32Array,
+    a: number,
+    size: number,
+    s: number,
+    tb: number,
+    fp: number,
+    pc: number,
+  ): number => {
+    const slot = (SO[a] as number) - 1;
+    const sl = layout.slots[slot];
+    const live = sl !== undefined && sl.base === tb;
+    const regs = live ? { pc, fp } : savedRegisters(layout, m, slot);
+    const end = stackObjectEnd(p, objects, layout, m, slot, regs.pc, regs.fp, a);
+    if (end > 0 && a + size <= end) return a;
+    const where = `${sl?.label ?? "a task"}'s stack (word ${a - (sl?.stackBase ?? 0)})`;
+    if (end < 0)
+      throw new Fault(
+        "use_after_return",
+        regs.pc === 0
+          ? `use after return: the pointer points into ${where}, and that task has exited`
+          : `use after return: the pointer points into ${where}, in a frame that has returned`,
+        sp(s),
+      );
+    if (end === 0) throw new Fault("bad_pointer", `the pointer points into ${where}, at no variable`, sp(s));
+    throw new Fault(
+      "out_of_bounds",
+      `an access of ${size} word${size === 1 ? "" : "s"} at ${where} runs past the end of its variable`,
+      sp(s),
+    );
+  };
   return {
     Fault,
-    /** P for programs with pools: also refuses memory of an object that was freed. */
-    PU(m: Int32Array, a: number, size: number, s: number): number {
-      if (a > 0 && a + size <= words) {
-        const h = PH[a]!;
-        if (h !== 0 && m[h] === 0)
-          throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
-        return a;
-      }
-      throw badPointer(a, size, s);
-    },
     /**
-     * A pointer that is dereferenced: not NULL, and the `size` words of its object inside memory
-     * (a cast pointer may point at a word too near the end for the struct it claims).
+     * A pointer that is dereferenced for an object of `size` words: not NULL, and those words
+     * inside one live object (a global, a pool object not freed, a task_struct, a variable of
+     * a live frame) — a cast pointer may claim more than its object holds. `tb`, `fp`, `pc`
+     * are the stepping task's registers (tb = -1 outside a step).
      */
-    P(a: number, size: number, s: number): number {
-      if (a > 0 && a + size <= words) return a;
-      throw badPointer(a, size, s);
+    P(m: Int32Array, a: number, size: number, s: number, tb: number, fp: number, pc: number): number {
+      if (a > 0 && a < words) {
+        const e = OE[a] as number;
+        if (e !== 0) {
+          if (a + size > e) throw outside(a, size, e, s);
+          const h = PH[a] as number;
+          if (h !== 0 && m[h] === 0)
+            throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
+          return a;
+        }
+        if (SO[a] !== 0) return onStack(m, a, size, s, tb, fp, pc);
+        throw new Fault(
+          "bad_pointer",
+          `pointer ${a} points to no object (${describeStatic(p, layout, a)})`,
+          sp(s),
+        );
+      }
+      if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
+      throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
     },
     /** An array index within [0, n). */
     X(i: number, n: number, s: number): number {
@@ -242,13 +335,14 @@ class Gen {
     const out: string[] = [];
     out.push("function step(m, tb, cur, self, lim, ctx) {");
     out.push(`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
-    out.push("if (pc === 0) return 0;");
+    out.push(`if (pc === ${PC_NONE}) return 0;`);
     out.push("DM = 0;");
     out.push(`let vis = 0, prev = 0, cut = 0, budget = ${STEP_BUDGET}, _t = 0;`);
     out.push("try {");
     out.push("for (;;) {");
     out.push("switch (pc) {");
-    for (let i = 0; i < p.code.length; i++) {
+    // Instruction PC_NONE is the sentinel: a task there has no code to run (checked above).
+    for (let i = PC_NONE + 1; i < p.code.length; i++) {
       const ins = p.code[i] as Instr;
       const info = p.info[i];
       if (!info) continue;
@@ -429,9 +523,7 @@ class Gen {
       case "take":
         return `(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
       case "ptr":
-        return this.p.pools.length > 0
-          ? `PU(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`
-          : `P(${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`;
+        return `P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)}, tb, fp, pc)`;
       case "index":
         return `X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":

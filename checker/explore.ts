@@ -24,6 +24,7 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   schedule_in_interrupt: "runtime_error",
   empty_choice: "runtime_error",
   use_after_free: "runtime_error",
+  use_after_return: "runtime_error",
   double_free: "runtime_error",
   bad_free: "runtime_error",
 };

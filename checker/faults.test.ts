@@ -37,8 +37,10 @@ describe("run-time faults", () => {
     const text =
       "struct big { int a[100]; int z; };\nint g;\nint h;\nprocess p { struct big *q = (struct big *)&g; q->z = 1; h = 1; }\n";
     const { bad } = check(text);
-    expect(bad?.counterexample?.fault).toBe("bad_pointer");
-    expect(bad?.counterexample?.message).toMatch(/^pointer \d+ points to 101 words, past the end of memory$/);
+    expect(bad?.counterexample?.fault).toBe("out_of_bounds");
+    expect(bad?.counterexample?.message).toMatch(
+      /^an access of 101 words at word \d+ runs past the end of g \(1 word\)/,
+    );
   });
 
   it("a fault in local-only code merged behind a shared write does not swallow the write", () => {
@@ -102,7 +104,7 @@ describe("run-time faults", () => {
     expect(bad?.counterexample?.fault).toBe("schedule_in_interrupt");
   });
 
-  it("a task that exits while still queued leaves a dangling entry: wake_up then faults", () => {
+  it("a task that exits while still queued leaves a dangling entry: wake_up then faults as use after return", () => {
     const text = [
       "struct wait_queue *q;",
       "int go;",
@@ -111,6 +113,97 @@ describe("run-time faults", () => {
     ].join("\n");
     const { bad } = check(text);
     expect(bad?.name).toBe("runtime_error");
-    expect(bad?.counterexample?.fault).toBe("null_deref");
+    expect(bad?.counterexample?.fault).toBe("use_after_return");
+  });
+});
+
+// Issue 7, items 2 to 4: every access lies inside the live object its pointer points into, the
+// way KASAN sees memory, and a call never makes its caller look exited.
+describe("objects and frames", () => {
+  it("a pointer into a frame that has returned is a use after return (item 3)", () => {
+    const text = [
+      "struct s { int count; struct wait_queue *wait; };",
+      "struct s *pub; int returned; int done;",
+      "void f(void) { struct s local = { 0, NULL }; pub = &local; }",
+      "process owner { f(); returned = 1; await(done); }",
+      "process other { await(returned); pub->count++; wake_up(&pub->wait); done = 1; }",
+    ].join("\n");
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("use_after_return");
+    expect(bad?.counterexample?.message).toBe(
+      "use after return: the pointer points into owner's stack (word 1), in a frame that has returned",
+    );
+  });
+
+  it("a pointer into the stack of a task that has exited is a use after return", () => {
+    const text = [
+      "int *pub; int x;",
+      "process owner { int local = 5; pub = &local; }",
+      "process other { await(pub != NULL); x = *pub; }",
+    ].join("\n");
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("use_after_return");
+    expect(bad?.counterexample?.message).toMatch(/and that task has exited$/);
+  });
+
+  it("a pointer into a live caller's frame is fine", () => {
+    const text = [
+      "struct s { int count; };",
+      "void bump(struct s *p) { p->count++; }",
+      'void f(void) { struct s local = { 1 }; bump(&local); assert(local.count == 2, "bumped"); }',
+      "process a { f(); }",
+      "process b { f(); }",
+    ].join("\n");
+    expect(check(text).bad).toBeUndefined();
+  });
+
+  it("a cast pointer that runs past its pool object into the next one faults (item 4)", () => {
+    const text = [
+      "struct small { int n[2]; };",
+      "struct slot { int len; };",
+      "struct ring16 { struct slot slot[16]; };",
+      "pool struct small[2];",
+      "int other[40];",
+      "struct ring16 *bufs;",
+      "process p { struct small *nb = kmalloc(sizeof(struct small)); bufs = (struct ring16 *)nb; bufs->slot[5].len = 1; }",
+    ].join("\n");
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("out_of_bounds");
+    expect(bad?.counterexample?.message).toMatch(
+      /runs past the end of the kmalloc'd struct small in pool slot 0/,
+    );
+  });
+
+  it("a cast pointer that runs past a stack variable faults", () => {
+    const text = [
+      "struct one { int a; }; struct two { int a; int b; };",
+      "int x;",
+      "process p { struct one o = { 1 }; int after = 7; struct two *t = (struct two *)&o; x = t->b; }",
+    ].join("\n");
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("out_of_bounds");
+    expect(bad?.counterexample?.message).toMatch(/p's stack \(word \d+\) runs past the end of its variable/);
+  });
+
+  it("a task_struct pointer cannot reach the machine's registers", () => {
+    const text = [
+      "struct wide { int f[5]; };",
+      "int x;",
+      "process p { struct wide *w = (struct wide *)current; x = w->f[0]; }",
+    ].join("\n");
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("out_of_bounds");
+    expect(bad?.counterexample?.message).toMatch(/p's task_struct/);
+  });
+
+  it("calling the prelude's first function does not make the caller exit (item 2)", () => {
+    const text = [
+      "struct task_struct *me; int done;",
+      "process B { me = current; wake_up_process(me); done = 1; }",
+      "final reached: done == 1;",
+      "expect holds;",
+    ].join("\n");
+    const { o } = check(text);
+    expect(o.verdict).toBe("holds");
   });
 });

@@ -3,7 +3,10 @@
 
 import type { Span } from "../model/ast";
 import { type BinOp, FRAME_HEADER, type IExpr, type Instr, type Lowered } from "../model/ir";
+import { TASK_FIELDS } from "../model/kernel";
 import {
+  type Layout,
+  layoutMachine,
   T_ATOMIC,
   T_BLOCKED,
   T_FP,
@@ -15,6 +18,8 @@ import {
   TASK_RUNNING,
   TASK_ZOMBIE,
 } from "../model/layout";
+import { describeStatic } from "../model/objects";
+import { sizeOf } from "../model/types";
 import {
   BLOCKED,
   CUT,
@@ -26,6 +31,17 @@ import {
   STEP_BUDGET,
   type StepContext,
 } from "./compile";
+
+/** Layouts of the programs interpreted, computed once each. */
+const layouts = new WeakMap<Lowered, Layout>();
+function layoutOf(p: Lowered): Layout {
+  let l = layouts.get(p);
+  if (!l) {
+    l = layoutMachine(p);
+    layouts.set(p, l);
+  }
+  return l;
+}
 
 /** Where a site has no span, the compiled code reports this one; so do we. */
 const NO_SPAN: Span = { file: -1, start: 0, end: 0 };
@@ -387,27 +403,8 @@ class Run {
         m[this.fp + e.off] = 0;
         return v;
       }
-      case "ptr": {
-        const a = this.int(e.e);
-        if (a > 0 && a + e.size <= m.length) {
-          // Memory of a freed pool object (its allocated flag is 0) is not there any more.
-          const pool = this.p.pools.find((q) => a > q.base && a < q.base + q.count * (q.size + 1));
-          if (pool && (a - pool.base) % (pool.size + 1) !== 0) {
-            const h = a - ((a - pool.base) % (pool.size + 1));
-            if (m[h] === 0)
-              throw new Trap("use_after_free", "use after free: the object was kfree'd", e.span);
-          }
-          return a;
-        }
-        if (a === 0) throw new Trap("null_deref", "NULL pointer dereference", e.span);
-        throw new Trap(
-          "bad_pointer",
-          a > 0 && a < m.length
-            ? `pointer ${a} points to ${e.size} words, past the end of memory`
-            : `pointer ${a} points outside memory`,
-          e.span,
-        );
-      }
+      case "ptr":
+        return this.deref(this.int(e.e), e.size, e.span);
       case "index": {
         const x = this.int(e.e);
         if (x >= 0 && x < e.n) return x;
@@ -426,6 +423,90 @@ class Run {
       case "bin":
         return this.bin(e.op, e.l, e.r, e.span);
     }
+  }
+
+  /**
+   * A dereference of `size` words at `a`: they must lie inside one live object. Found here by
+   * searching the declarations and walking frames by their units, independently of the
+   * compiled code's tables (model/objects.ts); the messages are the same.
+   */
+  private deref(a: number, size: number, span: Span): number {
+    const { p, m } = this;
+    if (a === 0) throw new Trap("null_deref", "NULL pointer dereference", span);
+    if (a < 0 || a >= m.length) throw new Trap("bad_pointer", `pointer ${a} points outside memory`, span);
+    const layout = layoutOf(p);
+    const words = (n: number): string => `${n} word${n === 1 ? "" : "s"}`;
+    const past = (end: number): Trap =>
+      new Trap(
+        "out_of_bounds",
+        `an access of ${words(size)} at word ${a} runs past the end of ${describeStatic(p, layout, a)} (it ends at word ${end})`,
+        span,
+      );
+    for (const q of p.pools) {
+      const stride = q.size + 1;
+      if (a < q.base || a >= q.base + q.count * stride) continue;
+      if ((a - q.base) % stride === 0)
+        throw new Trap(
+          "bad_pointer",
+          `pointer ${a} points to no object (${describeStatic(p, layout, a)})`,
+          span,
+        );
+      const h = a - ((a - q.base) % stride);
+      if (a + size > h + stride) throw past(h + stride);
+      // Memory of a freed pool object (its allocated flag is 0) is not there any more.
+      if (m[h] === 0) throw new Trap("use_after_free", "use after free: the object was kfree'd", span);
+      return a;
+    }
+    for (const g of p.globals) {
+      const end = g.offset + sizeOf(g.type, p.structs);
+      if (a >= g.offset && a < end) {
+        if (a + size > end) throw past(end);
+        return a;
+      }
+    }
+    for (const sl of layout.slots) {
+      const fields = sl.kind === "process" ? TASK_FIELDS.length : 0;
+      if (a >= sl.base && a < sl.base + fields) {
+        if (a + size > sl.base + fields) throw past(sl.base + fields);
+        return a;
+      }
+      if (a < sl.stackBase || a >= sl.stackEnd) continue;
+      const where = `${sl.label}'s stack (word ${a - sl.stackBase})`;
+      const running = sl.base === this.tb;
+      let pc = running ? this.pc : m[sl.base + T_PC]!;
+      let fp = running ? this.fp : m[sl.base + T_FP]!;
+      let unit = p.units[p.info[pc]?.unit ?? -1];
+      const dead = (): Trap =>
+        new Trap(
+          "use_after_return",
+          pc === 0
+            ? `use after return: the pointer points into ${where}, and that task has exited`
+            : `use after return: the pointer points into ${where}, in a frame that has returned`,
+          span,
+        );
+      if (pc === 0 || !unit || a >= fp + unit.frameSize) throw dead();
+      // Down the caller chain until the frame that holds a.
+      while (a < fp && unit?.kind === "function") {
+        const back = m[fp]!;
+        unit = p.units[p.info[back]?.unit ?? -1];
+        fp -= unit?.frameSize ?? 0;
+        pc = back;
+      }
+      const v = unit
+        ? [...unit.params, ...unit.locals].find(
+            (x) => a >= fp + x.offset && a < fp + x.offset + sizeOf(x.type, p.structs),
+          )
+        : undefined;
+      if (!v) throw new Trap("bad_pointer", `the pointer points into ${where}, at no variable`, span);
+      if (a + size > fp + v.offset + sizeOf(v.type, p.structs))
+        throw new Trap(
+          "out_of_bounds",
+          `an access of ${words(size)} at ${where} runs past the end of its variable`,
+          span,
+        );
+      return a;
+    }
+    throw new Trap("bad_pointer", `pointer ${a} points to no object (${describeStatic(p, layout, a)})`, span);
   }
 
   private bin(op: BinOp, le: IExpr, re: IExpr, span: Span): number {

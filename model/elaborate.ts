@@ -188,6 +188,10 @@ class Elaborator {
   }
 
   run(decls: Decl[]): Lowered {
+    // Instruction 0 is never run: pc 0 in a task block means "no code here" (the task exited,
+    // or a handler is idle), so no unit may start at 0 (see PC_NONE in ir.ts).
+    this.code.push({ k: "exit", at: this.site(NOSPAN) });
+    this.info.push({ boundary: false, visible: false, unit: -1 });
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
     for (const [name, o] of this.overrides) {

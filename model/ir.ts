@@ -65,13 +65,20 @@ export type Instr =
 
 export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags";
 
+/**
+ * The pc of a task block that runs no code: the task has exited, or an interrupt handler is
+ * idle. `Lowered.code[0]` is a sentinel that is never run (its unit is -1), so that no
+ * instruction of any unit is ever at this pc.
+ */
+export const PC_NONE = 0;
+
 /** Per-instruction flags computed by lowering. */
 export interface InstrInfo {
   /** A step may end before this instruction (it starts a statement, or resumes after a call). */
   boundary: boolean;
   /** The statement group starting here touches shared memory (only meaningful on boundaries). */
   visible: boolean;
-  /** Index of the function or process body this instruction belongs to (into `Lowered.units`). */
+  /** Index of the function or process body this instruction belongs to (into `Lowered.units`); -1 for the sentinel at PC_NONE. */
   unit: number;
 }
 

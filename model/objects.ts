@@ -1,0 +1,124 @@
+// Which object a word address lies in, the way KASAN sees memory: a global variable, a pool
+// object, a task_struct, or a variable of a frame that is live on some task's stack. Every
+// dereference must stay inside the object its pointer points into; the words between objects
+// (pool headers, a task's registers, a frame's return pc) and the dead part of a stack belong
+// to no object.
+import { callerFrames, type Lowered } from "./ir";
+import { TASK_FIELDS } from "./kernel";
+import { type Layout, T_FP, T_PC } from "./layout";
+import { sizeOf } from "./types";
+
+/** Static tables that tell, for a word address, the object it belongs to. */
+export interface ObjectMap {
+  /**
+   * end[a]: one past the last word of the global variable, pool object or task_struct that
+   * holds word a; 0 when a lies in none of these (NULL, pool headers, registers, stacks).
+   */
+  end: Int32Array;
+  /** stackOf[a]: 1 + the index (into layout.slots) of the task whose stack holds word a; else 0. */
+  stackOf: Int32Array;
+  /** unitOf[pc]: the unit whose code holds instruction pc (-1 for the sentinel at 0). */
+  unitOf: Int32Array;
+  /** varEnd[unit][off]: frame offset one past the variable that holds frame word off; 0 for the header and temporaries. */
+  varEnd: Int32Array[];
+  /** callerSize[rp]: the caller's frame size for a return pc (callerFrames in ir.ts). */
+  callerSize: Int32Array;
+}
+
+/** Builds the object tables of a program laid out as `layout`. */
+export function objectMap(p: Lowered, layout: Layout): ObjectMap {
+  const end = new Int32Array(layout.words);
+  for (const g of p.globals) {
+    const n = sizeOf(g.type, p.structs);
+    end.fill(g.offset + n, g.offset, g.offset + n);
+  }
+  // Pools are listed among the globals too (slot by slot); their flag words are no object.
+  for (const pool of p.pools) {
+    for (let i = 0; i < pool.count; i++) {
+      const first = pool.base + i * (pool.size + 1) + 1; // after the allocated-flag word
+      end[first - 1] = 0;
+      end.fill(first + pool.size, first, first + pool.size);
+    }
+  }
+  const stackOf = new Int32Array(layout.words);
+  layout.slots.forEach((s, i) => {
+    if (s.kind === "process") end.fill(s.base + TASK_FIELDS.length, s.base, s.base + TASK_FIELDS.length);
+    stackOf.fill(i + 1, s.stackBase, s.stackEnd);
+  });
+  const unitOf = new Int32Array(p.code.length + 1).fill(-1);
+  p.info.forEach((inf, pc) => {
+    unitOf[pc] = inf.unit;
+  });
+  const varEnd = p.units.map((u) => {
+    const t = new Int32Array(u.frameSize);
+    for (const v of [...u.params, ...u.locals]) {
+      const n = sizeOf(v.type, p.structs);
+      t.fill(v.offset + n, v.offset, v.offset + n);
+    }
+    return t;
+  });
+  return { end, stackOf, unitOf, varEnd, callerSize: callerFrames(p).frameSize };
+}
+
+/**
+ * Where stack word `a` of task `slot` lies, given that task's registers (`pc`, `fp`; the saved
+ * ones, or the live ones of the task that is stepping): one past the end of the live variable
+ * holding it (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies
+ * above the innermost live frame, in a frame that has returned (or the task has exited).
+ * Walks the frames from the innermost, as the caller chain in the return pcs gives them.
+ */
+export function stackObjectEnd(
+  p: Lowered,
+  map: ObjectMap,
+  layout: Layout,
+  m: Int32Array,
+  slot: number,
+  pc: number,
+  fp: number,
+  a: number,
+): number {
+  if (pc === 0) return -1; // the task has exited (or a handler is idle): its stack is all dead
+  const base = layout.slots[slot]?.stackBase ?? 0;
+  let unit = map.unitOf[pc] ?? -1;
+  const top = fp + (p.units[unit]?.frameSize ?? 0);
+  if (a >= top) return -1;
+  for (let guard = 0; guard < 1 << 20 && unit >= 0; guard++) {
+    if (a >= fp) {
+      const e = map.varEnd[unit]?.[a - fp] ?? 0;
+      return e === 0 ? 0 : fp + e;
+    }
+    if (fp <= base || p.units[unit]?.kind !== "function") return 0;
+    const rp = m[fp] as number;
+    fp -= map.callerSize[rp] ?? 0;
+    unit = map.unitOf[rp] ?? -1;
+  }
+  return 0;
+}
+
+/** The registers of task `slot` as saved in its block. */
+export function savedRegisters(layout: Layout, m: Int32Array, slot: number): { pc: number; fp: number } {
+  const b = layout.slots[slot]?.base ?? 0;
+  return { pc: m[b + T_PC] as number, fp: m[b + T_FP] as number };
+}
+
+/** Names the static place word `a` lies in, for messages: a global, a pool object, a task block. */
+export function describeStatic(p: Lowered, layout: Layout, a: number): string {
+  for (const pool of p.pools) {
+    const stride = pool.size + 1;
+    if (a < pool.base || a >= pool.base + pool.count * stride) continue;
+    const i = Math.floor((a - pool.base) / stride);
+    return (a - pool.base) % stride === 0
+      ? `the bookkeeping word of pool ${pool.typeName}[${i}]`
+      : `the kmalloc'd ${pool.typeName} in pool slot ${i} (${pool.size} word${pool.size === 1 ? "" : "s"})`;
+  }
+  for (const g of p.globals) {
+    const n = sizeOf(g.type, p.structs);
+    if (a >= g.offset && a < g.offset + n) return `${g.name} (${n} word${n === 1 ? "" : "s"})`;
+  }
+  for (const s of layout.slots) {
+    if (a >= s.base && a < s.base + TASK_FIELDS.length) return `${s.label}'s task_struct`;
+    if (a >= s.base && a < s.stackBase) return `${s.label}'s registers`;
+    if (a >= s.stackBase && a < s.stackEnd) return `${s.label}'s stack`;
+  }
+  return a === 0 ? "NULL" : "no object";
+}
