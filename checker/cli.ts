@@ -12,7 +12,7 @@ import { bytes, num, renderReport } from "../reports/text";
 import { explore } from "./explore";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
 import type { Outcome, PropertyResult } from "./outcome";
-import { runReplay } from "./replay";
+import { runReplay, traceOrigin } from "./replay";
 import { System } from "./system";
 import { buildTrace, type Trace } from "./trace";
 
@@ -183,7 +183,8 @@ function runCheck(a: CheckArgs): number {
     `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns })}\n`,
   );
   if (a.json) {
-    writeFileSync(a.json, `${JSON.stringify(toJson(a.spec, defines, o, traces), null, 2)}\n`);
+    const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
+    writeFileSync(a.json, `${JSON.stringify(toJson(origin, o, traces), null, 2)}\n`);
     process.stdout.write(`wrote ${a.json}\n`);
   }
   return exitCodeOf(o);
@@ -368,12 +369,33 @@ export function main(argv: string[]): number {
         "replay <trace>",
         "replay a counterexample saved with --json",
         (y) =>
-          y.positional("trace", { type: "string", describe: "the JSON file" }).option("property", {
-            type: "string",
-            describe: "which property's counterexample (default: the first)",
-          }),
+          y
+            .positional("trace", { type: "string", describe: "the JSON file" })
+            .option("property", {
+              type: "string",
+              describe: "which property's counterexample (default: the first)",
+              requiresArg: true,
+            })
+            .option("force", {
+              type: "boolean",
+              default: false,
+              describe:
+                "replay on a spec other than the trace's (its hash differs); the property is decided afresh",
+            })
+            .option("max-states", {
+              type: "number",
+              default: DEFAULT_OPTIONS.maxStates,
+              describe: "limit of the search for a wake-up from a stuck waiter's last state (inconclusive)",
+            })
+            .epilogue(
+              "exit codes: 1 reproduced (the violation is real on this spec); 2 not reproduced, or a wrong trace, spec or command line; 3 inconclusive (a limit stopped the decision)",
+            ),
         (a) => {
-          code = runReplay(String(a.trace), a.property as string | undefined);
+          code = runReplay(String(a.trace), {
+            property: a.property as string | undefined,
+            force: a.force === true,
+            maxStates: Number(a.maxStates),
+          });
         },
       )
       .command(

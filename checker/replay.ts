@@ -1,76 +1,247 @@
-// `ipcmc replay`: reruns a counterexample saved with --json against its spec and says whether it
-// still shows the recorded violation.
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+// `ipcmc replay`: reruns a counterexample saved with --json against the spec it was made from and
+// decides the property afresh on the replayed path. A trace file is input from anyone: it is
+// size-capped, checked field by field (reports/json.ts), and only checked integers leave it.
+import { createHash } from "node:crypto";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { formatDiagnostic } from "../model/diagnostics";
 import { type LoadResult, loadProgram } from "../model/load";
-import { type JsonReport, validateJson } from "../reports/json";
+import type { SourceSet } from "../model/source";
+import { type JsonReport, type TraceOrigin, validateJson } from "../reports/json";
 import { renderTrace } from "../reports/text";
-import { System } from "./system";
+import { DEFAULT_OPTIONS } from "./options";
+import { MAX_CHOICE, StateStore } from "./stateStore";
+import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
 import { buildTrace, ReplayError } from "./trace";
 
-/** Exit codes of `ipcmc replay` (the same numbers as `check`, DESIGN.md). */
+/**
+ * Exit codes of `ipcmc replay`, the numbers `check` uses (DESIGN.md): 1 the violation is
+ * reproduced (it is real on this spec); 2 it is not, or the trace, the spec or the command line
+ * is wrong; 3 the property could not be decided within the limits (a stuck waiter's search from
+ * the final state). A replay never exits 0: it has no "every property holds" to report.
+ */
 export const REPLAY_REPRODUCED = 1;
-export const REPLAY_BAD_INPUT = 2;
+export const REPLAY_NOT_REPRODUCED = 2;
+export const REPLAY_INCONCLUSIVE = 3;
+
+/** Largest trace file read (checked before it is parsed). */
+export const MAX_TRACE_BYTES = 64 * 1024 * 1024;
+/** Largest spec file a trace may point at. */
+export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 /** A trace or spec that cannot be replayed: one line on stderr, exit 2. */
 export class ReplayInputError extends Error {}
 
-function loadSpec(spec: string, defines: Record<string, number>): LoadResult & { ok: true } {
-  if (!existsSync(spec)) throw new ReplayInputError(`${spec}: no such file`);
-  if (statSync(spec).isDirectory()) throw new ReplayInputError(`${spec} is a directory`);
-  const r = loadProgram(spec, { defines, includeDirs: [] });
-  if (!r.ok) {
-    const n = r.diagnostics.length;
-    throw new ReplayInputError(
-      `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`,
-    );
-  }
-  return r;
+export interface ReplayOptions {
+  /** Which property's counterexample; default the first that has one. */
+  property?: string;
+  /** Replay on a spec whose hash differs from the trace's (the property is decided afresh anyway). */
+  force?: boolean;
+  /** Limit of the search for a wake-up from a stuck waiter's final state. */
+  maxStates?: number;
 }
 
-/** Replays the counterexample of `propertyName` (default: the first) saved in `file`; returns the exit code. */
-export function runReplay(file: string, propertyName: string | undefined): number {
+// ---------------------------------------------------------------- the spec's identity
+
+/**
+ * The content hash of a loaded spec: every source text in load order (prelude, main file,
+ * includes), the defines, and the flags that change what a step is. File names are left out,
+ * so a spec and its trace can move to another directory together.
+ */
+export function specHash(
+  sources: SourceSet,
+  defines: Record<string, number> | ReadonlyMap<string, number>,
+  fine: boolean,
+): string {
+  const pairs = (defines instanceof Map ? [...defines] : Object.entries(defines)).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const canonical = JSON.stringify({
+    format: "ipcmc-spec/1",
+    sources: sources.files.map((f) => f.text),
+    defines: pairs,
+    fine,
+  });
+  return `sha256:${createHash("sha256").update(canonical).digest("hex")}`;
+}
+
+/** What a trace written to `json` records about the spec it was made from. */
+export function traceOrigin(
+  loaded: { sources: SourceSet },
+  run: {
+    spec: string;
+    json: string;
+    defines: Record<string, number> | ReadonlyMap<string, number>;
+    includeDirs: string[];
+    fine: boolean;
+  },
+): TraceOrigin {
+  const defines = run.defines instanceof Map ? Object.fromEntries(run.defines) : { ...run.defines };
+  return {
+    spec: run.spec,
+    specFromTrace: relative(dirname(resolve(run.json)), resolve(run.spec)),
+    specHash: specHash(loaded.sources, run.defines, run.fine),
+    defines,
+    fine: run.fine,
+    includeDirs: run.includeDirs.map((d) => resolve(d)),
+  };
+}
+
+// ---------------------------------------------------------------- reading hostile files
+
+function reason(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) ? code : "cannot be read";
+}
+
+/**
+ * Reads a regular file of at most `cap` bytes. Opened without blocking (a FIFO would wait for
+ * a writer) and checked on the open descriptor, so the file checked is the file read.
+ */
+function readRegularFile(path: string, cap: number, what: string): string {
+  let fd: number;
   try {
-    return replayFile(file, propertyName);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new ReplayInputError(`${path}: ${reason(e)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ReplayInputError(`${path} is a directory, not a ${what}`);
+    if (!st.isFile()) throw new ReplayInputError(`${path} is not a regular file, so not a ${what}`);
+    const mib = (n: number): string => `${Math.ceil(n / 1024 / 1024)} MiB`;
+    const tooBig = () => new ReplayInputError(`${path}: a ${what} may hold at most ${mib(cap)}`);
+    if (st.size > cap) throw tooBig();
+    // One byte more than allowed tells a file that grew after fstat from one that did not.
+    const buf = new Uint8Array(Math.min(cap + 1, st.size + 1));
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, total, buf.length - total, null);
+      if (n === 0) break;
+      total += n;
+      if (total === buf.length) {
+        if (total > cap) throw tooBig();
+        break;
+      }
+    }
+    return new TextDecoder().decode(buf.subarray(0, total));
+  } catch (e) {
+    if (e instanceof ReplayInputError) throw e;
+    throw new ReplayInputError(`${path}: ${reason(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and checks a trace file; only a value that meets the schema comes back. */
+export function readTrace(file: string): JsonReport {
+  const text = readRegularFile(file, MAX_TRACE_BYTES, "trace file");
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ReplayInputError(`${file}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+  }
+  const err = validateJson(data);
+  if (err) throw new ReplayInputError(`${file}: ${err}`);
+  return data as JsonReport;
+}
+
+// ---------------------------------------------------------------- finding the spec
+
+interface Found {
+  path: string;
+  loaded: LoadResult & { ok: true };
+  matches: boolean;
+}
+
+/**
+ * The spec a trace names, tried relative to the trace's directory first (a trace and its spec
+ * move together) and then as it was given (relative to the working directory). The first one
+ * whose hash matches wins; with none, the first that loads (for --force).
+ */
+function findSpec(file: string, report: JsonReport, defines: Map<string, number>): Found | null {
+  const candidates = [...new Set([resolve(dirname(file), report.specFromTrace), resolve(report.spec)])];
+  let firstLoaded: Found | null = null;
+  let problem: string | null = null;
+  const defs = Object.fromEntries(defines);
+  for (const path of candidates) {
+    if (!statSync(path, { throwIfNoEntry: false })) continue;
+    let text: string;
+    try {
+      text = readRegularFile(path, MAX_SPEC_BYTES, "spec");
+    } catch (e) {
+      problem ??= (e as Error).message;
+      continue;
+    }
+    const r = loadProgram(path, { defines: defs, includeDirs: report.includeDirs, fine: report.fine }, text);
+    if (!r.ok) {
+      const n = r.diagnostics.length;
+      problem ??= `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`;
+      continue;
+    }
+    const found = { path, loaded: r, matches: specHash(r.sources, defines, report.fine) === report.specHash };
+    if (found.matches) return found;
+    firstLoaded ??= found;
+  }
+  if (firstLoaded) return firstLoaded;
+  if (problem) throw new ReplayInputError(problem);
+  return null;
+}
+
+// ---------------------------------------------------------------- replay
+
+/** Replays one counterexample saved in `file`; prints the trace and the verdict; returns the exit code. */
+export function runReplay(file: string, options: ReplayOptions = {}): number {
+  try {
+    return replayFile(file, options);
   } catch (e) {
     if (e instanceof ReplayInputError) {
       process.stderr.write(`ipcmc: ${e.message}\n`);
-      return REPLAY_BAD_INPUT;
+      return REPLAY_NOT_REPRODUCED;
     }
     throw e;
   }
 }
 
-function replayFile(file: string, propertyName: string | undefined): number {
-  if (!existsSync(file)) throw new ReplayInputError(`${file}: no such file`);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new ReplayInputError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const err = validateJson(data);
-  if (err) throw new ReplayInputError(`${file}: ${err}`);
-  const report = data as JsonReport;
-  // The spec path is as it was given when the trace was saved; try it relative to the trace too.
-  let spec = report.spec;
-  if (!existsSync(spec)) {
-    const alt = join(dirname(file), report.spec);
-    if (existsSync(alt)) spec = alt;
-    else throw new ReplayInputError(`${file}: its spec ${report.spec} cannot be found`);
-  }
-  const r = loadSpec(spec, report.defines ?? {});
-  const sys = new System(r.program);
+function replayFile(file: string, options: ReplayOptions): number {
+  const maxStates = options.maxStates ?? DEFAULT_OPTIONS.maxStates;
+  if (!Number.isSafeInteger(maxStates) || maxStates < 1)
+    throw new ReplayInputError("--max-states expects a whole number >= 1");
+  const report = readTrace(file);
+  // The only values that leave the trace for the compiler: names checked as identifiers,
+  // values as 32-bit integers (validateJson).
+  const defines = new Map(Object.entries(report.defines));
   const candidates = report.properties.filter(
-    (p) => p.counterexample && (!propertyName || p.name === propertyName),
+    (p) => p.counterexample && (options.property === undefined || p.name === options.property),
   );
-  if (candidates.length === 0)
+  const p = candidates[0];
+  if (!p?.counterexample)
     throw new ReplayInputError(
-      `${file}: no counterexample${propertyName ? ` for property ${propertyName}` : ""} to replay`,
+      `${file}: no counterexample${options.property !== undefined ? ` for property ${options.property}` : ""} to replay`,
     );
-  const p = candidates[0] as JsonReport["properties"][number];
-  const cx = p.counterexample as NonNullable<typeof p.counterexample>;
+  if (p.kind === "reachable")
+    throw new ReplayInputError(
+      `${file}: reachable ${p.name} is violated by the absence of a path, so there is nothing to replay; run check`,
+    );
+  const found = findSpec(file, report, defines);
+  if (!found)
+    throw new ReplayInputError(
+      `${file}: its spec ${report.spec} cannot be found (nor ${report.specFromTrace} beside the trace)`,
+    );
+  if (!found.matches) {
+    const why = `${file} was made from a different spec than ${found.path} (its sources, the defines or --fine differ)`;
+    if (!options.force)
+      throw new ReplayInputError(
+        `${why}; replay it against the spec it came from, or pass --force to decide the property on this spec`,
+      );
+    process.stderr.write(`ipcmc: warning: ${why}; replaying anyway and deciding the property on this spec\n`);
+  }
+  const r = found.loaded;
+  const sys = new System(r.program);
+  const cx = p.counterexample;
   let built: ReturnType<typeof buildTrace>;
   try {
     built = buildTrace(
@@ -83,67 +254,174 @@ function replayFile(file: string, propertyName: string | undefined): number {
     if (e instanceof ReplayError) throw new ReplayInputError(`${file}: ${e.message}`);
     throw e;
   }
-  const defs = Object.entries(report.defines ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
+  const steps = built.trace.steps;
+  for (let i = 0; i < steps.length; i++)
+    if (steps[i]?.process !== cx.choices[i]?.process)
+      throw new ReplayInputError(
+        `${file}: step ${i + 1}: the trace says ${cx.choices[i]?.process} steps, but this spec's choice is ${steps[i]?.process}: the spec changed since the trace was saved`,
+      );
+  // A fault ends a replay: a trace that goes on after one was not made by this spec.
+  if (steps.length < cx.choices.length)
+    throw new ReplayInputError(
+      `${file}: step ${steps.length} fails, but the trace goes on for ${cx.choices.length - steps.length} more steps: it does not fit this spec`,
+    );
+  const defs = [...defines].map(([k, v]) => `${k}=${v}`).join(" ");
   process.stdout.write(
-    `replaying ${p.kind} ${p.name} of ${spec}${defs ? ` (${defs})` : ""}: ${cx.choices.length} steps\n\n`,
+    `replaying ${p.kind} ${p.name} of ${found.path}${defs ? ` (${defs})` : ""}${report.fine ? " --fine" : ""}: ${cx.choices.length} steps\n\n`,
   );
   process.stdout.write(`${renderTrace(built.trace)}\n\n`);
-  const verdict = reproduces(sys, p, built);
-  process.stdout.write(`${verdict.ok ? "reproduced" : "NOT reproduced"}: ${verdict.why}\n`);
-  return verdict.ok ? REPLAY_REPRODUCED : REPLAY_BAD_INPUT;
+  const verdict = reproduces(sys, p, built, { maxStates, memoryLimit: DEFAULT_OPTIONS.memoryLimit });
+  const where = found.matches ? "" : " on this spec";
+  if (verdict.status === "reproduced") {
+    process.stdout.write(`reproduced${where}: ${verdict.why}\n`);
+    return REPLAY_REPRODUCED;
+  }
+  if (verdict.status === "inconclusive") {
+    process.stdout.write(`inconclusive${where}: ${verdict.why}\n`);
+    return REPLAY_INCONCLUSIVE;
+  }
+  process.stdout.write(`NOT reproduced${where}: ${verdict.why}\n`);
+  return REPLAY_NOT_REPRODUCED;
 }
-/** Whether the end of a replayed trace shows the recorded violation. */
-function reproduces(
+
+// ---------------------------------------------------------------- deciding the property again
+
+export interface Redecision {
+  status: "reproduced" | "not_reproduced" | "inconclusive";
+  why: string;
+}
+
+const yes = (why: string): Redecision => ({ status: "reproduced", why });
+const no = (why: string): Redecision => ({ status: "not_reproduced", why });
+
+/** How many choices a state has, and whether a failed assume cut some step (as the search sees it). */
+function countChoices(sys: System, m: Int32Array): { count: number; pruned: boolean } {
+  const r = sys.expand(m, { successor() {}, fault() {} });
+  return { count: r & COUNT_MASK, pruned: (r & EXPAND_PRUNED) !== 0 };
+}
+
+/** A declared property's predicate on `m`; a fault while evaluating counts as false, as in the search. */
+function predicateHolds(sys: System, name: string, kind: string, m: Int32Array): boolean | null {
+  const i = sys.program.properties.findIndex((q) => q.name === name && q.kind === kind);
+  const pred = sys.compiled.properties[i];
+  if (i < 0 || !pred) return null;
+  try {
+    return pred(m) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decides the recorded property on the replayed path with the search's own rules: a fault of
+ * the property's kind at the last step; an invariant false at the end; no choice and not all
+ * exited (deadlock); all exited and the final predicate false; a task asleep at the end that
+ * no state reachable from there wakes (stuck waiter, searched within `limits`).
+ */
+export function reproduces(
   sys: System,
-  p: JsonReport["properties"][number],
+  p: { name: string; kind: string },
   built: ReturnType<typeof buildTrace>,
-): { ok: boolean; why: string } {
-  const last = built.trace.steps[built.trace.steps.length - 1];
+  limits: { maxStates: number; memoryLimit: number },
+): Redecision {
+  const steps = built.trace.steps;
+  const last = steps[steps.length - 1];
   const m = built.last;
-  if (p.kind === "assertion" || p.kind === "runtime_error") {
-    return last?.fault
-      ? { ok: true, why: `step ${last.n} (${last.process}) fails: ${last.fault.message}` }
-      : { ok: false, why: "the last step did not fail" };
-  }
-  if (p.kind === "invariant") {
-    const i = sys.program.properties.findIndex((q) => q.name === p.name);
-    const pred = sys.compiled.properties[i];
-    if (!pred) return { ok: false, why: `the spec has no invariant ${p.name} any more` };
-    let ok: boolean;
-    try {
-      ok = pred(m) === 0;
-    } catch {
-      ok = true;
+  const n = steps.length;
+  if (last?.fault && p.kind !== "assertion" && p.kind !== "runtime_error")
+    return no(`step ${last.n} fails (${last.fault.message}) before the ${p.kind} is reached`);
+  switch (p.kind) {
+    case "assertion":
+    case "runtime_error": {
+      if (last?.fault) {
+        const kind = last.fault.kind === "assertion" ? "assertion" : "runtime_error";
+        return kind === p.kind
+          ? yes(`step ${last.n} (${last.process}) fails: ${last.fault.message}`)
+          : no(`step ${last.n} fails with ${last.fault.kind}, which is not a ${p.kind}`);
+      }
+      // The search also reports a state with more choices than a trace can name.
+      const { count } = countChoices(sys, m);
+      if (p.kind === "runtime_error" && count > MAX_CHOICE + 1)
+        return yes(`the state after step ${n} has ${count} choices, more than ${MAX_CHOICE + 1}`);
+      return no("the last step did not fail");
     }
-    return ok
-      ? { ok, why: `invariant ${p.name} is false after step ${built.trace.steps.length}` }
-      : { ok, why: `invariant ${p.name} holds at the end` };
+    case "invariant": {
+      const holds = predicateHolds(sys, p.name, "invariant", m);
+      if (holds === null) return no(`the spec has no invariant ${p.name}`);
+      return holds
+        ? no(`invariant ${p.name} holds at the end`)
+        : yes(`invariant ${p.name} is false after step ${n}`);
+    }
+    case "final": {
+      if (!sys.allExited(m))
+        return no(`not every process has exited at the end, so final ${p.name} is not due`);
+      const holds = predicateHolds(sys, p.name, "final", m);
+      if (holds === null) return no(`the spec has no final ${p.name}`);
+      return holds
+        ? no(`final ${p.name} holds when every process has exited`)
+        : yes(`final ${p.name} is false when every process has exited`);
+    }
+    case "deadlock": {
+      if (sys.allExited(m)) return no("every process has exited at the end");
+      const { count, pruned } = countChoices(sys, m);
+      if (pruned) return no("a step was cut by a failed assume at the end, which is not a deadlock");
+      return count === 0 ? yes("no process can take a step") : no(`${count} choices remain at the end`);
+    }
+    case "stuck_waiter":
+      return stuckForever(sys, built, limits);
+    default:
+      return no(`a ${p.kind} property cannot be replayed`);
   }
-  if (p.kind === "deadlock") {
-    const none = sys.choices(m).length === 0 && !sys.allExited(m);
-    return { ok: none, why: none ? "no process can take a step" : "a process can still step" };
+}
+
+/**
+ * A stuck waiter: some task asleep at the end of the path stays asleep in every state reachable
+ * from there. (By the bottom-SCC rule of properties/stuckWaiter.ts: then a bottom component
+ * reachable from the end keeps it asleep throughout.) One search serves all sleepers.
+ */
+function stuckForever(
+  sys: System,
+  built: ReturnType<typeof buildTrace>,
+  limits: { maxStates: number; memoryLimit: number },
+): Redecision {
+  const start = built.last;
+  const procs = sys.layout.procs;
+  const sleepers = procs.map((_, i) => i).filter((i) => sys.asleep(start, i));
+  if (sleepers.length === 0) return no("no task is asleep at the end");
+  const awake = new Set<number>();
+  const store = new StateStore(sys.words);
+  store.insert(start, -1, 0, 0);
+  const sink = {
+    successor(next: Int32Array): void {
+      for (const i of sleepers) if (!awake.has(i) && !sys.asleep(next, i)) awake.add(i);
+      store.insert(next, -1, 0, 0);
+    },
+    fault(): void {},
+  };
+  const buf = new Int32Array(sys.words);
+  let limit: string | null = null;
+  for (let s = 0; s < store.size && awake.size < sleepers.length; s++) {
+    if (store.size > limits.maxStates) {
+      limit = `--max-states ${limits.maxStates}`;
+      break;
+    }
+    if (store.bytes() > limits.memoryLimit) {
+      limit = `${Math.round(limits.memoryLimit / 1024 / 1024)} MiB of states`;
+      break;
+    }
+    store.read(s, buf);
+    sys.expand(buf, sink);
   }
-  if (p.kind === "stuck_waiter") {
-    const sleeping = built.trace.tasks.filter((t) => t.status.startsWith("asleep"));
-    return sleeping.length > 0
-      ? {
-          ok: true,
-          why: `${sleeping.map((t) => t.process).join(", ")} asleep in the state from which no wake-up can come`,
-        }
-      : { ok: false, why: "no task is asleep at the end" };
-  }
-  if (p.kind === "final") {
-    const i = sys.program.properties.findIndex((q) => q.name === p.name);
-    const pred = sys.compiled.properties[i];
-    const ok = sys.allExited(m) && !!pred && pred(m) === 0;
+  const forever = sleepers.filter((i) => !awake.has(i));
+  const names = (ids: number[]): string => ids.map((i) => procs[i]?.label ?? `process ${i}`).join(", ");
+  if (forever.length === 0)
+    return no(`${names(sleepers)} asleep at the end, but a wake-up is reachable from there`);
+  if (limit)
     return {
-      ok,
-      why: ok
-        ? `final ${p.name} is false when every process has exited`
-        : `final ${p.name} is not violated at the end`,
+      status: "inconclusive",
+      why: `the search for a wake-up of ${names(forever)} from the end stopped at ${limit} after ${store.size} states; raise --max-states`,
     };
-  }
-  return { ok: false, why: `a ${p.kind} property cannot be replayed` };
+  return yes(
+    `${names(forever)} asleep in the state from which no wake-up can come (all ${store.size} states reachable from it searched)`,
+  );
 }
