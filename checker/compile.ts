@@ -23,6 +23,7 @@ import {
   TASK_ZOMBIE,
 } from "../model/layout";
 import { describeStatic, type ObjectMap, objectMap, savedRegisters, stackObjectEnd } from "../model/objects";
+import { buildFunction, type Js, joinJs, js } from "./emit";
 
 /** What a step did. */
 export const BLOCKED = 0;
@@ -150,22 +151,26 @@ export function compileProgram(
     CM: cm,
     PS: pools.PS,
     PZ: pools.PZ,
+    MS: gen.messages,
   };
-  const factory = (src: string) =>
-    new Function(
-      "H",
-      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
-    )(helpers) as { step: StepFn; dirty: () => number };
+  const header = js`"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
+  const H = [js`H`];
+  const factory = (src: Js) =>
+    buildFunction(
+      H,
+      js`${header} let DM = 0; const step = ${src}; return { step, dirty: () => DM };`,
+      helpers,
+    ) as {
+      step: StepFn;
+      dirty: () => number;
+    };
   const plain = factory(body);
   const tracing = factory(traced);
   const recording = factory(body);
   const properties = p.properties.map((prop) => {
     // No task is stepping: every task's registers are the saved ones (tb = -1 matches none).
-    const src = `function prop(m) { const fp = 0, cur = 0, self = 0, tb = -1, pc = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
-    return new Function(
-      "H",
-      `"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ} = H; return ${src};`,
-    )(helpers) as PredFn;
+    const src = js`function prop(m) { const fp = 0, cur = 0, self = 0, tb = -1, pc = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
+    return buildFunction(H, js`${header} return ${src};`, helpers) as PredFn;
   });
   return {
     step: plain.step,
@@ -173,7 +178,7 @@ export function compileProgram(
     recordStep: recording.step,
     dirty: plain.dirty,
     properties,
-    source: body,
+    source: body.src,
   };
 }
 
@@ -310,7 +315,15 @@ function runtimeHelpers(
   };
 }
 
+/**
+ * Generates the step function and predicates as `Js` pieces (checker/emit.ts): the only values
+ * spliced into them are integers and other pieces; text from the spec (assertion messages)
+ * goes to the side table `messages` and is referred to by index.
+ */
 class Gen {
+  /** Messages of assertions, by index (the generated code reads MS[i]). */
+  readonly messages: string[] = [];
+
   constructor(
     private readonly p: Lowered,
     private readonly spans: Span[],
@@ -318,10 +331,10 @@ class Gen {
   ) {}
 
   /** Code that records the component an address belongs to, unless it is in the own frame. */
-  private mark(addr: IExpr, a: string): string {
-    if (fpRooted(addr)) return "";
-    if (addr.k === "const") return `DM |= ${this.cm[addr.v] ?? -1};`;
-    return `DM |= CM[${a}];`;
+  private mark(addr: IExpr, a: Js): Js {
+    if (fpRooted(addr)) return js``;
+    if (addr.k === "const") return js`DM |= ${this.cm[addr.v] ?? -1};`;
+    return js`DM |= CM[${a}];`;
   }
 
   private spanId(s: Span): number {
@@ -329,267 +342,280 @@ class Gen {
     return this.spans.length - 1;
   }
 
+  private siteId(at: number): number {
+    return this.spanId(this.p.sites[at]?.span ?? NO_SPAN);
+  }
+
+  private messageId(text: string): number {
+    this.messages.push(text);
+    return this.messages.length - 1;
+  }
+
   /** JS source of the step function. */
-  stepBody(traced: boolean): string {
+  stepBody(traced: boolean): Js {
     const p = this.p;
-    const out: string[] = [];
-    out.push("function step(m, tb, cur, self, lim, ctx) {");
-    out.push(`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
-    out.push(`if (pc === ${PC_NONE}) return 0;`);
-    out.push("DM = 0;");
-    out.push(`let vis = 0, prev = 0, cut = 0, budget = ${STEP_BUDGET}, _t = 0;`);
-    out.push("try {");
-    out.push("for (;;) {");
-    out.push("switch (pc) {");
+    const out: Js[] = [];
+    const excl = js`(m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0`;
+    out.push(js`function step(m, tb, cur, self, lim, ctx) {`);
+    out.push(js`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
+    out.push(js`if (pc === ${PC_NONE}) return 0;`);
+    out.push(js`DM = 0;`);
+    out.push(js`let vis = 0, prev = 0, cut = 0, budget = ${STEP_BUDGET}, _t = 0;`);
+    out.push(js`try {`);
+    out.push(js`for (;;) {`);
+    out.push(js`switch (pc) {`);
     // Instruction PC_NONE is the sentinel: a task there has no code to run (checked above).
     for (let i = PC_NONE + 1; i < p.code.length; i++) {
       const ins = p.code[i] as Instr;
       const info = p.info[i];
       if (!info) continue;
-      out.push(`case ${i}: {`);
+      out.push(js`case ${i}: {`);
       if (info.boundary) {
         out.push(
-          `if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.spanId(p.sites[ins.at]?.span ?? NO_SPAN)});`,
+          js`if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.siteId(ins.at)});`,
         );
         if (info.visible) {
-          out.push(
-            `if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`,
-          );
-          out.push("prev = vis; vis = 1;");
+          out.push(js`if (vis !== 0 && ${excl}) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`);
+          out.push(js`prev = vis; vis = 1;`);
         } else {
           // The end of a visible group, outside atomic: a place where a fault may cut the step.
           out.push(
-            `if (vis !== 0 && (m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0) { if (ctx.short) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; } cut = 1; }`,
+            js`if (vis !== 0 && ${excl}) { if (ctx.short) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; } cut = 1; }`,
           );
         }
         // After the yield check: the trail lists only statements this step really runs.
-        if (traced) out.push("if (ctx.trail !== null) ctx.trail.push(pc);");
+        if (traced) out.push(js`if (ctx.trail !== null) ctx.trail.push(pc);`);
       }
       out.push(this.instr(ins, i));
-      out.push("}");
+      out.push(js`}`);
     }
-    out.push(`default: F("bad_pointer", "corrupt program counter " + pc, 0);`);
-    out.push("}"); // switch
-    out.push("}"); // for
-    out.push("} catch (e) {");
+    out.push(js`default: F("bad_pointer", "corrupt program counter " + pc, 0);`);
+    out.push(js`}`); // switch
+    out.push(js`}`); // for
+    out.push(js`} catch (e) {`);
     out.push(
-      "if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultPc = pc; return 2; }",
+      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultPc = pc; return 2; }`,
     );
-    out.push("throw e;");
-    out.push("}");
-    out.push("}");
-    return out.join("\n");
+    out.push(js`throw e;`);
+    out.push(js`}`);
+    out.push(js`}`);
+    return joinJs(
+      out,
+      js`
+`,
+    );
   }
 
   /** Code that leaves the step at pc `i` (saving the registers). */
-  private yieldAt(i: number): string {
-    return `m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1;`;
+  private yieldAt(i: number): Js {
+    return js`m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1;`;
   }
 
   /** Code for blocking at pc `i`: nothing visible done yet means no step at all. */
-  private blockAt(i: number): string {
-    return `if (prev === 0) return 0; ${this.yieldAt(i)}`;
+  private blockAt(i: number): Js {
+    return js`if (prev === 0) return 0; ${this.yieldAt(i)}`;
   }
 
-  private instr(ins: Instr, i: number): string {
-    const next = `pc = ${i + 1};`;
+  private unitOf(i: number): Unit {
+    const u = this.p.units[this.p.info[i]?.unit ?? -1];
+    if (!u) throw new Error(`internal error: instruction ${i} belongs to no unit`);
+    return u;
+  }
+
+  private instr(ins: Instr, i: number): Js {
+    const next = js`pc = ${i + 1};`;
     switch (ins.k) {
       case "store": {
         const v = this.int(ins.value);
         const a = this.int(ins.addr);
         if (ins.range) {
-          const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
-          return `{ const a = ${a}; m[a] = R(${v}, ${ins.range[0]}, ${ins.range[1]}, ${s}); ${this.mark(ins.addr, "a")} } ${next}`;
+          const s = this.siteId(ins.at);
+          return js`{ const a = ${a}; m[a] = R(${v}, ${ins.range[0]}, ${ins.range[1]}, ${s}); ${this.mark(ins.addr, js`a`)} } ${next}`;
         }
-        return `{ const a = ${a}; m[a] = ${v}; ${this.mark(ins.addr, "a")} } ${next}`;
+        return js`{ const a = ${a}; m[a] = ${v}; ${this.mark(ins.addr, js`a`)} } ${next}`;
       }
       case "branch":
-        return `if (${this.cond(ins.cond)}) { pc = ${ins.t}; continue; } pc = ${ins.f}; continue;`;
+        return js`if (${this.cond(ins.cond)}) { pc = ${ins.t}; continue; } pc = ${ins.f}; continue;`;
       case "jump":
-        return `pc = ${ins.to}; continue;`;
+        return js`pc = ${ins.to}; continue;`;
       case "switch": {
-        const cases = ins.cases.map(([v, to]) => `case ${v}: pc = ${to}; continue;`).join(" ");
-        return `switch (${this.int(ins.value)}) { ${cases} default: pc = ${ins.dflt}; continue; }`;
+        const cases = joinJs(
+          ins.cases.map(([v, to]) => js`case ${v}: pc = ${to}; continue;`),
+          js` `,
+        );
+        return js`switch (${this.int(ins.value)}) { ${cases} default: pc = ${ins.dflt}; continue; }`;
       }
       case "call": {
         const callee = this.p.units[this.p.functionUnits[ins.fn] ?? -1];
         if (!callee) throw new Error(`call to a function without a body (${ins.fn})`);
-        const caller = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
-        const args = ins.args.map((a, k) => `const a${k} = ${this.int(a)};`).join(" ");
-        const stores = ins.args.map((_, k) => `m[nf + ${FRAME_HEADER + k}] = a${k};`).join(" ");
-        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
-        return [
-          `{ ${args} const nf = fp + ${caller.frameSize};`,
-          `if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s});`,
-          `m[nf] = ${i + 1}; ${stores}`,
-          `fp = nf; pc = ${callee.entry}; continue; }`,
-        ].join(" ");
+        const caller = this.unitOf(i);
+        const args = joinJs(
+          ins.args.map((a, k) => js`const a${k} = ${this.int(a)};`),
+          js` `,
+        );
+        const stores = joinJs(
+          ins.args.map((_, k) => js`m[nf + ${FRAME_HEADER + k}] = a${k};`),
+          js` `,
+        );
+        const s = this.siteId(ins.at);
+        return js`{ ${args} const nf = fp + ${caller.frameSize}; if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s}); m[nf] = ${i + 1}; ${stores} fp = nf; pc = ${callee.entry}; continue; }`;
       }
       case "ret": {
-        const unit = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
-        const v = ins.value ? this.int(ins.value) : "0";
+        const unit = this.unitOf(i);
+        const v = ins.value ? this.int(ins.value) : js`0`;
         // The return pc tells the caller's frame size and result slot (callerFrames in ir.ts).
-        return `{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; pc = rp; fp = of; continue; }`;
+        return js`{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; pc = rp; fp = of; continue; }`;
       }
-      case "assert": {
-        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
-        return `if (!(${this.cond(ins.cond)})) F("assertion", ${JSON.stringify(ins.message)}, ${s}); ${next}`;
-      }
+      case "assert":
+        return js`if (!(${this.cond(ins.cond)})) F("assertion", MS[${this.messageId(ins.message)}], ${this.siteId(ins.at)}); ${next}`;
       case "assume":
-        return `if (!(${this.cond(ins.cond)})) return 4; ${next}`;
+        return js`if (!(${this.cond(ins.cond)})) return 4; ${next}`;
       case "await":
-        return `if (!(${this.cond(ins.cond)})) { ${this.blockAt(i)} } ${next}`;
+        return js`if (!(${this.cond(ins.cond)})) { ${this.blockAt(i)} } ${next}`;
       case "choose": {
-        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
-        return [
-          `{ const lo = ${this.int(ins.lo)}, hi = ${this.int(ins.hi)};`,
-          `if (hi < lo) F("empty_choice", "choose(" + lo + ", " + hi + ") has no value to choose", ${s});`,
-          `if (ctx.cpos >= ctx.cv.length) { ctx.lo = lo; ctx.hi = hi; return 3; }`,
-          `m[${this.int(ins.dest)}] = ctx.cv[ctx.cpos++]; } ${next}`,
-        ].join(" ");
+        const s = this.siteId(ins.at);
+        return js`{ const lo = ${this.int(ins.lo)}, hi = ${this.int(ins.hi)}; if (hi < lo) F("empty_choice", "choose(" + lo + ", " + hi + ") has no value to choose", ${s}); if (ctx.cpos >= ctx.cv.length) { ctx.lo = lo; ctx.hi = hi; return 3; } m[${this.int(ins.dest)}] = ctx.cv[ctx.cpos++]; } ${next}`;
       }
       case "atomic":
-        return `m[tb + ${T_ATOMIC}] += ${ins.delta}; ${next}`;
+        return js`m[tb + ${T_ATOMIC}] += ${ins.delta}; ${next}`;
       case "prim":
         return this.prim(ins, i);
       case "kmalloc": {
         // The lowest free slot, so that equal situations allocate equal addresses.
-        const pool = this.p.pools[ins.pool]!;
+        const pool = this.p.pools[ins.pool];
+        if (!pool) throw new Error(`internal error: kmalloc from no pool (${ins.pool})`);
         const end = pool.base + pool.count * (pool.size + 1);
-        return [
-          `{ let a = 0; for (let h = ${pool.base}; h < ${end}; h += ${pool.size + 1}) { if (m[h] === 0) { m[h] = 1; a = h + 1; break; } }`,
-          `m[fp + ${ins.destOff}] = a; DM |= ${this.cm[pool.base] ?? -1}; } ${next}`,
-        ].join(" ");
+        return js`{ let a = 0; for (let h = ${pool.base}; h < ${end}; h += ${pool.size + 1}) { if (m[h] === 0) { m[h] = 1; a = h + 1; break; } } m[fp + ${ins.destOff}] = a; DM |= ${this.cm[pool.base] ?? -1}; } ${next}`;
       }
       case "kfree": {
-        const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+        const s = this.siteId(ins.at);
         // mm/slab.c: kfree(NULL) does nothing; freeing what kmalloc did not return, or twice, is a bug.
-        return [
-          `{ const a = ${this.int(ins.ptr)}; if (a !== 0) {`,
-          `const h = a > 0 && a < m.length ? PS[a] : 0;`,
-          `if (h === 0) F("bad_free", "kfree of a pointer that kmalloc did not return", ${s});`,
-          `if (m[h] === 0) F("double_free", "double free: the object was already kfree'd", ${s});`,
-          `m.fill(0, h, h + 1 + PZ[a]); DM |= CM[h]; } } ${next}`,
-        ].join(" ");
+        return js`{ const a = ${this.int(ins.ptr)}; if (a !== 0) { const h = a > 0 && a < m.length ? PS[a] : 0; if (h === 0) F("bad_free", "kfree of a pointer that kmalloc did not return", ${s}); if (m[h] === 0) F("double_free", "double free: the object was already kfree'd", ${s}); m.fill(0, h, h + 1 + PZ[a]); DM |= CM[h]; } } ${next}`;
       }
       case "exit": {
-        const unit = this.p.units[this.p.info[i]?.unit ?? 0] as Unit;
-        if (unit.kind === "interrupt") return "m.fill(0, tb, lim); return 1;";
+        if (this.unitOf(i).kind === "interrupt") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        return `m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; return 1;`;
+        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; return 1;`;
       }
     }
   }
 
-  private prim(ins: Extract<Instr, { k: "prim" }>, i: number): string {
-    const next = `pc = ${i + 1};`;
-    const s = this.spanId(this.p.sites[ins.at]?.span ?? NO_SPAN);
+  private prim(ins: Extract<Instr, { k: "prim" }>, i: number): Js {
+    const next = js`pc = ${i + 1};`;
+    const s = this.siteId(ins.at);
+    const arg = (): IExpr => {
+      const a = ins.args[0];
+      if (!a) throw new Error(`internal error: ${ins.name} without its argument`);
+      return a;
+    };
     switch (ins.name) {
       case "schedule":
         // kernel/sched.c: schedule() returns once the task is TASK_RUNNING again; an
         // interruptible sleeper with an unblocked signal pending is made running.
-        return [
-          `if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s});`,
-          `{ const st = m[cur + ${T_STATE}];`,
-          `if (st !== 0) { if (st === 1 && (m[cur + ${T_SIGNAL}] & ~m[cur + ${T_BLOCKED}]) !== 0) m[cur + ${T_STATE}] = 0; else { ${this.blockAt(i)} } } }`,
-          next,
-        ].join(" ");
+        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${T_STATE}]; if (st !== 0) { if (st === 1 && (m[cur + ${T_SIGNAL}] & ~m[cur + ${T_BLOCKED}]) !== 0) m[cur + ${T_STATE}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
       case "cli":
-        return `m[tb + ${T_IRQOFF}] = 1; ${next}`;
+        return js`m[tb + ${T_IRQOFF}] = 1; ${next}`;
       case "sti":
-        return `m[tb + ${T_IRQOFF}] = 0; ${next}`;
+        return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
       case "save_flags":
         // include/asm-i386/system.h: EFLAGS, of which only IF (bit 9, 0x200) is modelled.
-        return `{ const a = ${this.int(ins.args[0] as IExpr)}; m[a] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${this.mark(ins.args[0] as IExpr, "a")} } ${next}`;
+        return js`{ const a = ${this.int(arg())}; m[a] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${this.mark(arg(), js`a`)} } ${next}`;
       case "restore_flags":
-        return `m[tb + ${T_IRQOFF}] = (${this.int(ins.args[0] as IExpr)} & 0x200) !== 0 ? 0 : 1; ${next}`;
+        return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : 1; ${next}`;
     }
   }
 
   /** JS for an int-valued expression (an int32). */
-  int(e: IExpr): string {
+  int(e: IExpr): Js {
     switch (e.k) {
       case "const":
-        return e.v < 0 ? `(${e.v})` : String(e.v);
+        // Integers the IR holds are int32; anything else is a bug of the front end, not input.
+        if ((e.v | 0) !== e.v) throw new Error(`internal error: constant ${String(e.v)} is not an int32`);
+        return js`${e.v}`;
       case "fp":
-        return "fp";
+        return js`fp`;
       case "self":
-        return "self";
+        return js`self`;
       case "current":
-        return "cur";
+        return js`cur`;
       case "load":
-        return `m[${this.int(e.addr)}]`;
+        return js`m[${this.int(e.addr)}]`;
       case "take":
-        return `(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
+        return js`(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
       case "ptr":
-        return `P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)}, tb, fp, pc)`;
+        return js`P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)}, tb, fp, pc)`;
       case "index":
-        return `X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
+        return js`X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":
-        if (e.op === "-") return `(-${this.int(e.e)} | 0)`;
-        if (e.op === "~") return `(~${this.int(e.e)})`;
-        return `(${this.cond(e.e)} ? 0 : 1)`;
+        if (e.op === "-") return js`(-${this.int(e.e)} | 0)`;
+        if (e.op === "~") return js`(~${this.int(e.e)})`;
+        return js`(${this.cond(e.e)} ? 0 : 1)`;
       case "bool":
-        return `(${this.int(e.e)} !== 0 ? 1 : 0)`;
+        return js`(${this.int(e.e)} !== 0 ? 1 : 0)`;
       case "char":
-        return `((${this.int(e.e)} << 24) >> 24)`;
+        return js`((${this.int(e.e)} << 24) >> 24)`;
       case "cond":
-        return `(${this.cond(e.c)} ? ${this.int(e.t)} : ${this.int(e.f)})`;
+        return js`(${this.cond(e.c)} ? ${this.int(e.t)} : ${this.int(e.f)})`;
       case "bin": {
         const l = this.int(e.l);
         const r = this.int(e.r);
         switch (e.op) {
           case "+":
-            return `((${l} + ${r}) | 0)`;
+            return js`((${l} + ${r}) | 0)`;
           case "-":
-            return `((${l} - ${r}) | 0)`;
+            return js`((${l} - ${r}) | 0)`;
           case "*":
-            return `Math.imul(${l}, ${r})`;
+            return js`Math.imul(${l}, ${r})`;
           case "/":
-            return `D(${l}, ${r}, ${this.spanId(e.span)})`;
+            return js`D(${l}, ${r}, ${this.spanId(e.span)})`;
           case "%":
-            return `M(${l}, ${r}, ${this.spanId(e.span)})`;
+            return js`M(${l}, ${r}, ${this.spanId(e.span)})`;
           case "<<":
-            return `(${l} << ${r})`;
+            return js`(${l} << ${r})`;
           case ">>":
-            return `(${l} >> ${r})`;
+            return js`(${l} >> ${r})`;
           case "&":
+            return js`(${l} & ${r})`;
           case "|":
+            return js`(${l} | ${r})`;
           case "^":
-            return `(${l} ${e.op} ${r})`;
+            return js`(${l} ^ ${r})`;
           default:
-            return `(${this.cond(e)} ? 1 : 0)`;
+            return js`(${this.cond(e)} ? 1 : 0)`;
         }
       }
     }
   }
 
   /** JS for an expression used as a condition (a JS boolean). */
-  cond(e: IExpr): string {
+  cond(e: IExpr): Js {
     if (e.k === "bin") {
       switch (e.op) {
         case "<":
+          return js`(${this.int(e.l)} < ${this.int(e.r)})`;
         case "<=":
+          return js`(${this.int(e.l)} <= ${this.int(e.r)})`;
         case ">":
+          return js`(${this.int(e.l)} > ${this.int(e.r)})`;
         case ">=":
-          return `(${this.int(e.l)} ${e.op} ${this.int(e.r)})`;
+          return js`(${this.int(e.l)} >= ${this.int(e.r)})`;
         case "==":
-          return `(${this.int(e.l)} === ${this.int(e.r)})`;
+          return js`(${this.int(e.l)} === ${this.int(e.r)})`;
         case "!=":
-          return `(${this.int(e.l)} !== ${this.int(e.r)})`;
+          return js`(${this.int(e.l)} !== ${this.int(e.r)})`;
         case "&&":
-          return `(${this.cond(e.l)} && ${this.cond(e.r)})`;
+          return js`(${this.cond(e.l)} && ${this.cond(e.r)})`;
         case "||":
-          return `(${this.cond(e.l)} || ${this.cond(e.r)})`;
+          return js`(${this.cond(e.l)} || ${this.cond(e.r)})`;
         default:
           break;
       }
     }
-    if (e.k === "un" && e.op === "!") return `!${this.cond(e.e)}`;
+    if (e.k === "un" && e.op === "!") return js`!${this.cond(e.e)}`;
     if (e.k === "bool") return this.cond(e.e);
-    if (e.k === "const") return e.v !== 0 ? "true" : "false";
-    return `(${this.int(e)} !== 0)`;
+    if (e.k === "const") return e.v !== 0 ? js`true` : js`false`;
+    return js`(${this.int(e)} !== 0)`;
   }
 }
 

@@ -2,6 +2,7 @@
 // index and its whole packed vector, so a probe decides equality inside the table and never
 // reads the arena (one cache miss per lookup instead of two). CollapseStore's stored vectors
 // (globals plus one small index per task) usually pack.
+import { buildFunction, type Js, joinJs, js } from "./emit";
 
 /** The table grows when it would be fuller than this. */
 const MAX_LOAD = 0.75;
@@ -103,20 +104,21 @@ export class PackedIndex {
       this.shift[k] = used;
       used += b;
     }
-    const body: string[] = ["let d = 0, k0 = 0, k1 = 0;"];
+    // Built with the typed emitter: only integers of this table reach the generated code.
+    const body: Js[] = [js`let d = 0, k0 = 0, k1 = 0;`];
     for (let k = 0; k < this.words; k++) {
       const b = this.bits[k]!;
       const lo = this.lo[k]!;
       if (b === 0) {
-        body.push(`if (src[off + ${k}] !== ${lo}) return false;`);
+        body.push(js`if (src[off + ${k}] !== ${lo}) return false;`);
         continue;
       }
-      body.push(`d = (src[off + ${k}] - (${lo})) >>> 0;`);
-      if (b < 32) body.push(`if (d > ${2 ** b - 1}) return false;`);
-      body.push(`k${this.word[k]} |= d << ${this.shift[k]};`);
+      body.push(js`d = (src[off + ${k}] - ${lo}) >>> 0;`);
+      if (b < 32) body.push(js`if (d > ${2 ** b - 1}) return false;`);
+      body.push(js`k${this.word[k]!} |= d << ${this.shift[k]!};`);
     }
-    body.push("self.k0 = k0; self.k1 = k1; return true;");
-    this.encoder = new Function("self", `return (src, off) => { ${body.join(" ")} };`)(this) as (
+    body.push(js`self.k0 = k0; self.k1 = k1; return true;`);
+    this.encoder = buildFunction([js`self`], js`return (src, off) => { ${joinJs(body, js` `)} };`, this) as (
       src: Int32Array,
       off: number,
     ) => boolean;
