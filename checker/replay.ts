@@ -26,8 +26,6 @@ export const REPLAY_INCONCLUSIVE = 3;
 
 /** Largest trace file read (checked before it is parsed). */
 export const MAX_TRACE_BYTES = 64 * 1024 * 1024;
-/** Largest spec file a trace may point at. */
-export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 /** A trace or spec that cannot be replayed: one line on stderr, exit 2. */
 export class ReplayInputError extends Error {}
@@ -166,17 +164,16 @@ function findSpec(file: string, report: JsonReport, defines: Map<string, number>
   const candidates = [...new Set([resolve(dirname(file), report.specFromTrace), resolve(report.spec)])];
   let firstLoaded: Found | null = null;
   let problem: string | null = null;
-  const defs = Object.fromEntries(defines);
   for (const path of candidates) {
-    if (!statSync(path, { throwIfNoEntry: false })) continue;
-    let text: string;
-    try {
-      text = readRegularFile(path, MAX_SPEC_BYTES, "spec");
-    } catch (e) {
-      problem ??= (e as Error).message;
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) continue;
+    // A plain message for the usual mistakes; loadProgram reads the file itself, size-capped
+    // and checked again on the open descriptor (model/load.ts readSourceFile).
+    if (!st.isFile()) {
+      problem ??= `${path} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a spec`;
       continue;
     }
-    const r = loadProgram(path, { defines: defs, includeDirs: report.includeDirs, fine: report.fine }, text);
+    const r = loadProgram(path, { defines, includeDirs: report.includeDirs, fine: report.fine });
     if (!r.ok) {
       const n = r.diagnostics.length;
       problem ??= `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`;
