@@ -71,3 +71,53 @@ describe("fine mode", () => {
     );
   });
 });
+
+// Issue 7 item 6: the fine mode must accept exactly the programs the default mode accepts.
+describe("fine mode accepts what the default mode accepts", () => {
+  const diagnostics = (text: string, fine: boolean): string[] => {
+    const r = loadProgram("same.kc", { fine }, text);
+    return r.ok ? [] : r.diagnostics.map((d) => `${d.code} ${d.message}`);
+  };
+  const decls =
+    "struct s { int v; };\nstruct s *q; int n; int r;\nint g(void) { return n; }\nstruct s *h(void) { return q; }\n";
+  // Every place a truth value is taken, with a pointer in each operand position, with and
+  // without an operand that has effects (a call, which takes the short-circuit code path).
+  const conditions = [
+    "q",
+    "n && q",
+    "q && n",
+    "n || q",
+    "q || n",
+    "g() && q",
+    "n && h()",
+    "q || h()",
+    "!q",
+    "!h()",
+    "q && (n || h())",
+  ];
+  const contexts = [
+    (c: string) => `if (${c}) r = 1;`,
+    (c: string) => `while (${c}) { r = 1; break; }`,
+    (c: string) => `r = (${c}) ? 3 : 4;`,
+    (c: string) => `r = ${c};`,
+    (c: string) => `r = !(${c});`,
+    (c: string) => `for (; ${c};) break;`,
+    (c: string) => `do { r = 2; } while (${c} && 0);`,
+  ];
+  it("on every condition context with pointer operands", () => {
+    for (const c of conditions)
+      for (const ctx of contexts) {
+        const text = `${decls}process p { ${ctx(c)} }\n`;
+        expect(diagnostics(text, true), text).toEqual(diagnostics(text, false));
+      }
+  });
+
+  it("on random programs", () => {
+    fc.assert(
+      fc.property(kcProgram(), (text) => {
+        expect(diagnostics(text, true)).toEqual(diagnostics(text, false));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
