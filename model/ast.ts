@@ -140,6 +140,8 @@ export type Stmt =
 export interface Param {
   name: string;
   type: TypeExpr;
+  /** The size in an array parameter's first dimension (`int a[N]`): C drops it, but still checks it. */
+  decayedSize: Expr | null;
   span: Span;
 }
 

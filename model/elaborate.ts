@@ -153,6 +153,7 @@ export function elaborate(decls: Decl[], overrides: Overrides, options: Elaborat
 
 class Elaborator {
   private readonly diags = new DiagnosticBag();
+  private readonly reported = new Set<string>();
   private readonly structs: StructTable = new Map();
   private readonly typedefs = new Map<string, Type>();
   private readonly globalsScope = new Map<string, Sym>();
@@ -183,7 +184,15 @@ class Elaborator {
     private readonly options: ElaborateOptions,
   ) {}
 
+  /**
+   * Reports an error once: an expression may be walked more than once (for its type under
+   * `sizeof` or `[ ]`, to check a constant, or again when an arm of `?:`, `&&`, `||` turns out
+   * to need control flow), and each walk reports what it finds.
+   */
   private error(code: Code, span: Span | null, message: string): void {
+    const key = `${code} ${span ? `${span.file}:${span.start}:${span.end}` : "-"} ${message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
     this.diags.error(code, span, message);
   }
 
@@ -387,11 +396,17 @@ class Elaborator {
     }
   }
 
-  /** Evaluates a constant expression (consts, enum members, literals, sizeof, operators). */
+  /**
+   * Evaluates a constant expression (consts, enum members, literals, sizeof, operators). The
+   * expression is first checked as any other, so that an unknown name in it (also in an arm
+   * that folding skips) is reported as such, not as a mere "not a constant".
+   */
   private constExpr(e: Expr): number {
+    const before = this.diags.items.length;
+    this.speculate(() => this.rvalue(e));
     const v = this.tryConst(e);
     if (v === null) {
-      this.error("KC401", e.span, "not a constant expression");
+      if (this.diags.items.length === before) this.error("KC401", e.span, "not a constant expression");
       return 0;
     }
     return v;
@@ -430,8 +445,15 @@ class Elaborator {
       }
       case "sizeof":
         return this.sizeofOf(e.of);
-      case "cast":
-        return this.tryConst(e.operand);
+      case "cast": {
+        const v = this.tryConst(e.operand);
+        const to = this.resolveType(e.to);
+        if (v === null) return null;
+        // The same conversions as at run time: (char)200 is -56, (bool)7 is 1.
+        if (to.k === "char") return (v << 24) >> 24;
+        if (to.k === "bool") return +(v !== 0);
+        return v;
+      }
       default:
         return null;
     }
@@ -451,20 +473,36 @@ class Elaborator {
     return Math.max(0, sizeOf(this.sizeofType(of), this.structs));
   }
 
-  /** The type of an expression without lowering it (for sizeof). */
+  /** The type of an expression without running it (for sizeof); its errors are reported. */
   private typeOfExpr(e: Expr): Type {
-    const saveCode = this.code.length;
-    const saveDiag = this.diags.items.length;
-    let t: Type = INT;
-    if (this.cur) t = this.rvalueNoDecay(e).type;
-    else if (e.kind === "name") {
-      const s = this.lookup(e.name);
-      if (s && s.k === "global") t = s.type;
+    return this.speculate(() => this.rvalueNoDecay(e)).type;
+  }
+
+  /**
+   * Checks and lowers with `f` for its type and its diagnostics only: the code it emits is
+   * dropped. Outside a body (a global's size or initializer), `f` runs in a scratch unit.
+   */
+  private speculate<T>(f: () => T): T {
+    const outer = this.cur;
+    const code = this.code.length;
+    const boundary = this.pendingBoundary;
+    const units = this.units.length;
+    const callees = outer ? new Set(this.callees[units - 1]) : null;
+    if (!outer) this.beginUnit("function", "<constant>", NOSPAN, null);
+    // Names it declares (wait_event's hidden locals) vanish with its code.
+    (this.cur as UnitCtx).scopes.push(new Map());
+    try {
+      return f();
+    } finally {
+      (this.cur as UnitCtx).scopes.pop();
+      this.code.length = code;
+      this.info.length = code;
+      this.pendingBoundary = boundary;
+      this.units.length = units;
+      this.callees.length = units;
+      if (callees) this.callees[units - 1] = callees;
+      this.cur = outer;
     }
-    this.code.length = saveCode;
-    this.info.length = saveCode;
-    this.diags.items.length = saveDiag;
-    return t;
   }
 
   private declareGlobalVar(d: VarDecl): void {
@@ -631,6 +669,7 @@ class Elaborator {
   private declareFunction(d: Extract<Decl, { kind: "function" }>): void {
     const returns = this.resolveType(d.returns);
     const params = d.params.map((p) => this.paramType(this.resolveType(p.type)));
+    this.checkDecayedSizes(d, params);
     const existing = this.fns.get(d.name);
     if (existing) {
       const same =
@@ -658,6 +697,19 @@ class Elaborator {
     };
     this.fns.set(d.name, sig);
     this.fnList.push(sig);
+  }
+
+  /** The dropped first size of array parameters (`int a[n]`) is checked with the parameters in scope. */
+  private checkDecayedSizes(d: Extract<Decl, { kind: "function" }>, params: Type[]): void {
+    if (d.params.every((p) => p.decayedSize === null)) return;
+    this.speculate(() => {
+      const scopes = (this.cur as UnitCtx).scopes;
+      const scope = scopes[scopes.length - 1] as Map<string, Sym>;
+      d.params.forEach((p, i) => {
+        if (p.decayedSize) this.rvalue(p.decayedSize);
+        scope.set(p.name, { k: "local", off: 0, type: params[i] as Type, escapes: false });
+      });
+    });
   }
 
   /** Array parameters decay to pointers, as in C. */
@@ -1465,10 +1517,11 @@ class Elaborator {
         return { addr: this.offsetAddr(base.addr, f.offset), type: f.type, local: base.local };
       }
       case "index": {
-        const bt = this.typeOfExpr(e.base);
-        if (bt.k === "array") {
-          const base = this.lvalue(e.base);
-          const i = this.rvalue(e.index);
+        // An array operand lowers to a load of its first word; its address is the array's.
+        const b = this.rvalueNoDecay(e.base);
+        const i = this.rvalue(e.index);
+        const bt = b.type;
+        if (bt.k === "array" && b.x.k === "load") {
           if (!isIntegral(i.type))
             this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
           const stride = sizeOf(bt.of, this.structs);
@@ -1476,9 +1529,9 @@ class Elaborator {
           const scaled: IExpr =
             stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
           return {
-            addr: { k: "bin", op: "+", l: base.addr, r: scaled, span: NOSPAN },
+            addr: { k: "bin", op: "+", l: b.x.addr, r: scaled, span: NOSPAN },
             type: bt.of,
-            local: base.local,
+            local: b.x.local,
           };
         }
         if (bt.k === "ptr")
@@ -1493,7 +1546,9 @@ class Elaborator {
       default:
         break;
     }
-    this.error("KC302", e.span, "this expression cannot be assigned or have its address taken");
+    // Not an lvalue; its own errors (an unknown name inside) come first, and say more.
+    if (this.speculate(() => this.rvalue(e)).type !== ERR)
+      this.error("KC302", e.span, "this expression cannot be assigned or have its address taken");
     return { addr: C0, type: ERR, local: true };
   }
 
@@ -1709,9 +1764,13 @@ class Elaborator {
       // The right operand has effects (a call, an assignment): it must run only when needed.
       this.code.length = mark;
       this.info.length = mark;
-      // `!!right`, not `right != 0`: the operand may be a pointer, which C tests against NULL.
-      const not = (x: Expr): Expr => ({ kind: "unary", op: "!", operand: x, span: e.right.span });
-      const right: Expr = not(not(e.right));
+      const right: Expr = {
+        kind: "binary",
+        op: "!=",
+        left: e.right,
+        right: { kind: "int", value: 0, span: e.span },
+        span: e.right.span,
+      };
       const short: Expr = { kind: "int", value: op === "&&" ? 0 : 1, span: e.span };
       return op === "&&" ? this.condFlow(l.x, right, short, INT) : this.condFlow(l.x, short, right, INT);
     }
@@ -1798,6 +1857,7 @@ class Elaborator {
         e.span,
         `'${e.callee}' takes ${n} argument${n === 1 ? "" : "s"}, not ${e.args.length}`,
       );
+      for (const a of e.args) this.speculate(() => this.rvalue(a));
       return false;
     };
     const noValue = (): RValue => {
@@ -1842,11 +1902,13 @@ class Elaborator {
         // `sizeof(*p)` and hands out a slot of that type's pool; NULL when the pool is empty.
         if (e.args.length !== 1 && e.args.length !== 2) {
           this.error("KC303", e.span, `'kmalloc' takes 1 or 2 arguments (size, flags), not ${e.args.length}`);
+          for (const a of e.args) this.speculate(() => this.rvalue(a));
           return { x: C0, type: ERR };
         }
         const size = e.args[0] as Expr;
         if (e.args[1]) this.rvalue(e.args[1]);
         if (size.kind !== "sizeof") {
+          this.speculate(() => this.rvalue(size));
           this.error(
             "KC409",
             size.span,

@@ -90,6 +90,14 @@ describe("C semantics", () => {
     expect(run(body, g)).toEqual([]);
   });
 
+  it("a constant is folded as the program computes it: casts convert, sizeof sees globals", () => {
+    const g =
+      "struct three { int a; int b; int c; };\nstruct three t;\nconst C = (char)200;\nconst B = (bool)7;\nconst S = sizeof(t);";
+    expect(
+      run("char c = 200; assert(C == c && C == -56); assert(B == 1); assert(S == sizeof(t) && S == 3);", g),
+    ).toEqual([]);
+  });
+
   it("recursion with parameters, locals and return values", () => {
     const g = "int fact(int n) { if (n <= 1) return 1; int r = n * fact(n - 1); return r; }";
     expect(run("assert(fact(5) == 120);", g)).toEqual([]);

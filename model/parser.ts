@@ -771,7 +771,7 @@ class Parser {
       } else {
         type = d.type;
       }
-      params.push({ name: d.name, type, span: this.spanFrom(specs.start) });
+      params.push({ name: d.name, type, decayedSize: outer?.size ?? null, span: this.spanFrom(specs.start) });
     } while (this.eat(","));
     this.close(")", open);
     return params;
