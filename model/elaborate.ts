@@ -1764,13 +1764,9 @@ class Elaborator {
       // The right operand has effects (a call, an assignment): it must run only when needed.
       this.code.length = mark;
       this.info.length = mark;
-      const right: Expr = {
-        kind: "binary",
-        op: "!=",
-        left: e.right,
-        right: { kind: "int", value: 0, span: e.span },
-        span: e.right.span,
-      };
+      // `!!right`, not `right != 0`: the operand may be a pointer, which C tests against NULL.
+      const not = (x: Expr): Expr => ({ kind: "unary", op: "!", operand: x, span: e.right.span });
+      const right: Expr = not(not(e.right));
       const short: Expr = { kind: "int", value: op === "&&" ? 0 : 1, span: e.span };
       return op === "&&" ? this.condFlow(l.x, right, short, INT) : this.condFlow(l.x, short, right, INT);
     }
