@@ -387,6 +387,12 @@ export function main(argv: string[]): number {
               default: DEFAULT_OPTIONS.maxStates,
               describe: "limit of the search for a wake-up from a stuck waiter's last state (inconclusive)",
             })
+            .option("I", {
+              type: "string",
+              array: true,
+              describe: "also search this directory for #include (a trace's own -I list is not used)",
+              requiresArg: true,
+            })
             .epilogue(
               "exit codes: 1 reproduced (the violation is real on this spec); 2 not reproduced, or a wrong trace, spec or command line; 3 inconclusive (a limit stopped the decision)",
             ),
@@ -395,6 +401,7 @@ export function main(argv: string[]): number {
             property: a.property as string | undefined,
             force: a.force === true,
             maxStates: Number(a.maxStates),
+            includeDirs: (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String),
           });
         },
       )

@@ -7,6 +7,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
@@ -168,15 +169,37 @@ describe("the spec a trace was made from", () => {
     refused(replay(alone), "its spec nowhere/x.kc cannot be found");
   });
 
-  it("must be a regular file: not /dev/zero, not a directory, not a FIFO", () => {
+  it("must be a regular .kc file: not /dev/zero, not a directory, not a FIFO, not another file", () => {
     const { json, data, dir } = saved(missingWakeUp);
     rewrite(json, { ...data, spec: "/dev/zero", specFromTrace: "/dev/zero" });
-    refused(replay(json), "/dev/zero is not a regular file");
-    rewrite(json, { ...data, spec: dir, specFromTrace: "." });
-    refused(replay(json), "is a directory");
+    refused(replay(json), "/dev/zero is not a .kc file");
+    symlinkSync("/dev/zero", join(dir, "zero.kc"));
+    rewrite(json, { ...data, spec: join(dir, "zero.kc"), specFromTrace: "zero.kc" });
+    refused(replay(json), "zero.kc is not a regular file");
+    mkdirSync(join(dir, "d.kc"));
+    rewrite(json, { ...data, spec: join(dir, "d.kc"), specFromTrace: "d.kc" });
+    refused(replay(json), "d.kc is a directory");
     execFileSync("mkfifo", [join(dir, "fifo.kc")]);
     rewrite(json, { ...data, spec: join(dir, "fifo.kc"), specFromTrace: "fifo.kc" });
-    refused(replay(json), "is not a regular file");
+    refused(replay(json), "fifo.kc is not a regular file");
+    // A secret that fails to parse would be quoted in the diagnostics.
+    writeFileSync(join(dir, "secret.txt"), "password = hunter2\n");
+    rewrite(json, { ...data, spec: join(dir, "secret.txt"), specFromTrace: "secret.txt" });
+    refused(replay(json), "secret.txt is not a .kc file");
+    expect(err).not.toContain("hunter2");
+  });
+
+  it("takes -I from the command line, never from the trace", () => {
+    const dir = tmp();
+    mkdirSync(join(dir, "inc"));
+    withSpec(join(dir, "inc"), "lib.kc", "int x;\n");
+    const spec = withSpec(dir, "main.kc", '#include "lib.kc"\nprocess p { x = 1; assert(x == 0); }\n');
+    const { json, data } = saved(spec, ["-I", join(dir, "inc")]);
+    expect(data.includeDirs).toEqual([join(dir, "inc")]);
+    expect(replay(json)).toBe(2);
+    expect(err).toContain('cannot find include file "lib.kc"');
+    expect(err).toContain(`the trace was made with -I ${join(dir, "inc")}; replay takes -I too`);
+    expect(replay(json, "-I", join(dir, "inc"))).toBe(1);
   });
 });
 

@@ -37,6 +37,11 @@ export interface ReplayOptions {
   force?: boolean;
   /** Limit of the search for a wake-up from a stuck waiter's final state. */
   maxStates?: number;
+  /**
+   * `-I` directories for the spec's includes. Given on the command line, never taken from the
+   * trace: they widen what a spec may read (model/load.ts), and a trace is not trusted to.
+   */
+  includeDirs?: string[];
 }
 
 // ---------------------------------------------------------------- the spec's identity
@@ -160,7 +165,12 @@ interface Found {
  * move together) and then as it was given (relative to the working directory). The first one
  * whose hash matches wins; with none, the first that loads (for --force).
  */
-function findSpec(file: string, report: JsonReport, defines: Map<string, number>): Found | null {
+function findSpec(
+  file: string,
+  report: JsonReport,
+  defines: Map<string, number>,
+  includeDirs: string[],
+): Found | null {
   const candidates = [...new Set([resolve(dirname(file), report.specFromTrace), resolve(report.spec)])];
   let firstLoaded: Found | null = null;
   let problem: string | null = null;
@@ -169,14 +179,23 @@ function findSpec(file: string, report: JsonReport, defines: Map<string, number>
     if (!st) continue;
     // A plain message for the usual mistakes; loadProgram reads the file itself, size-capped
     // and checked again on the open descriptor (model/load.ts readSourceFile).
+    // Only KC source: a trace must not get ipcmc to parse (and quote in errors) any other file.
+    if (!path.endsWith(".kc")) {
+      problem ??= `${path} is not a .kc file, so not a spec`;
+      continue;
+    }
     if (!st.isFile()) {
       problem ??= `${path} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a spec`;
       continue;
     }
-    const r = loadProgram(path, { defines, includeDirs: report.includeDirs, fine: report.fine });
+    const r = loadProgram(path, { defines, includeDirs, fine: report.fine });
     if (!r.ok) {
       const n = r.diagnostics.length;
-      problem ??= `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`;
+      const hint =
+        includeDirs.length === 0 && report.includeDirs.length > 0
+          ? `\n(the trace was made with -I ${report.includeDirs.join(" -I ")}; replay takes -I too)`
+          : "";
+      problem ??= `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}${hint}`;
       continue;
     }
     const found = { path, loaded: r, matches: specHash(r.sources, defines, report.fine) === report.specHash };
@@ -223,7 +242,7 @@ function replayFile(file: string, options: ReplayOptions): number {
     throw new ReplayInputError(
       `${file}: reachable ${p.name} is violated by the absence of a path, so there is nothing to replay; run check`,
     );
-  const found = findSpec(file, report, defines);
+  const found = findSpec(file, report, defines, options.includeDirs ?? []);
   if (!found)
     throw new ReplayInputError(
       `${file}: its spec ${report.spec} cannot be found (nor ${report.specFromTrace} beside the trace)`,
