@@ -38,6 +38,7 @@ export const CODES = {
   KC310: "condition is not a scalar",
   KC311: "incompatible initializer",
   KC312: "incomplete type",
+  KC313: "type not supported yet",
   // constants, declarations and program shape
   KC401: "not a constant expression",
   KC402: "-D names no constant",

@@ -61,6 +61,29 @@ describe("C semantics", () => {
     expect(run(body)).toEqual([]);
   });
 
+  it("integer type words mean what they mean on i386: long and signed are int, signed char is char", () => {
+    const body = [
+      "long l = 2147483647; l = l + 1; assert(l == -2147483647 - 1);",
+      "long int li = -1; signed s = li; signed int si = s * 2; assert(si == -2);",
+      "signed char c = 127; c = c + 1; assert(c == -128); char d = 255; assert(d == -1);",
+    ].join("\n");
+    expect(run(body)).toEqual([]);
+  });
+
+  it.each([
+    ["unsigned x = 0; assert(x - 1 > 0);", "unsigned"],
+    ["unsigned char c = 255; assert(c > 0);", "unsigned"],
+    ["short s = 32767; s = s + 1; assert(s < 0);", "short"],
+    ["long long v = 2147483647; v = v + 1; assert(v > 0);", "long"],
+  ])("a type KC cannot give C's meaning yet is KC313, never a silent int: %s", (body, word) => {
+    const r = loadProgram("lang.kc", {}, `process main {\n${body}\n}\n`);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["KC313"]);
+    const span = r.diagnostics[0]?.span;
+    expect(span && r.sources.file(span.file).text.slice(span.start, span.end)).toBe(word);
+  });
+
   it("structs: copy, nested fields, arrays of structs, pointers to pointers", () => {
     const g = [
       "struct pt { int x; int y; };",

@@ -240,7 +240,7 @@ describe("expression precedence", () => {
     ["sizeof (x)", "sizeof(x)"],
     ["sizeof(int[4])", "sizeof(type [4]int)"],
     ["(int)x + y", "(((int) x) + y)"],
-    ["(unsigned long)-x", "((int) (-x))"],
+    ["(signed long)-x", "((int) (-x))"],
     ["(wait_queue_head_t *)p", "((*wait_queue_head_t) p)"],
     ["(x) + y", "(x + y)"],
     ["(x) - y", "(x - y)"],
@@ -345,23 +345,48 @@ describe("declarations", () => {
     ]);
   });
 
-  it("maps C integer type words to int and char", () => {
+  it("maps C integer type words to int and char as on i386", () => {
     expect(
       decls(
-        "unsigned u; unsigned long ul; long long int lli; short s; signed si; unsigned char uc; signed char sc; char c; bool b; long unsigned int x;",
+        "long l; long int li; signed si; signed int sj; signed long sl; int long il; signed char sc; char c; bool b; long int<0..3> r;",
       ),
     ).toEqual([
-      "var u:int",
-      "var ul:int",
-      "var lli:int",
-      "var s:int",
+      "var l:int",
+      "var li:int",
       "var si:int",
-      "var uc:char",
+      "var sj:int",
+      "var sl:int",
+      "var il:int",
       "var sc:char",
       "var c:char",
       "var b:bool",
-      "var x:int",
+      "var r:int<0..3>",
     ]);
+  });
+
+  it.each([
+    ["unsigned u;", "KC313", "unsigned"],
+    ["unsigned int u;", "KC313", "unsigned"],
+    ["long unsigned int u;", "KC313", "unsigned"],
+    ["unsigned char u;", "KC313", "unsigned"],
+    ["unsigned int<0..3> u;", "KC313", "unsigned"],
+    ["short s;", "KC313", "short"],
+    ["short int s;", "KC313", "short"],
+    ["signed short s;", "KC313", "short"],
+    ["long long ll;", "KC313", "long"],
+    ["long long int ll;", "KC313", "long"],
+    ["void f(void) { x = (unsigned)y; }", "KC313", "unsigned"],
+    ["void f(void) { x = sizeof(long long); }", "KC313", "long"],
+    ["void f(unsigned n);", "KC313", "unsigned"],
+    ["struct s { short a; };", "KC313", "short"],
+    ["typedef unsigned long size_t;", "KC313", "unsigned"],
+    ["signed unsigned x;", "KC110", "unsigned"],
+    ["long short x;", "KC110", "short"],
+    ["signed signed x;", "KC110", "signed"],
+    ["long long long x;", "KC110", "long"],
+    ["short char c;", "KC110", "char"],
+  ])("rejects %s with %s, not a silent int", (text, code, caret) => {
+    expect(parseError(text)).toMatchObject({ code, quoted: caret });
   });
 
   it("reads ranged ints with expression bounds", () => {
@@ -628,7 +653,7 @@ default:
     const p = parse(`void f(void) {
   static int calls = 0;
   const struct foo *p = q;
-  register unsigned int n;
+  register signed int n;
   struct tmp { int a; } t;
   struct tmp;
   wait_queue_head_t wq;

@@ -503,8 +503,9 @@ class Parser {
 
   /**
    * Declaration specifiers: qualifiers and storage classes (accepted, mostly ignored) around one
-   * base type. `unsigned`, `signed`, `long` and `short` in any combination mean int (char with
-   * `signed`/`unsigned` stays char). Fails with KC112 `expected WHAT, found X` when no type is there.
+   * base type. `signed` and `long` (alone or with int) mean int and `signed char` is char, as on
+   * i386; `unsigned`, `short` and `long long` are rejected (see checkModifiers). Fails with KC112
+   * `expected WHAT, found X` when no type is there.
    */
   private specifiers(what: string): Specifiers {
     const start = this.peek().span.start;
@@ -555,6 +556,7 @@ class Parser {
     const first = mods[0];
     const last = mods[mods.length - 1];
     if (first && last) {
+      this.checkModifiers(mods, base, baseWord);
       if (base === null) {
         base = { kind: "named", name: "int", span: this.join(first.span, last.span) };
       } else if (base.kind === "named" && (base.name === "int" || base.name === "char")) {
@@ -570,6 +572,43 @@ class Parser {
     }
     if (base === null) return this.unexpected("KC112", what);
     return { type: base, start, isStatic, isConst, isTypedef, defined };
+  }
+
+  /**
+   * KC's integer types are C's on i386: int, long and signed are 32-bit, char is signed 8-bit.
+   * A word whose C meaning KC cannot give yet (unsigned, short, long long) is rejected rather
+   * than read as int: `unsigned x = 0; x - 1 > 0` must not quietly be false.
+   */
+  private checkModifiers(mods: Token[], base: TypeExpr | null, baseWord: string): void {
+    const all = (w: string): Token[] => mods.filter((m) => m.text === w);
+    const [signed, unsigned, short, long] = ["signed", "unsigned", "short", "long"].map(all) as Token[][];
+    for (const ws of [signed, unsigned, short])
+      if (ws?.[1]) this.fail("KC110", ws[1].span, `duplicate '${ws[1].text}'`);
+    if (long?.[2]) this.fail("KC110", long[2].span, "'long long long' is not a C type");
+    if (signed?.[0] && unsigned?.[0])
+      this.fail("KC110", unsigned[0].span, "both 'signed' and 'unsigned' in one type");
+    if (short?.[0] && long?.[0]) this.fail("KC110", short[0].span, "both 'long' and 'short' in one type");
+    // The caller reports words that cannot qualify this base type at all (`long char`, `unsigned bool`).
+    const intBase = base === null || base.kind === "range" || (base.kind === "named" && baseWord === "int");
+    if (unsigned?.[0] && (intBase || baseWord === "char"))
+      this.fail(
+        "KC313",
+        unsigned[0].span,
+        "unsigned types are not supported yet: KC's integers are signed (use int where the value stays below 2^31)",
+      );
+    if (!intBase) return;
+    if (short?.[0])
+      this.fail(
+        "KC313",
+        short[0].span,
+        "short (16-bit) is not supported yet: use int, or int<lo..hi> for a bounded value",
+      );
+    if (long?.[1])
+      this.fail(
+        "KC313",
+        long[1].span,
+        "long long (64-bit) is not supported: KC's int and long are 32-bit, as on i386",
+      );
   }
 
   /** `int<lo..hi>`, after the `int`. */
