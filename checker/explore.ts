@@ -86,6 +86,8 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
 
   let stop = false;
   let limit: string | null = null;
+  /** Set when staging one more successor could store more than maxStates: the rest are dropped. */
+  let capped = false;
   let transitions = 0;
   let maxDepth = 0;
   let cutByDepth = false;
@@ -158,12 +160,12 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const sink = {
     successor(next: Int32Array, choice: number, dirty: number): void {
       transitions++;
-      if (tooManyChoices(choice)) return;
+      if (tooManyChoices(choice) || full()) return;
       store.stage(next, choice, dirty);
     },
     successorMemo(leaf: MemoNode, choice: number): void {
       transitions++;
-      if (tooManyChoices(choice)) return;
+      if (tooManyChoices(choice) || full()) return;
       (collapsed as CollapseStore).stageDelta(leaf.delta, leaf.blocks, choice);
     },
     fault(f: StepFault, choice: number): void {
@@ -178,6 +180,42 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
         sleeper: null,
       });
     },
+  };
+
+  const bigStates = words >= 4096;
+  let memoryFull = false;
+  /**
+   * Whether the store could pass maxStates if one more successor were staged (staged ones may
+   * turn out to be old states, so this errs on the side of storing fewer). Checked for every
+   * successor: a state of a wide spec can have thousands, and the limit must hold to the state.
+   */
+  const full = (): boolean => {
+    if (capped) return true;
+    if (store.size + store.stagedCount < opts.maxStates) {
+      // Large states: the staged successors of one state may be gigabytes (-D N=10000 gives
+      // 10,000 successors of 900 KiB), so memory is checked per successor too.
+      if (!bigStates || heldBytes() + store.stagedCount * words * 4 < opts.memoryLimit) return false;
+      memoryFull = true;
+    }
+    capped = true;
+    return true;
+  };
+
+  /** Everything the search holds, in bytes: what --memory limits and the report shows. */
+  const heldBytes = (): number =>
+    store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0) + (memo?.bytes() ?? 0);
+  const t0 = opts.startedAt ?? started;
+  /** The first limit that is reached, or null. Time and memory are read every few hundred successors. */
+  let checkedAt = -256;
+  const limitReached = (): string | null => {
+    if (memoryFull) return `--memory ${Math.round(opts.memoryLimit / 2 ** 20)}`;
+    if (capped || store.size >= opts.maxStates) return `--max-states ${opts.maxStates}`;
+    if (transitions - checkedAt < 256) return null;
+    checkedAt = transitions;
+    if (opts.timeLimit > 0 && (performance.now() - t0) / 1000 >= opts.timeLimit)
+      return `--time-limit ${opts.timeLimit}`;
+    if (heldBytes() >= opts.memoryLimit) return `--memory ${Math.round(opts.memoryLimit / 2 ** 20)}`;
+    return null;
   };
 
   const init = sys.initial();
@@ -216,15 +254,15 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     inBatch = 0;
   };
   while (!stop && frontier.size > 0) {
+    if (inBatch === 0) {
+      // Between batches every successor is stored, so the limits see all of them.
+      limit = limitReached();
+      if (limit) break;
+    }
     if (++sinceCheck >= 1024) {
       sinceCheck = 0;
       const now = performance.now();
       const seconds = (now - started) / 1000;
-      if (store.size >= opts.maxStates) limit = `--max-states ${opts.maxStates}`;
-      else if (opts.timeLimit > 0 && seconds >= opts.timeLimit) limit = `--time-limit ${opts.timeLimit}`;
-      else if (store.bytes() + (memo?.bytes() ?? 0) >= opts.memoryLimit)
-        limit = `--memory ${opts.memoryLimit}`;
-      if (limit) break;
       if (opts.onProgress && now - lastProgress >= 1000) {
         lastProgress = now;
         opts.onProgress({
@@ -233,7 +271,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
           depth: maxDepth,
           queued: frontier.size,
           seconds,
-          bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0) + (memo?.bytes() ?? 0),
+          bytes: heldBytes(),
         });
       }
     }
@@ -294,8 +332,10 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   }
   // A violation or a limit may end the loop inside a batch: its successors are stored all the same.
   if (inBatch > 0) commitBatch();
-  if (limit) {
-    // States found but never expanded are still checked: a violation among them is real.
+  if (!limit && capped) limit = limitReached();
+  if (limit && !limit.startsWith("--time-limit")) {
+    // States found but never expanded are still checked: a violation among them is real. Not
+    // after the time limit, which must hold: reading every queued state can take seconds.
     while (!stop && frontier.size > 0) {
       const s = frontier.pop();
       store.read(s, buf);
@@ -345,7 +385,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       depth: maxDepth,
       seconds,
       statesPerSecond: seconds > 0 ? store.size / seconds : store.size,
-      bytes: store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0) + (memo?.bytes() ?? 0),
+      bytes: heldBytes(),
       peakRss: resourceUsage().maxRSS * 1024,
       stateWords: words,
       remembered: memo?.hits ?? 0,

@@ -7,9 +7,17 @@ export interface SearchOptions {
   maxStates: number;
   /** Do not expand states deeper than this (inconclusive if any was cut). */
   maxDepth: number;
-  /** Stop after this many seconds (inconclusive). */
+  /** Stop after this many seconds (inconclusive), counted from `startedAt`. */
   timeLimit: number;
-  /** Stop when the store holds this many bytes (inconclusive). */
+  /**
+   * When the run began, as `performance.now()` gives it: the CLI passes the moment it started,
+   * so that `timeLimit` covers loading and compiling too. Null: when the search began.
+   */
+  startedAt: number | null;
+  /**
+   * Stop when the search holds this many bytes (inconclusive): the state store (table and
+   * arena), the frontier, the graph's edges (for stuck waiters) and the step memo together.
+   */
   memoryLimit: number;
   /** Go on after the first violation, to give every property a verdict. */
   keepGoing: boolean;
@@ -48,6 +56,7 @@ export const DEFAULT_OPTIONS: SearchOptions = {
   maxStates: 50_000_000,
   maxDepth: 1_000_000,
   timeLimit: 0,
+  startedAt: null,
   memoryLimit: 8 * 1024 ** 3,
   keepGoing: false,
   stopAt: null,

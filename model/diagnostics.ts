@@ -49,6 +49,7 @@ export const CODES = {
   KC407: "conflicting expect",
   KC408: "constant out of range",
   KC409: "no pool for kmalloc",
+  KC410: "state too large",
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",

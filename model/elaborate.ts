@@ -5,6 +5,7 @@
 // user sees all errors of a file at once.
 import type { Decl, Expr, Init, Span, Stmt, TypeExpr, VarDecl } from "./ast";
 import { type Code, DiagnosticBag } from "./diagnostics";
+import { TASK_HEADER } from "./layout";
 import {
   FRAME_HEADER,
   type IExpr,
@@ -55,6 +56,13 @@ export type Overrides = Map<string, { value: number; used: boolean }>;
 
 /** Upper bound on a process's stack when its call graph is recursive. */
 export const RECURSIVE_STACK_WORDS = 256;
+
+/**
+ * Largest state vector, in words (1 MiB): globals, pools, and every task's block and stack.
+ * A bigger state is KC410, before anything is allocated for it: a search copies the state for
+ * every successor, so a state this size already costs a MiB per successor.
+ */
+export const MAX_STATE_WORDS = 1 << 18;
 
 type Sym =
   | { k: "global"; addr: number; type: Type }
@@ -217,6 +225,8 @@ class Elaborator {
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
     this.diags.check();
     this.computeStacks();
+    this.checkStateSize();
+    this.diags.check();
     this.computeGroups();
     return {
       code: this.code,
@@ -302,6 +312,7 @@ class Elaborator {
       this.error("KC202", d.span, `there is already a pool of ${showType(t)}`);
       return;
     }
+    if (!this.roomFor(count * (size + 1), d.span, `pool ${showType(t)}[${count}]`)) return;
     const base = this.globalInit.length;
     const label = t.k === "struct" ? t.name : showType(t);
     for (let i = 0; i < count; i++) {
@@ -510,6 +521,11 @@ class Elaborator {
     const size = sizeOf(t, this.structs);
     if (size < 0 || t.k === "void") {
       this.error("KC312", d.span, `variable '${d.name}' has incomplete type ${showType(t)}`);
+      return;
+    }
+    if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+      // Known by name all the same, so that its uses raise no errors of their own.
+      this.defineGlobal(d.name, { k: "global", addr: 0, type: t }, d.span);
       return;
     }
     const addr = this.globalInit.length;
@@ -1146,6 +1162,10 @@ class Elaborator {
     if (scope.has(d.name)) this.error("KC202", d.span, `'${d.name}' is already declared in this block`);
     if (d.isStatic) {
       // A static local is a global with a local name.
+      if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+        scope.set(d.name, { k: "global", addr: 0, type: t });
+        return;
+      }
       const addr = this.globalInit.length;
       for (let i = 0; i < size; i++) this.globalInit.push(0);
       this.globals.push({ name: `${c.unit.name}.${d.name}`, type: t, offset: addr });
@@ -2076,6 +2096,36 @@ class Elaborator {
   // ------------------------------------------------------------ post passes
 
   /** Stack bound of every unit: its frame plus the deepest chain of callees. */
+  /** Whether `words` more words of global memory fit in a state (KC410 if not). */
+  private roomFor(words: number, span: Span, what: string): boolean {
+    if (this.globalInit.length + words <= MAX_STATE_WORDS) return true;
+    this.error(
+      "KC410",
+      span,
+      `${what} needs ${words} words of memory, and a state holds at most ${MAX_STATE_WORDS} words (1 MiB) in all`,
+    );
+    return false;
+  }
+
+  /** The whole state (globals, then each task's block and stack; see layoutMachine) fits: KC410 if not. */
+  private checkStateSize(): void {
+    let total = this.globalInit.length;
+    for (const rec of [...this.processes, ...this.interrupts]) {
+      const unit = this.units[rec.unit] as Unit;
+      const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
+      const words = rec.count * (TASK_HEADER + stack);
+      total += words;
+      if (total > MAX_STATE_WORDS) {
+        this.error(
+          "KC410",
+          unit.span,
+          `${rec.count} instance${rec.count === 1 ? "" : "s"} of ${rec.name} need ${words} words (task blocks and stacks), which brings the state to ${total} words; a state holds at most ${MAX_STATE_WORDS} words (1 MiB)`,
+        );
+        return;
+      }
+    }
+  }
+
   private computeStacks(): void {
     const unitOfFn = this.fnList.map((f) => f.unit);
     const memo = new Map<number, number>();
