@@ -15,6 +15,7 @@ import {
   T_STATE,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
+  TASK_ZOMBIE,
 } from "../model/layout";
 import { loadProgram } from "../model/load";
 import { CUT, FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
@@ -84,6 +85,9 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     }
     if (r === MOVED) {
       if (s.kind === "interrupt" && m[s.base + T_PC] !== 0) return; // stopped half way: did not fire
+      // pc 0 means "exited" and nothing else: a process gets there only through its exit.
+      if (s.kind === "process" && m[s.base + T_PC] === 0 && m[s.base + T_STATE] !== TASK_ZOMBIE)
+        throw new Error(`${s.label} has pc 0 without having exited`);
       choices.push({ slot: slotIndex, values, next: m, fault: null });
     } else if (r === FAULT) choices.push({ slot: slotIndex, values, next: null, fault: ctx.faultKind });
     else if (r === PRUNED) {

@@ -31,7 +31,10 @@ type Stmt =
   | { k: "decl"; type: "int" | "char" | "bool"; e: Expr }
   | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
   | { k: "nullptr"; pick: number; c: Expr; e: Expr }
-  | { k: "bump"; pick: number };
+  | { k: "bump"; pick: number }
+  | { k: "task"; op: number }
+  | { k: "stackptr"; op: number; e: Expr }
+  | { k: "pool"; op: number; e: Expr };
 
 interface Helper {
   params: number;
@@ -48,6 +51,12 @@ interface Shape {
   bump: boolean;
   /** A recursive helper `rec(n)`: deep enough calls overflow the stack. */
   rec: boolean;
+  /** A global task pointer, and calls of the prelude's first function (wake_up_process) with it. */
+  task: boolean;
+  /** A global `int *sp` that `stash()` points at its own frame, which then returns. */
+  stackPtr: boolean;
+  /** A kmalloc pool of one object, shared through a global pointer. */
+  pool: boolean;
   helpers: Helper[];
   procs: Array<{ count: number; body: Stmt[] }>;
   handler: boolean;
@@ -216,6 +225,9 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("rec" as const), e: c, deep: fc.boolean() }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("nullptr" as const), pick: fc.nat(63), c, e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(2) }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(3), e: c }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
   ];
   let arb: fc.Arbitrary<Stmt> = fc.oneof(...simple);
   if (depth > 0) {
@@ -276,6 +288,9 @@ function shape(): fc.Arbitrary<Shape> {
     wait: fc.boolean(),
     bump: fc.boolean(),
     rec: fc.boolean(),
+    task: fc.boolean(),
+    stackPtr: fc.boolean(),
+    pool: fc.boolean(),
     helpers: fc.array(helper, { minLength: 0, maxLength: 2 }),
     procs: fc.array(fc.record({ count: fc.integer({ min: 1, max: 2 }), body }), {
       minLength: 1,
@@ -353,6 +368,9 @@ function render(s: Shape): string {
   if (s.wait) out.push("struct wait_queue *wq;");
   if (s.bump) out.push("void bump(int *q) { *q = *q + 1; }");
   if (s.rec) out.push("int rec(int n) { if (n <= 0) return 0; return rec(n - 1) + 1; }");
+  if (s.task) out.push("struct task_struct *tk;");
+  if (s.stackPtr) out.push("int *sp;", "void stash(int v) { int loc = v; sp = &loc; loc = loc + 1; }");
+  if (s.pool) out.push("struct N { int v; struct N *next; };", "pool struct N[1];", "struct N *np;");
 
   s.helpers.forEach((h, k) => {
     const params = Array.from({ length: h.params }, (_, i) => `int p${i}`);
@@ -598,6 +616,35 @@ class Ctx {
         line(`{ int *q = ${this.expr(st.c)} ? &${target.name} : NULL; *q = ${this.expr(st.e)}; }`);
         return;
       }
+      case "task":
+        // wake_up_process is the prelude's first function: its call must never look like an exit.
+        if (!this.s.task) return;
+        if (st.op === 0 && this.inProcess) line("tk = current;");
+        else if (st.op === 1) line("if (tk != NULL) wake_up_process(tk);");
+        else line("wake_up_process(tk == NULL ? current : tk);");
+        return;
+      case "stackptr":
+        // A pointer into a frame that returns (stash), or into the stack of a task that exits.
+        if (!this.s.stackPtr) return;
+        if (st.op === 0) line(`stash(${this.expr(st.e)});`);
+        else if (st.op === 1) line(`if (sp != NULL) *sp = ${this.expr(st.e)};`);
+        else if (st.op === 2) line("sp = NULL;");
+        else {
+          const name = `l${this.locals++}`;
+          line(`int ${name} = ${this.expr(st.e)}; sp = &${name};`);
+        }
+        return;
+      case "pool":
+        if (!this.s.pool) return;
+        if (st.op === 0) line("np = kmalloc(sizeof(struct N));");
+        else if (st.op === 1) line(`if (np != NULL) np->v = ${this.expr(st.e)};`);
+        else if (st.op === 2) line("kfree(np);");
+        else if (st.op === 3) line("{ struct N *t = np; np = NULL; kfree(t); }");
+        else
+          line(
+            `if (np != NULL) np->next = np; if (np != NULL && np->next != NULL) np->next->v = ${this.expr(st.e)};`,
+          );
+        return;
       case "bump": {
         if (!this.s.bump) return;
         const v = this.pickVar(st.pick, (x) => x.addressable && x.writable);
