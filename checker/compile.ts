@@ -70,6 +70,8 @@ export class StepContext {
   faultPc = 0;
   /** Source span of the faulting expression, when more precise than the instruction's. */
   faultSpan: Span | null = null;
+  /** The word a faulting access was at, or -1 (see Fault.address). */
+  faultAddress = -1;
   /** When set, the pc of every boundary the step passes is pushed (replay only). */
   trail: number[] | null = null;
   /** Set for the second run of a step that returned CUT: it ends after its visible group. */
@@ -101,6 +103,8 @@ export class Fault {
     readonly kind: FaultKind,
     readonly message: string,
     readonly span: Span | null,
+    /** The word the faulting access was at, when that helps to explain it (use after return); else -1. */
+    readonly address = -1,
   ) {}
 }
 
@@ -256,6 +260,7 @@ function runtimeHelpers(
           ? `use after return: the pointer points into ${where}, and that task has exited`
           : `use after return: the pointer points into ${where}, in a frame that has returned`,
         sp(s),
+        a,
       );
     if (end === 0) throw new Fault("bad_pointer", `the pointer points into ${where}, at no variable`, sp(s));
     throw new Fault(
@@ -394,7 +399,7 @@ class Gen {
     out.push(js`}`); // for
     out.push(js`} catch (e) {`);
     out.push(
-      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultPc = pc; return 2; }`,
+      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultAddress = e.address; ctx.faultPc = pc; return 2; }`,
     );
     out.push(js`throw e;`);
     out.push(js`}`);

@@ -128,11 +128,13 @@ describe("objects and frames", () => {
       "process owner { f(); returned = 1; await(done); }",
       "process other { await(returned); pub->count++; wake_up(&pub->wait); done = 1; }",
     ].join("\n");
-    const { bad } = check(text);
+    const { bad, trace } = check(text);
     expect(bad?.counterexample?.fault).toBe("use_after_return");
     expect(bad?.counterexample?.message).toBe(
       "use after return: the pointer points into owner's stack (word 1), in a frame that has returned",
     );
+    // The trace names the frame's variable and the step that popped it.
+    expect(trace?.steps.at(-1)?.fault?.message).toMatch(/\(it was owner:f\.local; f returned at step 1\)$/);
   });
 
   it("a pointer into the stack of a task that has exited is a use after return", () => {
@@ -141,9 +143,12 @@ describe("objects and frames", () => {
       "process owner { int local = 5; pub = &local; }",
       "process other { await(pub != NULL); x = *pub; }",
     ].join("\n");
-    const { bad } = check(text);
+    const { bad, trace } = check(text);
     expect(bad?.counterexample?.fault).toBe("use_after_return");
     expect(bad?.counterexample?.message).toMatch(/and that task has exited$/);
+    expect(trace?.steps.at(-1)?.fault?.message).toMatch(
+      /\(it was owner:owner\.local, gone since owner ended at step \d+ and its task exited\)$/,
+    );
   });
 
   it("a pointer into a live caller's frame is fine", () => {

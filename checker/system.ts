@@ -44,6 +44,8 @@ export interface StepFault {
   message: string;
   pc: number;
   span: Span | null;
+  /** The word the faulting access was at, where known (replay only; see Fault.address). */
+  address?: number;
 }
 
 /** Receives the successors of a state. `choice` counts successors and faults together, from 0. */
@@ -368,7 +370,13 @@ export class System {
     }
     const fault =
       r === FAULT
-        ? { kind: ctx.faultKind, message: ctx.faultMessage, pc: ctx.faultPc, span: ctx.faultSpan }
+        ? {
+            kind: ctx.faultKind,
+            message: ctx.faultMessage,
+            pc: ctx.faultPc,
+            span: ctx.faultSpan,
+            address: ctx.faultAddress,
+          }
         : null;
     return { next: m, trail: ctx.trail, fault, status: r };
   }

@@ -4,6 +4,7 @@ import type { Span } from "../model/ast";
 import { nameMemory, T_PC, T_STATE } from "../model/layout";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
+import { frameVariable, poppedFrames } from "./frames";
 import type { Choice, StepFault, System } from "./system";
 
 /** A source position, resolved for display. */
@@ -85,6 +86,9 @@ export function buildTrace(
   let m = sys.initial();
   const steps: TraceStep[] = [];
   const p = sys.program;
+  // For each stack word, the last step that popped the frame variable it belonged to (or left
+  // it when its task exited): a use after return names that variable and step.
+  const popped: Popped = new Map();
   for (let i = 0; i < choices.length; i++) {
     const idx = choices[i] as number;
     const options = sys.choices(m);
@@ -103,6 +107,16 @@ export function buildTrace(
     const before = nameMemory(p, sys.layout, m);
     const after = nameMemory(p, sys.layout, r.next);
     const changes: Change[] = [];
+    if (!r.fault && slot) {
+      const exited = r.next[slot.base + T_PC] === 0;
+      for (const f of poppedFrames(p, slot, m, r.next, r.trail)) {
+        const size = p.units[f.unit]?.frameSize ?? 0;
+        for (let a = f.fp; a < f.fp + size; a++) {
+          const name = frameVariable(p, slot, f, a);
+          if (name) popped.set(a, { name, fn: p.units[f.unit]?.name ?? "?", step: i + 1, exited });
+        }
+      }
+    }
     if (!r.fault) {
       for (let a = 0; a < m.length; a++) {
         if (m[a] === r.next[a]) continue;
@@ -137,6 +151,7 @@ export function buildTrace(
       fault: r.fault
         ? {
             ...r.fault,
+            message: explainFault(r.fault, popped),
             where: where(sources, r.fault.span ?? p.sites[p.code[r.fault.pc]?.at ?? -1]?.span ?? null),
           }
         : null,
@@ -148,6 +163,19 @@ export function buildTrace(
     trace: { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) },
     last: m,
   };
+}
+
+/** Stack words whose variable a step ended: its name, its function, the step, and whether by exit. */
+type Popped = Map<number, { name: string; fn: string; step: number; exited: boolean }>;
+
+/** A use after return names the variable the word belonged to and the step that popped its frame. */
+function explainFault(f: StepFault, popped: Popped): string {
+  if (f.kind !== "use_after_return" || f.address === undefined) return f.message;
+  const pop = popped.get(f.address);
+  if (!pop) return f.message;
+  return pop.exited
+    ? `${f.message} (it was ${pop.name}, gone since ${pop.fn} ended at step ${pop.step} and its task exited)`
+    : `${f.message} (it was ${pop.name}; ${pop.fn} returned at step ${pop.step})`;
 }
 
 function formatValue(v: number, pointer: boolean, taskState: boolean, objects: Map<number, string>): string {

@@ -5,6 +5,7 @@ import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import type { Lowered, Unit, VarInfo } from "./ir";
 import { callerFrames, FRAME_HEADER } from "./ir";
 import { TASK_FIELDS } from "./kernel";
+import { liveFrames } from "./objects";
 import { type StructTable, sizeOf, type Type } from "./types";
 
 /** Word offsets inside a task block. The task_struct fields come first, so `current` points at them. */
@@ -144,21 +145,20 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
     names[s.base + T_ATOMIC] = `${s.label}.atomic`;
     names[s.base + T_IRQOFF] = `${s.label}.irqs_off`;
     for (let a = s.stackBase; a < s.stackEnd; a++) names[a] = `${s.label}.stack[${a - s.stackBase}]`;
-    // Walk frames from the innermost: fp, then each saved fp, knowing each frame's unit from the pc.
-    let pc = m[s.base + T_PC] as number;
-    let fp = m[s.base + T_FP] as number;
-    for (let guard = 0; pc > 0 && guard < 1000; guard++) {
-      const unit = unitOfPc(p, pc);
-      if (!unit) break;
+    // The live frames, innermost first, each known by its unit from the pc.
+    for (const f of liveFrames(
+      p,
+      m,
+      m[s.base + T_PC] as number,
+      m[s.base + T_FP] as number,
+      frames.frameSize,
+    )) {
+      const unit = p.units[f.unit] as Unit;
       const vars: VarInfo[] = [...unit.params, ...unit.locals];
       for (const v of vars)
-        nameVar(out, `${s.label}:${unit.name}.${v.name}`, v.type, fp + v.offset, p.structs);
-      if (unit.kind !== "function") break;
-      const caller = m[fp] as number;
-      const callerFp = fp - (frames.frameSize[caller] ?? 0);
-      for (let i = 0; i < FRAME_HEADER; i++) names[fp + i] = `${s.label}:${unit.name}.<frame ${i}>`;
-      pc = caller;
-      fp = callerFp;
+        nameVar(out, `${s.label}:${unit.name}.${v.name}`, v.type, f.fp + v.offset, p.structs);
+      if (unit.kind === "function")
+        for (let i = 0; i < FRAME_HEADER; i++) names[f.fp + i] = `${s.label}:${unit.name}.<frame ${i}>`;
     }
   }
   return out;

@@ -122,3 +122,34 @@ export function describeStatic(p: Lowered, layout: Layout, a: number): string {
   }
   return a === 0 ? "NULL" : "no object";
 }
+
+/** A live frame: the unit whose frame it is and its frame pointer. */
+export interface Frame {
+  unit: number;
+  fp: number;
+}
+
+/**
+ * The frames live on a task's stack, innermost first, from its registers (`pc`, `fp`): each
+ * function frame's return pc names the caller, whose frame ends where the callee's begins.
+ * None when pc is 0 (the task exited).
+ */
+export function liveFrames(
+  p: Lowered,
+  m: Int32Array,
+  pc: number,
+  fp: number,
+  callerSize: Int32Array,
+): Frame[] {
+  const out: Frame[] = [];
+  for (let guard = 0; pc > 0 && guard < 100_000; guard++) {
+    const unit = p.info[pc]?.unit ?? -1;
+    if (unit < 0) break;
+    out.push({ unit, fp });
+    if (p.units[unit]?.kind !== "function") break;
+    const rp = m[fp] as number;
+    fp -= callerSize[rp] ?? 0;
+    pc = rp;
+  }
+  return out;
+}
