@@ -1,14 +1,24 @@
 // The ipcmc command line: check a spec, replay a saved counterexample, run a suite of specs.
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { formatDiagnostic } from "../model/diagnostics";
+import { CompileError, formatDiagnostic } from "../model/diagnostics";
 import type { Expectation } from "../model/ir";
-import { type LoadResult, loadProgram } from "../model/load";
+import { lex } from "../model/lexer";
+import { type LoadResult, loadProgram, readSourceFile } from "../model/load";
+import { printable, SourceSet } from "../model/source";
 import { toJson } from "../reports/json";
 import { renderJunit, type SuiteCase } from "../reports/junit";
-import { bytes, num, renderReport } from "../reports/text";
+import { bytes, num, renderReport, violatedNames } from "../reports/text";
 import { explore } from "./explore";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
 import type { Outcome, PropertyResult } from "./outcome";
@@ -16,11 +26,16 @@ import { runReplay, traceOrigin } from "./replay";
 import { System } from "./system";
 import { buildTrace, type Trace } from "./trace";
 
-/** Exit codes (DESIGN.md): every property holds / a violation / bad input / inconclusive. */
+/**
+ * Exit codes (DESIGN.md): every property holds / a violation / bad input / inconclusive /
+ * an internal error of ipcmc / the spec expects a violation that the search did not find.
+ */
 export const EXIT_HOLDS = 0;
 export const EXIT_VIOLATED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INCONCLUSIVE = 3;
+export const EXIT_INTERNAL = 4;
+export const EXIT_EXPECTED_VIOLATION_MISSING = 5;
 
 /** A wrong command line: one line on stderr, exit 2. */
 class UsageError extends Error {}
@@ -28,24 +43,54 @@ class UsageError extends Error {}
 /** A spec that does not compile: its diagnostics on stderr, exit 2. */
 class SpecError extends Error {}
 
-/** Parses `-D NAME=VALUE` arguments. */
-export function parseDefines(list: unknown): Record<string, number> {
-  const out: Record<string, number> = {};
+/** Writes text ipcmc assembled, with anything from input in it made safe for a terminal. */
+function say(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(printable(text, true));
+}
+
+/** Writes a one-line message; a newline from input in it is escaped, so it stays one line. */
+function sayLine(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(`${printable(text)}\n`);
+}
+
+/** The value of a KC integer constant, by the lexer's own rules (`010` is 8, as in `const N = 010`). */
+function integerConstant(text: string): number | string {
+  const sources = new SourceSet();
+  try {
+    const tokens = lex(sources, sources.add("-D", text));
+    const t = tokens[0];
+    if (tokens.length === 2 && t?.kind === "int") return t.value;
+    return "not one integer constant";
+  } catch (e) {
+    if (e instanceof CompileError) return e.diagnostics[0]?.message ?? "malformed number";
+    throw e;
+  }
+}
+
+/**
+ * Parses `-D NAME=VALUE` arguments into a Map (a plain object would take `__proto__` as its
+ * prototype and lose it). VALUE is a KC integer constant, optionally negated, wrapping to 32
+ * bits exactly as the same constant in the spec would; a name given twice is an error.
+ */
+export function parseDefines(list: unknown): Map<string, number> {
+  const out = new Map<string, number>();
   const items = Array.isArray(list) ? list : list === undefined ? [] : [list];
   for (const raw of items) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(String(raw));
-    if (!m) throw new UsageError(`-D ${raw}: expected NAME=INTEGER, e.g. -D N=3`);
-    const v = Number(m[2]);
-    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
-      throw new UsageError(`-D ${raw}: the value does not fit in a 32-bit int`);
-    out[m[1] as string] = v;
+    const text = String(raw);
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?)([0-9][0-9A-Za-z]*)$/.exec(text);
+    if (!m) throw new UsageError(`-D ${text}: expected NAME=INTEGER, e.g. -D N=3`);
+    const name = m[1] as string;
+    const value = integerConstant(m[3] as string);
+    if (typeof value === "string") throw new UsageError(`-D ${text}: ${value}`);
+    if (out.has(name)) throw new UsageError(`-D ${name} is given twice`);
+    out.set(name, m[2] ? -value | 0 : value);
   }
   return out;
 }
 
 function load(
   spec: string,
-  defines: Record<string, number>,
+  defines: ReadonlyMap<string, number>,
   includeDirs: string[],
   fine = false,
 ): LoadResult & { ok: true } {
@@ -53,13 +98,64 @@ function load(
   if (statSync(spec).isDirectory())
     throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
   const r = loadProgram(spec, { defines, includeDirs, fine });
-  if (!r.ok) {
-    const n = r.diagnostics.length;
-    throw new SpecError(
-      `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`,
-    );
-  }
+  if (!r.ok) throw new SpecError(diagnosticsText(r));
   return r;
+}
+
+/** Every diagnostic of a failed load, rendered, and their count. */
+function diagnosticsText(r: LoadResult & { ok: false }): string {
+  const n = r.diagnostics.length;
+  return `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Refuses output files that would destroy an input of the run (the same file by device and
+ * inode, so links and other spellings count), directories, and places that cannot be written;
+ * checked before the search, so an hour-long search does not end in EACCES.
+ */
+function checkOutputs(outputs: Array<{ flag: string; path: string }>, inputs: string[]): void {
+  const byId = new Map<string, string>();
+  for (const p of inputs) {
+    try {
+      const st = statSync(p);
+      byId.set(`${st.dev}:${st.ino}`, p);
+    } catch {
+      // An input that is gone cannot be overwritten.
+    }
+  }
+  const targets = new Map<string, string>();
+  for (const { flag, path } of outputs) {
+    const shown = `--${flag} ${path}`;
+    const st = statSync(path, { throwIfNoEntry: false });
+    let key: string;
+    if (st) {
+      if (st.isDirectory()) throw new UsageError(`${shown}: is a directory`);
+      const input = byId.get(`${st.dev}:${st.ino}`);
+      if (input)
+        throw new UsageError(
+          `${shown}: is ${relative(process.cwd(), input) || input}, an input of this run; refusing to overwrite it`,
+        );
+      key = `${st.dev}:${st.ino}`;
+      writable(shown, path);
+    } else {
+      const dir = dirname(resolve(path));
+      const d = statSync(dir, { throwIfNoEntry: false });
+      if (!d?.isDirectory()) throw new UsageError(`${shown}: the directory ${dir} does not exist`);
+      writable(shown, dir);
+      key = join(realpathSync(dir), basename(path));
+    }
+    const other = targets.get(key);
+    if (other) throw new UsageError(`${shown}: the same file as --${other}`);
+    targets.set(key, flag);
+  }
+}
+
+function writable(shown: string, path: string): void {
+  try {
+    accessSync(path, constants.W_OK);
+  } catch {
+    throw new UsageError(`${shown}: cannot be written (permission denied)`);
+  }
 }
 
 function progressPrinter(): (p: Progress) => void {
@@ -79,8 +175,15 @@ function clearProgress(): void {
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
 }
 
-function exitCodeOf(o: Outcome): number {
-  return o.verdict === "holds" ? EXIT_HOLDS : o.verdict === "violated" ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
+/**
+ * The exit code of a check: the verdict's, except that a spec expecting a violation the search
+ * did not find (every property holds, or only others broke) exits 5, so a CI that runs `check`
+ * per spec sees a bug spec that stopped showing its bug.
+ */
+function exitCodeOf(o: Outcome, e: Expectation | null): number {
+  if (o.verdict === "inconclusive") return EXIT_INCONCLUSIVE;
+  if (e?.verdict === "violation" && !expectationMet(e, o)) return EXIT_EXPECTED_VIOLATION_MISSING;
+  return o.verdict === "holds" ? EXIT_HOLDS : EXIT_VIOLATED;
 }
 
 /** Replays the counterexamples of violated properties (those with choices). */
@@ -118,6 +221,7 @@ interface CheckArgs {
   progress: boolean;
   columns: boolean;
   fine: boolean;
+  fullTrace: boolean;
 }
 
 /** A numeric flag must be a finite number >= 0 (yargs turns `--max-states abc` into NaN). */
@@ -135,6 +239,7 @@ function runCheck(a: CheckArgs): number {
   const defines = parseDefines(a.D);
   const includeDirs = (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String);
   const r = load(a.spec, defines, includeDirs, a.fine);
+  if (a.json) checkOutputs([{ flag: "json", path: a.json }], r.inputs);
   const sys = new System(r.program);
   const opts: Partial<SearchOptions> = {
     strategy: a.strategy === "dfs" ? "dfs" : "bfs",
@@ -158,12 +263,13 @@ function runCheck(a: CheckArgs): number {
     o.properties.find((p) => p.status === "violated" && traces.has(p.name)) ??
     null;
   const reach = o.properties.find((p) => p.status === "violated" && p.kind === "reachable") ?? null;
-  const defs = Object.entries(defines).map(([k, v]) => `-D ${k}=${v}`);
+  const defs = [...defines].map(([k, v]) => `-D ${k}=${v}`);
   const base = ["ipcmc", "check", shellQuote(a.spec), ...defs].join(" ");
+  // Two commands, not `&&`: check exits 1 on the violation, which would skip the replay.
   const replayHint = first
     ? a.json
       ? `ipcmc replay ${shellQuote(a.json)}`
-      : `${base} --json trace.json && ipcmc replay trace.json`
+      : `${base} --json trace.json; ipcmc replay trace.json`
     : null;
   const expectation = r.program.expect
     ? {
@@ -179,15 +285,16 @@ function runCheck(a: CheckArgs): number {
     : reach
       ? { property: reach, trace: { steps: [], finalState: [], tasks: [] } }
       : null;
-  process.stdout.write(
-    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns })}\n`,
+  say(
+    process.stdout,
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace })}\n`,
   );
   if (a.json) {
     const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
     writeFileSync(a.json, `${JSON.stringify(toJson(origin, o, traces), null, 2)}\n`);
     process.stdout.write(`wrote ${a.json}\n`);
   }
-  return exitCodeOf(o);
+  return exitCodeOf(o, r.program.expect);
 }
 
 function expectationMet(e: Expectation | null, o: Outcome): boolean {
@@ -212,81 +319,170 @@ function findSpecs(dir: string): string[] {
   return out;
 }
 
-function runSuite(
-  dir: string,
-  maxStates: number,
-  json: string | undefined,
-  junit: string | undefined,
-): number {
-  if (!existsSync(dir)) throw new UsageError(`${dir}: no such directory`);
-  const files = statSync(dir).isDirectory() ? findSpecs(dir) : [dir];
-  const cases: SuiteCase[] = [];
-  for (const f of files) {
-    const name = relative(process.cwd(), resolve(f)) || f;
+/**
+ * Whether a file's own text declares `expect` (the suite checks only those), decided from its
+ * tokens alone so that the answer does not depend on whether the file compiles; null when the
+ * file cannot even be read into tokens, and so might be a spec.
+ */
+function declaresExpect(file: string): boolean | null {
+  try {
+    const text = readSourceFile(file);
+    if (text === null) return null;
+    const sources = new SourceSet();
+    const t = lex(sources, sources.add(file, text));
+    return t.some(
+      (tok, i) =>
+        tok.kind === "ident" &&
+        tok.text === "expect" &&
+        (t[i + 1]?.text === "holds" || t[i + 1]?.text === "violation"),
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** The message and, with --debug, the stack of an error that is ipcmc's fault. */
+function internalDetail(e: unknown, debug: boolean): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return debug && err.stack ? err.stack : `${err.name}: ${err.message}`;
+}
+
+/** One spec of a suite, loaded but not yet checked, or why it cannot be. */
+type SuiteEntry =
+  | { name: string; kind: "skip" }
+  | { name: string; kind: "case"; case: SuiteCase }
+  | { name: string; kind: "spec"; loaded: LoadResult & { ok: true } };
+
+const NO_FIGURES = { states: 0, transitions: 0, seconds: 0 };
+
+function failed(name: string, got: string, detail: string | null): SuiteEntry {
+  return {
+    name,
+    kind: "case",
+    case: { spec: name, result: "fail", expected: null, got, detail, ...NO_FIGURES },
+  };
+}
+
+/** Loads one suite file; an internal error becomes a failed case, never the end of the suite. */
+function suiteEntry(f: string, debug: boolean): SuiteEntry {
+  const name = relative(process.cwd(), resolve(f)) || f;
+  const declared = declaresExpect(f);
+  if (declared === false) return { name, kind: "skip" };
+  try {
     const r = loadProgram(f, {});
-    const none = { states: 0, transitions: 0, seconds: 0 };
-    if (!r.ok) {
-      const detail = r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n");
-      process.stdout.write(`FAIL  ${name}: does not compile\n${detail}\n`);
-      cases.push({ spec: name, result: "fail", expected: null, got: "does not compile", detail, ...none });
-      continue;
-    }
-    const e = r.program.expect;
-    if (!e) {
-      process.stdout.write(`skip  ${name}: no expect declaration\n`);
-      cases.push({
-        spec: name,
-        result: "skip",
-        expected: null,
-        got: "no expect declaration",
-        detail: null,
-        ...none,
-      });
-      continue;
-    }
-    const sys = new System(r.program);
-    const o = explore(sys, { ...DEFAULT_OPTIONS, keepGoing: true, maxStates });
+    if (r.ok) return { name, kind: "spec", loaded: r };
+    return failed(name, "does not compile", diagnosticsText(r));
+  } catch (e) {
+    return failed(name, "internal error of ipcmc", internalDetail(e, debug));
+  }
+}
+
+/** Checks one loaded spec against its expect; an internal error becomes a failed case. */
+function suiteCase(name: string, r: LoadResult & { ok: true }, maxStates: number, debug: boolean): SuiteCase {
+  const e = r.program.expect;
+  const expected = e?.verdict === "holds" ? "holds" : `violation ${e?.property ?? ""}`.trim();
+  try {
+    const o = explore(new System(r.program), { ...DEFAULT_OPTIONS, keepGoing: true, maxStates });
     const met = expectationMet(e, o);
-    const expected = e.verdict === "holds" ? "holds" : `violation ${e.property ?? ""}`.trim();
     const got =
       o.verdict === "holds"
         ? "holds"
         : o.verdict === "inconclusive"
           ? `inconclusive (${o.limit})`
-          : `violated: ${o.properties
-              .filter((p) => p.status === "violated")
-              .map((p) => p.name)
-              .join(", ")}`;
-    process.stdout.write(
-      `${met ? "PASS" : "FAIL"}  ${name}  expect ${expected}; got ${got}  [${num(o.stats.states)} states, ${o.stats.seconds.toFixed(2)} s]\n`,
+          : `violated: ${violatedNames(o)}`;
+    const figures = { states: o.stats.states, transitions: o.stats.transitions, seconds: o.stats.seconds };
+    return { spec: name, result: met ? "pass" : "fail", expected, got, detail: null, ...figures };
+  } catch (err) {
+    const detail = internalDetail(err, debug);
+    return { spec: name, result: "fail", expected, got: "internal error of ipcmc", detail, ...NO_FIGURES };
+  }
+}
+
+/**
+ * `ipcmc suite`: every .kc file whose own text declares `expect` is checked against it; files
+ * without one are skipped and listed. Exit 0 all pass, 1 any fails, 2 nothing to check, 4 an
+ * internal error in some spec (the others are still checked and both reports written).
+ */
+function runSuite(
+  dir: string,
+  maxStates: number,
+  json: string | undefined,
+  junit: string | undefined,
+  debug: boolean,
+): number {
+  if (!existsSync(dir)) throw new UsageError(`${dir}: no such directory`);
+  const files = statSync(dir).isDirectory() ? findSpecs(dir) : [dir];
+  if (files.length === 0)
+    throw new UsageError(
+      `${dir}: no .kc files to check (folders named lib hold included files and are not searched)`,
     );
-    cases.push({
-      spec: name,
-      result: met ? "pass" : "fail",
-      expected,
-      got,
-      detail: null,
-      states: o.stats.states,
-      transitions: o.stats.transitions,
-      seconds: o.stats.seconds,
-    });
+  // Every spec is loaded before any is searched, so that the outputs are checked against every
+  // file the run reads before the first search starts.
+  const entries = files.map((f) => suiteEntry(f, debug));
+  const outputs = [
+    ...(json ? [{ flag: "json", path: json }] : []),
+    ...(junit ? [{ flag: "junit", path: junit }] : []),
+  ];
+  checkOutputs(outputs, [...files, ...entries.flatMap((e) => (e.kind === "spec" ? e.loaded.inputs : []))]);
+  const cases: SuiteCase[] = [];
+  const skippedNames: string[] = [];
+  for (const entry of entries) {
+    if (entry.kind === "skip") {
+      skippedNames.push(entry.name);
+      say(process.stdout, `skip  ${entry.name}: no expect declaration\n`);
+      cases.push({
+        spec: entry.name,
+        result: "skip",
+        expected: null,
+        got: "no expect declaration",
+        detail: null,
+        ...NO_FIGURES,
+      });
+      continue;
+    }
+    const c = entry.kind === "case" ? entry.case : suiteCase(entry.name, entry.loaded, maxStates, debug);
+    cases.push(c);
+    const figures = c.got.startsWith("violated") || c.got === "holds" || c.got.startsWith("inconclusive");
+    say(
+      process.stdout,
+      `${c.result === "pass" ? "PASS" : "FAIL"}  ${c.spec}${c.expected ? `  expect ${c.expected};` : ":"} ${c.expected ? "got " : ""}${c.got}${figures ? `  [${num(c.states)} states, ${c.seconds.toFixed(2)} s]` : ""}\n${c.detail ? `${c.detail}\n` : ""}`,
+    );
   }
   const passed = cases.filter((c) => c.result === "pass").length;
-  const failed = cases.filter((c) => c.result === "fail").length;
-  const skipped = cases.filter((c) => c.result === "skip").length;
+  const failedCount = cases.filter((c) => c.result === "fail").length;
+  const internal = cases.filter((c) => c.got === "internal error of ipcmc").length;
+  const skipped = skippedNames.length;
   if (json)
     writeFileSync(
       json,
-      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed, skipped, specs: cases }, null, 2)}\n`,
+      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed: failedCount, skipped, internalErrors: internal, specs: cases }, null, 2)}\n`,
     );
   if (junit) writeFileSync(junit, renderJunit(dir, cases));
-  process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
-  return failed > 0 ? EXIT_VIOLATED : files.length === 0 ? EXIT_USAGE : EXIT_HOLDS;
+  say(
+    process.stdout,
+    `\n${passed} passed, ${failedCount} failed${skipped ? `, ${skipped} skipped (no expect declaration)` : ""}\n`,
+  );
+  if (internal > 0) {
+    sayLine(process.stderr, `ipcmc: ${INTERNAL_HINT} (${internal} spec${internal === 1 ? "" : "s"} above)`);
+    return EXIT_INTERNAL;
+  }
+  if (failedCount > 0) return EXIT_VIOLATED;
+  if (passed === 0) {
+    sayLine(process.stderr, `ipcmc: nothing was checked: no .kc file under ${dir} declares expect`);
+    return EXIT_USAGE;
+  }
+  return EXIT_HOLDS;
 }
+
+/** What an internal error asks of the user. */
+const INTERNAL_HINT =
+  "internal error: this is a bug in ipcmc, not a verdict on your spec; please report it with the command line and the spec (see SECURITY.md)";
 
 /** Runs the command line; returns the exit code. */
 export function main(argv: string[]): number {
   let code = EXIT_USAGE;
+  // Read before parsing, so that a crash while parsing still shows its stack when asked.
+  const debug = argv.includes("--debug");
   const searchFlags = (y: ReturnType<typeof yargs>) =>
     y
       .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
@@ -300,26 +496,31 @@ export function main(argv: string[]): number {
         choices: ["bfs", "dfs"],
         default: "bfs",
         describe: "bfs finds shortest counterexamples",
+        requiresArg: true,
       })
       .option("max-states", {
         type: "number",
         default: DEFAULT_OPTIONS.maxStates,
         describe: "stop (inconclusive) after this many states",
+        requiresArg: true,
       })
       .option("max-depth", {
         type: "number",
         default: DEFAULT_OPTIONS.maxDepth,
         describe: "do not expand deeper states (inconclusive)",
+        requiresArg: true,
       })
       .option("time-limit", {
         type: "number",
         default: 0,
         describe: "stop (inconclusive) after this many seconds; 0: none",
+        requiresArg: true,
       })
       .option("memory", {
         type: "number",
         default: DEFAULT_OPTIONS.memoryLimit / 1024 / 1024,
         describe: "stop (inconclusive) when the store holds this many MiB",
+        requiresArg: true,
       })
       .option("keep-going", {
         type: "boolean",
@@ -352,6 +553,11 @@ export function main(argv: string[]): number {
         type: "boolean",
         default: false,
         describe: "lay the counterexample out with one column per process",
+      })
+      .option("full-trace", {
+        type: "boolean",
+        default: false,
+        describe: "print every step of a long counterexample (by default its first 100 and last 400)",
       });
   try {
     const parser = yargs(argv)
@@ -415,6 +621,7 @@ export function main(argv: string[]): number {
               type: "number",
               default: 5_000_000,
               describe: "per spec; a spec that reaches it fails as inconclusive",
+              requiresArg: true,
             })
             .option("json", {
               type: "string",
@@ -429,12 +636,18 @@ export function main(argv: string[]): number {
         (a) => {
           code = runSuite(
             String(a.dir),
-            Number(a.maxStates),
+            checkNumber("max-states", a.maxStates),
             a.json as string | undefined,
             a.junit as string | undefined,
+            debug,
           );
         },
       )
+      .option("debug", {
+        type: "boolean",
+        default: false,
+        describe: "on an internal error of ipcmc, print its stack",
+      })
       .demandCommand(1, "name a command: check, replay or suite")
       .strict()
       .help()
@@ -448,26 +661,51 @@ export function main(argv: string[]): number {
     // --help and --version print and leave code unset: they succeeded.
     if (argv.includes("--help") || argv.includes("--version")) return EXIT_HOLDS;
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`ipcmc: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof SpecError) {
-      process.stderr.write(`${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    // A file that cannot be read or written (a directory, no permission): one line, exit 2.
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
-      process.stderr.write(`ipcmc: ${(e as Error).message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return failure(e, debug);
   }
   return code;
 }
 
+/** The exit code and the one line on stderr for an error that ended a command. */
+function failure(e: unknown, debug: boolean): number {
+  if (e instanceof UsageError) {
+    sayLine(process.stderr, `ipcmc: ${e.message}`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof SpecError) {
+    say(process.stderr, `${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  // yargs' own complaints about the command line (an option without its value, say).
+  if (e instanceof Error && e.name === "YError") {
+    const missing = /^Not enough arguments following: (\S+)$/.exec(e.message)?.[1];
+    const what = missing ? `${missing.length === 1 ? "-" : "--"}${missing} needs a value` : e.message;
+    sayLine(process.stderr, `ipcmc: ${what} (ipcmc --help lists the options)`);
+    return EXIT_USAGE;
+  }
+  // A file named on the command line that cannot be read or written (the system call failed).
+  const sys = e as { code?: unknown; syscall?: unknown };
+  if (typeof sys.code === "string" && /^E[A-Z]+$/.test(sys.code) && typeof sys.syscall === "string") {
+    sayLine(process.stderr, `ipcmc: ${(e as Error).message}`);
+    return EXIT_USAGE;
+  }
+  // One line, unless --debug asked for the stack.
+  const detail = internalDetail(e, debug);
+  if (debug) say(process.stderr, `ipcmc: ${INTERNAL_HINT}: ${detail}\n`);
+  else sayLine(process.stderr, `ipcmc: ${INTERNAL_HINT}: ${detail} (--debug shows where)`);
+  return EXIT_INTERNAL;
+}
+
 // Run when executed as the bin (not when imported by tests).
 if (process.argv[1] && /ipcmc(\.js|\.mjs)?$|cli\.(ts|js|mjs)$/.test(process.argv[1])) {
-  process.exitCode = main(hideBin(process.argv));
+  // A reader that went away (`ipcmc check … | head`) is not an error of the run.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? EXIT_HOLDS);
+    });
+  const args = hideBin(process.argv);
+  process.on("uncaughtException", (e) => {
+    process.exitCode = failure(e, args.includes("--debug"));
+  });
+  process.exitCode = main(args);
 }

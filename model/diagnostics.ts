@@ -1,6 +1,6 @@
 // Every KC error code, listed once, and the rendering of a diagnostic with its source line and caret.
 import type { Span } from "./ast";
-import type { SourceSet } from "./source";
+import { printable, type SourceSet } from "./source";
 
 /**
  * The stable error codes. A code never changes meaning once released; retire a code rather
@@ -88,22 +88,34 @@ export class DiagnosticBag {
   }
 }
 
+/** The most characters of a source line shown under a diagnostic; a longer line shows a window. */
+const LINE_SHOWN = 160;
+
 /**
  * `file:line:col: error KC123: message`, then the source line and a caret under the span
- * (as many carets as the span is long on that line).
+ * (as many carets as the span is long on that line). Everything from the input is passed
+ * through `printable`, so a spec's control characters cannot drive the terminal; a long line
+ * shows only the part around the caret.
  */
 export function formatDiagnostic(d: Diagnostic, sources: SourceSet): string {
-  if (!d.span) return `error ${d.code}: ${d.message}`;
+  if (!d.span) return `error ${d.code}: ${printable(d.message)}`;
   const f = sources.file(d.span.file);
   const { line, col } = sources.position(d.span.file, d.span.start);
-  const text = sources.lineText(d.span.file, line);
+  const full = sources.lineText(d.span.file, line);
   const endPos = sources.position(d.span.file, Math.max(d.span.start, d.span.end - 1));
-  const width = endPos.line === line ? Math.max(1, endPos.col - col + 1) : 1;
-  // Keep tabs in the gutter so the caret lines up with the source line in a terminal.
-  const pad = text.slice(0, col - 1).replace(/[^\t]/g, " ");
+  const endCol = endPos.line === line ? Math.max(col, endPos.col) : col;
+  // The window starts a little before the caret when the line is too long to show whole.
+  const from = full.length <= LINE_SHOWN ? 0 : Math.max(0, col - 1 - 40);
+  const to = Math.min(full.length, from + LINE_SHOWN);
+  const cut = (a: number, b: number): string => printable(full.slice(a, b), true);
+  const text = `${from > 0 ? "…" : ""}${cut(from, to)}${to < full.length ? "…" : ""}`;
+  // Keep tabs in the gutter so the caret lines up with the source line in a terminal; escapes
+  // widen what they stand for, so the caret is placed by the escaped text's width.
+  const pad = `${from > 0 ? " " : ""}${cut(from, col - 1)}`.replace(/[^\t]/g, " ");
+  const width = Math.max(1, cut(col - 1, Math.min(endCol, to)).length);
   const gutter = `${String(line).padStart(4)} | `;
   return [
-    `${f.name}:${line}:${col}: error ${d.code}: ${d.message}`,
+    `${printable(f.name)}:${line}:${col}: error ${d.code}: ${printable(d.message)}`,
     `${gutter}${text}`,
     `${" ".repeat(gutter.length - 2)}| ${pad}${"^".repeat(width)}`,
   ].join("\n");

@@ -71,7 +71,7 @@ describe("includes", () => {
 
   it("refuses invalid UTF-8", () => {
     const { dir, spec } = specIncluding("latin1.kc");
-    writeFileSync(join(dir, "latin1.kc"), Buffer.from([0x69, 0x6e, 0x74, 0x20, 0xe9, 0x3b, 0x0a]));
+    writeFileSync(join(dir, "latin1.kc"), new Uint8Array([0x69, 0x6e, 0x74, 0x20, 0xe9, 0x3b, 0x0a]));
     expect(codes(loadProgram(spec))).toEqual(["KC504"]);
   });
 
@@ -137,5 +137,28 @@ describe("defines", () => {
     expect(codes(r)).toEqual(["KC402"]);
     const ok = loadProgram("d.kc", { defines: new Map([["N", 5]]) }, "const N = 1;\nprocess p { }\n");
     expect(ok.ok).toBe(true);
+  });
+});
+
+describe("diagnostics quote source safely", () => {
+  it("escape control characters in the file name, the message and the source line, caret aligned", () => {
+    const r = loadProgram("evil\x1b[2J.kc", {}, "int x;\nint y\x1b]0;pwned\x07 = ;\nprocess p { }\n");
+    const text = rendered(r);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for raw control characters
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(text).toContain("evil\\x1b[2J.kc:2:");
+    const [, line, caret] = text.split("\n");
+    expect(line).toContain("int y\\x1b]0;pwned\\x07");
+    // The caret stands under the character the diagnostic names, counted in escaped text.
+    const at = (caret as string).indexOf("^");
+    expect((line as string).slice(at)).toMatch(/^\\x1b/);
+  });
+
+  it("show a window of a very long line around the caret", () => {
+    const r = loadProgram("long.kc", {}, `int x; ${"int a; ".repeat(20_000)} @ int y;\nprocess p { }\n`);
+    const [, line, caret] = rendered(r).split("\n");
+    expect((line as string).length).toBeLessThan(200);
+    expect(line).toMatch(/^\s+1 \| …/);
+    expect((line as string)[(caret as string).indexOf("^")]).toBe("@");
   });
 });

@@ -53,3 +53,26 @@ export class SourceSet {
     return f.text.slice(start, end).replace(/\r$/, "");
   }
 }
+
+// C0 and C1 control characters, DEL, and the Unicode characters that reorder or break lines
+// in a terminal (bidirectional overrides and isolates, line and paragraph separators): each could
+// repaint the screen, hide text or forge a line of output.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it matches
+const UNPRINTABLE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above, with newline and tab as well
+const UNPRINTABLE_IN_LINE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text that came from input (a spec, a file name, a trace) made safe for a terminal: every
+ * control character is shown as an escape (`\x1b`, `\u202e`). With `lines`, newline and tab
+ * are kept (for whole reports ipcmc assembled); without, the text stays on one line. The one
+ * escaping function for everything ipcmc prints.
+ */
+export function printable(text: string, lines = false): string {
+  return text.replace(lines ? UNPRINTABLE : UNPRINTABLE_IN_LINE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}

@@ -1,4 +1,5 @@
 // JUnit XML for `ipcmc suite --junit FILE`: one test case per spec, so CI systems show each verdict.
+import { printable } from "../model/source";
 
 /** One spec's result in a suite run. */
 export interface SuiteCase {
@@ -15,16 +16,14 @@ export interface SuiteCase {
   detail: string | null;
 }
 
-/** XML 1.0 allows tab, newline and carriage return but no other control character. */
-function allowedInXml(ch: string): boolean {
-  const c = ch.charCodeAt(0);
-  return c >= 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
+/**
+ * Text for an XML attribute or element: control characters escaped by `printable` (XML 1.0
+ * allows none but tab, newline and carriage return, and a CI page should not receive them),
+ * then the XML metacharacters; U+FFFE and U+FFFF, also not XML characters, become U+FFFD.
+ */
 function esc(s: string): string {
-  return [...s]
-    .filter(allowedInXml)
-    .join("")
+  return printable(s, true)
+    .replace(/[\ufffe\uffff]/g, "\ufffd")
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")

@@ -2,10 +2,11 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { explore } from "../checker/explore";
+import type { Outcome, PropertyResult } from "../checker/outcome";
 import { System } from "../checker/system";
-import { buildTrace } from "../checker/trace";
+import { buildTrace, type Trace, type TraceStep } from "../checker/trace";
 import { loadProgram } from "../model/load";
-import { explain, renderTrace, renderTraceColumns } from "./text";
+import { explain, renderReport, renderTrace, renderTraceColumns, STEPS_SHOWN } from "./text";
 
 function counterexample(spec: string, property: string) {
   const r = loadProgram(join(__dirname, "..", spec));
@@ -55,5 +56,121 @@ describe("text report", () => {
     expect(row?.slice(6, bar).trim()).toBe("");
     expect(row?.slice(bar + 2).trim().length).toBeGreaterThan(0);
     expect(lines.every((l) => l.length <= 120)).toBe(true);
+  });
+});
+
+/** A made-up trace of `n` steps of two processes, each running `text` and failing with `fault` at the end. */
+function syntheticTrace(n: number, text = "x++;", fault = "boom"): Trace {
+  const steps: TraceStep[] = [];
+  for (let i = 1; i <= n; i++)
+    steps.push({
+      n: i,
+      choice: 0,
+      slot: i % 2,
+      process: `p[${i % 2}]`,
+      kind: "process",
+      values: [],
+      statements: [{ file: "spec.kc", line: i, col: 1, text }],
+      changes: [{ name: "x", from: String(i - 1), to: String(i) }],
+      fault: i === n ? { kind: "assertion", message: fault, where: null } : null,
+    } as TraceStep);
+  return {
+    steps,
+    finalState: [{ name: "x", from: "0", to: String(n) }],
+    tasks: [{ process: "p[0]", status: "running" }],
+  };
+}
+
+function outcomeWith(p: PropertyResult, extra: PropertyResult[] = []): Outcome {
+  return {
+    verdict: "violated",
+    properties: [p, ...extra],
+    limit: null,
+    stats: {
+      states: 1,
+      transitions: 1,
+      depth: 1,
+      seconds: 0,
+      statesPerSecond: 0,
+      bytes: 0,
+      peakRss: 0,
+      stateWords: 1,
+      remembered: 0,
+    },
+  };
+}
+
+const violated = (name: string, message: string): PropertyResult => ({
+  name,
+  kind: "assertion",
+  status: "violated",
+  counterexample: { choices: [], message, span: null, fault: null, sleeper: null },
+  witness: null,
+});
+
+describe("long counterexamples", () => {
+  it("prints a 200,000-step counterexample as its start and end, and every step when asked", () => {
+    const trace = syntheticTrace(200_000);
+    const text = renderTrace(trace);
+    const omitted = 200_000 - STEPS_SHOWN.head - STEPS_SHOWN.tail;
+    expect(text).toContain(
+      `… ${omitted.toLocaleString("en-US")} steps not shown (--full-trace prints every step`,
+    );
+    expect(text).toMatch(/^\s+1\s+p\[1\]/m);
+    expect(text).toMatch(/^200000\s+p\[0\]/m);
+    expect(text).not.toMatch(/^\s*5000\s/m);
+    expect(text).toContain("✗ boom");
+    const full = renderTrace(trace, true);
+    expect(full).toMatch(/^\s*5000\s+p\[0\]/m);
+    expect(renderTraceColumns(trace)).toContain("steps not shown");
+  });
+
+  it("renders a report whose counterexample and property list are longer than a spread allows", () => {
+    const p = violated("assertion", "boom");
+    const many = Array.from({ length: 200_000 }, (_, i) => ({
+      ...violated(`inv${i}`, ""),
+      status: "holds" as const,
+    }));
+    const report = renderReport({
+      spec: "spec.kc",
+      defines: new Map(),
+      outcome: outcomeWith(p, many),
+      trace: { property: p, trace: syntheticTrace(150_000) },
+      replayHint: null,
+      shortest: false,
+      expectation: null,
+    });
+    expect(report).toContain("counterexample, 150,000 steps:");
+    expect(report).toContain("inv199999");
+  });
+});
+
+describe("control characters from a spec", () => {
+  it("are escaped in statements, messages, file names and task states; a message stays one line", () => {
+    const trace = syntheticTrace(
+      3,
+      "x++; /* \x1b[2J\x1b]0;owned\x07 */",
+      "assert\nevery property holds\u202e",
+    );
+    trace.steps[0]?.statements.push({ file: "evil\x1b[31m.kc", line: 9, col: 1, text: "y = 1;\r" });
+    (trace.tasks[0] as { status: string }).status = "asleep at \x1b[1m";
+    const p = violated("assertion", "assert\nforged line\x1b[0m");
+    const report = renderReport({
+      spec: "dir\x1b[2J/spec.kc",
+      defines: new Map([["N", 3]]),
+      outcome: outcomeWith(p),
+      trace: { property: p, trace },
+      replayHint: null,
+      shortest: false,
+      expectation: null,
+    });
+    for (const text of [report, renderTrace(trace), renderTraceColumns(trace)]) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for raw control characters
+      expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+      expect(text).toContain("\\x1b[");
+    }
+    expect(report).toContain("assertion violated: assert\\x0aforged line\\x1b[0m");
+    expect(report).not.toMatch(/^forged line/m);
+    expect(report).not.toMatch(/^every property holds/m);
   });
 });

@@ -1,11 +1,12 @@
 // Plain-text rendering of outcomes and counterexamples, read top to bottom by a person.
 import type { Outcome, PropertyResult, Stats } from "../checker/outcome";
 import type { Trace, TraceStep } from "../checker/trace";
+import { printable } from "../model/source";
 
 /** Everything the text report needs besides the outcome: names and traces already replayed. */
 export interface ReportInput {
   spec: string;
-  defines: Record<string, number>;
+  defines: ReadonlyMap<string, number>;
   outcome: Outcome;
   /** The replayed counterexample of the first violated property, if any. */
   trace: { property: PropertyResult; trace: Trace } | null;
@@ -17,6 +18,36 @@ export interface ReportInput {
   columns?: boolean;
   /** Whether the verdict matched the spec's `expect`, when it has one. */
   expectation: { text: string; met: boolean } | null;
+  /** Print every step of a long counterexample instead of its start and end (STEPS_SHOWN). */
+  fullTrace?: boolean;
+}
+
+/**
+ * A counterexample longer than `head + tail` steps is printed as its first `head` and last
+ * `tail` steps (a depth-first one can run to 100,000 steps); the JSON keeps every step.
+ */
+export const STEPS_SHOWN = { head: 100, tail: 400 } as const;
+
+/** The largest of `xs` and `floor`, without spreading (a spread of 100,000 values overflows the stack). */
+function maxOf(xs: Iterable<number>, floor: number): number {
+  let m = floor;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+/** The steps to print: all, or the start and end with the count of those left out between. */
+function shownSteps(trace: Trace, full: boolean): { head: TraceStep[]; omitted: number; tail: TraceStep[] } {
+  const n = trace.steps.length;
+  if (full || n <= STEPS_SHOWN.head + STEPS_SHOWN.tail) return { head: trace.steps, omitted: 0, tail: [] };
+  return {
+    head: trace.steps.slice(0, STEPS_SHOWN.head),
+    omitted: n - STEPS_SHOWN.head - STEPS_SHOWN.tail,
+    tail: trace.steps.slice(n - STEPS_SHOWN.tail),
+  };
+}
+
+function omittedLine(omitted: number): string {
+  return `      … ${num(omitted)} steps not shown (--full-trace prints every step; --json FILE saves them all) …`;
 }
 
 const fmt = new Intl.NumberFormat("en-US");
@@ -41,7 +72,7 @@ export function renderStats(s: Stats): string {
 
 /** `down-up.kc:52`: the file's base name keeps the column narrow; the header names the spec. */
 function loc(w: { file: string; line: number }): string {
-  return `${w.file.slice(w.file.lastIndexOf("/") + 1)}:${w.line}`;
+  return `${printable(w.file.slice(w.file.lastIndexOf("/") + 1))}:${w.line}`;
 }
 
 function renderStep(st: TraceStep, width: number, locWidth: number): string[] {
@@ -52,7 +83,7 @@ function renderStep(st: TraceStep, width: number, locWidth: number): string[] {
   const at = first ? loc(first) : "";
   const choose = st.values.length > 0 ? `   [choose → ${st.values.join(", ")}]` : "";
   lines.push(
-    `${head}${at.padEnd(locWidth)} ${first?.text ?? ""}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`,
+    `${head}${at.padEnd(locWidth)} ${printable(first?.text ?? "")}${st.kind === "interrupt" ? "   (interrupt)" : ""}${choose}`,
   );
   // Further statements of the same step (calls, atomic blocks), without repeating a line.
   const seen = new Set<string>([`${first?.file}:${first?.line}`]);
@@ -65,13 +96,15 @@ function renderStep(st: TraceStep, width: number, locWidth: number): string[] {
       lines.push(`${pad}${"".padEnd(locWidth)} …`);
       break;
     }
-    lines.push(`${pad}${loc(w).padEnd(locWidth)} ${w.text}`);
+    lines.push(`${pad}${loc(w).padEnd(locWidth)} ${printable(w.text)}`);
     shown++;
   }
   for (const c of st.changes) lines.push(`${pad}  ${c.name}: ${c.from} → ${c.to}`);
   if (st.fault) {
     const w = st.fault.where;
-    lines.push(`${pad}  ✗ ${st.fault.message}${w ? ` at ${w.file}:${w.line}:${w.col}` : ""}`);
+    lines.push(
+      `${pad}  ✗ ${printable(st.fault.message)}${w ? ` at ${printable(w.file)}:${w.line}:${w.col}` : ""}`,
+    );
   }
   return lines;
 }
@@ -86,7 +119,7 @@ function fitCell(text: string, w: number): string {
  * writes its first statement and the memory it changed in the column of the process that ran
  * it, so who did what when reads across and down. `width` is the whole line's width.
  */
-export function renderTraceColumns(trace: Trace, width = 132): string {
+export function renderTraceColumns(trace: Trace, width = 132, full = false): string {
   const names: string[] = [];
   for (const st of trace.steps) if (!names.includes(st.process)) names.push(st.process);
   for (const t of trace.tasks) if (!names.includes(t.process)) names.push(t.process);
@@ -95,39 +128,61 @@ export function renderTraceColumns(trace: Trace, width = 132): string {
     `${n.padStart(4)}  ${names.map((_, i) => fitCell(cells.get(i) ?? "", col)).join(" | ")}`.trimEnd();
   const out: string[] = [row("step", new Map(names.map((nm, i) => [i, nm])))];
   out.push(`${"".padStart(4)}  ${names.map(() => "-".repeat(col)).join("-+-")}`);
-  for (const st of trace.steps) {
+  const shown = shownSteps(trace, full);
+  const put = (st: TraceStep): void => {
     const c = names.indexOf(st.process);
     // The statement that makes the step matter to others, rather than a loop header before it.
     const first = st.statements.find((w) => w.shared) ?? st.statements[0];
     const lines = [
-      `${first ? `${loc(first)} ${first.text}` : ""}${st.values.length ? ` [choose → ${st.values.join(", ")}]` : ""}`,
+      `${first ? `${loc(first)} ${printable(first.text)}` : ""}${st.values.length ? ` [choose → ${st.values.join(", ")}]` : ""}`,
     ];
     for (const ch of st.changes) lines.push(`  ${ch.name}: ${ch.from} → ${ch.to}`);
-    if (st.fault) lines.push(`  ✗ ${st.fault.message}`);
+    if (st.fault) lines.push(`  ✗ ${printable(st.fault.message)}`);
     lines.forEach((text, k) => {
       out.push(row(k === 0 ? String(st.n) : "", new Map([[c, text]])));
     });
-  }
+  };
+  for (const st of shown.head) put(st);
+  if (shown.omitted > 0) out.push(omittedLine(shown.omitted));
+  for (const st of shown.tail) put(st);
   out.push("", "at the end:");
-  for (const t of trace.tasks) out.push(`  ${t.process}  ${t.status}`);
+  for (const t of trace.tasks) out.push(`  ${t.process}  ${printable(t.status)}`);
   const globals = trace.finalState.map((c) => `${c.name} = ${c.to}`);
   if (globals.length > 0) out.push(`  ${wrap(globals.join(", "), 96, "  ")}`);
-  return out.join("\n");
+  return printable(out.join("\n"), true);
 }
 
-/** A counterexample, step by step, then the end state. */
-export function renderTrace(trace: Trace): string {
-  const width = Math.max(7, ...trace.steps.map((s) => s.process.length));
-  const locWidth = Math.max(5, ...trace.steps.flatMap((s) => s.statements.map((w) => loc(w).length)));
+/**
+ * A counterexample, step by step, then the end state. A long one shows its first and last
+ * steps (STEPS_SHOWN) unless `full`.
+ */
+export function renderTrace(trace: Trace, full = false): string {
+  const shown = shownSteps(trace, full);
+  const steps = [...shown.head, ...shown.tail];
+  const width = maxOf(
+    steps.map((s) => s.process.length),
+    7,
+  );
+  let locWidth = 5;
+  for (const s of steps)
+    locWidth = maxOf(
+      s.statements.map((w) => loc(w).length),
+      locWidth,
+    );
   const out: string[] = [
     `${"step".padStart(4)}  ${"process".padEnd(width)}  ${"where".padEnd(locWidth)} statement / memory changed`,
   ];
-  for (const st of trace.steps) out.push(...renderStep(st, width, locWidth));
+  const put = (st: TraceStep): void => {
+    for (const line of renderStep(st, width, locWidth)) out.push(line);
+  };
+  for (const st of shown.head) put(st);
+  if (shown.omitted > 0) out.push(omittedLine(shown.omitted));
+  for (const st of shown.tail) put(st);
   out.push("", "at the end:");
-  for (const t of trace.tasks) out.push(`  ${t.process.padEnd(width)}  ${t.status}`);
+  for (const t of trace.tasks) out.push(`  ${t.process.padEnd(width)}  ${printable(t.status)}`);
   const globals = trace.finalState.map((c) => `${c.name} = ${c.to}`);
   if (globals.length > 0) out.push(`  ${wrap(globals.join(", "), 96, "  ")}`);
-  return out.join("\n");
+  return printable(out.join("\n"), true);
 }
 
 function wrap(text: string, width: number, indent: string): string {
@@ -151,9 +206,7 @@ function statusWord(p: PropertyResult): string {
 /** The full report of `ipcmc check`. */
 export function renderReport(r: ReportInput): string {
   const o = r.outcome;
-  const defs = Object.entries(r.defines)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
+  const defs = [...r.defines].map(([k, v]) => `${k}=${v}`).join(" ");
   const out: string[] = [];
   const headline =
     o.verdict === "holds"
@@ -161,21 +214,28 @@ export function renderReport(r: ReportInput): string {
       : o.verdict === "violated"
         ? "a property is violated"
         : `inconclusive: the search stopped at ${o.limit ?? "a limit"} before it was complete`;
-  out.push(`${r.spec}${defs ? ` (${defs})` : ""}: ${headline}`);
+  out.push(`${printable(r.spec)}${defs ? ` (${defs})` : ""}: ${headline}`);
   if (r.trace) {
     const p = r.trace.property;
     const cx = p.counterexample;
-    out.push("", `${p.kind === p.name ? p.name : `${p.kind} ${p.name}`} violated: ${cx?.message ?? ""}`);
     out.push(
-      `counterexample, ${r.trace.trace.steps.length} steps${r.shortest ? " (breadth-first: no shorter one exists)" : ""}:`,
+      "",
+      `${p.kind === p.name ? p.name : `${p.kind} ${p.name}`} violated: ${printable(cx?.message ?? "")}`,
+    );
+    out.push(
+      `counterexample, ${num(r.trace.trace.steps.length)} steps${r.shortest ? " (breadth-first: no shorter one exists)" : ""}:`,
       "",
     );
-    out.push(r.columns ? renderTraceColumns(r.trace.trace) : renderTrace(r.trace.trace));
-    out.push("", `what went wrong: ${explain(r.trace.property, r.trace.trace)}`);
+    const full = r.fullTrace === true;
+    out.push(r.columns ? renderTraceColumns(r.trace.trace, 132, full) : renderTrace(r.trace.trace, full));
+    out.push("", `what went wrong: ${printable(explain(r.trace.property, r.trace.trace))}`);
     if (r.replayHint) out.push(`replay: ${r.replayHint}`);
   }
   out.push("", "properties:");
-  const w = Math.max(...o.properties.map((p) => p.name.length));
+  const w = maxOf(
+    o.properties.map((p) => p.name.length),
+    0,
+  );
   for (const p of o.properties) out.push(`  ${p.name.padEnd(w)}  ${p.kind.padEnd(13)} ${statusWord(p)}`);
   out.push("", renderStats(o.stats));
   if (r.expectation) {
@@ -184,10 +244,18 @@ export function renderReport(r: ReportInput): string {
       ? "met"
       : o.verdict === "inconclusive"
         ? "not decided (the search stopped early)"
-        : "NOT met";
+        : `NOT met (${o.verdict === "holds" ? "every property holds" : `violated: ${violatedNames(o)}`})`;
     out.push(`expect ${r.expectation.text}: ${word}`);
   }
-  return out.join("\n");
+  return printable(out.join("\n"), true);
+}
+
+/** The names of the violated properties, comma-separated. */
+export function violatedNames(o: Outcome): string {
+  return o.properties
+    .filter((p) => p.status === "violated")
+    .map((p) => p.name)
+    .join(", ");
 }
 
 /** What went wrong, in kernel words, from the property and the trace's last step. */
