@@ -15,7 +15,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_FILE_BYTES } from "../model/load";
+import { MAX_FILE_BYTES, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_PROGRAM_BYTES } from "../model/load";
+import { STEPS_SHOWN } from "../reports/text";
 import { main } from "./cli";
 import { captureOutput } from "./cliCapture";
 
@@ -302,4 +303,15 @@ describe("hostile corpus through the command line", () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: XML must hold no raw control character
     expect(readFileSync(join(reports, "s.xml"), "utf8")).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f]/);
   }, 30_000);
+});
+
+describe("SECURITY.md", () => {
+  it("states the limits the code enforces", () => {
+    const doc = readFileSync(join(root, "SECURITY.md"), "utf8");
+    expect(doc).toContain(`| one source file | ${MAX_FILE_BYTES / 1024 / 1024} MiB |`);
+    expect(doc).toContain(
+      `| all files of a program | ${MAX_PROGRAM_BYTES / 1024 / 1024} MiB, ${MAX_FILES.toLocaleString("en-US")} files, includes ${MAX_INCLUDE_DEPTH} deep |`,
+    );
+    expect(doc).toContain(`first ${STEPS_SHOWN.head} and last ${STEPS_SHOWN.tail} steps`);
+  });
 });
