@@ -238,6 +238,10 @@ function runCheck(a: CheckArgs): number {
   checkNumber("memory", a.memory);
   const defines = parseDefines(a.D);
   const includeDirs = (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String);
+  // A mistyped -I would otherwise only show as a missing include, or not at all.
+  for (const d of includeDirs)
+    if (!statSync(d, { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(`-I ${d}: no such directory`);
   const r = load(a.spec, defines, includeDirs, a.fine);
   if (a.json) checkOutputs([{ flag: "json", path: a.json }], r.inputs);
   const sys = new System(r.program);
@@ -292,7 +296,7 @@ function runCheck(a: CheckArgs): number {
   if (a.json) {
     const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
     writeFileSync(a.json, `${JSON.stringify(toJson(origin, o, traces), null, 2)}\n`);
-    process.stdout.write(`wrote ${a.json}\n`);
+    sayLine(process.stdout, `wrote ${a.json}`);
   }
   return exitCodeOf(o, r.program.expect);
 }

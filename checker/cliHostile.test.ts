@@ -124,6 +124,17 @@ describe("outputs never overwrite inputs, and are checked before the search (ite
   });
 });
 
+describe("file names from the command line", () => {
+  it("refuses an -I that is not a directory, and escapes the output path it reports", () => {
+    expect(main(["check", downUp, "-I", join(tmp(), "nope")])).toBe(2);
+    expect(io.err).toMatch(/^ipcmc: -I \S+nope: no such directory\n$/);
+    const json = join(tmp(), "t\x1b[2J.json");
+    expect(main(["check", spec(tmp()), "--json", json, "--no-progress"])).toBe(0);
+    expect(io.out).toContain("wrote ");
+    expectClean(0);
+  });
+});
+
 describe("-D values (item 18)", () => {
   it("reads a value as the spec would read the same constant: 010 is 8, 0x10 is 16", () => {
     const v = spec(tmp());
