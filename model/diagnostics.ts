@@ -16,6 +16,7 @@ export const CODES = {
   KC111: "expected an expression",
   KC112: "expected a type",
   KC113: "unsupported preprocessor directive",
+  KC114: "nesting too deep",
   // names
   KC201: "unknown name",
   KC202: "duplicate definition",

@@ -5,7 +5,6 @@
 // user sees all errors of a file at once.
 import type { Decl, Expr, Init, Span, Stmt, TypeExpr, VarDecl } from "./ast";
 import { type Code, DiagnosticBag } from "./diagnostics";
-import { TASK_HEADER } from "./layout";
 import {
   FRAME_HEADER,
   type IExpr,
@@ -19,6 +18,8 @@ import {
   type Unit,
   type VarInfo,
 } from "./ir";
+import { TASK_HEADER } from "./layout";
+import { MAX_NESTING, nestingMessage } from "./nesting";
 import {
   BOOL,
   CHAR,
@@ -162,6 +163,9 @@ export function elaborate(decls: Decl[], overrides: Overrides, options: Elaborat
 class Elaborator {
   private readonly diags = new DiagnosticBag();
   private readonly reported = new Set<string>();
+  /** Depths of checked types (see typeDepth); a struct's is kept by name. */
+  private readonly typeDepths = new WeakMap<Type, number>();
+  private readonly structDepth = new Map<string, number>();
   private readonly structs: StructTable = new Map();
   private readonly typedefs = new Map<string, Type>();
   private readonly globalsScope = new Map<string, Sym>();
@@ -360,6 +364,10 @@ class Elaborator {
     }
     info.fields = out;
     info.size = offset;
+    const depth = 1 + Math.max(0, ...out.map((f) => this.typeDepth(f.type)));
+    if (depth > MAX_NESTING)
+      this.error("KC114", span, `${nestingMessage()} of structs, arrays and pointers in struct ${name}`);
+    this.structDepth.set(name, Math.min(depth, MAX_NESTING));
   }
 
   private declareEnum(members: import("./ast").EnumMember[]): void {
@@ -398,13 +406,37 @@ class Elaborator {
         return r;
       }
       case "pointer":
-        return { k: "ptr", to: this.resolveType(t.to) };
+        return this.bounded({ k: "ptr", to: this.resolveType(t.to) }, t.span);
       case "array": {
         const n = this.constExpr(t.size);
         if (n <= 0) this.error("KC403", t.size.span, `array size must be positive, not ${n}`);
-        return { k: "array", of: this.resolveType(t.of), n: Math.max(1, n) };
+        return this.bounded({ k: "array", of: this.resolveType(t.of), n: Math.max(1, n) }, t.span);
       }
     }
+  }
+
+  /**
+   * A type no deeper than MAX_NESTING, or KC114. Typedefs (`typedef T1 *T2;` ...) and structs
+   * holding structs build deep types from shallow declarations, and printing, comparing and
+   * laying out types recurse once per level.
+   */
+  private bounded(t: Type, span: Span): Type {
+    if (this.typeDepth(t) <= MAX_NESTING) return t;
+    this.error("KC114", span, `${nestingMessage()} of pointers, arrays and structs in one type`);
+    return ERR;
+  }
+
+  /** Levels of a type: one per pointer and array, and a struct's deepest field below it. */
+  private typeDepth(t: Type): number {
+    if (t.k === "struct") return this.structDepth.get(t.name) ?? 1;
+    if (t.k !== "ptr" && t.k !== "array") return 1;
+    let d = this.typeDepths.get(t);
+    if (d === undefined) {
+      // A pointer does not hold its struct: walks over a pointer's type print only its name.
+      d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
+      this.typeDepths.set(t, d);
+    }
+    return d;
   }
 
   /**
@@ -945,16 +977,20 @@ class Elaborator {
         this.effect(s.expr);
         return;
       case "if": {
-        this.startStmt(s.test.span);
-        const br = this.branch(s.test);
-        this.patchTrue(br, this.here());
-        this.lowerStmt(s.then);
-        if (s.else) {
-          const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
+        // An else-if chain is read in a loop: it may be far longer than statements may nest.
+        const ends: number[] = [];
+        let rest: Stmt | null = s;
+        while (rest?.kind === "if") {
+          this.startStmt(rest.test.span);
+          const br = this.branch(rest.test);
+          this.patchTrue(br, this.here());
+          this.lowerStmt(rest.then);
+          if (rest.else) ends.push(this.emit({ k: "jump", to: -1, at: this.currentSite }));
           this.patchFalse(br, this.here());
-          this.lowerStmt(s.else);
-          this.patchJump(j, this.here());
-        } else this.patchFalse(br, this.here());
+          rest = rest.else;
+        }
+        if (rest) this.lowerStmt(rest);
+        for (const j of ends) this.patchJump(j, this.here());
         return;
       }
       case "while": {
@@ -1064,11 +1100,15 @@ class Elaborator {
         c.gotos.push({ instr: j, label: s.label, atomic: c.atomicDepth, span: s.span });
         return;
       }
-      case "labeled": {
-        if (c.labels.has(s.label)) this.error("KC202", s.span, `label '${s.label}' is already defined`);
-        this.pendingBoundary = true;
-        c.labels.set(s.label, { pc: this.here(), atomic: c.atomicDepth, span: s.span });
-        this.lowerStmt(s.body);
+      case "labeled":
+      case "case": {
+        // A run of labels (`case 1: case 2: ...`) is read in a loop, as the parser reads it.
+        let body: Stmt = s;
+        while (body.kind === "labeled" || body.kind === "case") {
+          this.placeLabel(body);
+          body = body.body;
+        }
+        this.lowerStmt(body);
         return;
       }
       case "switch": {
@@ -1093,26 +1133,6 @@ class Elaborator {
         ins.cases = ctxSw.cases;
         ins.dflt = ctxSw.dflt ?? end;
         for (const b of loop.breakTo) this.patchJump(b, end);
-        return;
-      }
-      case "case": {
-        const sw = c.inSwitch[c.inSwitch.length - 1];
-        if (!sw) {
-          this.error("KC210", s.span, `'${s.value ? "case" : "default"}' outside a switch`);
-          this.lowerStmt(s.body);
-          return;
-        }
-        this.pendingBoundary = true;
-        const pc = this.here();
-        if (s.value) {
-          const v = this.constExpr(s.value);
-          if (sw.cases.some(([x]) => x === v)) this.error("KC202", s.value.span, `duplicate case ${v}`);
-          sw.cases.push([v, pc]);
-        } else {
-          if (sw.dflt !== null) this.error("KC202", s.span, "two default labels in one switch");
-          sw.dflt = pc;
-        }
-        this.lowerStmt(s.body);
         return;
       }
       case "atomic": {
@@ -1143,6 +1163,32 @@ class Elaborator {
         this.emit({ k: s.kind, cond: r.x, at: this.currentSite });
         return;
       }
+    }
+  }
+
+  /** Makes the next instruction the target of a goto label or a case of the enclosing switch. */
+  private placeLabel(s: Extract<Stmt, { kind: "labeled" | "case" }>): void {
+    const c = this.cur as UnitCtx;
+    if (s.kind === "labeled") {
+      if (c.labels.has(s.label)) this.error("KC202", s.span, `label '${s.label}' is already defined`);
+      this.pendingBoundary = true;
+      c.labels.set(s.label, { pc: this.here(), atomic: c.atomicDepth, span: s.span });
+      return;
+    }
+    const sw = c.inSwitch[c.inSwitch.length - 1];
+    if (!sw) {
+      this.error("KC210", s.span, `'${s.value ? "case" : "default"}' outside a switch`);
+      return;
+    }
+    this.pendingBoundary = true;
+    const pc = this.here();
+    if (s.value) {
+      const v = this.constExpr(s.value);
+      if (sw.cases.some(([x]) => x === v)) this.error("KC202", s.value.span, `duplicate case ${v}`);
+      sw.cases.push([v, pc]);
+    } else {
+      if (sw.dflt !== null) this.error("KC202", s.span, "two default labels in one switch");
+      sw.dflt = pc;
     }
   }
 
@@ -1709,15 +1755,13 @@ class Elaborator {
       case "cond": {
         const c = this.rvalue(e.test);
         this.condition(c, e.test.span);
-        const mark = this.code.length;
-        const a = this.rvalue(e.then);
-        const b = this.rvalue(e.else);
+        const { a, b, flow } = this.choice(
+          c.x,
+          () => this.rvalue(e.then),
+          () => this.rvalue(e.else),
+        );
         const t = this.joinTypes(a.type, b.type, e.span);
-        if (this.code.length === mark) return { x: fold({ k: "cond", c: c.x, t: a.x, f: b.x }), type: t };
-        // An arm has effects: evaluate only the chosen arm, through control flow.
-        this.code.length = mark;
-        this.info.length = mark;
-        return this.condFlow(c.x, e.then, e.else, t);
+        return { x: flow ?? fold({ k: "cond", c: c.x, t: a.x, f: b.x }), type: t };
       }
       case "call":
         return this.call(e, true);
@@ -1747,18 +1791,42 @@ class Elaborator {
     }
   }
 
-  private condFlow(c: IExpr, thenE: Expr, elseE: Expr, t: Type): RValue {
+  /**
+   * `c ? A : B` where each arm runs only on its side: a branch, then each arm's code and a store
+   * of its value to a temporary, which `flow` reads. When neither arm emitted code, all that is
+   * dropped again and `flow` is null: the caller folds the arms' values into one expression.
+   * Each arm is lowered once; lowering it again once it turned out to have effects took time
+   * exponential in the nesting of `?:`, `&&` and `||`.
+   */
+  private choice(
+    c: IExpr,
+    thenArm: () => RValue,
+    elseArm: () => RValue,
+  ): { a: RValue; b: RValue; flow: IExpr | null } {
+    const ctx = this.cur as UnitCtx;
+    const mark = this.code.length;
+    const boundary = this.pendingBoundary;
+    const frame = ctx.next;
     const tmp = this.temp();
     const br = this.emit({ k: "branch", cond: c, t: -1, f: -1, at: this.currentSite });
     this.patchTrue([br], this.here());
-    const a = this.rvalue(thenE);
+    const a = thenArm();
+    const thenPure = this.here() === br + 1;
     this.emit({ k: "store", addr: this.frameAddr(tmp), value: a.x, range: null, at: this.currentSite });
     const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
     this.patchFalse([br], this.here());
-    const b = this.rvalue(elseE);
+    const elseStart = this.here();
+    const b = elseArm();
+    if (thenPure && this.here() === elseStart) {
+      this.code.length = mark;
+      this.info.length = mark;
+      this.pendingBoundary = boundary;
+      ctx.next = frame;
+      return { a, b, flow: null };
+    }
     this.emit({ k: "store", addr: this.frameAddr(tmp), value: b.x, range: null, at: this.currentSite });
     this.patchJump(j, this.here());
-    return { x: { k: "take", off: tmp }, type: t };
+    return { a, b, flow: { k: "take", off: tmp } };
   }
 
   private joinTypes(a: Type, b: Type, span: Span): Type {
@@ -1776,19 +1844,17 @@ class Elaborator {
     if (op === "&&" || op === "||") {
       const l = this.rvalue(e.left);
       this.condition(l, e.left.span);
-      const mark = this.code.length;
-      const r = this.rvalue(e.right);
-      this.condition(r, e.right.span);
-      if (this.code.length === mark)
-        return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
-      // The right operand has effects (a call, an assignment): it must run only when needed.
-      this.code.length = mark;
-      this.info.length = mark;
-      // `!!right`, not `right != 0`: the operand may be a pointer, which C tests against NULL.
-      const not = (x: Expr): Expr => ({ kind: "unary", op: "!", operand: x, span: e.right.span });
-      const right: Expr = not(not(e.right));
-      const short: Expr = { kind: "int", value: op === "&&" ? 0 : 1, span: e.span };
-      return op === "&&" ? this.condFlow(l.x, right, short, INT) : this.condFlow(l.x, short, right, INT);
+      let r: RValue = { x: C0, type: INT };
+      // The right operand runs only when needed; where it has effects, its value is `!!right`
+      // (0 or 1; a pointer is tested against NULL, as in C).
+      const right = (): RValue => {
+        r = this.rvalue(e.right);
+        this.condition(r, e.right.span);
+        return { x: fold({ k: "un", op: "!", e: fold({ k: "un", op: "!", e: r.x }) }), type: INT };
+      };
+      const short = (): RValue => ({ x: { k: "const", v: op === "&&" ? 0 : 1 }, type: INT });
+      const { flow } = op === "&&" ? this.choice(l.x, right, short) : this.choice(l.x, short, right);
+      return { x: flow ?? fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
     }
     const l = this.rvalue(e.left);
     const r = this.rvalue(e.right);
@@ -2128,32 +2194,39 @@ class Elaborator {
 
   private computeStacks(): void {
     const unitOfFn = this.fnList.map((f) => f.unit);
+    const calleeUnits = (u: number): number[] =>
+      [...(this.callees[u] ?? [])].map((fi) => unitOfFn[fi] ?? -1).filter((cu) => cu >= 0);
+    // Post-order over the call graph with a stack of its own (a chain of calls may be longer
+    // than the JS stack); a unit that can reach recursion has no bound: -1.
     const memo = new Map<number, number>();
-    const visiting = new Set<number>();
-    const depth = (u: number): number => {
-      const m = memo.get(u);
-      if (m !== undefined) return m;
-      if (visiting.has(u)) return -1;
-      visiting.add(u);
-      let deepest = 0;
-      for (const fi of this.callees[u] ?? []) {
-        const cu = unitOfFn[fi] ?? -1;
-        if (cu < 0) continue;
-        const d = depth(cu);
-        if (d < 0) {
-          deepest = -1;
-          break;
-        }
-        deepest = Math.max(deepest, d);
-      }
-      visiting.delete(u);
-      const unit = this.units[u] as Unit;
-      const r = deepest < 0 ? -1 : unit.frameSize + deepest;
-      memo.set(u, r);
-      return r;
+    const onPath = new Set<number>();
+    const path: Array<{ u: number; next: number[]; deepest: number }> = [];
+    const enter = (u: number): void => {
+      onPath.add(u);
+      path.push({ u, next: calleeUnits(u), deepest: 0 });
     };
+    for (let root = 0; root < this.units.length; root++) {
+      if (!memo.has(root)) enter(root);
+      while (path.length > 0) {
+        const top = path[path.length - 1] as (typeof path)[number];
+        const callee = top.deepest < 0 ? undefined : top.next.pop();
+        if (callee === undefined) {
+          path.pop();
+          onPath.delete(top.u);
+          const r = top.deepest < 0 ? -1 : (this.units[top.u] as Unit).frameSize + top.deepest;
+          memo.set(top.u, r);
+          const caller = path[path.length - 1];
+          if (caller) caller.deepest = r < 0 ? -1 : Math.max(caller.deepest, r);
+          continue;
+        }
+        const m = memo.get(callee);
+        if (m !== undefined) top.deepest = m < 0 ? -1 : Math.max(top.deepest, m);
+        else if (onPath.has(callee)) top.deepest = -1;
+        else enter(callee);
+      }
+    }
     this.units.forEach((u, i) => {
-      u.maxStack = depth(i);
+      u.maxStack = memo.get(i) ?? -1;
     });
   }
 
@@ -2351,57 +2424,52 @@ function collectEscaping(body: Stmt): Set<string> {
     if (i.kind === "expr") visitExpr(i.expr);
     else for (const it of i.items) visitInit(it.value);
   };
-  const visit = (s: Stmt | null): void => {
-    if (!s) return;
+  // Statements are walked with a worklist: else-if chains and label runs may be very long.
+  const stack: Stmt[] = [body];
+  for (let s = stack.pop(); s; s = stack.pop()) {
     switch (s.kind) {
       case "block":
-        for (const b of s.body) visit(b);
-        return;
+        for (const b of s.body) stack.push(b);
+        break;
       case "decl":
         for (const d of s.decls) if (d.init) visitInit(d.init);
-        return;
+        break;
       case "expr":
         visitExpr(s.expr);
-        return;
+        break;
       case "if":
         visitExpr(s.test);
-        visit(s.then);
-        visit(s.else);
-        return;
+        stack.push(s.then);
+        if (s.else) stack.push(s.else);
+        break;
       case "while":
       case "doWhile":
-        visitExpr(s.test);
-        visit(s.body);
-        return;
-      case "for":
-        visit(s.init);
-        visitExpr(s.test);
-        visitExpr(s.update);
-        visit(s.body);
-        return;
-      case "return":
-        visitExpr(s.value);
-        return;
-      case "labeled":
-      case "atomic":
-        visit(s.body);
-        return;
       case "switch":
         visitExpr(s.test);
-        visit(s.body);
-        return;
+        stack.push(s.body);
+        break;
+      case "for":
+        if (s.init) stack.push(s.init);
+        visitExpr(s.test);
+        visitExpr(s.update);
+        stack.push(s.body);
+        break;
+      case "return":
+        visitExpr(s.value);
+        break;
+      case "labeled":
+      case "atomic":
       case "case":
-        visit(s.body);
-        return;
+        stack.push(s.body);
+        break;
       case "assert":
       case "assume":
       case "await":
         visitExpr(s.test);
-        return;
+        break;
       default:
-        return;
+        break;
     }
-  };
-  visit(body);
+  }
   return out;
 }

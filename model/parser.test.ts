@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Decl, Expr, Init, Program, Span, Stmt, TypeExpr } from "./ast";
 import { CompileError, type Diagnostic, formatDiagnostic } from "./diagnostics";
-import { BUILTIN_TYPEDEFS, MAX_NESTING, newParseContext, type ParseContext, parseProgram } from "./parser";
+import { MAX_NESTING } from "./nesting";
+import { BUILTIN_TYPEDEFS, newParseContext, type ParseContext, parseProgram } from "./parser";
 import { SourceSet } from "./source";
 
 // ------------------------------------------------------------ helpers
@@ -1002,9 +1003,9 @@ describe("nesting limits", () => {
     ["struct bodies", `${"struct s { ".repeat(100_000)}int x;`],
     ["statements", `void f(void) { ${"while (x) ".repeat(100_000)}; }`],
     ["range bounds", `int<${"-".repeat(100_000)}1..2> x;`],
-  ])("stops deep %s with KC110 instead of overflowing the stack", (_, text) => {
+  ])("stops deep %s with KC114 instead of overflowing the stack", (_, text) => {
     expect(parseError(text)).toMatchObject({
-      code: "KC110",
+      code: "KC114",
       message: `nesting too deep: more than ${MAX_NESTING} levels`,
     });
   });
@@ -1014,12 +1015,23 @@ describe("nesting limits", () => {
     expect(body(`switch (x) { ${cases} y; }`)).toHaveLength(1);
     const chain = Array.from({ length: 2000 }, (_, i) => `if (x == ${i}) y = ${i};`).join(" else ");
     expect(body(chain)).toHaveLength(1);
-    const [f] = parse(`int x = ${Array(20_000).fill("a").join(" + ")};`).decls;
+    const [f] = parse(`int x = ${Array(MAX_NESTING - 2).fill("a").join(" + ")};`).decls;
     let e = f?.kind === "var" && f.decl.init?.kind === "expr" ? f.decl.init.expr : null;
     let terms = 1;
     for (; e?.kind === "binary"; e = e.left) terms++;
-    expect(terms).toBe(20_000);
+    expect(terms).toBe(MAX_NESTING - 2);
     expect(body("x++;".repeat(20_000))).toHaveLength(20_000);
+  });
+
+  it.each([
+    ["a sum", `int x = ${Array(20_000).fill("a").join(" + ")};`],
+    ["pointer declarators", `int ${"*".repeat(20_000)}p;`],
+    ["array dimensions", `int a${"[1]".repeat(20_000)};`],
+    ["a comma list", `void f(void) { x = (${Array(20_000).fill("a").join(", ")}); }`],
+    ["postfix operators", `void f(void) { x = a${"[0]".repeat(20_000)}; }`],
+    ["field accesses", `void f(void) { x = s${".a".repeat(20_000)}; }`],
+  ])("reads %s 20,000 long in a loop, then stops it with KC114: the tree is that deep", (_, text) => {
+    expect(parseError(text)).toMatchObject({ code: "KC114" });
   });
 });
 
@@ -1109,6 +1121,7 @@ describe("testdata/bad syntax files", () => {
       "KC111",
       "KC112",
       "KC113",
+      "KC114",
     ]);
   });
 

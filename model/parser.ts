@@ -19,6 +19,7 @@ import type {
 } from "./ast";
 import { type Code, CompileError } from "./diagnostics";
 import { lex, type Token } from "./lexer";
+import { checkNesting, MAX_NESTING, nestingMessage } from "./nesting";
 import type { SourceSet } from "./source";
 
 /** What the parser needs to know beyond one file's tokens. */
@@ -44,9 +45,6 @@ export function newParseContext(onInclude?: (path: string, span: Span) => void):
     : { typedefs: new Set(BUILTIN_TYPEDEFS) };
 }
 
-/** Most levels of nested statements, expressions, initializers and struct bodies before KC110. */
-export const MAX_NESTING = 256;
-
 /**
  * Parses one file of `sources` into its top-level declarations, in source order.
  *
@@ -57,7 +55,9 @@ export const MAX_NESTING = 256;
  * at once and stays in the result as an `include` Decl. Throws a `CompileError` at the first error.
  */
 export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext): Program {
-  return new Parser(sources, file, ctx).program();
+  const program = new Parser(sources, file, ctx).program();
+  checkNesting(program.decls);
+  return program;
 }
 
 const CONTEXTUAL = new Set(["process", "interrupt", "invariant", "final", "reachable", "expect", "pool"]);
@@ -262,7 +262,7 @@ class Parser {
   private enter(): void {
     this.depth++;
     if (this.depth > MAX_NESTING) {
-      this.fail("KC110", this.peek().span, `nesting too deep: more than ${MAX_NESTING} levels`);
+      this.fail("KC114", this.peek().span, nestingMessage());
     }
   }
 
