@@ -22,17 +22,17 @@ const DEEP: Record<string, (n: number) => string> = {
   "a && chain": (n) => `int x; process p { x = ${rep("x", n, "&&")}; }`,
   "a comma list": (n) => `int x; process p { x = (${rep("x", n, ",")}); }`,
   "a ?: chain": (n) => `int x; process p { x = ${rep("x?1:", n)}2; }`,
-  "assignments": (n) => `int x; process p { ${rep("x=", n)}1; }`,
-  "parentheses": (n) => `int x; process p { x = ${rep("(", n)}1${rep(")", n)}; }`,
+  assignments: (n) => `int x; process p { ${rep("x=", n)}1; }`,
+  parentheses: (n) => `int x; process p { x = ${rep("(", n)}1${rep(")", n)}; }`,
   "prefix operators": (n) => `int x; process p { x = ${rep("-", n, " ")}1; }`,
-  "casts": (n) => `int x; process p { x = ${rep("(int)", n)}1; }`,
+  casts: (n) => `int x; process p { x = ${rep("(int)", n)}1; }`,
   "pointer declarators": (n) => `int ${rep("*", n)}p; process p { }`,
   "array dimensions": (n) => `int a${rep("[1]", n)}; process p { }`,
-  "indexing": (n) => `int a[1]; int x; process p { x = a${rep("[0]", n)}; }`,
+  indexing: (n) => `int a[1]; int x; process p { x = a${rep("[0]", n)}; }`,
   "field accesses": (n) => `struct s { int a; } v; int x; process p { x = v${rep(".a", n)}; }`,
-  "blocks": (n) => `process p { ${rep("{", n)}${rep("}", n)} }`,
+  blocks: (n) => `process p { ${rep("{", n)}${rep("}", n)} }`,
   "nested ifs": (n) => `int x; process p { ${rep("if(x)", n)}x=1; }`,
-  "initializers": (n) => `int x = ${rep("{", n)}1${rep("}", n)}; process p { }`,
+  initializers: (n) => `int x = ${rep("{", n)}1${rep("}", n)}; process p { }`,
   "typedefs of pointers": (n) =>
     `typedef int T0; ${each(n, (i) => `typedef T${i} *T${i + 1};`)} T${n} a; process p { }`,
   "structs in structs": (n) =>
@@ -69,13 +69,17 @@ describe("deep input", () => {
     expect(explore(new System(r.program), { maxStates: 100 }).verdict).toBe("holds");
   });
 
-  it("points at where the limit is passed", () => {
-    const r = loadProgram("deep.kc", {}, `int x;\nprocess p {\n  x = ${rep("1", 300, " + ")};\n}\n`);
+  it.each([
+    ["the operand that passes the limit", `int x;\nprocess p {\n  x = ${rep("1", 300, " + ")};\n}\n`, "1", 3],
+    ["the '*' that passes the limit", `int\n${rep("*", 300)}p;\nprocess p { }\n`, "*", 2],
+  ])("points at %s", (_, text, caret, line) => {
+    const r = loadProgram("deep.kc", {}, text);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(formatDiagnostic(r.diagnostics[0] as never, r.sources)).toMatch(
-      /^deep\.kc:3:\d+: error KC114: nesting too deep: more than 256 levels\n/,
-    );
+    const d = r.diagnostics[0];
+    expect(d?.code).toBe("KC114");
+    expect(d?.span && text.slice(d.span.start, d.span.end)).toBe(caret);
+    expect(d?.span && r.sources.position(d.span.file, d.span.start).line).toBe(line);
   });
 });
 
@@ -87,6 +91,7 @@ const AT_LIMIT: Record<string, string> = {
   "&&": `int x; process p { x = ${rep("x", K, " && ")}; }\ninvariant i: (${rep("x", K, " || ")}) || 1;`,
   "?: with calls": `int x; int f(int v) { return v; } process p { x = ${rep("x ? f(1) : ", K)}2; }`,
   "&& with calls": `int x; int f(int v) { return v; } process p { x = ${rep("f(x) && ", K)}1; }`,
+  "right-nested || with calls": `int x; int f(int v) { return v; } process p { x = ${rep("f(x) || (", K / 2)}1${rep(")", K / 2)}; }`,
   "!": `int x; process p { x = ${rep("!", K)}x; }\ninvariant i: ${rep("~", K)}x != 7;`,
   indexing: `int a${rep("[1]", K)}; int x; process p { x = a${rep("[0]", K)}; }\ninvariant i: a${rep("[0]", K)} >= 0;`,
   "nested indexing": `int a[2]; int x; process p { x = ${rep("a[", K / 2)}0${rep("]", K / 2)}; }`,

@@ -49,8 +49,12 @@ export function checkNesting(decls: Decl[]): void {
     }
     if (typeof value !== "object" || value === null) continue;
     const parent = isNode(value) ? value : null;
-    if (parent && depth > MAX_NESTING)
-      throw new CompileError([{ code: "KC114", span: parent.span, message: nestingMessage() }]);
+    if (parent && depth > MAX_NESTING) {
+      // A pointer type spans from its base type to its last `*`: that `*` is the level too many.
+      const { file, start, end } = parent.span;
+      const span = parent.kind === "pointer" ? { file, start: Math.max(start, end - 1), end } : parent.span;
+      throw new CompileError([{ code: "KC114", span, message: nestingMessage() }]);
+    }
     // An initializer item's designators (`.a[0][1] = v`) are walked one level each.
     const designators = (value as { designators?: unknown[] }).designators?.length ?? 0;
     for (const [field, child] of Object.entries(value)) {
