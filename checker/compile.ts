@@ -20,9 +20,10 @@ import {
   T_PC,
   T_SIGNAL,
   T_STATE,
+  T_TOP,
   TASK_ZOMBIE,
 } from "../model/layout";
-import { describeStatic, type ObjectMap, objectMap, savedRegisters, stackObjectEnd } from "../model/objects";
+import { describeStatic, type ObjectMap, objectMap, stackObjectEnd } from "../model/objects";
 import { buildFunction, type Js, joinJs, js } from "./emit";
 
 /** What a step did. */
@@ -172,8 +173,7 @@ export function compileProgram(
   const tracing = factory(traced);
   const recording = factory(body);
   const properties = p.properties.map((prop) => {
-    // No task is stepping: every task's registers are the saved ones (tb = -1 matches none).
-    const src = js`function prop(m) { const fp = 0, cur = 0, self = 0, tb = -1, pc = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
+    const src = js`function prop(m) { const fp = 0, cur = 0, self = 0; let _t = 0; return (${gen.cond(prop.expr)}) ? 1 : 0; }`;
     return buildFunction(H, js`${header} return ${src};`, helpers) as PredFn;
   });
   return {
@@ -237,27 +237,17 @@ function runtimeHelpers(
       sp(s),
     );
   /** A pointer into a stack: it must lie in a variable of a live frame of that task. */
-  const onStack = (
-    m: Int32Array,
-    a: number,
-    size: number,
-    s: number,
-    tb: number,
-    fp: number,
-    pc: number,
-  ): number => {
+  const onStack = (m: Int32Array, a: number, size: number, s: number): number => {
     const slot = (SO[a] as number) - 1;
     const sl = layout.slots[slot];
-    const live = sl !== undefined && sl.base === tb;
-    const regs = live ? { pc, fp } : savedRegisters(layout, m, slot);
-    const end = stackObjectEnd(p, objects, layout, m, slot, regs.pc, regs.fp, a);
+    const end = stackObjectEnd(p, objects, layout, m, slot, a);
     if (end > 0 && a + size <= end) return a;
     const where = `${sl?.label ?? "a task"}'s stack (word ${a - (sl?.stackBase ?? 0)})`;
     if (end < 0)
       throw new Fault(
         "use_after_return",
-        regs.pc === 0
-          ? `use after return: the pointer points into ${where}, and that task has exited`
+        m[(sl?.base ?? 0) + T_PC] === 0
+          ? `use after return: the pointer points into ${where}, and that ${sl?.kind === "interrupt" ? "handler has finished" : "task has exited"}`
           : `use after return: the pointer points into ${where}, in a frame that has returned`,
         sp(s),
         a,
@@ -274,10 +264,9 @@ function runtimeHelpers(
     /**
      * A pointer that is dereferenced for an object of `size` words: not NULL, and those words
      * inside one live object (a global, a pool object not freed, a task_struct, a variable of
-     * a live frame) — a cast pointer may claim more than its object holds. `tb`, `fp`, `pc`
-     * are the stepping task's registers (tb = -1 outside a step).
+     * a live frame) — a cast pointer may claim more than its object holds.
      */
-    P(m: Int32Array, a: number, size: number, s: number, tb: number, fp: number, pc: number): number {
+    P(m: Int32Array, a: number, size: number, s: number): number {
       if (a > 0 && a < words) {
         const e = OE[a] as number;
         if (e !== 0) {
@@ -287,7 +276,7 @@ function runtimeHelpers(
             throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
           return a;
         }
-        if (SO[a] !== 0) return onStack(m, a, size, s, tb, fp, pc);
+        if (SO[a] !== 0) return onStack(m, a, size, s);
         throw new Fault(
           "bad_pointer",
           `pointer ${a} points to no object (${describeStatic(p, layout, a)})`,
@@ -463,13 +452,13 @@ class Gen {
           js` `,
         );
         const s = this.siteId(ins.at);
-        return js`{ ${args} const nf = fp + ${caller.frameSize}; if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s}); m[nf] = ${i + 1}; ${stores} fp = nf; pc = ${callee.entry}; continue; }`;
+        return js`{ ${args} const nf = fp + ${caller.frameSize}; if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s}); m[nf] = ${i + 1}; ${stores} m[tb + ${T_TOP}] = nf + ${callee.frameSize}; fp = nf; pc = ${callee.entry}; continue; }`;
       }
       case "ret": {
         const unit = this.unitOf(i);
         const v = ins.value ? this.int(ins.value) : js`0`;
         // The return pc tells the caller's frame size and result slot (callerFrames in ir.ts).
-        return js`{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; pc = rp; fp = of; continue; }`;
+        return js`{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; m[tb + ${T_TOP}] = fp; pc = rp; fp = of; continue; }`;
       }
       case "assert":
         return js`if (!(${this.cond(ins.cond)})) F("assertion", MS[${this.messageId(ins.message)}], ${this.siteId(ins.at)}); ${next}`;
@@ -549,7 +538,7 @@ class Gen {
       case "take":
         return js`(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
       case "ptr":
-        return js`P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)}, tb, fp, pc)`;
+        return js`P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`;
       case "index":
         return js`X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":

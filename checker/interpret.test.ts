@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Lowered } from "../model/ir";
-import { type Slot, T_ATOMIC, T_FP, T_PC, T_STATE, TASK_ZOMBIE } from "../model/layout";
+import { type Slot, startTask, T_ATOMIC, T_PC, T_STATE, TASK_ZOMBIE } from "../model/layout";
 import { loadProgram } from "../model/load";
 import { BLOCKED, FAULT, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
 import { interpretProperty, interpretStep } from "./interpret";
@@ -23,9 +23,7 @@ function load(text: string, fine = false): Lowered {
 function prepare(sys: System, src: Int32Array, slot: Slot): Int32Array {
   const m = src.slice();
   if (slot.kind === "interrupt") {
-    m[slot.base + T_PC] = sys.program.units[slot.unit]?.entry ?? 0;
-    m[slot.base + T_FP] = slot.stackBase;
-    m[slot.base + T_ATOMIC] = 1;
+    startTask(sys.program, m, slot);
   }
   return m;
 }

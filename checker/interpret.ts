@@ -14,6 +14,7 @@ import {
   T_PC,
   T_SIGNAL,
   T_STATE,
+  T_TOP,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
   TASK_ZOMBIE,
@@ -236,6 +237,7 @@ class Run {
           m[nf + FRAME_HEADER + k] = v;
         });
         this.fp = nf;
+        m[tb + T_TOP] = nf + callee.frameSize;
         return callee.entry;
       }
       case "ret": {
@@ -253,6 +255,8 @@ class Run {
         // The popped frame is dead memory: zero it so equal situations hash equal.
         m.fill(0, fp, fp + unit.frameSize);
         if (destOff !== null) m[callerFp + destOff] = v;
+        // The caller's frame is innermost again: it ends where this one began.
+        m[tb + T_TOP] = fp;
         this.fp = callerFp;
         return back;
       }
@@ -480,7 +484,7 @@ class Run {
         new Trap(
           "use_after_return",
           pc === 0
-            ? `use after return: the pointer points into ${where}, and that task has exited`
+            ? `use after return: the pointer points into ${where}, and that ${sl.kind === "interrupt" ? "handler has finished" : "task has exited"}`
             : `use after return: the pointer points into ${where}, in a frame that has returned`,
           span,
         );

@@ -6,9 +6,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type Slot,
+  startTask,
   T_ATOMIC,
   T_BLOCKED,
-  T_FP,
   T_IRQOFF,
   T_PC,
   T_SIGNAL,
@@ -67,9 +67,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     const s = slots[slotIndex] as Slot;
     const m = src.slice();
     if (s.kind === "interrupt") {
-      m[s.base + T_PC] = sys.program.units[s.unit]?.entry ?? 0;
-      m[s.base + T_FP] = s.stackBase;
-      m[s.base + T_ATOMIC] = 1;
+      startTask(sys.program, m, s);
     }
     const ctx = new StepContext();
     ctx.cv = [...values];

@@ -55,13 +55,14 @@ describe("successor rules", () => {
 
 describe("limits", () => {
   it("a search cut by --max-states still checks the states it found but did not expand", () => {
-    // The root has 4,001 successors; the limit is looked at every 1,024 expanded states, so
-    // the one that breaks the invariant (found last) is never expanded.
+    // The root has 4,001 successors, and the limit lets exactly the root and them be stored:
+    // the one that breaks the invariant (found last) is stored but never expanded.
     const text = "int x = -1;\nprocess p { x = choose(0, 4000); x = -1; }\ninvariant small: x != 4000;\n";
     const r = loadProgram("s.kc", {}, text);
     if (!r.ok) throw new Error("compile");
-    const o = explore(new System(r.program), { maxStates: 10 });
-    expect(o.limit).toBe("--max-states 10");
+    const o = explore(new System(r.program), { maxStates: 4002 });
+    expect(o.limit).toBe("--max-states 4002");
+    expect(o.stats.states).toBe(4002);
     const small = o.properties.find((p) => p.name === "small");
     expect(small?.status).toBe("violated");
     expect(small?.counterexample?.choices).toEqual([4000]);

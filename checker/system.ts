@@ -7,9 +7,9 @@ import {
   type Layout,
   layoutMachine,
   type Slot,
+  startTask,
   T_ATOMIC,
   T_BLOCKED,
-  T_FP,
   T_IRQOFF,
   T_PC,
   T_SIGNAL,
@@ -85,7 +85,6 @@ export class System {
   currentSlot = 0;
   currentValues: number[] = [];
   private stepFn: StepFn;
-  private readonly entries: number[];
 
   constructor(readonly program: Lowered) {
     this.layout = layoutMachine(program);
@@ -105,7 +104,6 @@ export class System {
     this.compiled = compileProgram(program, this.words, this.componentMask);
     this.stepFn = this.compiled.step;
     this.scratch = new Int32Array(this.words);
-    this.entries = this.layout.slots.map((s) => (program.units[s.unit] as Unit).entry);
     this.isSchedulePc = new Uint8Array(program.code.length + 1);
     program.code.forEach((ins, pc) => {
       if (ins.k === "prim" && ins.name === "schedule") this.isSchedulePc[pc] = 1;
@@ -224,12 +222,7 @@ export class System {
     const m = memo === null ? this.scratch : memo.recording(i, src, this.scratch);
     // invariant: m equals src here; after the attempt, restore() makes it so again.
     const isHandler = s.kind === "interrupt";
-    if (isHandler) {
-      // A handler fires as one indivisible step from its first statement.
-      m[s.base + T_PC] = this.entries[i] as number;
-      m[s.base + T_FP] = s.stackBase;
-      m[s.base + T_ATOMIC] = 1;
-    }
+    if (isHandler) startTask(this.program, m, s);
     ctx.cpos = 0;
     const step = memo === null ? this.stepFn : this.compiled.recordStep;
     let r = step(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
@@ -352,11 +345,7 @@ export class System {
     const ctx = new StepContext();
     ctx.cv = [...choice.values];
     ctx.trail = [];
-    if (s.kind === "interrupt") {
-      m[s.base + T_PC] = this.entries[choice.slot] as number;
-      m[s.base + T_FP] = s.stackBase;
-      m[s.base + T_ATOMIC] = 1;
-    }
+    if (s.kind === "interrupt") startTask(this.program, m, s);
     const run = () =>
       this.compiled.traceStep(m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
     let r = run();

@@ -67,6 +67,7 @@ function hidden(name: string): boolean {
     name.endsWith(".pc") ||
     name.endsWith(".fp") ||
     name.endsWith(".atomic") ||
+    name.endsWith(".stack_top") ||
     name.includes(".<frame") ||
     /\.stack\[\d+\]$/.test(name)
   );
@@ -150,7 +151,10 @@ export function buildTrace(
       changes,
       fault: r.fault
         ? {
-            ...r.fault,
+            // The address only serves explainFault: a trace names places, not word numbers.
+            kind: r.fault.kind,
+            pc: r.fault.pc,
+            span: r.fault.span,
             message: explainFault(r.fault, popped),
             where: where(sources, r.fault.span ?? p.sites[p.code[r.fault.pc]?.at ?? -1]?.span ?? null),
           }

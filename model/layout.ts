@@ -20,7 +20,13 @@ export const T_FP = 5;
 export const T_ATOMIC = 6;
 /** 1 while the task has interrupts disabled (cli). */
 export const T_IRQOFF = 7;
-export const TASK_HEADER = 8;
+/**
+ * One past the task's innermost live frame (0 once it has exited): kept at every call and
+ * return, so that whether a stack word is live reads one word that changes only then
+ * (model/objects.ts), not the pc that changes at every step.
+ */
+export const T_TOP = 8;
+export const TASK_HEADER = 9;
 
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
@@ -99,10 +105,19 @@ export function initialState(p: Lowered, layout: Layout): Int32Array {
   layout.procs.forEach((s, i) => {
     m[s.base + T_PID] = i + 1;
     m[s.base + T_STATE] = TASK_RUNNING;
-    m[s.base + T_PC] = (p.units[s.unit] as Unit).entry;
-    m[s.base + T_FP] = s.stackBase;
+    startTask(p, m, s);
   });
   return m;
+}
+
+/** Sets a task's registers to the start of its body: a process at the beginning, a handler as it fires. */
+export function startTask(p: Lowered, m: Int32Array, s: Slot): void {
+  const unit = p.units[s.unit] as Unit;
+  m[s.base + T_PC] = unit.entry;
+  m[s.base + T_FP] = s.stackBase;
+  m[s.base + T_TOP] = s.stackBase + unit.frameSize;
+  // A handler fires as one indivisible step from its first statement.
+  if (s.kind === "interrupt") m[s.base + T_ATOMIC] = 1;
 }
 
 /** Which unit's code an instruction belongs to. */
@@ -144,6 +159,7 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
     names[s.base + T_FP] = `${s.label}.fp`;
     names[s.base + T_ATOMIC] = `${s.label}.atomic`;
     names[s.base + T_IRQOFF] = `${s.label}.irqs_off`;
+    names[s.base + T_TOP] = `${s.label}.stack_top`;
     for (let a = s.stackBase; a < s.stackEnd; a++) names[a] = `${s.label}.stack[${a - s.stackBase}]`;
     // The live frames, innermost first, each known by its unit from the pc.
     for (const f of liveFrames(

@@ -3,9 +3,9 @@
 // dereference must stay inside the object its pointer points into; the words between objects
 // (pool headers, a task's registers, a frame's return pc) and the dead part of a stack belong
 // to no object.
-import { callerFrames, type Lowered } from "./ir";
+import type { Lowered } from "./ir";
 import { TASK_FIELDS } from "./kernel";
-import { type Layout, T_FP, T_PC } from "./layout";
+import { type Layout, T_TOP } from "./layout";
 import { sizeOf } from "./types";
 
 /** Static tables that tell, for a word address, the object it belongs to. */
@@ -21,8 +21,8 @@ export interface ObjectMap {
   unitOf: Int32Array;
   /** varEnd[unit][off]: frame offset one past the variable that holds frame word off; 0 for the header and temporaries. */
   varEnd: Int32Array[];
-  /** callerSize[rp]: the caller's frame size for a return pc (callerFrames in ir.ts). */
-  callerSize: Int32Array;
+  /** calleeOf[rp]: the unit a call returning to rp enters (-1 where rp follows no call). */
+  calleeOf: Int32Array;
 }
 
 /** Builds the object tables of a program laid out as `layout`. */
@@ -57,15 +57,20 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
     }
     return t;
   });
-  return { end, stackOf, unitOf, varEnd, callerSize: callerFrames(p).frameSize };
+  const calleeOf = new Int32Array(p.code.length + 1).fill(-1);
+  p.code.forEach((ins, i) => {
+    if (ins.k === "call") calleeOf[i + 1] = p.functionUnits[ins.fn] ?? -1;
+  });
+  return { end, stackOf, unitOf, varEnd, calleeOf };
 }
 
 /**
- * Where stack word `a` of task `slot` lies, given that task's registers (`pc`, `fp`; the saved
- * ones, or the live ones of the task that is stepping): one past the end of the live variable
- * holding it (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies
- * above the innermost live frame, in a frame that has returned (or the task has exited).
- * Walks the frames from the innermost, as the caller chain in the return pcs gives them.
+ * Where stack word `a` of task `slot` lies: one past the end of the live variable holding it
+ * (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies at or above
+ * the task's stack top (T_TOP), in a frame that has returned, or the task has exited (top 0).
+ * Walks the frames up from the bottom of the stack: each frame's header is the return pc of the
+ * call that made it, which names the function. It reads the top and those headers only, words
+ * that change at calls and returns, so the step memo sees the same reads step after step.
  */
 export function stackObjectEnd(
   p: Lowered,
@@ -73,32 +78,26 @@ export function stackObjectEnd(
   layout: Layout,
   m: Int32Array,
   slot: number,
-  pc: number,
-  fp: number,
   a: number,
 ): number {
-  if (pc === 0) return -1; // the task has exited (or a handler is idle): its stack is all dead
-  const base = layout.slots[slot]?.stackBase ?? 0;
-  let unit = map.unitOf[pc] ?? -1;
-  const top = fp + (p.units[unit]?.frameSize ?? 0);
+  const s = layout.slots[slot];
+  if (!s) return 0;
+  const top = m[s.base + T_TOP] as number;
   if (a >= top) return -1;
-  for (let guard = 0; guard < 1 << 20 && unit >= 0; guard++) {
-    if (a >= fp) {
+  let fp = s.stackBase;
+  let unit = s.unit;
+  for (let guard = 0; guard < 1 << 20; guard++) {
+    const end = fp + (p.units[unit]?.frameSize ?? 0);
+    if (a < end) {
       const e = map.varEnd[unit]?.[a - fp] ?? 0;
       return e === 0 ? 0 : fp + e;
     }
-    if (fp <= base || p.units[unit]?.kind !== "function") return 0;
-    const rp = m[fp] as number;
-    fp -= map.callerSize[rp] ?? 0;
-    unit = map.unitOf[rp] ?? -1;
+    if (end >= top) return 0;
+    fp = end;
+    unit = map.calleeOf[m[fp] as number] ?? -1;
+    if (unit < 0) return 0;
   }
   return 0;
-}
-
-/** The registers of task `slot` as saved in its block. */
-export function savedRegisters(layout: Layout, m: Int32Array, slot: number): { pc: number; fp: number } {
-  const b = layout.slots[slot]?.base ?? 0;
-  return { pc: m[b + T_PC] as number, fp: m[b + T_FP] as number };
 }
 
 /** Names the static place word `a` lies in, for messages: a global, a pool object, a task block. */
