@@ -23,6 +23,7 @@ import { MAX_NESTING, nestingMessage } from "./nesting";
 import {
   BOOL,
   CHAR,
+  cLayout,
   INT,
   isIntegral,
   isScalar,
@@ -487,7 +488,7 @@ class Elaborator {
         return this.tryConst(c ? e.then : e.else);
       }
       case "sizeof":
-        return this.sizeofOf(e.of);
+        return this.sizeofOf(e);
       case "cast": {
         const v = this.tryConst(e.operand);
         const to = this.resolveType(e.to);
@@ -512,8 +513,13 @@ class Elaborator {
     return Math.max(1, sizeOf(t, this.structs));
   }
 
-  private sizeofOf(of: TypeExpr | Expr): number {
-    return Math.max(0, sizeOf(this.sizeofType(of), this.structs));
+  /** C's `sizeof`, in bytes on i386 (see cLayout); KC312 for an incomplete type or void. */
+  private sizeofOf(e: Extract<Expr, { kind: "sizeof" }>): number {
+    const t = this.sizeofType(e.of);
+    const l = cLayout(t, this.structs);
+    if (l) return l.size;
+    this.error("KC312", e.span, `sizeof needs a complete type, not ${showType(t)}`);
+    return 0;
   }
 
   /** The type of an expression without running it (for sizeof); its errors are reported. */
@@ -1774,7 +1780,7 @@ class Elaborator {
         return { x: this.valueLoad(lv), type: lv.type };
       }
       case "sizeof":
-        return { x: { k: "const", v: this.sizeofOf(e.of) }, type: INT };
+        return { x: { k: "const", v: this.sizeofOf(e) }, type: INT };
       case "cast": {
         const to = this.resolveType(e.to);
         const r = this.rvalue(e.operand);

@@ -109,7 +109,7 @@ describe("C semantics", () => {
       "int counter(void) { static int n = 10; n++; return n; }",
     ].join("\n");
     const body =
-      "rec_t r; assert(BLUE == 6); assert(sizeof(rec_t) == 4 && sizeof(r.b) == 3); counter(); assert(counter() == 12);";
+      "rec_t r; assert(BLUE == 6); assert(sizeof(rec_t) == 16 && sizeof(r.b) == 12); counter(); assert(counter() == 12);";
     expect(run(body, g)).toEqual([]);
   });
 
@@ -117,8 +117,33 @@ describe("C semantics", () => {
     const g =
       "struct three { int a; int b; int c; };\nstruct three t;\nconst C = (char)200;\nconst B = (bool)7;\nconst S = sizeof(t);";
     expect(
-      run("char c = 200; assert(C == c && C == -56); assert(B == 1); assert(S == sizeof(t) && S == 3);", g),
+      run("char c = 200; assert(C == c && C == -56); assert(B == 1); assert(S == sizeof(t) && S == 12);", g),
     ).toEqual([]);
+  });
+
+  it("sizeof is C's size in bytes on i386, struct padding included", () => {
+    const g = [
+      "struct mixed { char c; int i; char d; };",
+      "struct chars { char a; char b[3]; bool f; };",
+      "struct outer { char c; struct chars in; struct mixed m[2]; };",
+      "struct mixed ms; int *ptrs[3];",
+    ].join("\n");
+    const body = [
+      "assert(sizeof(char) == 1 && sizeof(bool) == 1 && sizeof(int) == 4 && sizeof(long) == 4);",
+      "assert(sizeof(int *) == 4 && sizeof(struct mixed *) == 4 && sizeof(ptrs) == 12 && sizeof(ptrs[0]) == 4);",
+      "assert(sizeof(struct mixed) == 12 && sizeof(ms.c) == 1 && sizeof(struct chars) == 5);",
+      "assert(sizeof(struct outer) == 32 && sizeof(int[2][3]) == 24 && sizeof(ptrs) / sizeof(ptrs[0]) == 3);",
+    ].join("\n");
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("sizeof an incomplete type is KC312, not 0", () => {
+    const r = loadProgram(
+      "lang.kc",
+      {},
+      "struct later;\nint x;\nprocess main { x = sizeof(struct later); }\n",
+    );
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC312"]);
   });
 
   it("recursion with parameters, locals and return values", () => {

@@ -57,6 +57,41 @@ export function sizeOf(t: Type, structs: StructTable): number {
   }
 }
 
+/**
+ * Size and alignment in bytes that C gives a type on i386 (gcc -m32), for `sizeof`: char and
+ * bool 1, int, long and pointers 4, struct fields aligned and the struct padded to its widest
+ * field. KC stores every scalar in a word of its own, but a program asking sizeof means C's
+ * answer. Null for an incomplete type or void.
+ */
+export function cLayout(t: Type, structs: StructTable): { size: number; align: number } | null {
+  switch (t.k) {
+    case "char":
+    case "bool":
+      return { size: 1, align: 1 };
+    case "void":
+      return null;
+    case "array": {
+      const e = cLayout(t.of, structs);
+      return e && { size: e.size * t.n, align: e.align };
+    }
+    case "struct": {
+      const info = structs.get(t.name);
+      if (!info || info.size < 0) return null;
+      let size = 0;
+      let align = 1;
+      for (const f of info.fields) {
+        const l = cLayout(f.type, structs);
+        if (!l) return null;
+        size = Math.ceil(size / l.align) * l.align + l.size;
+        align = Math.max(align, l.align);
+      }
+      return { size: Math.ceil(size / align) * align, align };
+    }
+    default:
+      return { size: 4, align: 4 };
+  }
+}
+
 export function typeEquals(a: Type, b: Type): boolean {
   if (a.k !== b.k) return false;
   switch (a.k) {
