@@ -232,6 +232,8 @@ function checkNumber(flag: string, v: unknown): number {
 }
 
 function runCheck(a: CheckArgs): number {
+  // --time-limit counts from here: loading and compiling a spec are part of the run.
+  const startedAt = performance.now();
   checkNumber("max-states", a.maxStates);
   checkNumber("max-depth", a.maxDepth);
   checkNumber("time-limit", a.timeLimit);
@@ -250,6 +252,7 @@ function runCheck(a: CheckArgs): number {
     maxStates: a.maxStates,
     maxDepth: a.maxDepth,
     timeLimit: a.timeLimit,
+    startedAt,
     memoryLimit: a.memory * 1024 * 1024,
     keepGoing: a.keepGoing,
     // A spec that expects a violation is checked until that property is decided.
@@ -517,13 +520,14 @@ export function main(argv: string[]): number {
       .option("time-limit", {
         type: "number",
         default: 0,
-        describe: "stop (inconclusive) after this many seconds; 0: none",
+        describe: "stop (inconclusive) this many seconds after the run began (loading included); 0: none",
         requiresArg: true,
       })
       .option("memory", {
         type: "number",
         default: DEFAULT_OPTIONS.memoryLimit / 1024 / 1024,
-        describe: "stop (inconclusive) when the store holds this many MiB",
+        describe:
+          "stop (inconclusive) when the search holds this many MiB (state store, frontier, graph edges and step memo)",
         requiresArg: true,
       })
       .option("keep-going", {
