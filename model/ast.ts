@@ -66,8 +66,11 @@ export type Expr =
   | { kind: "int"; value: number; span: Span }
   /** `true` / `false`. */
   | { kind: "bool"; value: boolean; span: Span }
-  /** A string literal: only as an assert message or a char-array initializer. */
-  | { kind: "string"; value: string; span: Span }
+  /**
+   * A string literal: only as an assert message or a char-array initializer. `multibyte`: it
+   * holds a character beyond ASCII written as itself, which C stores as several UTF-8 bytes.
+   */
+  | { kind: "string"; value: string; multibyte: boolean; span: Span }
   /** `NULL`. */
   | { kind: "null"; span: Span }
   /** Any identifier, including `self`, `current`, constants and enum members. */

@@ -590,8 +590,8 @@ class Elaborator {
       if (e.kind === "string" && t.k === "array" && t.of.k === "char") {
         if (e.value.length > t.n)
           this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
-        for (let i = 0; i < Math.min(t.n, e.value.length); i++)
-          this.globalInit[addr + i] = e.value.charCodeAt(i);
+        const chars = this.charsOf(e);
+        for (let i = 0; i < Math.min(t.n, chars.length); i++) this.globalInit[addr + i] = chars[i] as number;
         return;
       }
       if (!isScalar(t)) {
@@ -614,6 +614,19 @@ class Elaborator {
       return;
     }
     this.walkInitList(t, init, what, (off, ft, item) => this.constInit(addr + off, ft, item, what));
+  }
+
+  /** A string's characters as C stores them in a char array: signed bytes ("\xff" is -1). */
+  private charsOf(e: Extract<Expr, { kind: "string" }>): number[] {
+    if (e.multibyte) {
+      this.error(
+        "KC311",
+        e.span,
+        'a char array cannot be initialised from non-ASCII text yet (C stores it as UTF-8 bytes): write the bytes as escapes, as in "\\xc3\\xa9"',
+      );
+      return [];
+    }
+    return Array.from(e.value, (c) => (c.charCodeAt(0) << 24) >> 24);
   }
 
   /** The address of a global lvalue expression (`&g`, `&g.f`, `&g[2]`), or null. */
@@ -1257,11 +1270,12 @@ class Elaborator {
         this.error("KC311", e.span, `a string cannot initialise ${showType(lv.type)}`);
         return;
       }
-      for (let i = 0; i < Math.min(lv.type.n, e.value.length); i++)
+      const chars = this.charsOf(e);
+      for (let i = 0; i < Math.min(lv.type.n, chars.length); i++)
         items.push([
           i,
           CHAR,
-          { kind: "expr", expr: { kind: "int", value: e.value.charCodeAt(i), span: e.span }, span: e.span },
+          { kind: "expr", expr: { kind: "int", value: chars[i] as number, span: e.span }, span: e.span },
         ]);
     } else this.walkInitList(lv.type, init, what, (off, t, item) => items.push([off, t, item]));
     for (const [off, t, item] of items) {

@@ -84,6 +84,24 @@ describe("C semantics", () => {
     expect(span && r.sources.file(span.file).text.slice(span.start, span.end)).toBe(word);
   });
 
+  it("char constants and strings hold signed bytes, as char on i386", () => {
+    const g = 'char g[] = "\\xff\\x80" "A";\nint x = \'\\xff\';\nchar c;';
+    const body = [
+      "c = 255; assert(c == '\\xff' && x == -1 && '\\x7f' == 127);",
+      "assert(g[0] == -1 && g[1] == -128 && g[2] == 'A' && g[3] == 0);",
+      'char l[] = "\\xfe"; assert(l[0] == -2 && sizeof(l) == 2);',
+    ].join("\n");
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("a char array from non-ASCII text is KC311, not code points in place of UTF-8 bytes", () => {
+    for (const text of ['char h[] = "é";\nprocess main { }\n', 'process main { char h[4] = "é"; }\n']) {
+      const r = loadProgram("lang.kc", {}, text);
+      expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC311"]);
+    }
+    expect(run('assert(1, "é is fine in a message");')).toEqual([]);
+  });
+
   it("structs: copy, nested fields, arrays of structs, pointers to pointers", () => {
     const g = [
       "struct pt { int x; int y; };",

@@ -72,6 +72,10 @@ describe("lexer tokens", () => {
     ]);
     const [t] = tokens(String.raw`'\n'`);
     expect(t?.kind).toBe("int");
+    // A character constant has the value of a char, which is signed on i386.
+    expect(values(String.raw`'\xff' '\x80' '\377' '\x7f'`)).toEqual([-1, -128, -1, 127]);
+    expect(lexError("x = 'é';")).toMatchObject({ code: "KC101", quoted: "'é'" });
+    expect(lexError("x = '😀';")).toMatchObject({ code: "KC101", quoted: "'😀'" });
     expect(t?.text).toBe(String.raw`'\n'`);
   });
 

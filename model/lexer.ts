@@ -299,8 +299,19 @@ export function lex(sources: SourceSet, file: number): Token[] {
       j = e.end;
     } else {
       value = text.codePointAt(j) ?? 0;
-      j += value > 0xffff ? 2 : 1;
+      if (value > 0x7f) {
+        const end = j + (value > 0xffff ? 2 : 1);
+        fail(
+          "KC101",
+          start,
+          text[end] === "'" ? end + 1 : end,
+          "a character literal must be ASCII or an escape such as '\\xe9': C reads other characters as several UTF-8 bytes",
+        );
+      }
+      j += 1;
     }
+    // C's value is that of a char, and char is signed on i386: '\xff' is -1.
+    value = (value << 24) >> 24;
     if (text[j] !== "'") {
       const eol = lineEnd(start);
       const close = text.indexOf("'", j);

@@ -1262,14 +1262,17 @@ class Parser {
   }
 
   /** One or more adjacent string literals, joined as in C. */
-  private strings(): { value: string; span: Span } {
+  private strings(): { value: string; multibyte: boolean; span: Span } {
     const start = this.peek().span.start;
     let value = "";
+    let multibyte = false;
     for (let t = this.peek(); t.kind === "string"; t = this.peek()) {
       value += t.value;
+      // Escapes are ASCII in the source: a character above it was written as itself.
+      multibyte ||= /[^\x00-\x7f]/.test(t.text);
       this.next();
     }
-    return { value, span: this.spanFrom(start) };
+    return { value, multibyte, span: this.spanFrom(start) };
   }
 
   private primary(): Expr {
