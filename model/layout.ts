@@ -21,9 +21,10 @@ export const T_ATOMIC = 6;
 /** 1 while the task has interrupts disabled (cli). */
 export const T_IRQOFF = 7;
 /**
- * One past the task's innermost live frame (0 once it has exited): kept at every call and
- * return, so that whether a stack word is live reads one word that changes only then
- * (model/objects.ts), not the pc that changes at every step.
+ * One past the task's innermost live frame (0 once it has exited), kept at every call and
+ * return. A pointer into the body's frame of another task reads it to know that the task still
+ * runs (model/objects.ts): a word that changes only at calls and returns, not at every step as
+ * the pc does, so the step memo sees few different values.
  */
 export const T_TOP = 8;
 export const TASK_HEADER = 9;

@@ -66,11 +66,15 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
 
 /**
  * Where stack word `a` of task `slot` lies: one past the end of the live variable holding it
- * (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies at or above
- * the task's stack top (T_TOP), in a frame that has returned, or the task has exited (top 0).
- * Walks the frames up from the bottom of the stack: each frame's header is the return pc of the
- * call that made it, which names the function. It reads the top and those headers only, words
- * that change at calls and returns, so the step memo sees the same reads step after step.
+ * (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies in a frame
+ * that has returned, above the innermost frame, or the task has exited.
+ *
+ * Walks the frames up from the bottom of the stack to the one that holds `a`. Each function
+ * frame starts with the return pc of the call that made it, which names the function; a popped
+ * frame is zeroed, so a header of 0 means no live frame is there. The body's frame has no
+ * header: it is live while the task has not exited (T_TOP is 0 once it has). The walk reads
+ * only headers of frames below `a` (and T_TOP for the body's frame), words that change when
+ * those frames come and go, not at every step: the step memo sees the same reads each time.
  */
 export function stackObjectEnd(
   p: Lowered,
@@ -82,19 +86,19 @@ export function stackObjectEnd(
 ): number {
   const s = layout.slots[slot];
   if (!s) return 0;
-  const top = m[s.base + T_TOP] as number;
-  if (a >= top) return -1;
   let fp = s.stackBase;
   let unit = s.unit;
   for (let guard = 0; guard < 1 << 20; guard++) {
     const end = fp + (p.units[unit]?.frameSize ?? 0);
     if (a < end) {
+      if (unit === s.unit && fp === s.stackBase && m[s.base + T_TOP] === 0) return -1;
       const e = map.varEnd[unit]?.[a - fp] ?? 0;
       return e === 0 ? 0 : fp + e;
     }
-    if (end >= top) return 0;
     fp = end;
-    unit = map.calleeOf[m[fp] as number] ?? -1;
+    const rp = m[fp] as number;
+    if (rp === 0) return -1; // no frame was called here, or it has returned
+    unit = map.calleeOf[rp] ?? -1;
     if (unit < 0) return 0;
   }
   return 0;
