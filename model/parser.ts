@@ -1269,7 +1269,7 @@ class Parser {
     for (let t = this.peek(); t.kind === "string"; t = this.peek()) {
       value += t.value;
       // Escapes are ASCII in the source: a character above it was written as itself.
-      multibyte ||= /[^\x00-\x7f]/.test(t.text);
+      multibyte ||= /\P{ASCII}/u.test(t.text);
       this.next();
     }
     return { value, multibyte, span: this.spanFrom(start) };
