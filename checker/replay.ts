@@ -1,18 +1,25 @@
 // `ipcmc replay`: reruns a counterexample saved with --json against the spec it was made from and
 // decides the property afresh on the replayed path. A trace file is input from anyone: it is
 // size-capped, checked field by field (reports/json.ts), and only checked integers leave it.
+
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { formatDiagnostic } from "../model/diagnostics";
 import { type LoadResult, loadProgram } from "../model/load";
 import type { SourceSet } from "../model/source";
+import { printable } from "../model/source";
 import { type JsonReport, type TraceOrigin, validateJson } from "../reports/json";
 import { renderTrace } from "../reports/text";
 import { DEFAULT_OPTIONS } from "./options";
 import { MAX_CHOICE, StateStore } from "./stateStore";
 import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
 import { buildTrace, ReplayError } from "./trace";
+
+/** Writes replay's report; anything from input in it (paths, spec text) is made safe for a terminal. */
+function out(text: string): void {
+  process.stdout.write(printable(text, true));
+}
 
 /**
  * Exit codes of `ipcmc replay`, the numbers `check` uses (DESIGN.md): 1 the violation is
@@ -282,21 +289,21 @@ function replayFile(file: string, options: ReplayOptions): number {
       `${file}: step ${steps.length} fails, but the trace goes on for ${cx.choices.length - steps.length} more steps: it does not fit this spec`,
     );
   const defs = [...defines].map(([k, v]) => `${k}=${v}`).join(" ");
-  process.stdout.write(
+  out(
     `replaying ${p.kind} ${p.name} of ${found.path}${defs ? ` (${defs})` : ""}${report.fine ? " --fine" : ""}: ${cx.choices.length} steps\n\n`,
   );
-  process.stdout.write(`${renderTrace(built.trace)}\n\n`);
+  out(`${renderTrace(built.trace)}\n\n`);
   const verdict = reproduces(sys, p, built, { maxStates, memoryLimit: DEFAULT_OPTIONS.memoryLimit });
   const where = found.matches ? "" : " on this spec";
   if (verdict.status === "reproduced") {
-    process.stdout.write(`reproduced${where}: ${verdict.why}\n`);
+    out(`reproduced${where}: ${verdict.why}\n`);
     return REPLAY_REPRODUCED;
   }
   if (verdict.status === "inconclusive") {
-    process.stdout.write(`inconclusive${where}: ${verdict.why}\n`);
+    out(`inconclusive${where}: ${verdict.why}\n`);
     return REPLAY_INCONCLUSIVE;
   }
-  process.stdout.write(`NOT reproduced${where}: ${verdict.why}\n`);
+  out(`NOT reproduced${where}: ${verdict.why}\n`);
   return REPLAY_NOT_REPRODUCED;
 }
 
