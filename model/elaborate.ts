@@ -23,6 +23,7 @@ import { MAX_NESTING, nestingMessage } from "./nesting";
 import {
   BOOL,
   CHAR,
+  type CLayout,
   cLayout,
   INT,
   isIntegral,
@@ -167,6 +168,8 @@ class Elaborator {
   /** Depths of checked types (see typeDepth); a struct's is kept by name. */
   private readonly typeDepths = new WeakMap<Type, number>();
   private readonly structDepth = new Map<string, number>();
+  /** C layouts of complete structs, for sizeof. */
+  private readonly cLayouts = new Map<string, CLayout>();
   private readonly structs: StructTable = new Map();
   private readonly typedefs = new Map<string, Type>();
   private readonly globalsScope = new Map<string, Sym>();
@@ -516,7 +519,11 @@ class Elaborator {
   /** C's `sizeof`, in bytes on i386 (see cLayout); KC312 for an incomplete type or void. */
   private sizeofOf(e: Extract<Expr, { kind: "sizeof" }>): number {
     const t = this.sizeofType(e.of);
-    const l = cLayout(t, this.structs);
+    const l = cLayout(t, this.structs, this.cLayouts);
+    if (l && l.size > 0x7fffffff) {
+      this.error("KC408", e.span, `sizeof ${showType(t)} is ${l.size} bytes, more than an int holds`);
+      return 0;
+    }
     if (l) return l.size;
     this.error("KC312", e.span, `sizeof needs a complete type, not ${showType(t)}`);
     return 0;

@@ -164,6 +164,14 @@ describe("C semantics", () => {
     expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC312"]);
   });
 
+  it("sizeof lays out each struct once and refuses a size no int holds", () => {
+    // Every struct holds two of the one before: 2^100 bytes, computed in linear time.
+    const structs = Array.from({ length: 100 }, (_, i) => `struct A${i + 1} { struct A${i} a, b; };`);
+    const text = `struct A0 { int x; };\n${structs.join("\n")}\nint x;\nprocess main { x = sizeof(struct A20) + sizeof(struct A100); }\n`;
+    const r = loadProgram("lang.kc", {}, text);
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC408"]);
+  });
+
   it("recursion with parameters, locals and return values", () => {
     const g = "int fact(int n) { if (n <= 1) return 1; int r = n * fact(n - 1); return r; }";
     expect(run("assert(fact(5) == 120);", g)).toEqual([]);

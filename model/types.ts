@@ -57,13 +57,23 @@ export function sizeOf(t: Type, structs: StructTable): number {
   }
 }
 
+/** A type's size and alignment in bytes, as C lays it out. */
+export interface CLayout {
+  size: number;
+  align: number;
+}
+
 /**
  * Size and alignment in bytes that C gives a type on i386 (gcc -m32), for `sizeof`: char and
  * bool 1, int, long and pointers 4, struct fields aligned and the struct padded to its widest
  * field. KC stores every scalar in a word of its own, but a program asking sizeof means C's
  * answer. Null for an incomplete type or void.
  */
-export function cLayout(t: Type, structs: StructTable): { size: number; align: number } | null {
+export function cLayout(
+  t: Type,
+  structs: StructTable,
+  known: Map<string, CLayout> = new Map(),
+): CLayout | null {
   switch (t.k) {
     case "char":
     case "bool":
@@ -71,21 +81,26 @@ export function cLayout(t: Type, structs: StructTable): { size: number; align: n
     case "void":
       return null;
     case "array": {
-      const e = cLayout(t.of, structs);
+      const e = cLayout(t.of, structs, known);
       return e && { size: e.size * t.n, align: e.align };
     }
     case "struct": {
+      // Each struct is laid out once: structs holding two of the last one double at every level.
+      const done = known.get(t.name);
+      if (done) return done;
       const info = structs.get(t.name);
       if (!info || info.size < 0) return null;
       let size = 0;
       let align = 1;
       for (const f of info.fields) {
-        const l = cLayout(f.type, structs);
+        const l = cLayout(f.type, structs, known);
         if (!l) return null;
         size = Math.ceil(size / l.align) * l.align + l.size;
         align = Math.max(align, l.align);
       }
-      return { size: Math.ceil(size / align) * align, align };
+      const l = { size: Math.ceil(size / align) * align, align };
+      known.set(t.name, l);
+      return l;
     }
     default:
       return { size: 4, align: 4 };
