@@ -168,6 +168,7 @@ class Elaborator {
   /** Depths of checked types (see typeDepth); a struct's is kept by name. */
   private readonly typeDepths = new WeakMap<Type, number>();
   private readonly structDepth = new Map<string, number>();
+  private readonly resolved = new WeakMap<TypeExpr, Type>();
   /** C layouts of complete structs, for sizeof. */
   private readonly cLayouts = new Map<string, CLayout>();
   private readonly structs: StructTable = new Map();
@@ -384,7 +385,21 @@ class Elaborator {
     }
   }
 
+  /**
+   * The type a type expression names. Each is resolved once: a type may be met again (a cast
+   * is typed, then folded), and an array size inside it holding another such type made the
+   * work double at every level.
+   */
   private resolveType(t: TypeExpr): Type {
+    let r = this.resolved.get(t);
+    if (!r) {
+      r = this.resolveTypeOnce(t);
+      this.resolved.set(t, r);
+    }
+    return r;
+  }
+
+  private resolveTypeOnce(t: TypeExpr): Type {
     switch (t.kind) {
       case "named":
         return t.name === "int" ? INT : t.name === "bool" ? BOOL : t.name === "char" ? CHAR : VOID;

@@ -96,6 +96,7 @@ const AT_LIMIT: Record<string, string> = {
   indexing: `int a${rep("[1]", K)}; int x; process p { x = a${rep("[0]", K)}; }\ninvariant i: a${rep("[0]", K)} >= 0;`,
   "nested indexing": `int a[2]; int x; process p { x = ${rep("a[", K / 2)}0${rep("]", K / 2)}; }`,
   dereferences: `int x; int ${rep("*", K)}p; process q { x = ${rep("*", K)}p; }`,
+  "types sized by sizeof of types": `int x; process p { x = ${rep("sizeof(char[", K / 2)}1${rep("])", K / 2)}; }`,
   "char casts": `char c; process p { c = ${rep("(char)(c + ", K / 2)}1${rep(")", K / 2)}; }`,
   "struct fields": `struct A0 { int x; }; ${each(K, (i) => `struct A${i + 1} { int y; struct A${i} a; };`)} struct A${K} g; process p { g.${rep("a.", K)}x = 1; }`,
 };
