@@ -169,6 +169,8 @@ class Elaborator {
   private readonly typeDepths = new WeakMap<Type, number>();
   private readonly structDepth = new Map<string, number>();
   private readonly resolved = new WeakMap<TypeExpr, Type>();
+  /** While a wait_event's queue and condition are lowered. */
+  private inWait = false;
   /** C layouts of complete structs, for sizeof. */
   private readonly cLayouts = new Map<string, CLayout>();
   private readonly structs: StructTable = new Map();
@@ -2090,6 +2092,12 @@ class Elaborator {
   private waitEvent(e: Extract<Expr, { kind: "call" }>, interruptible: boolean): RValue {
     const c = this.cur as UnitCtx;
     const sp = e.span;
+    // The condition is lowered twice (before sleeping and after each wake-up): a wait inside
+    // it would double the code at every level, and cannot sleep with the task's state set.
+    if (this.inWait) {
+      this.error("KC406", sp, `${e.callee} cannot be used inside the condition of another wait`);
+      return { x: C0, type: ERR };
+    }
     const [wq, cond] = e.args as [Expr, Expr];
     const n = this.code.length;
     const entry = `__wait_entry_${n}`;
@@ -2195,7 +2203,12 @@ class Elaborator {
     // The result variable must outlive the block: declare it in the enclosing scope.
     const body = (block as Extract<Stmt, { kind: "block" }>).body;
     this.lowerStmt(body[0] as Stmt);
-    this.lowerStmt(body[1] as Stmt);
+    this.inWait = true;
+    try {
+      this.lowerStmt(body[1] as Stmt);
+    } finally {
+      this.inWait = false;
+    }
     const r = this.lookup(ret);
     if (r?.k !== "local") return { x: C0, type: ERR };
     return { x: { k: "load", addr: this.frameAddr(r.off), local: !r.escapes }, type: INT };

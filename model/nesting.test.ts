@@ -69,6 +69,11 @@ describe("deep input", () => {
     expect(explore(new System(r.program), { maxStates: 100 }).verdict).toBe("holds");
   });
 
+  it("a wait_event inside another's condition is KC406 at once, not code doubled per level", () => {
+    const text = `wait_queue_head_t q; int x; process p { x = ${rep("wait_event(q, ", 40)}1${rep(")", 40)}; }`;
+    expect(codes(text)).toContain("KC406");
+  });
+
   it.each([
     ["the operand that passes the limit", `int x;\nprocess p {\n  x = ${rep("1", 300, " + ")};\n}\n`, "1", 3],
     ["the '*' that passes the limit", `int\n${rep("*", 300)}p;\nprocess p { }\n`, "*", 2],
