@@ -1,7 +1,7 @@
 // The seam between a compiled program and the explorer: initial state, and the successors of a
 // state in a fixed order, so that a trace can be a list of choice indices.
 import type { Span } from "../model/ast";
-import type { Lowered, Unit } from "../model/ir";
+import type { Lowered } from "../model/ir";
 import {
   initialState,
   type Layout,
