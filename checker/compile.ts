@@ -47,6 +47,7 @@ export type FaultKind =
   | "bad_pointer"
   | "out_of_bounds"
   | "div_by_zero"
+  | "div_overflow"
   | "range_overflow"
   | "infinite_loop"
   | "stack_overflow"
@@ -109,8 +110,18 @@ export class Fault {
   ) {}
 }
 
+const INT_MIN = -(2 ** 31);
+/** i386's idiv raises a divide error when the quotient does not fit: INT_MIN / -1 (and % -1). */
+export const DIV_OVERFLOW = "INT_MIN / -1 does not fit in an int: a divide error (#DE) on i386";
+
 /** Steps of one statement run at most this many boundaries before the step is called endless. */
 export const STEP_BUDGET = 100_000;
+/**
+ * The fault of a step that passed STEP_BUDGET statements. It is a limit of KC, not a proof of an
+ * endless loop, and says so: a loop of local-only code that does end after more statements is
+ * reported too (a statement that touches shared memory ends a step and resets the count).
+ */
+export const ENDLESS_STEP = `the step does not end within ${STEP_BUDGET.toLocaleString("en-US")} statements: an endless loop inside atomic, cli or local-only code, or one longer than KC's limit for one step (a loop that touches shared memory is not one step)`;
 
 export interface Compiled {
   step: StepFn;
@@ -293,10 +304,12 @@ function runtimeHelpers(
     },
     D(a: number, b: number, s: number): number {
       if (b === 0) throw new Fault("div_by_zero", "division by zero", sp(s));
+      if (b === -1 && a === INT_MIN) throw new Fault("div_overflow", DIV_OVERFLOW, sp(s));
       return (a / b) | 0;
     },
     M(a: number, b: number, s: number): number {
       if (b === 0) throw new Fault("div_by_zero", "remainder by zero", sp(s));
+      if (b === -1 && a === INT_MIN) throw new Fault("div_overflow", DIV_OVERFLOW, sp(s));
       return (a % b) | 0;
     },
     R(v: number, lo: number, hi: number, s: number): number {
@@ -340,9 +353,15 @@ class Gen {
     return this.spanId(this.p.sites[at]?.span ?? NO_SPAN);
   }
 
+  private readonly messageIds = new Map<string, number>();
+
   private messageId(text: string): number {
-    this.messages.push(text);
-    return this.messages.length - 1;
+    let id = this.messageIds.get(text);
+    if (id === undefined) {
+      id = this.messages.push(text) - 1;
+      this.messageIds.set(text, id);
+    }
+    return id;
   }
 
   /** JS source of the step function. */
@@ -366,7 +385,7 @@ class Gen {
       out.push(js`case ${i}: {`);
       if (info.boundary) {
         out.push(
-          js`if (--budget < 0) F("infinite_loop", "the step does not end: an endless loop inside atomic, cli or local-only code", ${this.siteId(ins.at)});`,
+          js`if (--budget < 0) F("infinite_loop", MS[${this.messageId(ENDLESS_STEP)}], ${this.siteId(ins.at)});`,
         );
         if (info.visible) {
           out.push(js`if (vis !== 0 && ${excl}) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`);

@@ -212,3 +212,21 @@ describe("objects and frames", () => {
     expect(o.verdict).toBe("holds");
   });
 });
+
+// Issue 7 review: what the machine traps on, and what a limit of KC is.
+describe("limits of arithmetic and of one step", () => {
+  it("INT_MIN / -1 and INT_MIN % -1 are a divide error, as i386's idiv raises", () => {
+    for (const op of ["/", "%"]) {
+      const { bad } = check(`int m = -2147483647 - 1;\nint d = -1;\nint r;\nprocess p { r = m ${op} d; }\n`);
+      expect(bad?.counterexample?.fault).toBe("div_overflow");
+    }
+  });
+
+  it("a step that passes the statement limit says it is a limit, not only an endless loop", () => {
+    const { bad } = check(
+      "int x;\nprocess p { int i; int s = 0; for (i = 0; i < 60000; i++) s = s + 1; x = s; }\n",
+    );
+    expect(bad?.counterexample?.fault).toBe("infinite_loop");
+    expect(bad?.counterexample?.message).toMatch(/within 100,000 statements.*longer than KC's limit/);
+  });
+});

@@ -24,6 +24,8 @@ import { sizeOf } from "../model/types";
 import {
   BLOCKED,
   CUT,
+  DIV_OVERFLOW,
+  ENDLESS_STEP,
   FAULT,
   type FaultKind,
   MOVED,
@@ -176,12 +178,7 @@ class Run {
     const info = p.info[i];
     if (!ins || !info) throw new Trap("bad_pointer", `corrupt program counter ${i}`, null);
     if (info.boundary) {
-      if (--this.budget < 0)
-        throw new Trap(
-          "infinite_loop",
-          "the step does not end: an endless loop inside atomic, cli or local-only code",
-          this.siteSpan(ins.at),
-        );
+      if (--this.budget < 0) throw new Trap("infinite_loop", ENDLESS_STEP, this.siteSpan(ins.at));
       if (info.visible) {
         // A second visible group ends the step here, unless the task holds atomic or cli.
         if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) this.yieldAt(i);
@@ -527,9 +524,11 @@ class Run {
         return Math.imul(l, r);
       case "/":
         if (r === 0) throw new Trap("div_by_zero", "division by zero", span);
+        if (r === -1 && l === -2147483648) throw new Trap("div_overflow", DIV_OVERFLOW, span);
         return (l / r) | 0;
       case "%":
         if (r === 0) throw new Trap("div_by_zero", "remainder by zero", span);
+        if (r === -1 && l === -2147483648) throw new Trap("div_overflow", DIV_OVERFLOW, span);
         return (l % r) | 0;
       // Shift counts are taken mod 32, as the machine (and JS) does.
       case "<<":
