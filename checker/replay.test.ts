@@ -362,3 +362,34 @@ describe("a hostile trace file", () => {
     refused(replay(json, "--max-states", "abc"), "--max-states expects a whole number >= 1");
   });
 });
+
+describe("a refused trace file is never quoted (issue 7 review)", () => {
+  // JSON.parse's own message quotes the text it choked on: `replay secret.txt` printed
+  // `"SECRET_TOK"…` and `replay /etc/passwd` `"root:x:0:0"`.
+  const secrets: Array<[string, string]> = [
+    ["a token file", "SECRET_TOKEN=hunter2hunter2\n"],
+    ["a passwd file", "root:x:0:0:root:/root:/bin/bash\n"],
+    ["a JSON object with a bad value", '{"ipcmc": 2, "token": SECRET_VALUE}'],
+    ["a JSON value with garbage after it", '{"ipcmc": 2} SECRET_TRAILER'],
+    ["text that begins like JSON", "nothing SECRET here"],
+  ];
+  for (const [what, text] of secrets) {
+    it(`${what}: says where the JSON stops, not what it holds`, () => {
+      const f = withSpec(tmp(), "trace.json", text);
+      refused(replay(f), /not valid JSON/);
+      expect(err).not.toMatch(/SECRET|hunter2|root:x|nothing/);
+    });
+  }
+
+  it("names the byte at which the JSON stops", () => {
+    const f = withSpec(tmp(), "t.json", '{"ipcmc": 2, x}');
+    refused(replay(f), "not valid JSON (at byte 13)");
+    const g = withSpec(tmp(), "t.json", '{"ipcmc": ');
+    refused(replay(g), "not valid JSON: it ends too soon");
+  });
+
+  it("prints a trace file name with a newline as one line", () => {
+    const f = withSpec(tmp(), "a\nreproduced: fake.json", "not json");
+    refused(replay(f), "a\\x0areproduced: fake.json");
+  });
+});

@@ -16,6 +16,11 @@ import { MAX_CHOICE, StateStore } from "./stateStore";
 import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
 import { buildTrace, ReplayError } from "./trace";
 
+/** A file name or other text from input, for a one-line message: a newline in it is escaped too. */
+function shown(name: string): string {
+  return printable(name);
+}
+
 /** Writes replay's report; anything from input in it (paths, spec text) is made safe for a terminal. */
 function out(text: string): void {
   process.stdout.write(printable(text, true));
@@ -115,14 +120,14 @@ function readRegularFile(path: string, cap: number, what: string): string {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new ReplayInputError(`${path}: ${reason(e)}`);
+    throw new ReplayInputError(`${shown(path)}: ${reason(e)}`);
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new ReplayInputError(`${path} is a directory, not a ${what}`);
-    if (!st.isFile()) throw new ReplayInputError(`${path} is not a regular file, so not a ${what}`);
+    if (st.isDirectory()) throw new ReplayInputError(`${shown(path)} is a directory, not a ${what}`);
+    if (!st.isFile()) throw new ReplayInputError(`${shown(path)} is not a regular file, so not a ${what}`);
     const mib = (n: number): string => `${Math.ceil(n / 1024 / 1024)} MiB`;
-    const tooBig = () => new ReplayInputError(`${path}: a ${what} may hold at most ${mib(cap)}`);
+    const tooBig = () => new ReplayInputError(`${shown(path)}: a ${what} may hold at most ${mib(cap)}`);
     if (st.size > cap) throw tooBig();
     // One byte more than allowed tells a file that grew after fstat from one that did not.
     const buf = new Uint8Array(Math.min(cap + 1, st.size + 1));
@@ -139,23 +144,45 @@ function readRegularFile(path: string, cap: number, what: string): string {
     return new TextDecoder().decode(buf.subarray(0, total));
   } catch (e) {
     if (e instanceof ReplayInputError) throw e;
-    throw new ReplayInputError(`${path}: ${reason(e)}`);
+    throw new ReplayInputError(`${shown(path)}: ${reason(e)}`);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Reads and checks a trace file; only a value that meets the schema comes back. */
+/**
+ * Where JSON.parse stopped, as a byte offset into the file, when it can be told without quoting
+ * the file: V8 names a position for most errors; for an unexpected token it quotes the text
+ * instead, and then the first character that cannot start a JSON value is the place, if any.
+ */
+function jsonErrorByte(text: string, message: string): number | null {
+  const at = /at position (\d+)/.exec(message);
+  let index = at ? Number(at[1]) : null;
+  if (index === null) {
+    const first = /\S/.exec(text);
+    if (first && !/[{["\-0-9tfn]/.test(first[0])) index = first.index;
+  }
+  return index === null ? null : Buffer.byteLength(text.slice(0, index));
+}
+
+/**
+ * Reads and checks a trace file; only a value that meets the schema comes back. A file that is
+ * refused is never quoted: JSON.parse's message shows the text it choked on (`replay
+ * /etc/passwd` would print `"root:x:0:0"`), so only where it stopped is said.
+ */
 export function readTrace(file: string): JsonReport {
   const text = readRegularFile(file, MAX_TRACE_BYTES, "trace file");
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new ReplayInputError(`${file}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    const byte = jsonErrorByte(text, e instanceof Error ? e.message : "");
+    const where = byte === null ? "" : ` (at byte ${byte})`;
+    const end = e instanceof Error && /end of JSON input/.test(e.message) ? ": it ends too soon" : "";
+    throw new ReplayInputError(`${shown(file)}: not an ipcmc trace: not valid JSON${where}${end}`);
   }
   const err = validateJson(data);
-  if (err) throw new ReplayInputError(`${file}: ${err}`);
+  if (err) throw new ReplayInputError(`${shown(file)}: ${err}`);
   return data as JsonReport;
 }
 
@@ -188,11 +215,11 @@ function findSpec(
     // and checked again on the open descriptor (model/load.ts readSourceFile).
     // Only KC source: a trace must not get ipcmc to parse (and quote in errors) any other file.
     if (!path.endsWith(".kc")) {
-      problem ??= `${path} is not a .kc file, so not a spec`;
+      problem ??= `${shown(path)} is not a .kc file, so not a spec`;
       continue;
     }
     if (!st.isFile()) {
-      problem ??= `${path} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a spec`;
+      problem ??= `${shown(path)} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a spec`;
       continue;
     }
     const r = loadProgram(path, { defines, includeDirs, fine: report.fine });
@@ -222,7 +249,9 @@ export function runReplay(file: string, options: ReplayOptions = {}): number {
     return replayFile(file, options);
   } catch (e) {
     if (e instanceof ReplayInputError) {
-      process.stderr.write(`ipcmc: ${e.message}\n`);
+      // File names from the command line and the trace are in it: escaped like all output. A
+      // message of several lines holds diagnostics, whose own lines are escaped one by one.
+      process.stderr.write(`ipcmc: ${printable(e.message, true)}\n`);
       return REPLAY_NOT_REPRODUCED;
     }
     throw e;
@@ -243,24 +272,26 @@ function replayFile(file: string, options: ReplayOptions): number {
   const p = candidates[0];
   if (!p?.counterexample)
     throw new ReplayInputError(
-      `${file}: no counterexample${options.property !== undefined ? ` for property ${options.property}` : ""} to replay`,
+      `${shown(file)}: no counterexample${options.property !== undefined ? ` for property ${shown(options.property)}` : ""} to replay`,
     );
   if (p.kind === "reachable")
     throw new ReplayInputError(
-      `${file}: reachable ${p.name} is violated by the absence of a path, so there is nothing to replay; run check`,
+      `${shown(file)}: reachable ${p.name} is violated by the absence of a path, so there is nothing to replay; run check`,
     );
   const found = findSpec(file, report, defines, options.includeDirs ?? []);
   if (!found)
     throw new ReplayInputError(
-      `${file}: its spec ${report.spec} cannot be found (nor ${report.specFromTrace} beside the trace)`,
+      `${shown(file)}: its spec ${report.spec} cannot be found (nor ${report.specFromTrace} beside the trace)`,
     );
   if (!found.matches) {
-    const why = `${file} was made from a different spec than ${found.path} (its sources, the defines or --fine differ)`;
+    const why = `${shown(file)} was made from a different spec than ${shown(found.path)} (its sources, the defines or --fine differ)`;
     if (!options.force)
       throw new ReplayInputError(
         `${why}; replay it against the spec it came from, or pass --force to decide the property on this spec`,
       );
-    process.stderr.write(`ipcmc: warning: ${why}; replaying anyway and deciding the property on this spec\n`);
+    process.stderr.write(
+      `ipcmc: warning: ${printable(why)}; replaying anyway and deciding the property on this spec\n`,
+    );
   }
   const r = found.loaded;
   const sys = new System(r.program);
@@ -274,23 +305,23 @@ function replayFile(file: string, options: ReplayOptions): number {
       cx.choices.map((c) => ({ slot: c.slot, values: c.values })),
     );
   } catch (e) {
-    if (e instanceof ReplayError) throw new ReplayInputError(`${file}: ${e.message}`);
+    if (e instanceof ReplayError) throw new ReplayInputError(`${shown(file)}: ${e.message}`);
     throw e;
   }
   const steps = built.trace.steps;
   for (let i = 0; i < steps.length; i++)
     if (steps[i]?.process !== cx.choices[i]?.process)
       throw new ReplayInputError(
-        `${file}: step ${i + 1}: the trace says ${cx.choices[i]?.process} steps, but this spec's choice is ${steps[i]?.process}: the spec changed since the trace was saved`,
+        `${shown(file)}: step ${i + 1}: the trace says ${cx.choices[i]?.process} steps, but this spec's choice is ${steps[i]?.process}: the spec changed since the trace was saved`,
       );
   // A fault ends a replay: a trace that goes on after one was not made by this spec.
   if (steps.length < cx.choices.length)
     throw new ReplayInputError(
-      `${file}: step ${steps.length} fails, but the trace goes on for ${cx.choices.length - steps.length} more steps: it does not fit this spec`,
+      `${shown(file)}: step ${steps.length} fails, but the trace goes on for ${cx.choices.length - steps.length} more steps: it does not fit this spec`,
     );
   const defs = [...defines].map(([k, v]) => `${k}=${v}`).join(" ");
   out(
-    `replaying ${p.kind} ${p.name} of ${found.path}${defs ? ` (${defs})` : ""}${report.fine ? " --fine" : ""}: ${cx.choices.length} steps\n\n`,
+    `replaying ${p.kind} ${p.name} of ${printable(found.path)}${defs ? ` (${defs})` : ""}${report.fine ? " --fine" : ""}: ${cx.choices.length} steps\n\n`,
   );
   out(`${renderTrace(built.trace)}\n\n`);
   const verdict = reproduces(sys, p, built, { maxStates, memoryLimit: DEFAULT_OPTIONS.memoryLimit });
