@@ -18,7 +18,7 @@ import { type LoadResult, loadProgram, readSourceFile } from "../model/load";
 import { printable, SourceSet } from "../model/source";
 import { toJson } from "../reports/json";
 import { renderJunit, type SuiteCase } from "../reports/junit";
-import { bytes, num, renderReport, violatedNames } from "../reports/text";
+import { bytes, inconclusiveReason, num, renderReport, violatedNames } from "../reports/text";
 import { explore } from "./explore";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
 import type { Outcome, PropertyResult } from "./outcome";
@@ -294,11 +294,14 @@ function runCheck(a: CheckArgs): number {
       : null;
   say(
     process.stdout,
-    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace })}\n`,
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters })}\n`,
   );
   if (a.json) {
     const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
-    writeFileSync(a.json, `${JSON.stringify(toJson(origin, o, traces), null, 2)}\n`);
+    writeFileSync(
+      a.json,
+      `${JSON.stringify(toJson(origin, o, traces, inconclusiveReason(o, a.stuckWaiters)), null, 2)}\n`,
+    );
     sayLine(process.stdout, `wrote ${a.json}`);
   }
   return exitCodeOf(o, r.program.expect);
@@ -354,11 +357,14 @@ function internalDetail(e: unknown, debug: boolean): string {
   return debug && err.stack ? err.stack : `${err.name}: ${err.message}`;
 }
 
-/** One spec of a suite, loaded but not yet checked, or why it cannot be. */
+/**
+ * One spec of a suite, loaded but not yet checked, or why it cannot be; `loadMs` is how long
+ * loading and compiling took, which counts toward the spec's --time-limit as it does in check.
+ */
 type SuiteEntry =
   | { name: string; kind: "skip" }
   | { name: string; kind: "case"; case: SuiteCase }
-  | { name: string; kind: "spec"; loaded: LoadResult & { ok: true } };
+  | { name: string; kind: "spec"; loaded: LoadResult & { ok: true }; loadMs: number };
 
 const NO_FIGURES = { states: 0, transitions: 0, seconds: 0 };
 
@@ -376,43 +382,93 @@ function suiteEntry(f: string, debug: boolean): SuiteEntry {
   const declared = declaresExpect(f);
   if (declared === false) return { name, kind: "skip" };
   try {
+    const began = performance.now();
     const r = loadProgram(f, {});
-    if (r.ok) return { name, kind: "spec", loaded: r };
+    if (r.ok) return { name, kind: "spec", loaded: r, loadMs: performance.now() - began };
     return failed(name, "does not compile", diagnosticsText(r));
   } catch (e) {
     return failed(name, "internal error of ipcmc", internalDetail(e, debug));
   }
 }
 
+/** The limits of each spec's search in a suite, as check takes them. */
+interface SuiteLimits {
+  maxStates: number;
+  maxDepth: number;
+  /** Seconds from the start of the spec's loading; 0: none. */
+  timeLimit: number;
+  /** MiB that the search holds. */
+  memory: number;
+}
+
+/**
+ * A suite case's result: pass when the expect is met; inconclusive when a limit ended the
+ * search before what the spec expects was decided (a violation found before the limit is
+ * real, so `expect holds` with a violation fails, and an expected violation found passes).
+ */
+function suiteResult(e: Expectation | null, o: Outcome): SuiteCase["result"] {
+  if (expectationMet(e, o)) return "pass";
+  if (e?.verdict === "holds") return o.verdict === "violated" ? "fail" : "inconclusive";
+  if (e?.property)
+    return o.properties.some((p) => p.name === e.property && p.status === "inconclusive")
+      ? "inconclusive"
+      : "fail";
+  return o.verdict === "inconclusive" ? "inconclusive" : "fail";
+}
+
 /** Checks one loaded spec against its expect; an internal error becomes a failed case. */
-function suiteCase(name: string, r: LoadResult & { ok: true }, maxStates: number, debug: boolean): SuiteCase {
+function suiteCase(
+  name: string,
+  r: LoadResult & { ok: true },
+  loadMs: number,
+  limits: SuiteLimits,
+  debug: boolean,
+): SuiteCase {
   const e = r.program.expect;
   const expected = e?.verdict === "holds" ? "holds" : `violation ${e?.property ?? ""}`.trim();
   try {
-    const o = explore(new System(r.program), { ...DEFAULT_OPTIONS, keepGoing: true, maxStates });
-    const met = expectationMet(e, o);
+    const o = explore(new System(r.program), {
+      ...DEFAULT_OPTIONS,
+      keepGoing: true,
+      maxStates: limits.maxStates,
+      maxDepth: limits.maxDepth,
+      timeLimit: limits.timeLimit,
+      // As in check: the spec's own loading and compiling count toward its --time-limit.
+      startedAt: performance.now() - loadMs,
+      memoryLimit: limits.memory * 1024 * 1024,
+    });
     const got =
       o.verdict === "holds"
         ? "holds"
         : o.verdict === "inconclusive"
-          ? `inconclusive (${o.limit})`
+          ? `inconclusive (${inconclusiveReason(o)})`
           : `violated: ${violatedNames(o)}`;
     const figures = { states: o.stats.states, transitions: o.stats.transitions, seconds: o.stats.seconds };
-    return { spec: name, result: met ? "pass" : "fail", expected, got, detail: null, ...figures };
+    return { spec: name, result: suiteResult(e, o), expected, got, detail: null, ...figures };
   } catch (err) {
     const detail = internalDetail(err, debug);
     return { spec: name, result: "fail", expected, got: "internal error of ipcmc", detail, ...NO_FIGURES };
   }
 }
 
+/** How a suite prints a case's result. */
+const RESULT_WORD: Record<SuiteCase["result"], string> = {
+  pass: "PASS",
+  fail: "FAIL",
+  inconclusive: "INCONCLUSIVE",
+  skip: "skip",
+};
+
 /**
  * `ipcmc suite`: every .kc file whose own text declares `expect` is checked against it; files
- * without one are skipped and listed. Exit 0 all pass, 1 any fails, 2 nothing to check, 4 an
- * internal error in some spec (the others are still checked and both reports written).
+ * without one are skipped and listed. Exit 0 all pass, 1 any fails, 3 none fails but some
+ * spec is inconclusive (a limit ended its search before its expect was decided: not a pass),
+ * 2 nothing to check, 4 an internal error in some spec (the others are still checked and both
+ * reports written). Every name from input is printed on one line (sayLine).
  */
 function runSuite(
   dir: string,
-  maxStates: number,
+  limits: SuiteLimits,
   json: string | undefined,
   junit: string | undefined,
   debug: boolean,
@@ -436,7 +492,7 @@ function runSuite(
   for (const entry of entries) {
     if (entry.kind === "skip") {
       skippedNames.push(entry.name);
-      say(process.stdout, `skip  ${entry.name}: no expect declaration\n`);
+      sayLine(process.stdout, `${RESULT_WORD.skip}  ${entry.name}: no expect declaration`);
       cases.push({
         spec: entry.name,
         result: "skip",
@@ -447,39 +503,49 @@ function runSuite(
       });
       continue;
     }
-    const c = entry.kind === "case" ? entry.case : suiteCase(entry.name, entry.loaded, maxStates, debug);
+    const c =
+      entry.kind === "case" ? entry.case : suiteCase(entry.name, entry.loaded, entry.loadMs, limits, debug);
     cases.push(c);
     const figures = c.got.startsWith("violated") || c.got === "holds" || c.got.startsWith("inconclusive");
-    say(
+    // The result line holds the file's name: one line, whatever the name holds. The detail
+    // (diagnostics, each already escaped, or an internal error's stack) may span lines.
+    sayLine(
       process.stdout,
-      `${c.result === "pass" ? "PASS" : "FAIL"}  ${c.spec}${c.expected ? `  expect ${c.expected};` : ":"} ${c.expected ? "got " : ""}${c.got}${figures ? `  [${num(c.states)} states, ${c.seconds.toFixed(2)} s]` : ""}\n${c.detail ? `${c.detail}\n` : ""}`,
+      `${RESULT_WORD[c.result]}  ${c.spec}${c.expected ? `  expect ${c.expected};` : ":"} ${c.expected ? "got " : ""}${c.got}${figures ? `  [${num(c.states)} states, ${c.seconds.toFixed(2)} s]` : ""}`,
     );
+    if (c.detail) say(process.stdout, `${c.detail}\n`);
   }
   const passed = cases.filter((c) => c.result === "pass").length;
   const failedCount = cases.filter((c) => c.result === "fail").length;
+  const inconclusive = cases.filter((c) => c.result === "inconclusive").length;
   const internal = cases.filter((c) => c.got === "internal error of ipcmc").length;
   const skipped = skippedNames.length;
   if (json)
     writeFileSync(
       json,
-      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed: failedCount, skipped, internalErrors: internal, specs: cases }, null, 2)}\n`,
+      `${JSON.stringify({ ipcmc: 1, suite: dir, passed, failed: failedCount, inconclusive, skipped, internalErrors: internal, specs: cases }, null, 2)}\n`,
     );
   if (junit) writeFileSync(junit, renderJunit(dir, cases));
-  say(
+  process.stdout.write("\n");
+  sayLine(
     process.stdout,
-    `\n${passed} passed, ${failedCount} failed${skipped ? `, ${skipped} skipped (no expect declaration)` : ""}\n`,
+    `${passed} passed, ${failedCount} failed${inconclusive ? `, ${inconclusive} inconclusive (a limit ended the search)` : ""}${skipped ? `, ${skipped} skipped (no expect declaration)` : ""}`,
   );
   if (internal > 0) {
     sayLine(process.stderr, `ipcmc: ${INTERNAL_HINT} (${internal} spec${internal === 1 ? "" : "s"} above)`);
     return EXIT_INTERNAL;
   }
   if (failedCount > 0) return EXIT_VIOLATED;
+  if (inconclusive > 0) return EXIT_INCONCLUSIVE;
   if (passed === 0) {
     sayLine(process.stderr, `ipcmc: nothing was checked: no .kc file under ${dir} declares expect`);
     return EXIT_USAGE;
   }
   return EXIT_HOLDS;
 }
+
+/** suite's default --max-states per spec: a tenth of check's, so one runaway spec ends sooner. */
+const SUITE_MAX_STATES = 5_000_000;
 
 /** What an internal error asks of the user. */
 const INTERNAL_HINT =
@@ -490,46 +556,52 @@ export function main(argv: string[]): number {
   let code = EXIT_USAGE;
   // Read before parsing, so that a crash while parsing still shows its stack when asked.
   const debug = argv.includes("--debug");
-  const searchFlags = (y: ReturnType<typeof yargs>) =>
+  // The limits of a search: check's for its one spec, suite's for each spec (a per-spec prefix).
+  const limitFlags = (y: ReturnType<typeof yargs>, maxStates: number, per: string) =>
     y
-      .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
-      .option("I", {
-        type: "string",
-        array: true,
-        describe: "also search this directory for #include",
-        requiresArg: true,
-      })
-      .option("strategy", {
-        choices: ["bfs", "dfs"],
-        default: "bfs",
-        describe: "bfs finds shortest counterexamples",
-        requiresArg: true,
-      })
       .option("max-states", {
         type: "number",
-        default: DEFAULT_OPTIONS.maxStates,
-        describe: "stop (inconclusive) after this many states",
+        default: maxStates,
+        describe: `${per}stop (inconclusive) after this many states`,
         requiresArg: true,
       })
       .option("max-depth", {
         type: "number",
         default: DEFAULT_OPTIONS.maxDepth,
-        describe: "do not expand deeper states (inconclusive)",
+        describe: `${per}do not expand deeper states (inconclusive)`,
         requiresArg: true,
       })
       .option("time-limit", {
         type: "number",
         default: 0,
-        describe: "stop (inconclusive) this many seconds after the run began (loading included); 0: none",
+        describe: `${per}stop (inconclusive) this many seconds after ${per ? "the spec's" : "the"} run began (loading and compiling count but are not cut short; the search is); 0: none`,
         requiresArg: true,
       })
       .option("memory", {
         type: "number",
         default: DEFAULT_OPTIONS.memoryLimit / 1024 / 1024,
-        describe:
-          "stop (inconclusive) when the search holds this many MiB (state store, frontier, graph edges and step memo)",
+        describe: `${per}stop (inconclusive) when the search holds this many MiB (state store, frontier, graph edges and step memo)`,
         requiresArg: true,
-      })
+      });
+  const searchFlags = (y: ReturnType<typeof yargs>) =>
+    limitFlags(
+      y
+        .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
+        .option("I", {
+          type: "string",
+          array: true,
+          describe: "also search this directory for #include",
+          requiresArg: true,
+        })
+        .option("strategy", {
+          choices: ["bfs", "dfs"],
+          default: "bfs",
+          describe: "bfs finds shortest counterexamples",
+          requiresArg: true,
+        }),
+      DEFAULT_OPTIONS.maxStates,
+      "",
+    )
       .option("keep-going", {
         type: "boolean",
         default: false,
@@ -538,7 +610,8 @@ export function main(argv: string[]): number {
       .option("stuck-waiters", {
         type: "boolean",
         default: true,
-        describe: "check for tasks that sleep forever (keeps the graph's edges)",
+        describe:
+          "check for tasks that sleep forever (keeps the graph's edges); with --no-stuck-waiters stuck_waiter is not checked, so at best inconclusive (exit 3)",
       })
       .option("memo", {
         type: "boolean",
@@ -623,14 +696,7 @@ export function main(argv: string[]): number {
         "suite <dir>",
         "check every spec under a directory against its expect declaration",
         (y) =>
-          y
-            .positional("dir", { type: "string" })
-            .option("max-states", {
-              type: "number",
-              default: 5_000_000,
-              describe: "per spec; a spec that reaches it fails as inconclusive",
-              requiresArg: true,
-            })
+          limitFlags(y.positional("dir", { type: "string" }), SUITE_MAX_STATES, "per spec: ")
             .option("json", {
               type: "string",
               describe: "write a summary as JSON to this file",
@@ -644,7 +710,12 @@ export function main(argv: string[]): number {
         (a) => {
           code = runSuite(
             String(a.dir),
-            checkNumber("max-states", a.maxStates),
+            {
+              maxStates: checkNumber("max-states", a.maxStates),
+              maxDepth: checkNumber("max-depth", a.maxDepth),
+              timeLimit: checkNumber("time-limit", a.timeLimit),
+              memory: checkNumber("memory", a.memory),
+            },
             a.json as string | undefined,
             a.junit as string | undefined,
             debug,

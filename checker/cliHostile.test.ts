@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MAX_FILE_BYTES, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_PROGRAM_BYTES } from "../model/load";
 import { STEPS_SHOWN } from "../reports/text";
 import { main } from "./cli";
@@ -321,5 +321,151 @@ describe("SECURITY.md", () => {
       `| all files of a program | ${MAX_PROGRAM_BYTES / 1024 / 1024} MiB, ${MAX_FILES.toLocaleString("en-US")} files, includes ${MAX_INCLUDE_DEPTH} deep |`,
     );
     expect(doc).toContain(`first ${STEPS_SHOWN.head} and last ${STEPS_SHOWN.tail} steps`);
+  });
+
+  it("says that --time-limit does not cut loading short, and what suite's exit 3 means (issue 7 review)", () => {
+    const doc = readFileSync(join(root, "SECURITY.md"), "utf8").replace(/\s+/g, " ");
+    const readme = readFileSync(join(root, "README.md"), "utf8").replace(/\s+/g, " ");
+    expect(doc).toContain("loading and compiling count toward it but are not interrupted");
+    expect(readme).toContain("loading and compiling count toward it but are not cut short");
+    expect(doc).toContain("3 none fails but some spec is inconclusive");
+    expect(readme).toContain("3 when none fails but some spec is inconclusive");
+    expect(doc).toContain("A refused trace file's contents are never echoed");
+  });
+});
+
+describe("suite limits, as check's, per spec (issue 7 review)", () => {
+  /** A spec whose search needs thousands of states: down-up with N=3, expecting it holds. */
+  function bigSuite(): string {
+    const dir = tmp();
+    file("big.kc", readFileSync(downUp, "utf8"), dir);
+    return dir;
+  }
+
+  it("--time-limit, --memory and --max-depth are taken, and a spec that hits one is inconclusive, exit 3", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--time-limit", "0.001"], /--time-limit 0\.001/],
+      [["--max-states", "500"], /--max-states 500/],
+      [["--max-depth", "3"], /--max-depth 3/],
+      [["--memory", "0.01"], /--memory/],
+    ];
+    for (const [flags, limit] of cases) {
+      io.out = "";
+      io.err = "";
+      const reports = tmp();
+      const code = main([
+        "suite",
+        bigSuite(),
+        ...flags,
+        "--json",
+        join(reports, "s.json"),
+        "--junit",
+        join(reports, "s.xml"),
+      ]);
+      expectClean(code);
+      expect(code, flags.join(" ")).toBe(3);
+      expect(io.out).toMatch(
+        /^INCONCLUSIVE\s+\S*big\.kc\s+expect holds; got inconclusive \(the search stopped at /m,
+      );
+      expect(io.out).toMatch(limit);
+      expect(io.out).not.toMatch(/^(PASS|FAIL)/m);
+      expect(io.out).toContain("0 passed, 0 failed, 1 inconclusive");
+      const summary = JSON.parse(readFileSync(join(reports, "s.json"), "utf8"));
+      expect([summary.passed, summary.failed, summary.inconclusive]).toEqual([0, 0, 1]);
+      expect(readFileSync(join(reports, "s.xml"), "utf8")).toMatch(/failures="1"[\s\S]*type="inconclusive"/);
+    }
+  }, 30_000);
+
+  it("a failing spec outweighs an inconclusive one (exit 1); the limits apply to each spec", () => {
+    const dir = bigSuite();
+    file("bad.kc", "int x;\nprocess p { x = 1; }\ninvariant ok: x == 0;\nexpect holds;\n", dir);
+    file("small.kc", "int x;\nprocess p { x = 1; }\ninvariant ok: x <= 1;\nexpect holds;\n", dir);
+    expect(main(["suite", dir, "--max-states", "500"])).toBe(1);
+    expect(io.out).toMatch(/^FAIL\s+\S*bad\.kc/m);
+    expect(io.out).toMatch(/^INCONCLUSIVE\s+\S*big\.kc/m);
+    expect(io.out).toMatch(/^PASS\s+\S*small\.kc/m);
+    expect(io.out).toContain("1 passed, 1 failed, 1 inconclusive");
+  });
+
+  it("a found violation that was expected passes although a limit ended the search", () => {
+    const dir = tmp();
+    file("b.kc", readFileSync(join(root, "specs/ksem/down-up.bug-missing-wake-up.kc"), "utf8"), dir);
+    expect(main(["suite", dir, "--max-states", "1000000", "--time-limit", "60"])).toBe(0);
+    expect(io.out).toMatch(/^PASS\s+\S*b\.kc/m);
+  });
+
+  it("refuses a limit that is not a number, and --help lists the limits", () => {
+    expect(main(["suite", tmp(), "--time-limit", "soon"])).toBe(2);
+    expect(io.err).toContain("--time-limit expects a number >= 0");
+    // yargs prints help through console.log.
+    let help = "";
+    vi.spyOn(console, "log").mockImplementation((s) => {
+      help += String(s);
+    });
+    expect(main(["suite", "--help"])).toBe(0);
+    for (const flag of ["--max-states", "--max-depth", "--time-limit", "--memory"])
+      expect(help).toMatch(new RegExp(`${flag}\\s+per spec: `));
+  });
+});
+
+describe("names from input are printed on one line (issue 7 review)", () => {
+  const evil = "a\nPASS  evil.kc\n\n9 passed, 0 failed, 0 skipped\nx.kc";
+
+  it("suite: a file name cannot forge PASS or summary lines, in skip, PASS or FAIL lines", () => {
+    const dir = tmp();
+    file(evil, "int x;\nprocess p { x = 1; }\n", dir); // no expect: skipped
+    file(
+      `${evil.replace("x.kc", "y.kc")}`,
+      "int x;\nprocess p { x = 1; }\ninvariant ok: x <= 1;\nexpect holds;\n",
+      dir,
+    );
+    file(
+      `${evil.replace("x.kc", "z.kc")}`,
+      "int x;\nprocess p { x = 1; }\ninvariant ok: x == 0;\nexpect holds;\n",
+      dir,
+    );
+    file(`${evil.replace("x.kc", "w.kc")}`, "int x;\nprocess p { x = x +; }\nexpect holds;\n", dir);
+    expect(main(["suite", dir])).toBe(1);
+    expectClean(1);
+    const lines = io.out.split("\n");
+    expect(lines.filter((l) => /^PASS/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^\d+ passed,/.test(l))).toEqual([
+      "1 passed, 2 failed, 1 skipped (no expect declaration)",
+    ]);
+    expect(io.out).toContain("a\\x0aPASS  evil.kc\\x0a\\x0a9 passed");
+  });
+
+  it("check: the spec's name in the report and the replay hint stays on its line", () => {
+    const f = file("v\nevery property holds\n.kc", "int x;\nprocess p { x = 1; }\ninvariant ok: x == 0;\n");
+    expect(main(["check", f, "--no-progress"])).toBe(1);
+    expectClean(1);
+    expect(io.out.split("\n").filter((l) => l.startsWith("every property holds"))).toEqual([]);
+    expect(io.out).toMatch(/^replay: .*v\\x0aevery property holds\\x0a\.kc/m);
+  });
+});
+
+describe("--no-stuck-waiters says why the verdict is inconclusive (issue 7 review)", () => {
+  it("text and JSON name the skipped check, not a limit; stuck_waiter alone is undecided, exit 3", () => {
+    const json = join(tmp(), "o.json");
+    expect(main(["check", downUp, "-D", "N=2", "--no-stuck-waiters", "--no-progress", "--json", json])).toBe(
+      3,
+    );
+    expect(io.out).not.toContain("stopped at");
+    expect(io.out).toContain(
+      "inconclusive: stuck waiters were not checked (--no-stuck-waiters); every other property holds",
+    );
+    expect(io.out).toMatch(/stuck_waiter\s+stuck_waiter\s+not checked \(--no-stuck-waiters\)/);
+    expect(io.out).toMatch(/mutual_exclusion\s+invariant\s+holds/);
+    expect(io.out).toContain("expect holds: not decided: stuck waiters were not checked");
+    const data = JSON.parse(readFileSync(json, "utf8"));
+    expect(data.limit).toBeNull();
+    expect(data.inconclusiveReason).toMatch(/^stuck waiters were not checked/);
+  });
+
+  it("a limit is still named as the reason", () => {
+    expect(
+      main(["check", downUp, "-D", "N=3", "--no-stuck-waiters", "--max-states", "100", "--no-progress"]),
+    ).toBe(3);
+    expect(io.out).toContain("inconclusive: the search stopped at --max-states 100 before it was complete");
   });
 });

@@ -35,6 +35,11 @@ export interface JsonReport extends TraceOrigin {
   ipcmc: number;
   verdict: Outcome["verdict"];
   limit: string | null;
+  /**
+   * Why the verdict is inconclusive (the limit that ended the search, or a check that was not
+   * run, such as stuck waiters under --no-stuck-waiters); null otherwise. Optional when read.
+   */
+  inconclusiveReason?: string | null;
   stats: Outcome["stats"];
   properties: Array<{
     name: string;
@@ -45,13 +50,22 @@ export interface JsonReport extends TraceOrigin {
   }>;
 }
 
-/** Builds the JSON report; `traces` maps a property name to its replayed counterexample. */
-export function toJson(origin: TraceOrigin, outcome: Outcome, traces: Map<string, Trace>): JsonReport {
+/**
+ * Builds the JSON report; `traces` maps a property name to its replayed counterexample,
+ * `inconclusiveReason` says why an inconclusive verdict is one (reports/text.ts).
+ */
+export function toJson(
+  origin: TraceOrigin,
+  outcome: Outcome,
+  traces: Map<string, Trace>,
+  inconclusiveReason: string | null = null,
+): JsonReport {
   return {
     ipcmc: JSON_FORMAT,
     ...origin,
     verdict: outcome.verdict,
     limit: outcome.limit,
+    inconclusiveReason,
     stats: outcome.stats,
     properties: outcome.properties.map((p) => {
       const t = traces.get(p.name);
@@ -187,9 +201,12 @@ const report: Schema = {
     includeDirs: list(label, TRACE_LIMITS.includeDirs),
     verdict: { t: "enum", values: ["holds", "violated", "inconclusive"] },
     limit: nullable(label),
+    inconclusiveReason: nullable(label),
     stats: { t: "map", key: /^[A-Za-z]+$/, keyWhat: "a figure's name", of: { t: "number" }, max: 64 },
     properties: list(property, TRACE_LIMITS.properties),
   },
+  // Traces written before the field existed are still read.
+  optional: ["inconclusiveReason"],
 };
 
 /** Keys that would reach an object's prototype if copied into a plain object. */

@@ -4,7 +4,8 @@ import { printable } from "../model/source";
 /** One spec's result in a suite run. */
 export interface SuiteCase {
   spec: string;
-  result: "pass" | "fail" | "skip";
+  /** inconclusive: a limit ended the search before what the spec expects was decided. */
+  result: "pass" | "fail" | "inconclusive" | "skip";
   /** `holds` or `violation NAME`. */
   expected: string | null;
   /** What the explorer found, or why the spec could not be checked. */
@@ -32,7 +33,8 @@ function esc(s: string): string {
 
 /** A JUnit `<testsuite>` document for the cases, named after the suite directory. */
 export function renderJunit(suite: string, cases: SuiteCase[]): string {
-  const failures = cases.filter((c) => c.result === "fail").length;
+  // An inconclusive spec is not a pass: CI shows it as a failure whose message says why.
+  const failures = cases.filter((c) => c.result === "fail" || c.result === "inconclusive").length;
   const skipped = cases.filter((c) => c.result === "skip").length;
   const time = cases.reduce((a, c) => a + c.seconds, 0);
   const out = [
@@ -51,9 +53,10 @@ export function renderJunit(suite: string, cases: SuiteCase[]): string {
       out.push(`${head}>`, `    <skipped message="${esc(c.got)}"/>`, "  </testcase>");
     } else {
       const message = c.expected ? `expect ${c.expected}; got ${c.got}` : c.got;
+      const type = c.result === "inconclusive" ? ' type="inconclusive"' : "";
       out.push(
         `${head}>`,
-        `    <failure message="${esc(message)}">${esc(c.detail ?? message)}</failure>`,
+        `    <failure message="${esc(message)}"${type}>${esc(c.detail ?? message)}</failure>`,
         "  </testcase>",
       );
     }

@@ -20,6 +20,24 @@ export interface ReportInput {
   expectation: { text: string; met: boolean } | null;
   /** Print every step of a long counterexample instead of its start and end (STEPS_SHOWN). */
   fullTrace?: boolean;
+  /** False when the run skipped the stuck-waiter check (`--no-stuck-waiters`); default true. */
+  stuckWaiters?: boolean;
+}
+
+/** Why `stuck_waiter` has no verdict when its check was skipped. */
+export const STUCK_WAITERS_SKIPPED = "stuck waiters were not checked (--no-stuck-waiters)";
+
+/**
+ * Why an outcome is inconclusive, or null when it is not: the limit that ended the search, or,
+ * when the search was complete, the check that was not run. Only a run's options tell the two
+ * apart (a search stopped at a violation also leaves properties undecided, with no limit).
+ */
+export function inconclusiveReason(o: Outcome, stuckWaiters = true): string | null {
+  if (o.verdict !== "inconclusive") return null;
+  if (o.limit) return `the search stopped at ${o.limit} before it was complete`;
+  if (!stuckWaiters && o.properties.some((p) => p.kind === "stuck_waiter" && p.status === "inconclusive"))
+    return `${STUCK_WAITERS_SKIPPED}; every other property holds`;
+  return "the search did not decide every property";
 }
 
 /**
@@ -199,7 +217,9 @@ function wrap(text: string, width: number, indent: string): string {
   return lines.join(`\n${indent}`);
 }
 
-function statusWord(p: PropertyResult): string {
+function statusWord(p: PropertyResult, stuckWaiters: boolean): string {
+  if (p.status === "inconclusive" && p.kind === "stuck_waiter" && !stuckWaiters)
+    return "not checked (--no-stuck-waiters)";
   return p.status === "holds" ? "holds" : p.status === "violated" ? "VIOLATED" : "inconclusive";
 }
 
@@ -208,12 +228,14 @@ export function renderReport(r: ReportInput): string {
   const o = r.outcome;
   const defs = [...r.defines].map(([k, v]) => `${k}=${v}`).join(" ");
   const out: string[] = [];
+  const stuckWaiters = r.stuckWaiters !== false;
+  const why = inconclusiveReason(o, stuckWaiters);
   const headline =
     o.verdict === "holds"
       ? "every property holds"
       : o.verdict === "violated"
         ? "a property is violated"
-        : `inconclusive: the search stopped at ${o.limit ?? "a limit"} before it was complete`;
+        : `inconclusive: ${why}`;
   out.push(`${printable(r.spec)}${defs ? ` (${defs})` : ""}: ${headline}`);
   if (r.trace) {
     const p = r.trace.property;
@@ -229,21 +251,25 @@ export function renderReport(r: ReportInput): string {
     const full = r.fullTrace === true;
     out.push(r.columns ? renderTraceColumns(r.trace.trace, 132, full) : renderTrace(r.trace.trace, full));
     out.push("", `what went wrong: ${printable(explain(r.trace.property, r.trace.trace))}`);
-    if (r.replayHint) out.push(`replay: ${r.replayHint}`);
+    // The hint holds the spec's path: one line, whatever the name holds.
+    if (r.replayHint) out.push(`replay: ${printable(r.replayHint)}`);
   }
   out.push("", "properties:");
   const w = maxOf(
     o.properties.map((p) => p.name.length),
     0,
   );
-  for (const p of o.properties) out.push(`  ${p.name.padEnd(w)}  ${p.kind.padEnd(13)} ${statusWord(p)}`);
+  for (const p of o.properties)
+    out.push(`  ${p.name.padEnd(w)}  ${p.kind.padEnd(13)} ${statusWord(p, stuckWaiters)}`);
   out.push("", renderStats(o.stats));
   if (r.expectation) {
-    // A search cut short by a limit has not decided what the spec expects.
+    // A search cut short by a limit, or a check not run, has not decided what the spec expects.
     const word = r.expectation.met
       ? "met"
       : o.verdict === "inconclusive"
-        ? "not decided (the search stopped early)"
+        ? o.limit || stuckWaiters
+          ? "not decided (the search stopped early)"
+          : `not decided: ${STUCK_WAITERS_SKIPPED}`
         : `NOT met (${o.verdict === "holds" ? "every property holds" : `violated: ${violatedNames(o)}`})`;
     out.push(`expect ${r.expectation.text}: ${word}`);
   }
