@@ -2,12 +2,14 @@
 // generates C: V8 optimises it once and the explorer never walks a syntax tree.
 import type { Span } from "../model/ast";
 import {
+  ADDRESS_MASK,
   callerFrames,
   FRAME_HEADER,
   type IExpr,
   type Instr,
   type Lowered,
   PC_NONE,
+  STACK_TAG_SHIFT,
   type Unit,
 } from "../model/ir";
 import {
@@ -248,10 +250,10 @@ function runtimeHelpers(
       sp(s),
     );
   /** A pointer into a stack: it must lie in a variable of a live frame of that task. */
-  const onStack = (m: Int32Array, a: number, size: number, s: number): number => {
+  const onStack = (m: Int32Array, a: number, size: number, s: number, unit: number): number => {
     const slot = (SO[a] as number) - 1;
     const sl = layout.slots[slot];
-    const end = stackObjectEnd(p, objects, layout, m, slot, a);
+    const end = stackObjectEnd(p, objects, layout, m, slot, a, unit);
     if (end > 0 && a + size <= end) return a;
     const where = `${sl?.label ?? "a task"}'s stack (word ${a - (sl?.stackBase ?? 0)})`;
     if (end < 0)
@@ -287,12 +289,17 @@ function runtimeHelpers(
             throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
           return a;
         }
-        if (SO[a] !== 0) return onStack(m, a, size, s);
+        if (SO[a] !== 0) return onStack(m, a, size, s, -1);
         throw new Fault(
           "bad_pointer",
           `pointer ${a} points to no object (${describeStatic(p, layout, a)})`,
           sp(s),
         );
+      }
+      if (a > ADDRESS_MASK) {
+        // A pointer into a stack, tagged with the unit of its frame (ir.ts).
+        const at = a & ADDRESS_MASK;
+        if (at < words && SO[at] !== 0) return onStack(m, at, size, s, (a >>> STACK_TAG_SHIFT) - 1);
       }
       if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
       throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));

@@ -2,7 +2,15 @@
 // against the compiled step function and for replaying a step by hand while debugging.
 
 import type { Span } from "../model/ast";
-import { type BinOp, FRAME_HEADER, type IExpr, type Instr, type Lowered } from "../model/ir";
+import {
+  ADDRESS_MASK,
+  type BinOp,
+  FRAME_HEADER,
+  type IExpr,
+  type Instr,
+  type Lowered,
+  STACK_TAG_SHIFT,
+} from "../model/ir";
 import { TASK_FIELDS } from "../model/kernel";
 import {
   type Layout,
@@ -431,11 +439,17 @@ class Run {
    * searching the declarations and walking frames by their units, independently of the
    * compiled code's tables (model/objects.ts); the messages are the same.
    */
-  private deref(a: number, size: number, span: Span): number {
+  private deref(value: number, size: number, span: Span): number {
     const { p, m } = this;
-    if (a === 0) throw new Trap("null_deref", "NULL pointer dereference", span);
-    if (a < 0 || a >= m.length) throw new Trap("bad_pointer", `pointer ${a} points outside memory`, span);
     const layout = layoutOf(p);
+    // A pointer into a stack carries the unit of its frame above the address bits (ir.ts).
+    const tagged = value > ADDRESS_MASK;
+    const a = tagged ? value & ADDRESS_MASK : value;
+    const expected = tagged ? (value >>> STACK_TAG_SHIFT) - 1 : -1;
+    const inStack = layout.slots.some((sl) => a >= sl.stackBase && a < sl.stackEnd);
+    if (value === 0) throw new Trap("null_deref", "NULL pointer dereference", span);
+    if (value < 0 || a >= m.length || (tagged && !inStack))
+      throw new Trap("bad_pointer", `pointer ${value} points outside memory`, span);
     const words = (n: number): string => `${n} word${n === 1 ? "" : "s"}`;
     const past = (end: number): Trap =>
       new Trap(
@@ -493,6 +507,7 @@ class Run {
         fp -= unit?.frameSize ?? 0;
         pc = back;
       }
+      if (expected >= 0 && unit !== p.units[expected]) throw dead();
       const v = unit
         ? [...unit.params, ...unit.locals].find(
             (x) => a >= fp + x.offset && a < fp + x.offset + sizeOf(x.type, p.structs),

@@ -1,6 +1,7 @@
 // Rebuilds a counterexample from its choices by replay: per step the process, the statements it
 // ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
 import type { Span } from "../model/ast";
+import { untag } from "../model/ir";
 import { nameMemory, T_PC, T_STATE } from "../model/layout";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
@@ -185,8 +186,9 @@ function explainFault(f: StepFault, popped: Popped): string {
 function formatValue(v: number, pointer: boolean, taskState: boolean, objects: Map<number, string>): string {
   if (pointer) {
     if (v === 0) return "NULL";
-    const o = objects.get(v);
-    return o ? `&${o}` : `@${v}`;
+    // A stack pointer's tag (the unit of its frame) is not part of the address it names.
+    const o = objects.get(untag(v));
+    return o ? `&${o}` : `@${untag(v)}`;
   }
   if (taskState) return TASK_STATE_NAMES[v] ?? String(v);
   return String(v);

@@ -16,8 +16,7 @@ import {
   type PropertyDecl,
   type Site,
   type Unit,
-  type VarInfo,
-} from "./ir";
+  type VarInfo, MAX_TAGGED_UNITS, stackTag } from "./ir";
 import { TASK_HEADER } from "./layout";
 import { MAX_NESTING, nestingMessage } from "./nesting";
 import {
@@ -65,7 +64,7 @@ export const RECURSIVE_STACK_WORDS = 256;
  * A bigger state is KC410, before anything is allocated for it: a search copies the state for
  * every successor, so a state this size already costs a MiB per successor.
  */
-export const MAX_STATE_WORDS = 1 << 18;
+export const MAX_STATE_WORDS = 1 << 18; // = 2^STACK_TAG_SHIFT: addresses fit below a stack tag (ir.ts)
 
 type Sym =
   | { k: "global"; addr: number; type: Type }
@@ -1665,8 +1664,20 @@ class Elaborator {
   /** An rvalue with arrays decayed to pointers. */
   private rvalue(e: Expr): RValue {
     const r = this.rvalueNoDecay(e);
-    if (r.type.k === "array" && r.x.k === "load") return { x: r.x.addr, type: { k: "ptr", to: r.type.of } };
+    if (r.type.k === "array" && r.x.k === "load")
+      return { x: this.tagStack(r.x.addr), type: { k: "ptr", to: r.type.of } };
     return r;
+  }
+
+  /**
+   * A pointer value to a word of the running frame carries the frame's unit above its address
+   * bits (STACK_TAG_SHIFT in ir.ts): a pointer into a frame that has returned then cannot pass
+   * for one into the frame of another function that took its place on the stack.
+   */
+  private tagStack(addr: IExpr): IExpr {
+    if (!fpRooted(addr) || this.cur === null) return addr;
+    const tag = stackTag(this.units.length - 1);
+    return { k: "bin", op: "+", l: addr, r: { k: "const", v: tag }, span: NOSPAN };
   }
 
   private rvalueNoDecay(e: Expr): RValue {
@@ -1702,7 +1713,7 @@ class Elaborator {
       case "unary": {
         if (e.op === "&") {
           const lv = this.lvalue(e.operand);
-          return { x: lv.addr, type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
+          return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }
         if (e.op === "*") {
           const lv = this.lvalue(e);
@@ -2230,6 +2241,13 @@ class Elaborator {
 
   /** The whole state (globals, then each task's block and stack; see layoutMachine) fits: KC410 if not. */
   private checkStateSize(): void {
+    // Stack pointers carry a unit number above the address bits (ir.ts).
+    if (this.units.length > MAX_TAGGED_UNITS)
+      this.error(
+        "KC410",
+        null,
+        `the program has ${this.units.length} functions, processes and handlers; KC allows at most ${MAX_TAGGED_UNITS}`,
+      );
     let total = this.globalInit.length;
     for (const rec of [...this.processes, ...this.interrupts]) {
       const unit = this.units[rec.unit] as Unit;
@@ -2370,6 +2388,11 @@ function instrVisible(ins: Instr): boolean {
     case "kfree":
       return true;
   }
+}
+
+/** An address in the running function's frame: fp plus offsets (and checked indices). */
+function fpRooted(a: IExpr): boolean {
+  return a.k === "fp" || (a.k === "bin" && a.op === "+" && fpRooted(a.l));
 }
 
 function isLocalAddr(a: IExpr): boolean {

@@ -83,6 +83,8 @@ export function stackObjectEnd(
   m: Int32Array,
   slot: number,
   a: number,
+  /** The unit the pointer's tag names (ir.ts stackTag), or -1 for any. */
+  expected = -1,
 ): number {
   const s = layout.slots[slot];
   if (!s) return 0;
@@ -92,6 +94,8 @@ export function stackObjectEnd(
     const end = fp + (p.units[unit]?.frameSize ?? 0);
     if (a < end) {
       if (unit === s.unit && fp === s.stackBase && m[s.base + T_TOP] === 0) return -1;
+      // Another function's frame took the place of the one the pointer was taken in.
+      if (expected >= 0 && unit !== expected) return -1;
       const e = map.varEnd[unit]?.[a - fp] ?? 0;
       return e === 0 ? 0 : fp + e;
     }

@@ -1,5 +1,6 @@
 // Reading wait queues out of a state: which queue a sleeping task is on, by the name of its head.
 import type { System } from "../checker/system";
+import { untag } from "../model/ir";
 import { sizeOf, type Type } from "../model/types";
 
 /**
@@ -15,13 +16,14 @@ export function sleepQueue(sys: System, m: Int32Array, slot: number): string | n
     if (found) return;
     if (t.k === "ptr" && t.to.k === "struct" && t.to.name === "wait_queue") {
       // Follow the list from this head; entries are {task, next}.
-      let e = m[addr] as number;
+      // Entries live on stacks: their pointers carry a frame tag above the address (ir.ts).
+      let e = untag(m[addr] as number);
       for (let guard = 0; e > 0 && e + 1 < m.length && guard < 1024; guard++) {
         if (m[e] === task) {
           found = name;
           return;
         }
-        e = m[e + 1] as number;
+        e = untag(m[e + 1] as number);
       }
       return;
     }
