@@ -50,6 +50,17 @@ describe("includes", () => {
     expect(loadProgram(within.spec).ok).toBe(true);
   });
 
+  it("reads only KC source (.kc), so no other file beside a spec is read or quoted", () => {
+    for (const inc of [".env", "notes.txt", "sem.h"]) {
+      const r = loadProgram(specIncluding(inc, { [inc]: "SECRET=1\n" }).spec);
+      expect(codes(r)).toEqual(["KC503"]);
+      expect(rendered(r)).not.toContain("SECRET");
+    }
+    const { dir, spec } = specIncluding("env.kc", { ".env": "SECRET=1\n" });
+    symlinkSync(join(dir, ".env"), join(dir, "env.kc"));
+    expect(codes(loadProgram(spec))).toEqual(["KC503"]);
+  });
+
   it("refuses a symbolic link that leads out of the directory", () => {
     const { dir, spec } = specIncluding("zero.kc");
     symlinkSync("/dev/zero", join(dir, "zero.kc"));
@@ -57,7 +68,7 @@ describe("includes", () => {
   });
 
   it("refuses a directory or a FIFO inside the directory without blocking", () => {
-    expect(codes(loadProgram(specIncluding("sub", { "sub/a.kc": "" }).spec))).toEqual(["KC504"]);
+    expect(codes(loadProgram(specIncluding("sub.kc", { "sub.kc/a.kc": "" }).spec))).toEqual(["KC504"]);
     const { dir, spec } = specIncluding("pipe.kc");
     execFileSync("mkfifo", [join(dir, "pipe.kc")]);
     expect(codes(loadProgram(spec))).toEqual(["KC504"]);

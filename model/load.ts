@@ -247,6 +247,9 @@ function resolveInclude(
       "KC503",
       `include "${inc}": an absolute path is not allowed; name a file relative to the spec or an -I directory`,
     );
+  // Only KC source is read, so a diagnostic never quotes another file (a .env beside a spec).
+  if (!inc.endsWith(".kc"))
+    throw new Refusal("KC503", `include "${inc}": only KC source files (.kc) can be included`);
   for (const d of [dir, ...includeDirs]) {
     const base = resolve(d);
     const p = resolve(base, inc);
@@ -259,6 +262,8 @@ function resolveInclude(
     const real = realOrResolved(p);
     if (!inside(realOrResolved(base), real))
       throw new Refusal("KC503", `include "${inc}" is a link out of the directory ${displayPath(base)}`);
+    if (!real.endsWith(".kc"))
+      throw new Refusal("KC503", `include "${inc}" is a link to a file that is not KC source (.kc)`);
     const text = read(real);
     if (text !== null) return { path: real, text };
   }
