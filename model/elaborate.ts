@@ -1222,6 +1222,14 @@ class Elaborator {
       this.error("KC210", s.span, `'${s.value ? "case" : "default"}' outside a switch`);
       return;
     }
+    // The case label is lexically inside its switch, so it can only be deeper: the jump would enter
+    // the atomic block without its entry, and leave the task atomic for good.
+    if (c.atomicDepth !== sw.atomic)
+      this.error(
+        "KC406",
+        s.span,
+        `'${s.value ? "case" : "default"}' inside an atomic block that its switch is outside of: the jump from the switch crosses the edge of the atomic block`,
+      );
     this.pendingBoundary = true;
     const pc = this.here();
     if (s.value) {

@@ -5,13 +5,23 @@ import { System } from "../checker/system";
 import { formatDiagnostic } from "./diagnostics";
 import { loadProgram } from "./load";
 
-/** Runs a one-process program; returns the names of violated properties. */
-function run(body: string, globals = ""): string[] {
-  const text = `${globals}\nprocess main {\n${body}\n}\n`;
+/** Runs a whole program; returns the names of violated properties. */
+function violated(text: string): string[] {
   const r = loadProgram("lang.kc", {}, text);
   if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
   const o = explore(new System(r.program), { keepGoing: true });
   return o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+}
+
+/** Runs a one-process program; returns the names of violated properties. */
+function run(body: string, globals = ""): string[] {
+  return violated(`${globals}\nprocess main {\n${body}\n}\n`);
+}
+
+/** The codes a program compiles to ([] when it compiles). */
+function codes(text: string): string[] {
+  const r = loadProgram("lang.kc", {}, text);
+  return r.ok ? [] : r.diagnostics.map((d) => d.code);
 }
 
 describe("C semantics", () => {
@@ -189,5 +199,38 @@ describe("C semantics", () => {
     if (!r.ok) throw new Error("compile");
     const o = explore(new System(r.program), { keepGoing: true });
     expect(o.properties.filter((p) => p.status !== "holds")).toEqual([]);
+  });
+});
+
+describe("atomic blocks are entered and left only at their edges (issue 7 review)", () => {
+  /** Two processes run `body`, then a critical section that only atomicity could protect. */
+  const race = (body: string, fns = "") =>
+    `int holders; int mode = 1;\n${fns}\nprocess w[2] { ${body} holders++; holders--; }\ninvariant me: holders <= 1;\n`;
+
+  it.each([
+    "switch (mode) { case 0: atomic { case 1: ; } }",
+    "switch (mode) { case 1: atomic { default: ; } }",
+    "switch (mode) { case 0: while (1) { atomic { if (mode) { case 1: break; } } } }",
+  ])("a case or default label inside an atomic block its switch is outside of is KC406: %s", (body) => {
+    expect(codes(race(body))).toEqual(["KC406"]);
+  });
+
+  it("a switch wholly inside or outside an atomic block compiles", () => {
+    expect(codes(race("atomic { switch (mode) { case 1: break; default: ; } }"))).toEqual([]);
+    expect(codes(race("switch (mode) { case 1: atomic { switch (mode) { case 1: ; } } }"))).toEqual([]);
+  });
+
+  it.each([
+    ["break", "while (1) { atomic { break; } }", ""],
+    ["break out of a switch", "switch (mode) { case 1: atomic { atomic { break; } } }", ""],
+    ["continue", "int i = 0; while (i < 1) { i++; atomic { continue; } }", ""],
+    [
+      "continue and break",
+      "for (int i = 0; i < 2; i++) { atomic { atomic { if (i == 0) continue; break; } } }",
+      "",
+    ],
+    ["return", "f();", "void f(void) { atomic { atomic { return; } } }"],
+  ])("%s out of an atomic block leaves it: the race after it is found", (_, body, fns) => {
+    expect(violated(race(body, fns))).toEqual(["me"]);
   });
 });
