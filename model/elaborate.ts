@@ -621,10 +621,14 @@ class Elaborator {
         this.error("KC311", e.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
         return;
       }
+      // Checked as a local's initializer is: an int is no pointer, an int * no char *.
+      const before = this.diags.items.length;
+      this.speculate(() => this.convert(this.rvalue(e), t, e.span, "assignment"));
+      if (this.diags.items.length > before) return;
       if (e.kind === "unary" && e.op === "&") {
         const a = this.constAddress(e.operand);
         if (a !== null) {
-          this.globalInit[addr] = a;
+          this.globalInit[addr] = t.k === "bool" ? 1 : a;
           return;
         }
       }
@@ -633,7 +637,8 @@ class Elaborator {
         this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
       if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
         this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
-      this.globalInit[addr] = t.k === "bool" ? +(v !== 0) : v;
+      // C's conversion to the variable's type, as a store does it: bool is 0 or 1, char wraps.
+      this.globalInit[addr] = t.k === "bool" ? +(v !== 0) : t.k === "char" ? (v << 24) >> 24 : v;
       return;
     }
     this.walkInitList(t, init, what, (off, ft, item) => this.constInit(addr + off, ft, item, what));

@@ -234,3 +234,23 @@ describe("atomic blocks are entered and left only at their edges (issue 7 review
     expect(violated(race(body, fns))).toEqual(["me"]);
   });
 });
+
+describe("a global initializer converts as a store does (issue 7 review)", () => {
+  it("char wraps and bool is 0 or 1 in globals, struct and array items and static locals", () => {
+    const g = [
+      "int x;",
+      "char c = 200; struct { char a; bool f; } g = { 200, 7 }; char ga[2] = { 255 }; bool bp = &x;",
+      "int s(void) { static char sc = 128; static char st[2] = { 0, 383 }; return sc + st[1]; }",
+    ].join("\n");
+    const body = [
+      "assert(c == -56); assert(g.a == -56 && g.f == 1); assert(ga[0] == -1 && ga[1] == 0);",
+      "assert(bp == 1); assert(s() == -128 + 127);",
+    ].join("\n");
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("a ranged int outside its range is KC408, and an address must fit the pointer's type", () => {
+    expect(codes("int<0..3> r = 4;\nprocess m { static int<0..3> q = -1; }\n")).toEqual(["KC408", "KC408"]);
+    expect(codes("int x; char *q = &x; int i = &x;\nprocess m { }\n")).toEqual(["KC301", "KC301"]);
+  });
+});
