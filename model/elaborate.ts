@@ -28,6 +28,7 @@ import {
   isIntegral,
   isScalar,
   NULLT,
+  pointeesAgree,
   type StructInfo,
   type StructTable,
   showType,
@@ -1848,6 +1849,12 @@ class Elaborator {
         const r = this.rvalue(e.operand);
         if (to.k === "void") return { x: r.x, type: VOID };
         if (isIntegral(to) && isIntegral(r.type)) return { x: this.narrow(r.x, to), type: to };
+        if (to.k === "ptr" && r.type.k === "ptr" && !pointeesAgree(r.type.to, to.to))
+          this.error(
+            "KC313",
+            e.span,
+            `cannot cast ${showType(r.type)} to ${showType(to)} yet: KC stores every scalar in a word of its own, so a cast between pointers to different scalar types cannot have C's meaning`,
+          );
         if (to.k === "ptr" && (r.type.k === "ptr" || r.type.k === "null")) return { x: r.x, type: to };
         if (to.k === "bool" && isScalar(r.type)) return { x: { k: "bool", e: r.x }, type: BOOL };
         this.error("KC301", e.span, `cannot cast ${showType(r.type)} to ${showType(to)}`);

@@ -254,3 +254,53 @@ describe("a global initializer converts as a store does (issue 7 review)", () =>
     expect(codes("int x; char *q = &x; int i = &x;\nprocess m { }\n")).toEqual(["KC301", "KC301"]);
   });
 });
+
+describe("a cast between pointers keeps C's meaning or is KC313 (issue 7 review)", () => {
+  const g =
+    "struct s { int a; }; struct t { int b; int c; };\nint x = 0x1234; char c2[2]; int<0..3> r; bool b; int v; struct s sg;";
+
+  it.each([
+    "char *c = (char *)&x; v = *c;",
+    "*(int *)&c2[0] = 0x01020304;",
+    "*(int *)&r = 100;",
+    "*(int *)&b = 7;",
+    "int *p = (int *)&sg; v = *p;",
+    "struct t *q = (struct t *)&x; v = q->b;",
+    "int *ip = &x; char **cpp = (char **)&ip;",
+  ])("a cast between pointers to different scalar types, or a scalar and a struct, is KC313: %s", (body) => {
+    const r = loadProgram("lang.kc", {}, `${g}\nprocess m { ${body} }\n`);
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC313"]);
+    if (!r.ok) expect(r.diagnostics[0]?.message).toContain("every scalar in a word of its own");
+  });
+
+  it("casts through void *, between struct pointers, to the same type and long or signed compile", () => {
+    const body = [
+      "void *vp = (void *)&x; int *ip = (int *)vp; long *lp = (long *)&x; signed int *sp = (signed *)ip;",
+      "struct t tl = { 5, 6 }; struct s *p = (struct s *)&tl; p = (struct s *)p; void **vpp = (void **)&ip; int **ipp = (int **)vpp;",
+      "assert(*ip == 0x1234 && *lp == 0x1234 && *sp == 0x1234 && **ipp == 0x1234 && p->a == 5);",
+    ].join("\n");
+    expect(run(body, g)).toEqual([]);
+  });
+
+  it("an implicit conversion between such pointers is KC301 or KC304, also int<0..3> * and int *", () => {
+    const text = [
+      g,
+      "int *ip; char *cp; int *gp = &r;",
+      "void takes(int *p) { *p = 1; }",
+      "int *gives(void) { return &r; }",
+      "process m { ip = &c2[0]; cp = &x; ip = &r; ip = &b; ip = &sg; int<0..3> *rp = &x; takes(&r); takes(&c2[1]); }",
+    ].join("\n");
+    expect(codes(text)).toEqual([
+      "KC301",
+      "KC301",
+      "KC301",
+      "KC301",
+      "KC301",
+      "KC301",
+      "KC301",
+      "KC301",
+      "KC304",
+      "KC304",
+    ]);
+  });
+});

@@ -107,9 +107,12 @@ export function cLayout(
   }
 }
 
+/** The same type; `int<0..3>` is not `int` (a store through an `int *` would skip the range). */
 export function typeEquals(a: Type, b: Type): boolean {
   if (a.k !== b.k) return false;
   switch (a.k) {
+    case "int":
+      return a.lo === (b as typeof a).lo && a.hi === (b as typeof a).hi;
     case "ptr":
       return typeEquals(a.to, (b as typeof a).to);
     case "struct":
@@ -119,6 +122,20 @@ export function typeEquals(a: Type, b: Type): boolean {
     default:
       return true;
   }
+}
+
+/**
+ * Whether a cast from a pointer to `from` to a pointer to `to` keeps C's meaning. KC stores every
+ * scalar in a word of its own, so a `char *` into an int reads the whole int, not its low byte:
+ * only the same type, `void` on either side (which must be cast again to be used), and struct to
+ * struct (a later access past the object is a run-time fault) agree; pointers to pointers agree
+ * when their targets do.
+ */
+export function pointeesAgree(from: Type, to: Type): boolean {
+  if (from.k === "void" || to.k === "void") return true;
+  if (from.k === "struct" && to.k === "struct") return true;
+  if (from.k === "ptr" && to.k === "ptr") return pointeesAgree(from.to, to.to);
+  return typeEquals(from, to);
 }
 
 /** C spelling of a type, for messages: `struct semaphore *`, `int<0..7>`, `int[4]`. */
