@@ -243,6 +243,7 @@ function runtimeHelpers(
   const objects: ObjectMap = objectMap(p, layout);
   const OE = objects.end;
   const SO = objects.stackOf;
+  const TU = p.stackTagUnits;
   const outside = (a: number, size: number, end: number, s: number): Fault =>
     new Fault(
       "out_of_bounds",
@@ -299,7 +300,8 @@ function runtimeHelpers(
       if (a > ADDRESS_MASK) {
         // A pointer into a stack, tagged with the unit of its frame (ir.ts).
         const at = a & ADDRESS_MASK;
-        if (at < words && SO[at] !== 0) return onStack(m, at, size, s, (a >>> STACK_TAG_SHIFT) - 1);
+        const unit = TU[(a >>> STACK_TAG_SHIFT) - 1];
+        if (unit !== undefined && at < words && SO[at] !== 0) return onStack(m, at, size, s, unit);
       }
       if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
       throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));

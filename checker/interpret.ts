@@ -445,10 +445,10 @@ class Run {
     // A pointer into a stack carries the unit of its frame above the address bits (ir.ts).
     const tagged = value > ADDRESS_MASK;
     const a = tagged ? value & ADDRESS_MASK : value;
-    const expected = tagged ? (value >>> STACK_TAG_SHIFT) - 1 : -1;
+    const expected = tagged ? (p.stackTagUnits[(value >>> STACK_TAG_SHIFT) - 1] ?? -2) : -1;
     const inStack = layout.slots.some((sl) => a >= sl.stackBase && a < sl.stackEnd);
     if (value === 0) throw new Trap("null_deref", "NULL pointer dereference", span);
-    if (value < 0 || a >= m.length || (tagged && !inStack))
+    if (value < 0 || a >= m.length || (tagged && (!inStack || expected === -2)))
       throw new Trap("bad_pointer", `pointer ${value} points outside memory`, span);
     const words = (n: number): string => `${n} word${n === 1 ? "" : "s"}`;
     const past = (end: number): Trap =>

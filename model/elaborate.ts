@@ -11,12 +11,15 @@ import {
   type Instr,
   type InstrInfo,
   type Lowered,
+  MAX_TAGGED_UNITS,
   type PoolDecl,
   type ProcessDecl,
   type PropertyDecl,
   type Site,
+  stackTag,
   type Unit,
-  type VarInfo, MAX_TAGGED_UNITS, stackTag } from "./ir";
+  type VarInfo,
+} from "./ir";
 import { TASK_HEADER } from "./layout";
 import { MAX_NESTING, nestingMessage } from "./nesting";
 import {
@@ -189,6 +192,8 @@ class Elaborator {
   private readonly interrupts: ProcessDecl[] = [];
   private readonly properties: PropertyDecl[] = [];
   private readonly pools: PoolDecl[] = [];
+  /** Units whose locals' addresses are taken, by tag index (ir.ts stackTag). */
+  private readonly stackTagUnits: number[] = [];
   private expect: Lowered["expect"] = null;
   private cur: UnitCtx | null = null;
   /** > 0 while lowering an expression that must stay one step (await/assume conditions, properties). */
@@ -253,6 +258,7 @@ class Elaborator {
       expect: this.expect,
       constants: this.constants,
       functionUnits: this.fnList.map((f) => f.unit),
+      stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
     };
@@ -1690,7 +1696,10 @@ class Elaborator {
    */
   private tagStack(addr: IExpr): IExpr {
     if (!fpRooted(addr) || this.cur === null) return addr;
-    const tag = stackTag(this.units.length - 1);
+    const unit = this.units.length - 1;
+    let index = this.stackTagUnits.indexOf(unit);
+    if (index < 0) index = this.stackTagUnits.push(unit) - 1;
+    const tag = stackTag(index);
     return { k: "bin", op: "+", l: addr, r: { k: "const", v: tag }, span: NOSPAN };
   }
 
@@ -2262,11 +2271,11 @@ class Elaborator {
   /** The whole state (globals, then each task's block and stack; see layoutMachine) fits: KC410 if not. */
   private checkStateSize(): void {
     // Stack pointers carry a unit number above the address bits (ir.ts).
-    if (this.units.length > MAX_TAGGED_UNITS)
+    if (this.stackTagUnits.length > MAX_TAGGED_UNITS)
       this.error(
         "KC410",
         null,
-        `the program has ${this.units.length} functions, processes and handlers; KC allows at most ${MAX_TAGGED_UNITS}`,
+        `${this.stackTagUnits.length} functions, processes and handlers take the address of a local; KC allows at most ${MAX_TAGGED_UNITS}`,
       );
     let total = this.globalInit.length;
     for (const rec of [...this.processes, ...this.interrupts]) {

@@ -73,8 +73,8 @@ export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flag
 export const PC_NONE = 0;
 
 /**
- * Pointer values into a stack carry a tag above the address bits: 1 + the unit whose frame they
- * point into (`&local`, a local array). A state has at most 2^STACK_TAG_SHIFT words
+ * Pointer values into a stack carry a tag above the address bits: 1 + the index in
+ * `Lowered.stackTagUnits` of the unit whose frame they point into (`&local`, a local array). A state has at most 2^STACK_TAG_SHIFT words
  * (MAX_STATE_WORDS), so addresses fit below the tag. A dereference checks that the frame now
  * holding the address is of that unit: a pointer into a frame that returned cannot pass for one
  * into another function's frame that took its place (model/objects.ts).
@@ -82,12 +82,12 @@ export const PC_NONE = 0;
 export const STACK_TAG_SHIFT = 18;
 /** The address bits of a pointer value. */
 export const ADDRESS_MASK = (1 << STACK_TAG_SHIFT) - 1;
-/** Units a program may have, so that every tag fits a positive int32. */
+/** Units that may take the address of a local, so that every tag fits a positive int32. */
 export const MAX_TAGGED_UNITS = (1 << (31 - STACK_TAG_SHIFT)) - 2;
 
-/** The tag of a pointer into a frame of `unit`. */
-export function stackTag(unit: number): number {
-  return (unit + 1) << STACK_TAG_SHIFT;
+/** The tag of a pointer into a frame of the unit at `index` in `Lowered.stackTagUnits`. */
+export function stackTag(index: number): number {
+  return (index + 1) << STACK_TAG_SHIFT;
 }
 
 /** The address a pointer value points at, without its tag (for naming words in traces). */
@@ -203,6 +203,8 @@ export interface Lowered {
   expect: Expectation | null;
   constants: Map<string, number>;
   pools: PoolDecl[];
+  /** The units whose frames stack pointers may point into, by tag index (see stackTag). */
+  stackTagUnits: number[];
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
   structs: import("./types").StructTable;
