@@ -25,7 +25,18 @@ import {
   T_TOP,
   TASK_ZOMBIE,
 } from "../model/layout";
-import { describeStatic, type ObjectMap, objectMap, stackObjectEnd } from "../model/objects";
+import {
+  badCastMessage,
+  describeStatic,
+  type KindMap,
+  kindMap,
+  layoutMismatch,
+  type ObjectMap,
+  objectMap,
+  stackObjectEnd,
+  wordKinds,
+} from "../model/objects";
+import type { Type } from "../model/types";
 import { buildFunction, type Js, joinJs, js } from "./emit";
 
 /** What a step did. */
@@ -57,6 +68,7 @@ export type FaultKind =
   | "empty_choice"
   | "use_after_free"
   | "use_after_return"
+  | "bad_cast"
   | "double_free"
   | "bad_free";
 
@@ -163,7 +175,7 @@ export function compileProgram(
   const frames = callerFrames(p);
   const pools = poolMaps(p, words);
   const helpers = {
-    ...runtimeHelpers(p, layout, words, spans, pools),
+    ...runtimeHelpers(p, layout, words, spans, pools, gen.layouts),
     CFS: frames.frameSize,
     CDO: frames.destOff,
     CM: cm,
@@ -171,7 +183,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
+  const header = js`"use strict"; const {P, L, X, D, M, R, F, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -237,8 +249,12 @@ function runtimeHelpers(
   words: number,
   spans: Span[],
   pools: ReturnType<typeof poolMaps>,
+  layoutTypes: readonly Type[],
 ) {
   const sp = (i: number): Span | null => spans[i] ?? null;
+  // Built on first use: most programs convert no pointer to another pointee type.
+  let kindTable: KindMap | null = null;
+  const layoutKinds: string[][] = [];
   const { PH } = pools;
   const objects: ObjectMap = objectMap(p, layout);
   const OE = objects.end;
@@ -306,6 +322,19 @@ function runtimeHelpers(
       if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
       throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
     },
+    /**
+     * A pointer converted to point at another type: the memory it points into is laid out as that
+     * type over the words they share (objects.ts layoutMismatch). Yields the pointer.
+     */
+    L(m: Int32Array, v: number, t: number, s: number): number {
+      const to = layoutTypes[t];
+      if (v === 0 || !to) return v;
+      kindTable ??= kindMap(p, layout);
+      layoutKinds[t] ??= wordKinds(to, p.structs);
+      const bad = layoutMismatch(p, objects, kindTable, layout, m, v, layoutKinds[t] as string[]);
+      if (bad) throw new Fault("bad_cast", badCastMessage(to, bad), sp(s));
+      return v;
+    },
     /** An array index within [0, n). */
     X(i: number, n: number, s: number): number {
       if (i >= 0 && i < n) return i;
@@ -363,6 +392,12 @@ class Gen {
   }
 
   private readonly messageIds = new Map<string, number>();
+  /** Word kinds of the types pointers are converted to (see the IR's "layout"), by index. */
+  readonly layouts: Type[] = [];
+
+  private layoutId(t: Type): number {
+    return this.layouts.push(t) - 1;
+  }
 
   private messageId(text: string): number {
     let id = this.messageIds.get(text);
@@ -577,6 +612,8 @@ class Gen {
         return js`(${this.int(e.e)} !== 0 ? 1 : 0)`;
       case "char":
         return js`((${this.int(e.e)} << 24) >> 24)`;
+      case "layout":
+        return js`L(m, ${this.int(e.e)}, ${this.layoutId(e.to)}, ${this.spanId(e.span)})`;
       case "cond":
         return js`(${this.cond(e.c)} ? ${this.int(e.t)} : ${this.int(e.f)})`;
       case "bin": {

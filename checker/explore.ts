@@ -26,6 +26,7 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   empty_choice: "runtime_error",
   use_after_free: "runtime_error",
   use_after_return: "runtime_error",
+  bad_cast: "runtime_error",
   double_free: "runtime_error",
   bad_free: "runtime_error",
 };

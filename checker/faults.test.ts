@@ -293,3 +293,35 @@ describe("stack pointers carry their frame's function", () => {
     expect(check(text).bad).toBeUndefined();
   });
 });
+
+// Issue 7 review: a pointer given another pointee type (through void *, or a struct cast) must
+// point at memory laid out as that type, else reading through it would not mean what C means.
+describe("pointer conversions keep C's meaning", () => {
+  it("(char *)(void *)&x of an int is a bad cast, not a silent read of the whole word", () => {
+    const { bad } = check(
+      "int x = 0x1234; int r;\nprocess p { void *v = &x; char *c = (char *)v; r = *c; }\n",
+    );
+    expect(bad?.counterexample?.fault).toBe("bad_cast");
+    expect(bad?.counterexample?.message).toMatch(/word 0 of char is char, but the memory there holds int/);
+  });
+
+  it("a struct through void * to a struct of another layout is a bad cast, on globals, pools and stacks", () => {
+    const decls = "struct A { int i; }; struct B { char c; }; pool struct A[1]; int x;\n";
+    const bodies = [
+      "struct A a = { 1000 };\nprocess p { void *v = &a; struct B *b = v; x = b->c; }\n",
+      "process p { struct A *a = kmalloc(sizeof(struct A), GFP_KERNEL); void *v = a; struct B *b = v; x = b->c; }\n",
+      "process p { struct A a = { 7 }; void *v = &a; struct B *b = v; x = b->c; }\n",
+    ];
+    for (const body of bodies) expect(check(decls + body).bad?.counterexample?.fault, body).toBe("bad_cast");
+  });
+
+  it("a round trip through void * to the same type, or to a struct of the same layout, is fine", () => {
+    const text = [
+      "struct file { void *private_data; }; struct pipe { int readers; int writers; }; struct twin { int a; int b; };",
+      "struct pipe pi = { 1, 1 }; struct file f; int x;",
+      "process p { f.private_data = &pi; struct pipe *q = f.private_data; x = q->readers; struct twin *t = (struct twin *)q; x = t->b; }",
+      "final ok: x == 1;",
+    ].join("\n");
+    expect(check(text).bad).toBeUndefined();
+  });
+});

@@ -27,7 +27,14 @@ import {
   TASK_RUNNING,
   TASK_ZOMBIE,
 } from "../model/layout";
-import { describeStatic } from "../model/objects";
+import {
+  badCastMessage,
+  describeStatic,
+  kindMap,
+  layoutMismatch,
+  objectMap,
+  wordKinds,
+} from "../model/objects";
 import { sizeOf } from "../model/types";
 import {
   BLOCKED,
@@ -427,6 +434,22 @@ class Run {
         return this.truth(e.e) ? 1 : 0;
       case "char":
         return (this.int(e.e) << 24) >> 24;
+      case "layout": {
+        const v = this.int(e.e);
+        if (v === 0) return v;
+        const layout = layoutOf(this.p);
+        const bad = layoutMismatch(
+          this.p,
+          objectMap(this.p, layout),
+          kindMap(this.p, layout),
+          layout,
+          this.m,
+          v,
+          wordKinds(e.to, this.p.structs),
+        );
+        if (bad) throw new Trap("bad_cast", badCastMessage(e.to, bad), e.span);
+        return v;
+      }
       case "cond":
         return this.truth(e.c) ? this.int(e.t) : this.int(e.f);
       case "bin":

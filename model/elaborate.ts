@@ -1569,7 +1569,8 @@ class Elaborator {
     if (t.k === "bool" && isScalar(r.type)) return { k: "bool", e: r.x };
     if (t.k === "ptr" && r.type.k === "null") return C0;
     if (t.k === "ptr" && r.type.k === "ptr") {
-      if (typeEquals(t, r.type) || t.to.k === "void" || r.type.to.k === "void") return r.x;
+      if (typeEquals(t, r.type) || t.to.k === "void" || r.type.to.k === "void")
+        return this.checkLayout(r.x, r.type, t, span);
     }
     if (typeEquals(t, r.type)) return r.x;
     if (r.type !== ERR && t !== ERR)
@@ -1579,6 +1580,16 @@ class Elaborator {
         `${what}: cannot use ${showType(r.type)} as ${showType(t)}`,
       );
     return r.x;
+  }
+
+  /**
+   * A pointer converted from `from` to `to`: when the pointees differ (a `void *` given a type, a
+   * struct pointer cast to another struct), memory must be laid out as `to` where it points, a
+   * check made when the program runs (the IR's "layout").
+   */
+  private checkLayout(x: IExpr, from: Type, to: Type, span: Span): IExpr {
+    if (to.k !== "ptr" || from.k !== "ptr" || to.to.k === "void" || typeEquals(from.to, to.to)) return x;
+    return { k: "layout", e: x, to: to.to, span };
   }
 
   private lvalue(e: Expr): LValue {
@@ -1864,7 +1875,8 @@ class Elaborator {
             e.span,
             `cannot cast ${showType(r.type)} to ${showType(to)} yet: KC stores every scalar in a word of its own, so a cast between pointers to different scalar types cannot have C's meaning`,
           );
-        if (to.k === "ptr" && (r.type.k === "ptr" || r.type.k === "null")) return { x: r.x, type: to };
+        if (to.k === "ptr" && r.type.k === "ptr") return { x: this.checkLayout(r.x, r.type, to, e.span), type: to };
+        if (to.k === "ptr" && r.type.k === "null") return { x: r.x, type: to };
         if (to.k === "bool" && isScalar(r.type)) return { x: { k: "bool", e: r.x }, type: BOOL };
         this.error("KC301", e.span, `cannot cast ${showType(r.type)} to ${showType(to)}`);
         return { x: r.x, type: to };
@@ -2451,6 +2463,9 @@ function exprVisible(e: IExpr): boolean {
       return exprVisible(e.l) || exprVisible(e.r);
     case "cond":
       return exprVisible(e.c) || exprVisible(e.t) || exprVisible(e.f);
+    case "layout":
+      // It reads the object the pointer points into (another task's frames, say): shared.
+      return true;
   }
 }
 

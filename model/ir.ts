@@ -30,7 +30,14 @@ export type IExpr =
   /** Normalises to 0/1 (conversion to bool). */
   | { k: "bool"; e: IExpr }
   /** Wraps to a signed 8-bit value (conversion to char). */
-  | { k: "char"; e: IExpr };
+  | { k: "char"; e: IExpr }
+  /**
+   * A pointer converted to point at `to` (a cast, or a `void *` made into another pointer): the
+   * memory it points into must be laid out as `to` over the words they share (model/objects.ts
+   * layoutMismatch); NULL passes. Yields the pointer. KC stores every scalar in one word, so
+   * reading an int as a char through such a pointer could not mean what C means.
+   */
+  | { k: "layout"; e: IExpr; to: Type; span: Span };
 
 /** The binary operators of the IR are exactly KC's (`&&`/`||` stay lazy inside pure expressions). */
 export type BinOp = BinaryOp;

@@ -3,10 +3,10 @@
 // dereference must stay inside the object its pointer points into; the words between objects
 // (pool headers, a task's registers, a frame's return pc) and the dead part of a stack belong
 // to no object.
-import type { Lowered } from "./ir";
+import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT } from "./ir";
 import { TASK_FIELDS } from "./kernel";
 import { type Layout, T_TOP } from "./layout";
-import { sizeOf } from "./types";
+import { type StructTable, showType, sizeOf, type Type } from "./types";
 
 /** Static tables that tell, for a word address, the object it belongs to. */
 export interface ObjectMap {
@@ -159,4 +159,127 @@ export function liveFrames(
     pc = rp;
   }
   return out;
+}
+
+/**
+ * The kind of each word of a type, in order: `int`, `int<lo..hi>`, `char`, `bool` or `ptr` (any
+ * pointer: a pointer word reads the same whatever it points to). Two types agree on a word when
+ * their kinds there are equal; KC stores every scalar in one word, so only then does reading
+ * the word through the other type mean what C means.
+ */
+export function wordKinds(t: Type, structs: StructTable, out: string[] = []): string[] {
+  switch (t.k) {
+    case "int":
+      out.push(t.lo === null ? "int" : `int<${t.lo}..${t.hi}>`);
+      break;
+    case "char":
+    case "bool":
+      out.push(t.k);
+      break;
+    case "ptr":
+    case "null":
+      out.push("ptr");
+      break;
+    case "struct": {
+      const info = structs.get(t.name);
+      const start = out.length;
+      for (const f of info?.fields ?? []) {
+        while (out.length < start + f.offset) out.push("");
+        wordKinds(f.type, structs, out);
+      }
+      while (out.length < start + Math.max(0, info?.size ?? 0)) out.push("");
+      break;
+    }
+    case "array":
+      for (let i = 0; i < t.n; i++) wordKinds(t.of, structs, out);
+      break;
+    case "void":
+      break;
+  }
+  return out;
+}
+
+/** The word kinds of every static object (globals, pool objects, task_structs) and of every unit's frame. */
+export interface KindMap {
+  /** kind[a]: the kind of word a of a static object ("" outside them). */
+  kind: string[];
+  /** frame[unit][off]: the kind of frame word off ("" for the header and temporaries). */
+  frame: string[][];
+}
+
+/** Builds the kind tables of a program laid out as `layout`. */
+export function kindMap(p: Lowered, layout: Layout): KindMap {
+  const kind: string[] = new Array(layout.words).fill("");
+  const place = (t: Type, at: number): void => {
+    wordKinds(t, p.structs).forEach((k, i) => {
+      kind[at + i] = k;
+    });
+  };
+  const inPool = (a: number): boolean =>
+    p.pools.some((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
+  for (const g of p.globals) if (!inPool(g.offset)) place(g.type, g.offset);
+  for (const q of p.pools) for (let i = 0; i < q.count; i++) place(q.type, q.base + i * (q.size + 1) + 1);
+  for (const s of layout.slots)
+    if (s.kind === "process") for (let i = 0; i < TASK_FIELDS.length; i++) kind[s.base + i] = "int";
+  const frame = p.units.map((u) => {
+    const f: string[] = new Array(u.frameSize).fill("");
+    for (const v of [...u.params, ...u.locals])
+      wordKinds(v.type, p.structs).forEach((k, i) => {
+        f[v.offset + i] = k;
+      });
+    return f;
+  });
+  return { kind, frame };
+}
+
+/**
+ * Whether memory at pointer value `v` is laid out as `kinds` says, over the words of the object
+ * it points into: null when it is (or v is NULL, or points into no object, which a dereference
+ * reports), else the first word where they differ, for a message. The object and its kinds are
+ * found as a dereference finds them (stackObjectEnd).
+ */
+export function layoutMismatch(
+  p: Lowered,
+  map: ObjectMap,
+  kinds: KindMap,
+  layout: Layout,
+  m: Int32Array,
+  v: number,
+  want: readonly string[],
+): { at: number; is: string; wanted: string } | null {
+  const a = v > ADDRESS_MASK ? v & ADDRESS_MASK : v;
+  if (a <= 0 || a >= layout.words) return null;
+  let end = map.end[a] as number;
+  let kindAt = (w: number): string => kinds.kind[w] ?? "";
+  if (end === 0) {
+    const slot = (map.stackOf[a] as number) - 1;
+    const s = layout.slots[slot];
+    if (!s) return null;
+    // The frame holding a, walked as stackObjectEnd walks it.
+    let fp = s.stackBase;
+    let unit = s.unit;
+    for (let guard = 0; guard < 1 << 20; guard++) {
+      const fend = fp + (p.units[unit]?.frameSize ?? 0);
+      if (a < fend) break;
+      fp = fend;
+      unit = map.calleeOf[m[fp] as number] ?? -1;
+      if (unit < 0) return null;
+    }
+    const expected = v > ADDRESS_MASK ? (p.stackTagUnits[(v >>> STACK_TAG_SHIFT) - 1] ?? -1) : -1;
+    end = stackObjectEnd(p, map, layout, m, slot, a, expected);
+    if (end <= 0) return null;
+    const f = kinds.frame[unit] ?? [];
+    const base = fp;
+    kindAt = (w: number): string => f[w - base] ?? "";
+  }
+  for (let i = 0; i < want.length && a + i < end; i++) {
+    const is = kindAt(a + i);
+    if (is !== want[i]) return { at: i, is, wanted: want[i] as string };
+  }
+  return null;
+}
+
+/** The message of a pointer conversion whose target's layout the memory does not have. */
+export function badCastMessage(to: Type, bad: { at: number; is: string; wanted: string }): string {
+  return `a pointer made to point at ${showType(to)} points at memory laid out otherwise: word ${bad.at} of ${showType(to)} is ${bad.wanted}, but the memory there holds ${bad.is || "no variable"} (KC stores every scalar in a word, so the read would not mean what C means)`;
 }
