@@ -1626,6 +1626,7 @@ class Elaborator {
         break;
       case "member": {
         let base: LValue;
+        let arrow: IExpr | null = null;
         if (e.arrow) {
           const r = this.rvalue(e.base);
           if (r.type.k !== "ptr" || r.type.to.k !== "struct") {
@@ -1633,6 +1634,7 @@ class Elaborator {
               this.error("KC305", e.span, `'->' needs a pointer to a struct, not ${showType(r.type)}`);
             return { addr: C0, type: ERR, local: true };
           }
+          arrow = r.x;
           base = {
             addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.base.span },
             type: r.type.to,
@@ -1653,6 +1655,13 @@ class Elaborator {
         if (!f) {
           this.error("KC204", e.span, `struct ${info.name} has no field '${e.field}'`);
           return { addr: C0, type: ERR, local: true };
+        }
+        if (arrow !== null) {
+          // p->f reaches the words of the struct up to the end of f, not beyond (as KASAN sees
+          // an access): a pointer cast from a smaller object may still read the fields it has.
+          const reach = f.offset + sizeOf(f.type, this.structs);
+          const ptr: IExpr = { k: "ptr", e: arrow, size: reach, span: e.base.span };
+          return { addr: this.offsetAddr(ptr, f.offset), type: f.type, local: false };
         }
         return { addr: this.offsetAddr(base.addr, f.offset), type: f.type, local: base.local };
       }
