@@ -273,6 +273,13 @@ function runtimeHelpers(
     const end = stackObjectEnd(p, objects, layout, m, slot, a, unit);
     if (end > 0 && a + size <= end) return a;
     const where = `${sl?.label ?? "a task"}'s stack (word ${a - (sl?.stackBase ?? 0)})`;
+    if (end === -2)
+      throw new Fault(
+        "use_after_return",
+        `use after scope: the pointer points into ${where}, a variable of a block that has ended`,
+        sp(s),
+        a,
+      );
     if (end < 0)
       throw new Fault(
         "use_after_return",

@@ -259,7 +259,7 @@ describe("stack pointers carry their frame's function", () => {
 
   // Known limits (STYLE.md: written as tests). The tag names the function, not the call: the same
   // function called again at the same place on the stack looks like the frame the pointer was
-  // taken in, and a block's locals live as long as the frame.
+  // taken in.
   it.fails("limit: a pointer into a returned frame of f, used while f runs again at the same place", () => {
     const text = [
       "int *pub; int round; int x;",
@@ -270,9 +270,31 @@ describe("stack pointers carry their frame's function", () => {
     expect(check(text).bad?.counterexample?.fault).toBe("use_after_return");
   });
 
-  it.fails("limit: a pointer to a block's local used after the block (stack-use-after-scope)", () => {
+  it("a pointer to a block's local used after the block is a use after scope", () => {
     const text = "int *pub; int x;\nprocess p { { int b = 3; pub = &b; } { int c = 4; x = *pub; } }\n";
-    expect(check(text).bad?.counterexample?.fault).toBe("use_after_return");
+    const { bad } = check(text);
+    expect(bad?.counterexample?.fault).toBe("use_after_return");
+    expect(bad?.counterexample?.message).toMatch(
+      /^use after scope: .* a variable of a block that has ended$/,
+    );
+  });
+
+  it("a wait entry in a block, left on the queue when the block ends, is caught when the waker walks the queue", () => {
+    const text = [
+      "struct wait_queue *q; int queued; int done;",
+      "process sleeper { { struct wait_queue w = { current, NULL }; add_wait_queue(&q, &w); queued = 1; } await(done); }",
+      "process waker { await(queued); wake_up(&q); done = 1; }",
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.message).toMatch(/^use after scope/);
+  });
+
+  it("no false alarm: a goto or case label into a block, and a block run again in a loop", () => {
+    const texts = [
+      "int *p; int x;\nprocess a { goto in; { int b; in: p = &b; *p = 1; x = *p; } }\n",
+      "int *p; int x; int k = 1;\nprocess a { switch (k) { case 0: { int b; case 1: p = &b; *p = 2; x = *p; } } }\n",
+      "int *p; int x;\nprocess a { for (int i = 0; i < 3; i++) { int b = i; p = &b; x = *p; } }\n",
+    ];
+    for (const t of texts) expect(check(t).bad, t).toBeUndefined();
   });
 
   it.fails("limit: a stale pointer into a pool slot that kmalloc handed out again (KASAN's quarantine would catch it)", () => {

@@ -531,6 +531,17 @@ class Run {
         pc = back;
       }
       if (expected >= 0 && unit !== p.units[expected]) throw dead();
+      // An inner block's local whose block has ended (Unit.scoped).
+      const scoped = unit?.scoped.find((x) => {
+        const sv = unit.locals.find((l) => l.offset === x.offset);
+        return sv !== undefined && a >= fp + x.offset && a < fp + x.offset + sizeOf(sv.type, p.structs);
+      });
+      if (scoped && m[fp + scoped.flag] === 0)
+        throw new Trap(
+          "use_after_return",
+          `use after scope: the pointer points into ${where}, a variable of a block that has ended`,
+          span,
+        );
       const v = unit
         ? [...unit.params, ...unit.locals].find(
             (x) => a >= fp + x.offset && a < fp + x.offset + sizeOf(x.type, p.structs),

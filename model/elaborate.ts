@@ -72,7 +72,7 @@ export const MAX_STATE_WORDS = 1 << 18; // = 2^STACK_TAG_SHIFT: addresses fit be
 
 type Sym =
   | { k: "global"; addr: number; type: Type }
-  | { k: "local"; off: number; type: Type; escapes: boolean }
+  | { k: "local"; off: number; type: Type; escapes: boolean; flag?: number }
   | { k: "const"; value: number };
 
 interface FnSig {
@@ -99,6 +99,7 @@ interface RValue {
 
 const ERR: Type = { k: "int", lo: null, hi: null };
 const C0: IExpr = { k: "const", v: 0 };
+const C1: IExpr = { k: "const", v: 1 };
 
 /** Integer arithmetic with C's 32-bit wrap, for constant folding. */
 function foldBin(op: string, a: number, b: number): number | null {
@@ -840,6 +841,7 @@ class Elaborator {
       maxStack: 0,
       params: [],
       locals: [],
+      scoped: [],
       returns: fn ? fn.returns : VOID,
       span,
     };
@@ -1005,7 +1007,10 @@ class Elaborator {
   }
 
   private popScope(): void {
-    this.cur?.scopes.pop();
+    const scope = this.cur?.scopes.pop();
+    for (const s of scope?.values() ?? [])
+      if (s.k === "local" && s.flag !== undefined)
+        this.emit({ k: "store", addr: this.frameAddr(s.flag), value: C0, range: null, at: this.currentSite });
   }
 
   private startStmt(span: Span): void {
@@ -1227,6 +1232,7 @@ class Elaborator {
       if (c.labels.has(s.label)) this.error("KC202", s.span, `label '${s.label}' is already defined`);
       this.pendingBoundary = true;
       c.labels.set(s.label, { pc: this.here(), atomic: c.atomicDepth, span: s.span });
+      this.markInScope();
       return;
     }
     const sw = c.inSwitch[c.inSwitch.length - 1];
@@ -1252,6 +1258,24 @@ class Elaborator {
       if (sw.dflt !== null) this.error("KC202", s.span, "two default labels in one switch");
       sw.dflt = pc;
     }
+    this.markInScope();
+  }
+
+  /**
+   * A jump to a label inside a block skips the declarations before it, but their variables are
+   * in scope there (C): mark every inner-block local in scope, so none is taken for ended.
+   */
+  private markInScope(): void {
+    for (const scope of this.cur?.scopes.slice(2) ?? [])
+      for (const s of scope.values())
+        if (s.k === "local" && s.flag !== undefined)
+          this.emit({
+            k: "store",
+            addr: this.frameAddr(s.flag),
+            value: C1,
+            range: null,
+            at: this.currentSite,
+          });
   }
 
   private leaveAtomic(n: number): void {
@@ -1284,6 +1308,13 @@ class Elaborator {
     const off = this.allocLocal(size);
     c.unit.locals.push({ name: d.name, type: t, offset: off });
     const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || t.k === "array" };
+    // A local of an inner block (scopes: parameters, the body, then blocks) whose address may be
+    // taken: a flag word marks it in scope, set here and cleared where the block ends (popScope).
+    if (sym.escapes && c.scopes.length > 2) {
+      sym.flag = this.allocLocal(1);
+      c.unit.scoped.push({ offset: off, flag: sym.flag });
+      this.emit({ k: "store", addr: this.frameAddr(sym.flag), value: C1, range: null, at: this.currentSite });
+    }
     if (d.init) {
       this.startStmt(d.span);
       const base: LValue = { addr: this.frameAddr(off), type: t, local: !sym.escapes };
@@ -1884,7 +1915,8 @@ class Elaborator {
             e.span,
             `cannot cast ${showType(r.type)} to ${showType(to)} yet: KC stores every scalar in a word of its own, so a cast between pointers to different scalar types cannot have C's meaning`,
           );
-        if (to.k === "ptr" && r.type.k === "ptr") return { x: this.checkLayout(r.x, r.type, to, e.span), type: to };
+        if (to.k === "ptr" && r.type.k === "ptr")
+          return { x: this.checkLayout(r.x, r.type, to, e.span), type: to };
         if (to.k === "ptr" && r.type.k === "null") return { x: r.x, type: to };
         if (to.k === "bool" && isScalar(r.type)) return { x: { k: "bool", e: r.x }, type: BOOL };
         this.error("KC301", e.span, `cannot cast ${showType(r.type)} to ${showType(to)}`);

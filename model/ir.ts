@@ -136,6 +136,12 @@ export interface Unit {
   maxStack: number;
   params: VarInfo[];
   locals: VarInfo[];
+  /**
+   * Locals of an inner block whose address may be taken, each with a frame word that is 1 while
+   * the block runs and 0 once it has ended, so that a pointer kept past the block is a fault
+   * (stack-use-after-scope). A jump out of the block (break, goto) leaves it 1: missed, never false.
+   */
+  scoped: Array<{ offset: number; flag: number }>;
   returns: Type;
   span: Span;
 }

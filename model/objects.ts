@@ -23,6 +23,8 @@ export interface ObjectMap {
   varEnd: Int32Array[];
   /** calleeOf[rp]: the unit a call returning to rp enters (-1 where rp follows no call). */
   calleeOf: Int32Array;
+  /** scopeFlag[unit][off]: 1 + the frame offset of the in-scope flag of an inner block's local at off (Unit.scoped); 0 for none. */
+  scopeFlag: Int32Array[];
 }
 
 /** Builds the object tables of a program laid out as `layout`. */
@@ -61,13 +63,23 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
   p.code.forEach((ins, i) => {
     if (ins.k === "call") calleeOf[i + 1] = p.functionUnits[ins.fn] ?? -1;
   });
-  return { end, stackOf, unitOf, varEnd, calleeOf };
+  const scopeFlag = p.units.map((u) => {
+    const t = new Int32Array(u.frameSize);
+    for (const sc of u.scoped) {
+      const v = u.locals.find((x) => x.offset === sc.offset);
+      const n = v ? sizeOf(v.type, p.structs) : 1;
+      t.fill(sc.flag + 1, sc.offset, sc.offset + n);
+    }
+    return t;
+  });
+  return { end, stackOf, unitOf, varEnd, calleeOf, scopeFlag };
 }
 
 /**
  * Where stack word `a` of task `slot` lies: one past the end of the live variable holding it
  * (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies in a frame
- * that has returned, above the innermost frame, or the task has exited.
+ * that has returned, above the innermost frame, or the task has exited; −2 when it is a local of
+ * an inner block that has ended (Unit.scoped).
  *
  * Walks the frames up from the bottom of the stack to the one that holds `a`. Each function
  * frame starts with the return pc of the call that made it, which names the function; a popped
@@ -96,6 +108,9 @@ export function stackObjectEnd(
       if (unit === s.unit && fp === s.stackBase && m[s.base + T_TOP] === 0) return -1;
       // Another function's frame took the place of the one the pointer was taken in.
       if (expected >= 0 && unit !== expected) return -1;
+      // An inner block's local whose block has ended.
+      const flag = map.scopeFlag[unit]?.[a - fp] ?? 0;
+      if (flag !== 0 && m[fp + flag - 1] === 0) return -2;
       const e = map.varEnd[unit]?.[a - fp] ?? 0;
       return e === 0 ? 0 : fp + e;
     }
