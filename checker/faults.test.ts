@@ -350,3 +350,39 @@ describe("pointer conversions keep C's meaning", () => {
     expect(check(text).bad).toBeUndefined();
   });
 });
+
+// Issue 7, second review: a stack pointer's tag survives addresses taken through pointers, and a
+// pointer word's kind includes what it points to.
+describe("addresses taken through pointers", () => {
+  it("&q->b and &loc.b are the same pointer", () => {
+    const text =
+      "struct s { int a; int b; }; int eq;\nprocess p { struct s loc; struct s *q = &loc; eq = (&q->b == &loc.b) && (&*q == &loc); }\nfinal ok: eq == 1;\n";
+    expect(check(text).bad).toBeUndefined();
+  });
+
+  it("a wait entry queued through a pointer to its container is found by remove_wait_queue", () => {
+    const text = [
+      "struct waiter { int id; struct wait_queue w; }; struct wait_queue *q;",
+      "process sleeper { struct waiter me; struct waiter *pm = &me; pm->w.task = current; add_wait_queue(&q, &pm->w); remove_wait_queue(&q, &me.w); }",
+      "final empty: q == NULL;",
+    ].join("\n");
+    expect(check(text).bad).toBeUndefined();
+  });
+
+  it("a use after return through &q->b is caught once another function's frame lies there", () => {
+    const text = [
+      "struct s { int a; int b; }; int *pub; int returned; int x;",
+      "void f(void) { struct s loc; struct s *q = &loc; pub = &q->b; }",
+      "void g(void) { int y = 5; int z = 6; returned = 1; await(x == 1); }",
+      "process owner { f(); g(); }",
+      "process other { await(returned); *pub = 9; x = 1; }",
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.fault).toBe("use_after_return");
+  });
+
+  it("an int ** made from a char ** through void * is a bad cast", () => {
+    const text =
+      "char c; int r;\nprocess p { char *cp = &c; void *w = &cp; int **ipp = w; **ipp = 1000; r = c; }\n";
+    expect(check(text).bad?.counterexample?.fault).toBe("bad_cast");
+  });
+});

@@ -1746,6 +1746,7 @@ class Elaborator {
    * for one into the frame of another function that took its place on the stack.
    */
   private tagStack(addr: IExpr): IExpr {
+    addr = pointerValue(addr);
     if (!fpRooted(addr) || this.cur === null) return addr;
     const unit = this.units.length - 1;
     let index = this.stackTagUnits.indexOf(unit);
@@ -2470,6 +2471,20 @@ function instrVisible(ins: Instr): boolean {
     case "kfree":
       return true;
   }
+}
+
+/**
+ * The value of an address taken through a pointer (`&q->f`, `&*q`, `&q->a[i]`, `q->a` decayed): the
+ * pointer itself plus the offsets, with no dereference check (taking an address reads nothing),
+ * so that a stack pointer's tag (ir.ts) stays on it and equal places give equal pointers.
+ */
+function pointerValue(addr: IExpr): IExpr {
+  if (addr.k === "ptr") return addr.e;
+  if (addr.k === "bin" && addr.op === "+") {
+    const l = pointerValue(addr.l);
+    return l === addr.l ? addr : { ...addr, l };
+  }
+  return addr;
 }
 
 /** An address in the running function's frame: fp plus offsets (and checked indices). */

@@ -177,8 +177,9 @@ export function liveFrames(
 }
 
 /**
- * The kind of each word of a type, in order: `int`, `int<lo..hi>`, `char`, `bool` or `ptr` (any
- * pointer: a pointer word reads the same whatever it points to). Two types agree on a word when
+ * The kind of each word of a type, in order: `int`, `int<lo..hi>`, `char`, `bool`, or the pointer
+ * type itself (`char *`, `struct s *`: reading a word as a pointer to something else would give
+ * that something a layout it does not have). Two types agree on a word when
  * their kinds there are equal; KC stores every scalar in one word, so only then does reading
  * the word through the other type mean what C means.
  */
@@ -192,8 +193,11 @@ export function wordKinds(t: Type, structs: StructTable, out: string[] = []): st
       out.push(t.k);
       break;
     case "ptr":
+      // The pointee counts: an int ** read where a char * lies would make a char hold 1000.
+      out.push(`${showType(t.to)} *`);
+      break;
     case "null":
-      out.push("ptr");
+      out.push("NULL");
       break;
     case "struct": {
       const info = structs.get(t.name);
@@ -212,6 +216,15 @@ export function wordKinds(t: Type, structs: StructTable, out: string[] = []): st
       break;
   }
   return out;
+}
+
+/**
+ * Two word kinds agree when equal, or when both are pointers and one is `void *`: a `void *`
+ * cannot be dereferenced, and giving it a type again is itself checked.
+ */
+function kindsAgree(is: string, want: string): boolean {
+  if (is === want) return true;
+  return is.endsWith(" *") && want.endsWith(" *") && (is === "void *" || want === "void *");
 }
 
 /** The word kinds of every static object (globals, pool objects, task_structs) and of every unit's frame. */
@@ -289,7 +302,7 @@ export function layoutMismatch(
   }
   for (let i = 0; i < want.length && a + i < end; i++) {
     const is = kindAt(a + i);
-    if (is !== want[i]) return { at: i, is, wanted: want[i] as string };
+    if (!kindsAgree(is, want[i] as string)) return { at: i, is, wanted: want[i] as string };
   }
   return null;
 }
