@@ -8,7 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CompileError, formatDiagnostic } from "../model/diagnostics";
@@ -317,16 +317,37 @@ function expectationMet(e: Expectation | null, o: Outcome): boolean {
 /** Every .kc file under `dir`, sorted, skipping `lib` folders (included, not run). */
 function findSpecs(dir: string): string[] {
   const out: string[] = [];
+  const root = realpathSync(dir);
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (e.name !== "lib" && e.name !== "node_modules" && !e.name.startsWith(".")) walk(p);
-      } else if (e.name.endsWith(".kc")) out.push(p);
+      } else if (e.name.endsWith(".kc") && (e.isFile() || linkStaysInside(p, root))) out.push(p);
     }
   };
   walk(dir);
   return out;
+}
+
+/**
+ * A link among a suite's specs counts only when it leads to a .kc file inside the suite's
+ * directory: a downloaded suite must not get ipcmc to read, and quote, a file elsewhere.
+ */
+function linkStaysInside(p: string, root: string): boolean {
+  try {
+    const real = realpathSync(p);
+    const rel = relative(root, real);
+    return (
+      real.endsWith(".kc") &&
+      rel !== "" &&
+      !rel.startsWith("..") &&
+      !isAbsolute(rel) &&
+      statSync(real).isFile()
+    );
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -190,6 +190,21 @@ describe("suite", () => {
     expect(io.out).toContain("0 passed, 0 failed, 2 skipped (no expect declaration)");
     expect(io.err).toContain("nothing was checked: no .kc file under");
   });
+
+  it("follows no link out of its directory, so a downloaded suite cannot get a file quoted", () => {
+    const outside = tmp();
+    const secret = file("key.kc", "SECRET_TOKEN=hunter2 expect holds;\n", outside);
+    const dir = tmp();
+    symlinkSync(secret, join(dir, "evil.kc"));
+    file("inner.kc", "int x;\nprocess p { x = 1; }\nexpect holds;\n", dir);
+    symlinkSync(join(dir, "inner.kc"), join(dir, "alias.kc"));
+    io.out = "";
+    io.err = "";
+    main(["suite", dir]);
+    expect(io.out + io.err).not.toContain("SECRET_TOKEN");
+    // A link that stays inside the directory is a spec like any other.
+    expect(io.out).toMatch(/PASS\s+\S*alias\.kc/);
+  });
 });
 
 /** The hostile corpus: name, the file's contents, and the exit code each must end with. */

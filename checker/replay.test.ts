@@ -197,7 +197,9 @@ describe("the spec a trace was made from", () => {
     const { json, data } = saved(spec, ["-I", join(dir, "inc")]);
     expect(data.includeDirs).toEqual([join(dir, "inc")]);
     expect(replay(json)).toBe(2);
-    expect(err).toContain('cannot find include file "lib.kc"');
+    // The spec's errors are not quoted (the path came from the trace); the hint says what to do.
+    expect(err).toContain("does not compile (1 error; run ipcmc check on it to see them)");
+    expect(err).not.toContain('cannot find include file "lib.kc"');
     expect(err).toContain(`the trace was made with -I ${join(dir, "inc")}; replay takes -I too`);
     expect(replay(json, "-I", join(dir, "inc"))).toBe(1);
   });
@@ -391,5 +393,17 @@ describe("a refused trace file is never quoted (issue 7 review)", () => {
   it("prints a trace file name with a newline as one line", () => {
     const f = withSpec(tmp(), "a\nreproduced: fake.json", "not json");
     refused(replay(f), "a\\x0areproduced: fake.json");
+  });
+});
+
+describe("a trace cannot make replay quote a file", () => {
+  it("a spec named by the trace that does not compile is not quoted", () => {
+    const dir = tmp();
+    const spec = withSpec(dir, "v.kc", "int x;\nprocess p { x = 1; assert(x == 0); }\n");
+    const { json } = saved(spec, []);
+    writeFileSync(spec, "SECRET_TOKEN=hunter2\n");
+    expect(replay(json)).toBe(2);
+    expect(err).not.toContain("SECRET_TOKEN");
+    expect(err).toContain("does not compile");
   });
 });

@@ -5,7 +5,6 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { formatDiagnostic } from "../model/diagnostics";
 import { type LoadResult, loadProgram } from "../model/load";
 import type { SourceSet } from "../model/source";
 import { printable } from "../model/source";
@@ -229,7 +228,9 @@ function findSpec(
         includeDirs.length === 0 && report.includeDirs.length > 0
           ? `\n(the trace was made with -I ${report.includeDirs.join(" -I ")}; replay takes -I too)`
           : "";
-      problem ??= `${r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n")}\n${n} error${n === 1 ? "" : "s"}${hint}`;
+      // Not quoted: the path came from the trace, so the file may be anyone's. Its owner sees the
+      // errors with ipcmc check, which the user runs on a path of their own choosing.
+      problem ??= `${shown(path)} does not compile (${n} error${n === 1 ? "" : "s"}; run ipcmc check on it to see them)${hint}`;
       continue;
     }
     const found = { path, loaded: r, matches: specHash(r.sources, defines, report.fine) === report.specHash };
