@@ -76,3 +76,19 @@ describe("the size of a state", () => {
     expect(codes("int a[200000];\nprocess p { a[0] = 1; }\n")).toEqual([]);
   });
 });
+
+describe("large states", () => {
+  it("a 1 MiB state neither compiles a packed encoder per word nor lets a limit run long", () => {
+    // 250,000 globals: the packed index (a line of generated code per word, rebuilt on every
+    // widening) once took seconds per state; limits are read after every successor here.
+    const sys = system(
+      "int a[250000]; int i;\nprocess p[2] { for (;;) { a[i] = a[i] + 1; i = (i + 1) % 250000; } }\n",
+    );
+    const o = explore(sys, { maxStates: 40 });
+    expect(o.limit).toBe("--max-states 40");
+    expect(o.stats.states).toBeLessThanOrEqual(40);
+    const t = explore(sys, { timeLimit: 5, startedAt: performance.now() - 10_000 });
+    expect(t.limit).toBe("--time-limit 5");
+    expect(t.stats.states).toBeLessThanOrEqual(2);
+  });
+});

@@ -123,6 +123,9 @@ export interface StateStoreLike {
   bytes(): number;
 }
 
+/** Widest vector the packed index is tried for (a 64-bit key holds at most 64 varying fields). */
+export const MAX_PACKED_WORDS = 256;
+
 export class StateStore implements StateStoreLike {
   /** Words per state. */
   readonly words: number;
@@ -152,10 +155,13 @@ export class StateStore implements StateStoreLike {
     this.chunkShift = shift;
     this.chunkMask = 2 ** shift - 1;
     this.hashMask = options.hashMask ?? -1;
-    this.packed = options.packed ? new PackedIndex(words, initialCapacity, this.hashMask) : null;
+    // Vectors of many words do not pack into 64 bits for long, and each widening compiles an
+    // encoder with a line per word: past MAX_PACKED_WORDS the store hashes from the start.
+    const packed = options.packed === true && words <= MAX_PACKED_WORDS;
+    this.packed = packed ? new PackedIndex(words, initialCapacity, this.hashMask) : null;
     let slots = 16;
     // With the packed index the hash table waits, empty, until the vectors stop packing.
-    while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS && !options.packed) slots *= 2;
+    while (slots * MAX_LOAD < initialCapacity && slots < MAX_SLOTS && !packed) slots *= 2;
     this.table = new Int32Array(slots * 2);
     this.slotMask = slots - 1;
     this.growAt = Math.floor(slots * MAX_LOAD);
