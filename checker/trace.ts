@@ -1,7 +1,7 @@
 // Rebuilds a counterexample from its choices by replay: per step the process, the statements it
 // ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
 import type { Span } from "../model/ast";
-import { untag } from "../model/ir";
+import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT, untag } from "../model/ir";
 import { nameMemory, T_PC, T_STATE } from "../model/layout";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
@@ -131,8 +131,8 @@ export function buildTrace(
         const isState = name.endsWith(".state");
         changes.push({
           name,
-          from: formatValue(m[a] as number, ptr === 1, isState, before.objects),
-          to: formatValue(r.next[a] as number, ptr === 1, isState, after.objects),
+          from: formatValue(m[a] as number, ptr === 1, isState, before.objects, p),
+          to: formatValue(r.next[a] as number, ptr === 1, isState, after.objects, p),
         });
       }
     }
@@ -183,12 +183,23 @@ function explainFault(f: StepFault, popped: Popped): string {
     : `${f.message} (it was ${pop.name}; ${pop.fn} returned at step ${pop.step})`;
 }
 
-function formatValue(v: number, pointer: boolean, taskState: boolean, objects: Map<number, string>): string {
+function formatValue(
+  v: number,
+  pointer: boolean,
+  taskState: boolean,
+  objects: Map<number, string>,
+  p?: Lowered,
+): string {
   if (pointer) {
     if (v === 0) return "NULL";
-    // A stack pointer's tag (the unit of its frame) is not part of the address it names.
-    const o = objects.get(untag(v));
-    return o ? `&${o}` : `@${untag(v)}`;
+    // A stack pointer's tag names the function of its frame (ir.ts): when the object now at its
+    // address is in another function's frame, the pointer is stale and says so.
+    const at = untag(v);
+    const o = objects.get(at);
+    const fn =
+      v > ADDRESS_MASK ? p?.units[p.stackTagUnits[(v >>> STACK_TAG_SHIFT) - 1] ?? -1]?.name : undefined;
+    if (fn !== undefined && !(o ?? "").includes(`:${fn}.`)) return `@${at} (in a returned frame of ${fn})`;
+    return o ? `&${o}` : `@${at}`;
   }
   if (taskState) return TASK_STATE_NAMES[v] ?? String(v);
   return String(v);
@@ -201,7 +212,11 @@ export function describeState(sys: System, m: Int32Array): Change[] {
   for (let a = 1; a < sys.program.globalWords; a++) {
     const name = mem.names[a];
     if (!name) continue;
-    out.push({ name, from: "", to: formatValue(m[a] as number, mem.pointer[a] === 1, false, mem.objects) });
+    out.push({
+      name,
+      from: "",
+      to: formatValue(m[a] as number, mem.pointer[a] === 1, false, mem.objects, sys.program),
+    });
   }
   return out;
 }
