@@ -390,3 +390,24 @@ describe("addresses taken through pointers", () => {
     expect(check(text).bad?.counterexample?.fault).toBe("bad_cast");
   });
 });
+
+// Third review: a store to a local whose address is taken is shared, not merged into its neighbours.
+describe("locals whose address is taken", () => {
+  it("every value written to a published local can be seen by another process", () => {
+    const text = [
+      "int *pub; int done;",
+      "process A { int b; b = 0; pub = &b; b = 1; b = 2; await(done); }",
+      'process B { await(pub != NULL); assert(*pub != 1, "saw 1"); done = 1; }',
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.message).toBe("saw 1");
+  });
+
+  it("and so is every element written to a local array", () => {
+    const text = [
+      "int *pub; int done;",
+      "process A { int a[2]; a[0] = 0; pub = &a[0]; a[0] = 1; a[0] = 2; await(done); }",
+      'process B { await(pub != NULL); assert(*pub != 1, "saw 1"); done = 1; }',
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.message).toBe("saw 1");
+  });
+});

@@ -154,6 +154,8 @@ interface UnitCtx {
   next: number;
   /** Names whose address is taken somewhere in this body (conservatively by name). */
   escaping: Set<string>;
+  /** Frame words of the locals and parameters whose address may be taken: stores there are shared. */
+  escapingWords: Set<number>;
   labels: Map<string, { pc: number; atomic: number; span: Span }>;
   gotos: Array<{ instr: number; label: string; atomic: number; span: Span }>;
   loops: Array<{ breakTo: number[]; continueTo: number[] | null; atomic: number }>;
@@ -200,6 +202,8 @@ class Elaborator {
   /** > 0 while lowering an expression that must stay one step (await/assume conditions, properties). */
   private noHoist = 0;
   private pendingBoundary = true;
+  /** The frame words of the local whose initializer is being lowered (see emit: its stores are not shared). */
+  private initializing: [number, number] | null = null;
   private currentSite = 0;
   /** Callees of each unit, for stack bounds. */
   private readonly callees: Array<Set<number>> = [];
@@ -853,6 +857,7 @@ class Elaborator {
       scopes: [new Map()],
       next: unit.frameSize,
       escaping: new Set(),
+      escapingWords: new Set(),
       labels: new Map(),
       gotos: [],
       loops: [],
@@ -888,6 +893,14 @@ class Elaborator {
   /** Appends an instruction; the first one after a statement start is a step boundary. */
   private emit(ins: Instr): number {
     const unit = this.units.length - 1;
+    // A store into a local whose address may be taken is seen by whoever holds the pointer: it is
+    // not local-only, so it must not merge into its neighbours' step (see computeGroups).
+    if (ins.k === "store" && this.cur !== null && isLocalAddr(ins.addr)) {
+      const off = frameOffset(ins.addr);
+      const init = this.initializing;
+      const own = off !== null && init !== null && off >= init[0] && off < init[1];
+      if (!own && (off === null || this.cur.escapingWords.has(off))) ins.escapes = true;
+    }
     this.code.push(ins);
     this.info.push({ boundary: this.pendingBoundary, visible: false, unit });
     this.pendingBoundary = false;
@@ -923,6 +936,7 @@ class Elaborator {
       const off = this.allocLocal(1);
       if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
       ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
+      if (ctx.escaping.has(p.name)) ctx.escapingWords.add(off);
       ctx.unit.params.push({ name: p.name, type: t, offset: off });
       if (sizeOf(t, this.structs) !== 1)
         this.error("KC312", p.span, `parameter '${p.name}' must be a scalar or pointer, not ${showType(t)}`);
@@ -1308,6 +1322,7 @@ class Elaborator {
     const off = this.allocLocal(size);
     c.unit.locals.push({ name: d.name, type: t, offset: off });
     const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || t.k === "array" };
+    if (sym.escapes) for (let w = off; w < off + size; w++) c.escapingWords.add(w);
     // A local of an inner block (scopes: parameters, the body, then blocks) whose address may be
     // taken: a flag word marks it in scope, set here and cleared where the block ends (popScope).
     if (sym.escapes && c.scopes.length > 2) {
@@ -1320,7 +1335,11 @@ class Elaborator {
       const base: LValue = { addr: this.frameAddr(off), type: t, local: !sym.escapes };
       // The name is in scope in its own initializer only after it, as in C; declare first.
       scope.set(d.name, sym);
+      // Its initializer's stores stay local-only: no valid pointer to the variable can exist before
+      // its declaration has run (an older one is a use after scope or return, checked as such).
+      this.initializing = [off, off + size];
       this.initLocal(base, d.init, d.name, size);
+      this.initializing = null;
     } else scope.set(d.name, sym);
   }
 
@@ -2447,7 +2466,7 @@ export function successors(ins: Instr, i: number): number[] {
 function instrVisible(ins: Instr): boolean {
   switch (ins.k) {
     case "store":
-      return !isLocalAddr(ins.addr) || exprVisible(ins.value);
+      return ins.escapes === true || !isLocalAddr(ins.addr) || exprVisible(ins.value);
     case "branch":
     case "assert":
       return exprVisible(ins.cond);
@@ -2490,6 +2509,17 @@ function pointerValue(addr: IExpr): IExpr {
 /** An address in the running function's frame: fp plus offsets (and checked indices). */
 function fpRooted(a: IExpr): boolean {
   return a.k === "fp" || (a.k === "bin" && a.op === "+" && fpRooted(a.l));
+}
+
+/** The frame offset an fp-rooted address starts from (its constant part, before any index); null if not plain. */
+function frameOffset(a: IExpr): number | null {
+  if (a.k === "fp") return 0;
+  if (a.k === "bin" && a.op === "+") {
+    const l = frameOffset(a.l);
+    if (l === null) return null;
+    return a.r.k === "const" ? l + a.r.v : l;
+  }
+  return null;
 }
 
 function isLocalAddr(a: IExpr): boolean {

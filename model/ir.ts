@@ -45,7 +45,15 @@ export type BinOp = BinaryOp;
 /** One instruction. `at` indexes the program's source map (`Lowered.sites`). */
 export type Instr =
   /** m[addr] = value; with a declared range, a value outside it is a violation. */
-  | { k: "store"; addr: IExpr; value: IExpr; range: [number, number] | null; at: number }
+  | {
+      k: "store";
+      addr: IExpr;
+      value: IExpr;
+      range: [number, number] | null;
+      at: number;
+      /** The address is in the running frame but in a local whose address is taken: others may read it. */
+      escapes?: true;
+    }
   | { k: "branch"; cond: IExpr; t: number; f: number; at: number }
   | { k: "jump"; to: number; at: number }
   | { k: "switch"; value: IExpr; cases: Array<[number, number]>; dflt: number; at: number }
