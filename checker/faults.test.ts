@@ -411,3 +411,20 @@ describe("locals whose address is taken", () => {
     expect(check(text).bad?.counterexample?.message).toBe("saw 1");
   });
 });
+
+describe("leaving a block by break or continue ends its locals", () => {
+  it("a pointer to a loop body's local, kept past a break, is a use after scope", () => {
+    const text =
+      "int *pub; int r;\nvoid f(void) { while (1) { int x = 1; pub = &x; break; } r = *pub; }\nprocess P { f(); }\n";
+    expect(check(text).bad?.counterexample?.message).toMatch(/^use after scope/);
+  });
+
+  it("a wait entry left queued by a break out of the waiting loop is caught when the waker walks the queue", () => {
+    const text = [
+      "struct wait_queue *q; int flag = 1; int done;",
+      "process sleeper { for (;;) { struct wait_queue w = { current, NULL }; add_wait_queue(&q, &w); if (flag) break; remove_wait_queue(&q, &w); } await(done); }",
+      "process waker { await(q != NULL); wake_up(&q); done = 1; }",
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.message).toMatch(/^use after scope/);
+  });
+});

@@ -158,7 +158,8 @@ interface UnitCtx {
   escapingWords: Set<number>;
   labels: Map<string, { pc: number; atomic: number; span: Span }>;
   gotos: Array<{ instr: number; label: string; atomic: number; span: Span }>;
-  loops: Array<{ breakTo: number[]; continueTo: number[] | null; atomic: number }>;
+  /** Enclosing loops and switches; `scopes` is how many scopes were open where each began. */
+  loops: Array<{ breakTo: number[]; continueTo: number[] | null; atomic: number; scopes: number }>;
   atomicDepth: number;
   inSwitch: Array<{ cases: Array<[number, number]>; dflt: number | null; atomic: number }>;
 }
@@ -1021,10 +1022,10 @@ class Elaborator {
   }
 
   private popScope(): void {
-    const scope = this.cur?.scopes.pop();
-    for (const s of scope?.values() ?? [])
-      if (s.k === "local" && s.flag !== undefined)
-        this.emit({ k: "store", addr: this.frameAddr(s.flag), value: C0, range: null, at: this.currentSite });
+    const c = this.cur;
+    if (!c) return;
+    this.leaveScopes(c.scopes.length - 1);
+    c.scopes.pop();
   }
 
   private startStmt(span: Span): void {
@@ -1071,7 +1072,12 @@ class Elaborator {
         this.startStmt(s.test.span);
         const br = this.branch(s.test);
         this.patchTrue(br, this.here());
-        const loop = { breakTo: [] as number[], continueTo: [] as number[], atomic: c.atomicDepth };
+        const loop = {
+          breakTo: [] as number[],
+          continueTo: [] as number[],
+          atomic: c.atomicDepth,
+          scopes: c.scopes.length,
+        };
         c.loops.push(loop);
         this.lowerStmt(s.body);
         c.loops.pop();
@@ -1084,7 +1090,12 @@ class Elaborator {
       }
       case "doWhile": {
         const head = this.here();
-        const loop = { breakTo: [] as number[], continueTo: [] as number[], atomic: c.atomicDepth };
+        const loop = {
+          breakTo: [] as number[],
+          continueTo: [] as number[],
+          atomic: c.atomicDepth,
+          scopes: c.scopes.length,
+        };
         c.loops.push(loop);
         this.pendingBoundary = true;
         this.lowerStmt(s.body);
@@ -1109,7 +1120,12 @@ class Elaborator {
           br = this.branch(s.test);
           this.patchTrue(br, this.here());
         }
-        const loop = { breakTo: [] as number[], continueTo: [] as number[], atomic: c.atomicDepth };
+        const loop = {
+          breakTo: [] as number[],
+          continueTo: [] as number[],
+          atomic: c.atomicDepth,
+          scopes: c.scopes.length,
+        };
         c.loops.push(loop);
         this.lowerStmt(s.body);
         c.loops.pop();
@@ -1140,6 +1156,7 @@ class Elaborator {
           return;
         }
         this.leaveAtomic(c.atomicDepth - target.atomic);
+        this.leaveScopes(target.scopes);
         const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
         (s.kind === "break" ? target.breakTo : (target.continueTo as number[])).push(j);
         return;
@@ -1196,7 +1213,12 @@ class Elaborator {
           atomic: c.atomicDepth,
         };
         c.inSwitch.push(ctxSw);
-        const loop = { breakTo: [] as number[], continueTo: null, atomic: c.atomicDepth };
+        const loop = {
+          breakTo: [] as number[],
+          continueTo: null,
+          atomic: c.atomicDepth,
+          scopes: c.scopes.length,
+        };
         c.loops.push(loop);
         this.lowerStmt(s.body);
         c.loops.pop();
@@ -1280,16 +1302,20 @@ class Elaborator {
    * in scope there (C): mark every inner-block local in scope, so none is taken for ended.
    */
   private markInScope(): void {
-    for (const scope of this.cur?.scopes.slice(2) ?? [])
+    this.setScopeFlags(2, C1);
+  }
+
+  /** Ends the inner-block locals of the scopes a jump leaves (those opened after `depth`): see popScope. */
+  private leaveScopes(depth: number): void {
+    this.setScopeFlags(depth, C0);
+  }
+
+  /** Sets the in-scope flags (Unit.scoped) of the inner-block locals of the scopes from `depth` on. */
+  private setScopeFlags(depth: number, value: IExpr): void {
+    for (const scope of this.cur?.scopes.slice(depth) ?? [])
       for (const s of scope.values())
         if (s.k === "local" && s.flag !== undefined)
-          this.emit({
-            k: "store",
-            addr: this.frameAddr(s.flag),
-            value: C1,
-            range: null,
-            at: this.currentSite,
-          });
+          this.emit({ k: "store", addr: this.frameAddr(s.flag), value, range: null, at: this.currentSite });
   }
 
   private leaveAtomic(n: number): void {
