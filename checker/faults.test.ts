@@ -428,3 +428,22 @@ describe("leaving a block by break or continue ends its locals", () => {
     expect(check(text).bad?.counterexample?.message).toMatch(/^use after scope/);
   });
 });
+
+describe("a void * word is not a way around the layout check", () => {
+  it("a void * in memory read through an int ** is a bad cast", () => {
+    const text = [
+      "struct node { struct node *next; }; struct node n; void *h; int r;",
+      "process P { n.next = &n; h = &n; void **vp = &h; int **ipp = (int **)vp; **ipp = 5; r = 1; }",
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.fault).toBe("bad_cast");
+  });
+
+  it("a struct with a void * field cast to one with an int * field is a bad cast", () => {
+    const text = [
+      "struct a { void *data; }; struct b { int *ip; }; struct node { int v; };",
+      "struct node nd; struct a sa; int r;",
+      "process P { sa.data = &nd; struct b *sb = (struct b *)&sa; r = *sb->ip; }",
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.fault).toBe("bad_cast");
+  });
+});

@@ -219,12 +219,12 @@ export function wordKinds(t: Type, structs: StructTable, out: string[] = []): st
 }
 
 /**
- * Two word kinds agree when equal, or when both are pointers and one is `void *`: a `void *`
- * cannot be dereferenced, and giving it a type again is itself checked.
+ * A word of kind `is` may be read as kind `want` when they are equal, or when a pointer is read
+ * as a `void *` (which cannot be dereferenced; giving it a type again is checked). Not the other
+ * way: a `void *` word read as an `int *` would hand out its pointer typed without any check.
  */
 function kindsAgree(is: string, want: string): boolean {
-  if (is === want) return true;
-  return is.endsWith(" *") && want.endsWith(" *") && (is === "void *" || want === "void *");
+  return is === want || (want === "void *" && is.endsWith(" *"));
 }
 
 /** The word kinds of every static object (globals, pool objects, task_structs) and of every unit's frame. */
