@@ -37,6 +37,8 @@ export interface TraceStep {
   values: number[];
   /** The statements the step ran, in order (a step may pass through several). */
   statements: Where[];
+  /** The functions whose statements the step ran, in the order first entered (`wake_up`, ...). */
+  entered: string[];
   changes: Change[];
   fault: (StepFault & { where: Where | null }) | null;
 }
@@ -149,6 +151,7 @@ export function buildTrace(
       kind: slot?.kind ?? "process",
       values: opt.choice.values,
       statements,
+      entered: enteredFunctions(p, r.trail),
       changes,
       fault: r.fault
         ? {
@@ -168,6 +171,16 @@ export function buildTrace(
     trace: { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) },
     last: m,
   };
+}
+
+/** Names of the functions whose statements a trail of boundary pcs passes through, first entry first. */
+function enteredFunctions(p: Lowered, trail: number[]): string[] {
+  const out: string[] = [];
+  for (const pc of trail) {
+    const u = p.units[p.info[pc]?.unit ?? -1];
+    if (u?.kind === "function" && !out.includes(u.name)) out.push(u.name);
+  }
+  return out;
 }
 
 /** Stack words whose variable a step ended: its name, its function, the step, and whether by exit. */

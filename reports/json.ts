@@ -147,6 +147,7 @@ const step: Schema = {
     kind: { t: "enum", values: ["process", "interrupt"] },
     values: list(INT32, TRACE_LIMITS.values),
     statements: list(where, TRACE_LIMITS.perStep),
+    entered: list(label, TRACE_LIMITS.perStep),
     changes: list({ t: "object", fields: { name: label, from: text, to: text } }, TRACE_LIMITS.perStep),
     fault: nullable({
       t: "object",
@@ -159,6 +160,8 @@ const step: Schema = {
       },
     }),
   },
+  // Traces saved before `entered` existed lack it.
+  optional: ["entered"],
 };
 
 const choice: Schema = {

@@ -6,7 +6,7 @@ import type { Outcome, PropertyResult } from "../checker/outcome";
 import { System } from "../checker/system";
 import { buildTrace, type Trace, type TraceStep } from "../checker/trace";
 import { loadProgram } from "../model/load";
-import { explain, renderReport, renderTrace, renderTraceColumns, STEPS_SHOWN } from "./text";
+import { explain, renderReport, renderTrace, renderTraceColumns, STEPS_SHOWN, wakeStory } from "./text";
 
 function counterexample(spec: string, property: string) {
   const r = loadProgram(join(__dirname, "..", spec));
@@ -68,6 +68,7 @@ function syntheticTrace(n: number, text = "x++;", fault = "boom"): Trace {
       choice: 0,
       slot: i % 2,
       process: `p[${i % 2}]`,
+      entered: [],
       kind: "process",
       values: [],
       statements: [{ file: "spec.kc", line: i, col: 1, text }],
@@ -172,5 +173,25 @@ describe("control characters from a spec", () => {
     expect(report).toContain("assertion violated: assert\\x0aforged line\\x1b[0m");
     expect(report).not.toMatch(/^forged line/m);
     expect(report).not.toMatch(/^every property holds/m);
+  });
+});
+
+describe("the wake-up story", () => {
+  it("counts a step as a wake-up by the functions it entered, not by the words on its line", () => {
+    // The waker's whole line mentions wake_up (in a comment), but no step of it calls one.
+    const text = [
+      "struct wait_queue *q; int done;",
+      "process sleeper { struct wait_queue w = { current, NULL }; current->state = TASK_UNINTERRUPTIBLE; add_wait_queue(&q, &w); schedule(); }",
+      "process waker { done = 1; /* forgets wake_up(&q) */ }",
+    ].join("\n");
+    const r = loadProgram("story.kc", {}, text);
+    if (!r.ok) throw new Error("does not compile");
+    const sys = new System(r.program);
+    const o = explore(sys, { keepGoing: true });
+    const p = o.properties.find((q) => q.status === "violated");
+    if (!p?.counterexample) throw new Error("no violation");
+    const trace = buildTrace(sys, r.sources, p.counterexample.choices).trace;
+    expect(trace.steps.some((s) => s.entered.includes("add_wait_queue"))).toBe(true);
+    expect(wakeStory(trace, "sleeper")).toMatch(/no step calls a wake-up after it/);
   });
 });

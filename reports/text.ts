@@ -309,7 +309,8 @@ export function explain(p: PropertyResult, trace: Trace): string {
   }
 }
 
-const WAKE_CALL = /\bwake_up(_interruptible|_process)?\s*\(/;
+/** The prelude's wake-up functions (model/kernel.ts), by name: a step that entered one woke someone up. */
+const WAKE_FN = /^wake_up(_interruptible|_process|_all|_interruptible_all)?$/;
 
 /**
  * How a sleeper's wake-up went missing, told from the trace: when it set its state to sleep,
@@ -329,7 +330,7 @@ export function wakeStory(trace: Trace, sleeper: string): string {
   const wakes = trace.steps.filter(
     (s) =>
       s.process !== sleeper &&
-      (s.statements.some((w) => WAKE_CALL.test(w.text)) ||
+      (s.entered.some((f) => WAKE_FN.test(f)) ||
         s.changes.some((c) => c.name.endsWith(".state") && c.to === "TASK_RUNNING")),
   );
   const ready = Math.max(stateStep.n, queueStep?.n ?? 0);
