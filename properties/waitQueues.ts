@@ -1,6 +1,8 @@
 // Reading wait queues out of a state: which queue a sleeping task is on, by the name of its head.
 import type { System } from "../checker/system";
-import { untag } from "../model/ir";
+import { callerFrames, untag } from "../model/ir";
+import { T_FP, T_PC } from "../model/layout";
+import { liveFrames } from "../model/objects";
 import { sizeOf, type Type } from "../model/types";
 
 /**
@@ -36,5 +38,15 @@ export function sleepQueue(sys: System, m: Int32Array, slot: number): string | n
     }
   };
   for (const g of p.globals) visit(g.name, g.type, g.offset);
+  // Pool objects are among the globals; a queue head may also live on a task's stack.
+  const callerSize = callerFrames(p).frameSize;
+  for (const s of sys.layout.slots) {
+    if (found) break;
+    for (const f of liveFrames(p, m, m[s.base + T_PC] as number, m[s.base + T_FP] as number, callerSize)) {
+      const unit = p.units[f.unit];
+      for (const v of [...(unit?.params ?? []), ...(unit?.locals ?? [])])
+        visit(`${s.label}:${unit?.name}.${v.name}`, v.type, f.fp + v.offset);
+    }
+  }
   return found;
 }

@@ -195,3 +195,24 @@ describe("the wake-up story", () => {
     expect(wakeStory(trace, "sleeper")).toMatch(/no step calls a wake-up after it/);
   });
 });
+
+describe("where a sleeper sleeps", () => {
+  it("names a queue head on a stack or in a pool object, not only a global one", () => {
+    const text = [
+      "struct box { struct wait_queue *wait; int done; }; pool struct box[1];",
+      "struct box *pubc; struct box *heap; int ready;",
+      "process s1 { struct box b = { NULL, 0 }; struct wait_queue w = { current, NULL }; pubc = &b; current->state = TASK_UNINTERRUPTIBLE; add_wait_queue(&b.wait, &w); ready = ready + 1; schedule(); }",
+      "process s2 { struct box *h = kmalloc(sizeof(struct box), GFP_KERNEL); struct wait_queue w = { current, NULL }; heap = h; current->state = TASK_UNINTERRUPTIBLE; add_wait_queue(&h->wait, &w); ready = ready + 1; schedule(); }",
+      "process waker { await(ready == 2); pubc->done = 1; }",
+    ].join("\n");
+    const r = loadProgram("queues.kc", {}, text);
+    if (!r.ok) throw new Error("does not compile");
+    const sys = new System(r.program);
+    const o = explore(sys, { keepGoing: true });
+    const p = o.properties.find((q) => q.name === "deadlock" && q.status === "violated");
+    if (!p?.counterexample) throw new Error("no deadlock");
+    const tasks = buildTrace(sys, r.sources, p.counterexample.choices).trace.tasks;
+    expect(tasks.find((t) => t.process === "s1")?.status).toMatch(/^asleep on s1:s1\.b\.wait /);
+    expect(tasks.find((t) => t.process === "s2")?.status).toMatch(/^asleep on pool<box>\[0\]\.wait /);
+  });
+});
