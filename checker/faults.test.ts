@@ -447,3 +447,32 @@ describe("a void * word is not a way around the layout check", () => {
     expect(check(text).bad?.counterexample?.fault).toBe("bad_cast");
   });
 });
+
+// Fourth review: more ways a local's address gets out, and a declaration run again by goto.
+describe("locals whose address gets out without '&'", () => {
+  it("a struct's member array that decays to a pointer makes the struct shared", () => {
+    const text = [
+      "struct box { int a[1]; }; int *pub; int bdone;",
+      "process A { struct box b = { { 0 } }; pub = b.a; b.a[0] = 1; b.a[0] = 2; await(bdone); }",
+      'process B { await(pub != NULL); assert(*pub != 1, "saw 1"); bdone = 1; }',
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.message).toBe("saw 1");
+  });
+
+  it("and a block's struct whose member array got out is ended with the block", () => {
+    const text =
+      "struct box { int a[1]; }; int *pub; int out;\nprocess A { { struct box b = { { 0 } }; pub = b.a; } { int y = 5; out = y; } *pub = 7; }\n";
+    expect(check(text).bad?.counterexample?.message).toMatch(/^use after scope/);
+  });
+
+  it("a declaration that a goto runs again stores to the same, maybe published, object", () => {
+    const text = [
+      "int *pub; int round; int ack;",
+      "process A { int n = 0; again: round = n; int x = 7; n = n + 1; await(ack >= n - 1); x = 1; pub = &x; if (n < 2) goto again; await(ack == 5); }",
+      'process B { int v; await(round == 1); v = *pub; ack = 5; assert(v != 1, "read x between round = 1 and its re-initialisation"); }',
+    ].join("\n");
+    expect(check(text).bad?.counterexample?.message).toBe(
+      "read x between round = 1 and its re-initialisation",
+    );
+  });
+});

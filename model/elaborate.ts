@@ -156,6 +156,8 @@ interface UnitCtx {
   escaping: Set<string>;
   /** Frame words of the locals and parameters whose address may be taken: stores there are shared. */
   escapingWords: Set<number>;
+  /** The body has a goto: a declaration may run again on the same object (see lowerLocalDecl). */
+  hasGoto: boolean;
   labels: Map<string, { pc: number; atomic: number; span: Span }>;
   gotos: Array<{ instr: number; label: string; atomic: number; span: Span }>;
   /** Enclosing loops and switches; `scopes` is how many scopes were open where each began. */
@@ -859,6 +861,7 @@ class Elaborator {
       next: unit.frameSize,
       escaping: new Set(),
       escapingWords: new Set(),
+      hasGoto: false,
       labels: new Map(),
       gotos: [],
       loops: [],
@@ -930,7 +933,7 @@ class Elaborator {
     if (sig.decl !== d) return; // a prototype met after the definition
     const ctx = this.beginUnit("function", d.name, d.span, sig);
     sig.unit = this.units.length - 1;
-    ctx.escaping = collectEscaping(d.body as Stmt);
+    ({ names: ctx.escaping, goto: ctx.hasGoto } = collectEscaping(d.body as Stmt));
     for (let i = 0; i < d.params.length; i++) {
       const p = d.params[i] as (typeof d.params)[number];
       const t = sig.params[i] as Type;
@@ -962,7 +965,7 @@ class Elaborator {
     if ([...this.processes, ...this.interrupts].some((p) => p.name === d.name))
       this.error("KC202", d.nameSpan, `'${d.name}' is already declared as a process or interrupt`);
     const ctx = this.beginUnit(d.kind, d.name, d.span, null);
-    ctx.escaping = collectEscaping(d.body);
+    ({ names: ctx.escaping, goto: ctx.hasGoto } = collectEscaping(d.body));
     const rec = { name: d.name, count: Math.max(1, count), unit: this.units.length - 1 };
     if (d.kind === "process") this.processes.push(rec);
     else this.interrupts.push(rec);
@@ -1347,7 +1350,8 @@ class Elaborator {
     }
     const off = this.allocLocal(size);
     c.unit.locals.push({ name: d.name, type: t, offset: off });
-    const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || t.k === "array" };
+    // A struct with an array member escapes like an array: `pub = b.a` takes b's address without '&'.
+    const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || this.holdsArray(t) };
     if (sym.escapes) for (let w = off; w < off + size; w++) c.escapingWords.add(w);
     // A local of an inner block (scopes: parameters, the body, then blocks) whose address may be
     // taken: a flag word marks it in scope, set here and cleared where the block ends (popScope).
@@ -1363,10 +1367,19 @@ class Elaborator {
       scope.set(d.name, sym);
       // Its initializer's stores stay local-only: no valid pointer to the variable can exist before
       // its declaration has run (an older one is a use after scope or return, checked as such).
-      this.initializing = [off, off + size];
+      // Not after a goto: jumping back before the declaration runs it again on the same object,
+      // whose address may already be out.
+      this.initializing = c.hasGoto ? null : [off, off + size];
       this.initLocal(base, d.init, d.name, size);
       this.initializing = null;
     } else scope.set(d.name, sym);
+  }
+
+  /** Whether a type is an array or holds one (a member array decays to a pointer without '&'). */
+  private holdsArray(t: Type): boolean {
+    if (t.k === "array") return true;
+    if (t.k !== "struct") return false;
+    return (this.structs.get(t.name)?.fields ?? []).some((f) => this.holdsArray(f.type));
   }
 
   private frameAddr(off: number): IExpr {
@@ -2599,8 +2612,9 @@ function fold(x: IExpr): IExpr {
  * Names whose address is taken in a body (`&x`, `&x.f`, `&x[i]`): such locals may be seen by
  * other processes (a wait-queue entry on the stack), so accesses to them are visible.
  */
-function collectEscaping(body: Stmt): Set<string> {
+function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean } {
   const out = new Set<string>();
+  let goto = false;
   const root = (e: Expr): string | null => {
     if (e.kind === "name") return e.name;
     if (e.kind === "member" && !e.arrow) return root(e.base);
@@ -2701,9 +2715,12 @@ function collectEscaping(body: Stmt): Set<string> {
       case "await":
         visitExpr(s.test);
         break;
+      case "goto":
+        goto = true;
+        break;
       default:
         break;
     }
   }
-  return out;
+  return { names: out, goto };
 }
