@@ -468,6 +468,44 @@ describe("search laws over random programs", () => {
     );
   });
 
+  it("merging never hides a value written to a local whose address is out, however it got out", () => {
+    // Process a publishes a local's address in one of the ways C allows, then writes values to it
+    // by name; process b reads through the pointer. Every written value must be seen by b with
+    // merging as without it (a `reachable` per value makes a hidden one a different verdict).
+    const publish = [
+      { decl: "int x = 0;", pub: "pub = &x;", lv: "x" },
+      { decl: "int a[2] = { 0, 0 };", pub: "pub = a;", lv: "a[0]" },
+      { decl: "struct box b = { 0, { 0 } };", pub: "pub = b.arr;", lv: "b.arr[0]" },
+      { decl: "struct box b = { 0, { 0 } };", pub: "pub = &b.v;", lv: "b.v" },
+      { decl: "int x = 0;", pub: "keep(&x);", lv: "x" },
+    ];
+    const writes = ["= 1", "= 2", "+= 3", "= choose(4, 5)"];
+    fc.assert(
+      fc.property(
+        fc.nat(publish.length - 1),
+        fc.array(fc.nat(writes.length - 1), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (how, ws, inBlock) => {
+          const p = publish[how] as (typeof publish)[number];
+          const body = `${p.decl} ${p.pub} ${ws.map((w) => `${p.lv} ${writes[w]};`).join(" ")}`;
+          const text = [
+            "struct box { int v; int arr[1]; }; int *pub; int seen = -1; int done;",
+            "void keep(int *q) { pub = q; }",
+            `process a { ${inBlock ? `{ ${body} await(done); }` : `${body} await(done);`} }`,
+            "process b { await(pub != NULL); seen = *pub; done = 1; }",
+            ...[1, 2, 3, 4, 5, 6].map((v) => `reachable saw${v}: seen == ${v};`),
+          ].join("\n");
+          const merged = explore(system(text), { keepGoing: true });
+          const plainLoad = loadProgram("escape.kc", { noMerge: true }, text);
+          if (!plainLoad.ok) throw new Error("does not compile without merging");
+          const plain = explore(new System(plainLoad.program), { keepGoing: true });
+          expect(violatedNames(merged)).toEqual(violatedNames(plain));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it("BFS counterexamples and witnesses are shortest", () => {
     fc.assert(
       fc.property(kcProgram(), fc.boolean(), (text, keepGoing) => {

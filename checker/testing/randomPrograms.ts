@@ -226,7 +226,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("nullptr" as const), pick: fc.nat(63), c, e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(2) }), weight: 1 },
-    { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(3), e: c }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
   ];
   let arb: fc.Arbitrary<Stmt> = fc.oneof(...simple);
@@ -629,7 +629,15 @@ class Ctx {
         if (st.op === 0) line(`stash(${this.expr(st.e)});`);
         else if (st.op === 1) line(`if (sp != NULL) *sp = ${this.expr(st.e)};`);
         else if (st.op === 2) line("sp = NULL;");
-        else {
+        else if (st.op === 4) {
+          // Another process reads what the owner writes by name into its published local: a
+          // step that merged those writes would hide values (the merge law compares).
+          const g = this.pickVar(
+            0,
+            (x) => x.writable && x.hi === null && x.type === "int" && x.name.startsWith("g"),
+          );
+          if (g) line(`if (sp != NULL) ${g.name} = *sp;`);
+        } else {
           const name = `l${this.locals++}`;
           line(`int ${name} = ${this.expr(st.e)}; sp = &${name};`);
         }
