@@ -2,29 +2,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "./cli";
+import { captureOutput } from "./cliCapture";
 
 const root = join(__dirname, "..");
 const downUp = join(root, "specs/ksem/down-up.kc");
-let out = "";
-let err = "";
-
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), "ipcmc-cli-"));
@@ -42,65 +26,65 @@ function missingWakeUp(dir: string): string {
 describe("ipcmc check", () => {
   it("exits 0 when every property holds", () => {
     expect(main(["check", downUp, "-D", "N=2", "--no-progress"])).toBe(0);
-    expect(out).toContain("every property holds");
-    expect(out).toMatch(/mutual_exclusion\s+invariant\s+holds/);
-    expect(out).toContain("expect holds: met");
+    expect(io.out).toContain("every property holds");
+    expect(io.out).toMatch(/mutual_exclusion\s+invariant\s+holds/);
+    expect(io.out).toContain("expect holds: met");
   });
 
   it("exits 1 with a readable counterexample when a property is violated", () => {
     const f = missingWakeUp(tmp());
     expect(main(["check", f, "-D", "N=2", "--no-progress"])).toBe(1);
-    expect(out).toContain("stuck_waiter violated: worker[1] sleeps on sem.wait forever");
-    expect(out).toMatch(/sem\.count: 0 → -1/);
-    expect(out).toContain("worker[1].state: TASK_RUNNING → TASK_UNINTERRUPTIBLE");
-    expect(out).toContain("replay: ipcmc check");
+    expect(io.out).toContain("stuck_waiter violated: worker[1] sleeps on sem.wait forever");
+    expect(io.out).toMatch(/sem\.count: 0 → -1/);
+    expect(io.out).toContain("worker[1].state: TASK_RUNNING → TASK_UNINTERRUPTIBLE");
+    expect(io.out).toContain("replay: ipcmc check");
   });
 
   it("exits 2 with file:line:col, the line and a caret on a bad spec", () => {
     const f = join(tmp(), "broken.kc");
     writeFileSync(f, "int x;\nprocess p {\n    x = x +;\n}\n");
     expect(main(["check", f])).toBe(2);
-    expect(err).toMatch(/broken\.kc:3:12: error KC111: expected an expression, found ';'/);
-    expect(err).toContain("    x = x +;");
-    expect(err).toMatch(/\|\s+\^/);
-    expect(out).toBe("");
+    expect(io.err).toMatch(/broken\.kc:3:12: error KC111: expected an expression, found ';'/);
+    expect(io.err).toContain("    x = x +;");
+    expect(io.err).toMatch(/\|\s+\^/);
+    expect(io.out).toBe("");
   });
 
   it("exits 3 with counts when a limit ends the search", () => {
     expect(main(["check", downUp, "-D", "N=3", "--max-states", "1000", "--no-progress"])).toBe(3);
-    expect(out).toContain("inconclusive: the search stopped at --max-states 1000");
-    expect(out).toMatch(/[\d,]+ states, [\d,]+ transitions/);
+    expect(io.out).toContain("inconclusive: the search stopped at --max-states 1000");
+    expect(io.out).toMatch(/[\d,]+ states, [\d,]+ transitions/);
     // The spec expects `holds`: a cut search neither meets nor breaks that.
-    expect(out).toContain("expect holds: not decided (the search stopped early)");
+    expect(io.out).toContain("expect holds: not decided (the search stopped early)");
   });
 
   it("exits 3 when --max-depth cuts the search, and names the limit", () => {
     expect(main(["check", downUp, "-D", "N=2", "--max-depth", "5", "--no-progress"])).toBe(3);
-    expect(out).toContain("inconclusive: the search stopped at --max-depth 5");
+    expect(io.out).toContain("inconclusive: the search stopped at --max-depth 5");
   });
 
   it("finds the same verdict depth-first, without claiming a shortest counterexample", () => {
     const f = missingWakeUp(tmp());
     expect(main(["check", f, "-D", "N=2", "--strategy", "dfs", "--no-progress"])).toBe(1);
-    expect(out).toContain("stuck_waiter violated");
-    expect(out).not.toContain("no shorter one exists");
+    expect(io.out).toContain("stuck_waiter violated");
+    expect(io.out).not.toContain("no shorter one exists");
   });
 
   it("exits 2 with one line on an unknown flag, a missing file or a bad -D", () => {
     expect(main(["check", downUp, "--frobnicate"])).toBe(2);
-    expect(err.trim().split("\n")).toHaveLength(1);
-    err = "";
+    expect(io.err.trim().split("\n")).toHaveLength(1);
+    io.err = "";
     expect(main(["check", "no/such/file.kc"])).toBe(2);
-    expect(err).toBe("ipcmc: no/such/file.kc: no such file\n");
-    err = "";
+    expect(io.err).toBe("ipcmc: no/such/file.kc: no such file\n");
+    io.err = "";
     expect(main(["check", downUp, "-D", "N"])).toBe(2);
-    expect(err).toContain("expected NAME=INTEGER");
-    err = "";
+    expect(io.err).toContain("expected NAME=INTEGER");
+    io.err = "";
     expect(main(["check", downUp, "--max-states", "abc"])).toBe(2);
-    expect(err).toBe("ipcmc: --max-states expects a number >= 0\n");
-    err = "";
+    expect(io.err).toBe("ipcmc: --max-states expects a number >= 0\n");
+    io.err = "";
     expect(main(["check", downUp, "-D", "M=2"])).toBe(2);
-    expect(err).toContain("error KC402: -D M=2: the program has no constant named 'M'");
+    expect(io.err).toContain("error KC402: -D M=2: the program has no constant named 'M'");
   });
 });
 
@@ -114,9 +98,9 @@ describe("ipcmc replay", () => {
     const stuck = saved.properties.find((p: { name: string }) => p.name === "stuck_waiter");
     expect(stuck.status).toBe("violated");
     expect(stuck.counterexample.choices.length).toBeGreaterThan(0);
-    out = "";
+    io.out = "";
     expect(main(["replay", json])).toBe(1);
-    expect(out).toContain("reproduced: worker[1] asleep");
+    expect(io.out).toContain("reproduced: worker[1] asleep");
   });
 
   it("refuses a trace whose spec has changed", () => {
@@ -129,26 +113,26 @@ describe("ipcmc replay", () => {
     const cx = saved.properties.find((p: { name: string }) => p.name === "stuck_waiter").counterexample;
     cx.choices[0].slot = cx.choices[0].slot === 0 ? 1 : 0;
     writeFileSync(json, JSON.stringify(saved));
-    err = "";
+    io.err = "";
     expect(main(["replay", json])).toBe(2);
-    expect(err).toContain("the spec changed since the trace was saved");
+    expect(io.err).toContain("the spec changed since the trace was saved");
   });
 
   it("reports an unwritable --json path or an unreadable trace in one line", () => {
     const dir = tmp();
     expect(main(["check", downUp, "-D", "N=2", "--json", dir, "--no-progress"])).toBe(2);
-    expect(err).toMatch(/^ipcmc: --json \S+: is a directory/);
-    expect(err.trim().split("\n")).toHaveLength(1);
-    err = "";
+    expect(io.err).toMatch(/^ipcmc: --json \S+: is a directory/);
+    expect(io.err.trim().split("\n")).toHaveLength(1);
+    io.err = "";
     expect(main(["replay", dir])).toBe(2);
-    expect(err.trim().split("\n")).toHaveLength(1);
+    expect(io.err.trim().split("\n")).toHaveLength(1);
   });
 
   it("rejects a file that is not a trace", () => {
     const f = join(tmp(), "x.json");
     writeFileSync(f, "{}");
     expect(main(["replay", f])).toBe(2);
-    expect(err).toContain("not an ipcmc trace");
+    expect(io.err).toContain("not an ipcmc trace");
   });
 });
 
@@ -161,9 +145,9 @@ describe("ipcmc suite", () => {
       readFileSync(missingWakeUp(tmp()), "utf8").replace("const N = 3;", "const N = 2;"),
     );
     expect(main(["suite", dir])).toBe(1);
-    expect(out).toMatch(/PASS\s+\S*a\.kc/);
-    expect(out).toMatch(/FAIL\s+\S*b\.kc\s+expect holds; got violated: stuck_waiter/);
-    expect(out).toContain("\n1 passed, 1 failed\n");
+    expect(io.out).toMatch(/PASS\s+\S*a\.kc/);
+    expect(io.out).toMatch(/FAIL\s+\S*b\.kc\s+expect holds; got violated: stuck_waiter/);
+    expect(io.out).toContain("\n1 passed, 1 failed\n");
   });
 
   it("writes JUnit XML with one test case per spec", () => {
@@ -200,6 +184,6 @@ describe("README", () => {
         .replace(/[\d.]+ s \([\d,]+ states\/s\)/g, "T s (R states/s)")
         .replace(/peak memory [\d.]+ [KMG]iB/g, "peak memory M")
         .replace(/[\d.]+ (B|KiB)\/state/g, "S/state");
-    expect(norm(out)).toBe(norm(shown));
+    expect(norm(io.out)).toBe(norm(shown));
   });
 });

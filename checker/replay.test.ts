@@ -13,34 +13,18 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadProgram } from "../model/load";
 import { validateJson } from "../reports/json";
 import { main } from "./cli";
+import { captureOutput } from "./cliCapture";
 import { specHash } from "./replay";
 
 const root = join(__dirname, "..");
 const ksem = join(root, "specs/ksem");
 const downUp = join(ksem, "down-up.kc");
 const missingWakeUp = join(ksem, "down-up.bug-missing-wake-up.kc");
-let out = "";
-let err = "";
-
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), "ipcmc-replay-"));
@@ -70,20 +54,20 @@ function rewrite(json: string, data: unknown): void {
 }
 
 function replay(...args: string[]): number {
-  out = "";
-  err = "";
+  io.out = "";
+  io.err = "";
   return main(["replay", ...args]);
 }
 
 /** A refused input: exit 2, one line on stderr naming the problem, no stack trace. */
 function refused(code: number, message: string | RegExp): void {
   expect(code).toBe(2);
-  expect(err.trim().split("\n")).toHaveLength(1);
-  expect(err).toMatch(/^ipcmc: /);
-  if (typeof message === "string") expect(err).toContain(message);
-  else expect(err).toMatch(message);
-  expect(err).not.toMatch(/\n\s+at /);
-  expect(out).not.toContain("reproduced");
+  expect(io.err.trim().split("\n")).toHaveLength(1);
+  expect(io.err).toMatch(/^ipcmc: /);
+  if (typeof message === "string") expect(io.err).toContain(message);
+  else expect(io.err).toMatch(message);
+  expect(io.err).not.toMatch(/\n\s+at /);
+  expect(io.out).not.toContain("reproduced");
 }
 
 function withSpec(dir: string, name: string, text: string): string {
@@ -96,18 +80,18 @@ describe("the spec a trace was made from", () => {
   it("is the one replayed: a buggy spec's trace pointed at the correct spec is refused", () => {
     const { json, data } = saved(missingWakeUp);
     expect(replay(json)).toBe(1);
-    expect(out).toContain("reproduced: worker[1], worker[2] asleep");
+    expect(io.out).toContain("reproduced: worker[1], worker[2] asleep");
     rewrite(json, { ...data, spec: downUp, specFromTrace: downUp });
     refused(replay(json), "was made from a different spec than");
-    expect(err).toContain("--force");
+    expect(io.err).toContain("--force");
   });
 
   it("with --force, decides the stuck waiter afresh: the correct spec wakes the sleepers", () => {
     const { json, data } = saved(missingWakeUp);
     rewrite(json, { ...data, spec: downUp, specFromTrace: downUp });
     expect(replay(json, "--force")).toBe(2);
-    expect(err).toContain("warning:");
-    expect(out).toContain(
+    expect(io.err).toContain("warning:");
+    expect(io.out).toContain(
       "NOT reproduced on this spec: worker[1], worker[2] asleep at the end, but a wake-up is reachable",
     );
   });
@@ -118,7 +102,7 @@ describe("the spec a trace was made from", () => {
     if (!r.ok) throw new Error("down-up.kc does not load");
     rewrite(json, { ...data, spec: downUp, specFromTrace: downUp, specHash: specHash(r.sources, {}, false) });
     expect(replay(json)).toBe(2);
-    expect(out).toContain(
+    expect(io.out).toContain(
       "NOT reproduced: worker[1], worker[2] asleep at the end, but a wake-up is reachable",
     );
   });
@@ -159,7 +143,7 @@ describe("the spec a trace was made from", () => {
     copyFileSync(spec, join(moved, "specs", "m.kc"));
     rewrite(join(moved, "out", "t.json"), { ...data, spec: "specs/not-here.kc" });
     expect(replay(join(moved, "out", "t.json"))).toBe(1);
-    expect(out).toContain(`of ${join(moved, "specs", "m.kc")}`);
+    expect(io.out).toContain(`of ${join(moved, "specs", "m.kc")}`);
     // Only the trace moved: the spec as given is used.
     const alone = join(tmp(), "t.json");
     copyFileSync(json, alone);
@@ -186,7 +170,7 @@ describe("the spec a trace was made from", () => {
     writeFileSync(join(dir, "secret.txt"), "password = hunter2\n");
     rewrite(json, { ...data, spec: join(dir, "secret.txt"), specFromTrace: "secret.txt" });
     refused(replay(json), "secret.txt is not a .kc file");
-    expect(err).not.toContain("hunter2");
+    expect(io.err).not.toContain("hunter2");
   });
 
   it("takes -I from the command line, never from the trace", () => {
@@ -198,9 +182,9 @@ describe("the spec a trace was made from", () => {
     expect(data.includeDirs).toEqual([join(dir, "inc")]);
     expect(replay(json)).toBe(2);
     // The spec's errors are not quoted (the path came from the trace); the hint says what to do.
-    expect(err).toContain("does not compile (1 error; run ipcmc check on it to see them)");
-    expect(err).not.toContain('cannot find include file "lib.kc"');
-    expect(err).toContain(`the trace was made with -I ${join(dir, "inc")}; replay takes -I too`);
+    expect(io.err).toContain("does not compile (1 error; run ipcmc check on it to see them)");
+    expect(io.err).not.toContain('cannot find include file "lib.kc"');
+    expect(io.err).toContain(`the trace was made with -I ${join(dir, "inc")}; replay takes -I too`);
     expect(replay(json, "-I", join(dir, "inc"))).toBe(1);
   });
 });
@@ -220,11 +204,11 @@ describe("the property is decided again on the replayed path", () => {
       const p = data.properties.find((q) => q.kind === kind && q.counterexample);
       if (!p?.counterexample) throw new Error(`no ${kind} counterexample`);
       expect(replay(json, "--property", p.name)).toBe(1);
-      expect(out).toMatch(/\nreproduced: /);
+      expect(io.out).toMatch(/\nreproduced: /);
       p.counterexample.choices.pop();
       rewrite(json, data);
       expect(replay(json, "--property", p.name)).toBe(2);
-      expect(out).toMatch(/\nNOT reproduced: /);
+      expect(io.out).toMatch(/\nNOT reproduced: /);
     });
   }
 
@@ -241,8 +225,8 @@ describe("the property is decided again on the replayed path", () => {
   it("a stuck waiter whose wake-up search hits --max-states is inconclusive, exit 3", () => {
     const { json } = saved(missingWakeUp);
     expect(replay(json, "--max-states", "1")).toBe(3);
-    expect(out).toContain("inconclusive: the search for a wake-up");
-    expect(out).not.toMatch(/\nreproduced/);
+    expect(io.out).toContain("inconclusive: the search for a wake-up");
+    expect(io.out).not.toMatch(/\nreproduced/);
   });
 
   it("a reachable property has no path to replay", () => {
@@ -379,7 +363,7 @@ describe("a refused trace file is never quoted (issue 7 review)", () => {
     it(`${what}: says where the JSON stops, not what it holds`, () => {
       const f = withSpec(tmp(), "trace.json", text);
       refused(replay(f), /not valid JSON/);
-      expect(err).not.toMatch(/SECRET|hunter2|root:x|nothing/);
+      expect(io.err).not.toMatch(/SECRET|hunter2|root:x|nothing/);
     });
   }
 
@@ -403,7 +387,7 @@ describe("a trace cannot make replay quote a file", () => {
     const { json } = saved(spec, []);
     writeFileSync(spec, "SECRET_TOKEN=hunter2\n");
     expect(replay(json)).toBe(2);
-    expect(err).not.toContain("SECRET_TOKEN");
-    expect(err).toContain("does not compile");
+    expect(io.err).not.toContain("SECRET_TOKEN");
+    expect(io.err).toContain("does not compile");
   });
 });
