@@ -181,9 +181,18 @@ function clearProgress(): void {
  * per spec sees a bug spec that stopped showing its bug.
  */
 function exitCodeOf(o: Outcome, e: Expectation | null): number {
+  // Decided before the verdict: a search that settled the expected property settled the expect,
+  // even if another property is left open (stuck waiters not checked, say).
+  if (e?.verdict === "violation" && expectationMissed(e, o)) return EXIT_EXPECTED_VIOLATION_MISSING;
   if (o.verdict === "inconclusive") return EXIT_INCONCLUSIVE;
   if (e?.verdict === "violation" && !expectationMet(e, o)) return EXIT_EXPECTED_VIOLATION_MISSING;
   return o.verdict === "holds" ? EXIT_HOLDS : EXIT_VIOLATED;
+}
+
+/** Whether an `expect violation` is decided as not met: its property holds (or, unnamed, every one does). */
+function expectationMissed(e: Expectation, o: Outcome): boolean {
+  if (!e.property) return o.verdict === "holds";
+  return o.properties.some((p) => p.name === e.property && p.status === "holds");
 }
 
 /** Replays the counterexamples of violated properties (those with choices). */
@@ -285,6 +294,7 @@ function runCheck(a: CheckArgs): number {
             ? "holds"
             : `violation ${r.program.expect.property ?? ""}`.trim(),
         met: expectationMet(r.program.expect, o),
+        missed: r.program.expect.verdict === "violation" && expectationMissed(r.program.expect, o),
       }
     : null;
   const chosen: { property: PropertyResult; trace: Trace } | null = first

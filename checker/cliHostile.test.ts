@@ -173,6 +173,15 @@ describe("expect in the exit code", () => {
     expect(main(["check", v, "--no-progress"])).toBe(5);
     expect(io.out).toContain("expect violation ok: NOT met (every property holds)");
   });
+
+  it("exits 5 also when another property is left undecided but the expected one holds", () => {
+    const v = file(
+      "d.kc",
+      "int x;\nprocess a { await(x == 1); }\nprocess b { for (;;) { x = 0; } }\nexpect violation deadlock;\n",
+    );
+    expect(main(["check", v, "--no-progress", "--no-stuck-waiters"])).toBe(5);
+    expect(io.out).toContain("expect violation deadlock: NOT met (deadlock holds)");
+  });
 });
 
 describe("suite", () => {

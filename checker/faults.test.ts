@@ -476,3 +476,36 @@ describe("locals whose address gets out without '&'", () => {
     );
   });
 });
+
+// Fifth review: a task blocked with interrupts off, and what an interrupt handler may name.
+describe("interrupts off on one CPU", () => {
+  it("waiting for a flag with interrupts off is a lockup: no handler fires to set it", () => {
+    const text =
+      "int flag;\nprocess a { cli(); await(flag == 1); sti(); }\ninterrupt h { assume(flag == 0); flag = 1; }\n";
+    expect(check(text).bad?.name).toBe("deadlock");
+  });
+
+  it("a task asleep in schedule() with interrupts off still lets a handler run", () => {
+    const text = [
+      "struct wait_queue *q; int woke;",
+      "process a { struct wait_queue w = { current, NULL }; cli(); current->state = TASK_UNINTERRUPTIBLE; add_wait_queue(&q, &w); schedule(); sti(); remove_wait_queue(&q, &w); woke = 1; }",
+      "interrupt h { assume(q != NULL && woke == 0); wake_up(&q); }",
+      "final done: woke == 1;",
+    ].join("\n");
+    expect(check(text).bad).toBeUndefined();
+  });
+
+  it("a handler may not name current (KC404), and INT_MIN / -1 is no constant (KC401)", () => {
+    const codes = (text: string): string[] => {
+      const r = loadProgram("h.kc", {}, text);
+      return r.ok ? [] : r.diagnostics.map((d) => d.code);
+    };
+    expect(
+      codes(
+        "int y; int f;\nprocess a { y = 1; }\ninterrupt t { assume(f == 0); f = 1; y = current->state; }\n",
+      ),
+    ).toEqual(["KC404"]);
+    expect(codes("const M = (-2147483647 - 1) / -1;\nint r;\nprocess a { r = M; }\n")).toEqual(["KC401"]);
+    expect(codes("int r;\nprocess a { r = (-2147483647 - 1) % -1; }\n")).toEqual([]);
+  });
+});

@@ -101,6 +101,9 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
   for (const s of exclusive) attempt(slots.indexOf(s), []);
   // A task holding the CPU whose step was pruned still holds it: nobody runs in its place.
   if (choices.length > 0 || pruned) return { choices, pruned };
+  // One blocked with interrupts off, and not asleep in schedule(), keeps the CPU: a lockup.
+  if (exclusive.some((s) => src[s.base + T_IRQOFF] !== 0 && !sys.asleep(src, procs.indexOf(s))))
+    return { choices, pruned };
   for (const s of procs)
     if (src[s.base + T_PC] !== 0 && !exclusive.includes(s)) attempt(slots.indexOf(s), []);
   for (let i = procs.length; i < slots.length; i++) attempt(i, []);

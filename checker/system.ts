@@ -126,8 +126,9 @@ export class System {
 
   /**
    * Calls the sink for every successor of `src` in a fixed order: exclusive tasks (inside
-   * atomic or with interrupts off) first and alone if any can move; otherwise every process
-   * in slot order, then every interrupt handler. Returns the number of choices, or-ed with
+   * atomic or with interrupts off) first and alone if any can move; none at all when one with
+   * interrupts off is blocked but not asleep (a lockup); otherwise every process in slot
+   * order, then every interrupt handler. Returns the number of choices, or-ed with
    * EXPAND_PRUNED when some step was cut by a failed assume.
    */
   expand(src: Int32Array, sink: ExpandSink, memo: StepMemo | null = null): number {
@@ -154,6 +155,13 @@ export class System {
       // A task inside atomic or cli that could run holds the CPU: if its step was cut by a
       // failed assume, the path ends here; nobody else runs in its place.
       if (count > 0 || pruned !== 0) return count | pruned;
+      // On one CPU a task with interrupts off gives it up only by sleeping (DESIGN.md): one that
+      // waits for a condition with interrupts off (await under cli) is a hard lockup, and no
+      // handler or task runs. A blocked atomic block, without cli, lets others run (as in Spin).
+      for (let i = 0; i < procs.length; i++) {
+        const s = procs[i] as Slot;
+        if (src[s.base + T_PC] !== 0 && src[s.base + T_IRQOFF] !== 0 && !this.asleep(src, i)) return 0;
+      }
     }
     for (let i = 0; i < procs.length; i++) {
       const s = procs[i] as Slot;

@@ -110,10 +110,11 @@ function foldBin(op: string, a: number, b: number): number | null {
       return (a - b) | 0;
     case "*":
       return Math.imul(a, b);
+    // Not folded where the machine traps (a divide error): left to run, or not a constant.
     case "/":
-      return b === 0 ? null : (a / b) | 0;
+      return b === 0 || (b === -1 && a === -(2 ** 31)) ? null : (a / b) | 0;
     case "%":
-      return b === 0 ? null : (a % b) | 0;
+      return b === 0 || (b === -1 && a === -(2 ** 31)) ? null : (a % b) | 0;
     case "<<":
       return a << b;
     case ">>":
@@ -1827,8 +1828,17 @@ class Elaborator {
       case "name": {
         const s = this.lookup(e.name);
         if (!s) {
-          if (e.name === "current")
+          if (e.name === "current") {
+            // Linux's current in a handler is whichever task was interrupted; KC does not model
+            // that, so a handler may not name it (a function it calls reads NULL and faults).
+            if (this.cur?.unit.kind === "interrupt")
+              this.error(
+                "KC404",
+                e.span,
+                "'current' is not defined in an interrupt handler: KC does not model which task an interrupt interrupts",
+              );
             return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
+          }
           if (e.name === "self") {
             if (this.cur?.unit.kind !== "process")
               this.error("KC404", e.span, "'self' is only defined in a process body");

@@ -17,7 +17,8 @@ export interface ReportInput {
   /** Lay the counterexample out with one column per process. */
   columns?: boolean;
   /** Whether the verdict matched the spec's `expect`, when it has one. */
-  expectation: { text: string; met: boolean } | null;
+  /** `missed`: decided as not met although some other property was left undecided. */
+  expectation: { text: string; met: boolean; missed?: boolean } | null;
   /** Print every step of a long counterexample instead of its start and end (STEPS_SHOWN). */
   fullTrace?: boolean;
   /** False when the run skipped the stuck-waiter check (`--no-stuck-waiters`); default true. */
@@ -266,11 +267,13 @@ export function renderReport(r: ReportInput): string {
     // A search cut short by a limit, or a check not run, has not decided what the spec expects.
     const word = r.expectation.met
       ? "met"
-      : o.verdict === "inconclusive"
-        ? o.limit || stuckWaiters
-          ? "not decided (the search stopped early)"
-          : `not decided: ${STUCK_WAITERS_SKIPPED}`
-        : `NOT met (${o.verdict === "holds" ? "every property holds" : `violated: ${violatedNames(o)}`})`;
+      : r.expectation.missed && o.verdict === "inconclusive"
+        ? `NOT met (${r.expectation.text.replace(/^violation ?/, "") || "every property"} holds)`
+        : o.verdict === "inconclusive"
+          ? o.limit || stuckWaiters
+            ? "not decided (the search stopped early)"
+            : `not decided: ${STUCK_WAITERS_SKIPPED}`
+          : `NOT met (${o.verdict === "holds" ? "every property holds" : `violated: ${violatedNames(o)}`})`;
     out.push(`expect ${r.expectation.text}: ${word}`);
   }
   return printable(out.join("\n"), true);
