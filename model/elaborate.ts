@@ -99,6 +99,14 @@ interface RValue {
 
 const ERR: Type = { k: "int", lo: null, hi: null };
 const C0: IExpr = { k: "const", v: 0 };
+/**
+ * The type of `sizeof`: C's size_t, unsigned. KC has no unsigned arithmetic yet, so it is an int
+ * known by identity, and the operations whose result depends on signedness are refused when a
+ * value of this type meets one that may be negative (see unsignedMix).
+ */
+const SIZE_T: Type = { k: "int", lo: null, hi: null };
+/** Operators whose result differs between signed and unsigned operands. */
+const SIGN_SENSITIVE = new Set(["<", "<=", ">", ">=", "/", "%", ">>"]);
 const C1: IExpr = { k: "const", v: 1 };
 
 /** Integer arithmetic with C's 32-bit wrap, for constant folding. */
@@ -394,11 +402,20 @@ class Elaborator {
 
   private declareEnum(members: import("./ast").EnumMember[]): void {
     let next = 0;
+    let after: string | null = null;
     for (const m of members) {
+      // C: an enumerator without a value is the previous one plus one, which must fit in int.
+      if (!m.value && after !== null && next === -(2 ** 31))
+        this.error(
+          "KC408",
+          m.span,
+          `enumerator '${m.name}' would be ${after} + 1, which does not fit in int`,
+        );
       const v = m.value ? this.constExpr(m.value) : next;
       this.defineGlobal(m.name, { k: "const", value: v }, m.span);
       this.constants.set(m.name, v);
       next = (v + 1) | 0;
+      after = m.name;
     }
   }
 
@@ -491,6 +508,17 @@ class Elaborator {
     return v;
   }
 
+  /** A constant's exact value, or KC408 when it does not fit in int (then wrapped, to go on). */
+  private exact(v: number, span: Span): number {
+    if (v >= -(2 ** 31) && v < 2 ** 31) return v;
+    this.error(
+      "KC408",
+      span,
+      `this constant expression overflows int (${v} does not fit); C makes that undefined`,
+    );
+    return v | 0;
+  }
+
   private tryConst(e: Expr): number | null {
     switch (e.kind) {
       case "int":
@@ -506,7 +534,7 @@ class Elaborator {
       case "unary": {
         const v = this.tryConst(e.operand);
         if (v === null) return null;
-        if (e.op === "-") return -v | 0;
+        if (e.op === "-") return this.exact(-v, e.span);
         if (e.op === "+") return v;
         if (e.op === "!") return +(v === 0);
         if (e.op === "~") return ~v;
@@ -515,7 +543,13 @@ class Elaborator {
       case "binary": {
         const a = this.tryConst(e.left);
         const b = this.tryConst(e.right);
-        return a === null || b === null ? null : foldBin(e.op, a, b);
+        if (a === null || b === null) return null;
+        // Signed overflow in a constant expression is undefined in C (gcc: "overflow in
+        // constant expression"): an error rather than a silently wrapped size or value.
+        if (e.op === "+") return this.exact(a + b, e.span);
+        if (e.op === "-") return this.exact(a - b, e.span);
+        if (e.op === "*") return this.exact(a * b, e.span);
+        return foldBin(e.op, a, b);
       }
       case "cond": {
         const c = this.tryConst(e.test);
@@ -1584,6 +1618,25 @@ class Elaborator {
     this.emit({ k: "store", addr: lv.addr, value, range, at: this.currentSite });
   }
 
+  /**
+   * Whether `l op r` involves a size_t (so is unsigned in C). When `op` depends on signedness and
+   * an operand may be negative as an int, C's answer differs from KC's: KC313, with the way out.
+   */
+  private unsignedMix(op: string, l: RValue, r: RValue, span: Span): boolean {
+    if (l.type !== SIZE_T && r.type !== SIZE_T) return false;
+    const nonNegative = (v: RValue): boolean =>
+      (v.x.k === "const" && v.x.v >= 0) ||
+      v.type.k === "bool" ||
+      (v.type.k === "int" && v.type !== SIZE_T && v.type.lo !== null && v.type.lo >= 0);
+    if (SIGN_SENSITIVE.has(op) && !(nonNegative(l) && nonNegative(r)))
+      this.error(
+        "KC313",
+        span,
+        `'${op}' with sizeof's value is unsigned in C (size_t), and KC has no unsigned arithmetic yet: a negative int would compare or divide differently; cast it, as in (int)sizeof(x), or use a non-negative int<0..N>`,
+      );
+    return true;
+  }
+
   /** Converts an int-valued expression to the storage form of type t (bool 0/1, char wrap). */
   private narrow(x: IExpr, t: Type): IExpr {
     if (t.k === "bool") return { k: "bool", e: x };
@@ -1599,6 +1652,7 @@ class Elaborator {
     }
     const op = e.op.slice(0, -1) as import("./ir").BinOp;
     const r = this.rvalue(e.value);
+    this.unsignedMix(op, { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type }, r, e.span);
     if (!isIntegral(lv.type) || !isIntegral(r.type)) {
       this.error(
         "KC301",
@@ -1872,8 +1926,10 @@ class Elaborator {
             this.error("KC301", e.span, `'${e.op}' needs an integer, not ${showType(r.type)}`);
           return { x: C0, type: ERR };
         }
-        if (e.op === "+") return { x: r.x, type: INT };
-        return { x: fold({ k: "un", op: e.op as "-" | "~", e: r.x }), type: INT };
+        // -sizeof(x) and ~sizeof(x) stay unsigned in C.
+        const t = r.type === SIZE_T ? SIZE_T : INT;
+        if (e.op === "+") return { x: r.x, type: t };
+        return { x: fold({ k: "un", op: e.op as "-" | "~", e: r.x }), type: t };
       }
       case "incdec": {
         const lv = this.lvalue(e.operand);
@@ -1927,6 +1983,7 @@ class Elaborator {
         const lv = this.lvalue(e.target);
         const r = this.rvalue(e.value);
         let v: IExpr;
+        if (e.op !== "=") this.unsignedMix(e.op.slice(0, -1), { x: C0, type: lv.type }, r, e.span);
         if (e.op !== "=" && this.fineActive() && !lv.local && isIntegral(lv.type) && isIntegral(r.type)) {
           const op = e.op.slice(0, -1) as import("./ir").BinOp;
           return { x: this.rmwFine(lv, op, r.x, e.span, "new"), type: lv.type };
@@ -1972,7 +2029,7 @@ class Elaborator {
         return { x: this.valueLoad(lv), type: lv.type };
       }
       case "sizeof":
-        return { x: { k: "const", v: this.sizeofOf(e) }, type: INT };
+        return { x: { k: "const", v: this.sizeofOf(e) }, type: SIZE_T };
       case "cast": {
         const to = this.resolveType(e.to);
         const r = this.rvalue(e.operand);
@@ -2066,8 +2123,14 @@ class Elaborator {
     const r = this.rvalue(e.right);
     if (l.type === ERR || r.type === ERR) return { x: C0, type: ERR };
     const cmp = op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
-    if (isIntegral(l.type) && isIntegral(r.type))
-      return { x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
+    if (isIntegral(l.type) && isIntegral(r.type)) {
+      // Arithmetic on a size_t stays size_t (unsigned in C); a comparison yields int.
+      const unsigned = this.unsignedMix(op, l, r, e.span);
+      return {
+        x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }),
+        type: unsigned && !cmp ? SIZE_T : INT,
+      };
+    }
     const ptrish = (t: Type) => t.k === "ptr" || t.k === "null";
     if ((op === "==" || op === "!=") && ptrish(l.type) && ptrish(r.type)) {
       const ok =

@@ -304,3 +304,41 @@ describe("a cast between pointers keeps C's meaning or is KC313 (issue 7 review)
     ]);
   });
 });
+
+// Sixth review: what KC accepts of constants and of sizeof means what it means in C.
+describe("constants and sizeof keep C's meaning (issue 7, sixth review)", () => {
+  const codes = (text: string): string[] => {
+    const r = loadProgram("c.kc", {}, text);
+    return r.ok ? [] : r.diagnostics.map((d) => d.code);
+  };
+  it("an enumerator or a constant expression that overflows int is KC408, not a wrapped value", () => {
+    expect(codes("enum Big { X = 2147483647, Y };\nint r;\nprocess p { r = Y; }\n")).toEqual(["KC408"]);
+    expect(codes("int a[65536 * 65536 + 1];\nprocess p { a[0] = 1; }\n")).toEqual(["KC408"]);
+    expect(codes("const C = 2147483647 + 1;\nint r;\nprocess p { r = C; }\n")).toEqual(["KC408"]);
+    expect(codes("enum { Q = -2147483647 - 2 };\nint r;\nprocess p { r = Q; }\n")).toEqual(["KC408"]);
+    expect(
+      codes("const M = -2147483647 - 1;\nenum { A = 2147483646, B };\nint r;\nprocess p { r = M + B; }\n"),
+    ).toEqual([]);
+  });
+
+  it("sizeof is unsigned in C: where a negative int would change the answer it is KC313", () => {
+    const body = (s: string) => `int r; int x = -1;\nprocess p { char b[8]; ${s} }\n`;
+    for (const s of [
+      "r = x < sizeof(b);",
+      "r = x / sizeof(int);",
+      "r = (sizeof(int) - 5) / 2;",
+      "r = -sizeof(int) < 0;",
+      "x /= sizeof(int);",
+      "r = x % sizeof(b);",
+    ])
+      expect(codes(body(s)), s).toContain("KC313");
+    for (const s of [
+      "r = sizeof(b) / sizeof(b[0]);",
+      "r = (int)sizeof(b) > x;",
+      "r = sizeof(int) == 4;",
+      "r = x + sizeof(int);",
+      "int<0..7> i = 3; r = i < sizeof(b);",
+    ])
+      expect(codes(body(s)), s).toEqual([]);
+  });
+});
