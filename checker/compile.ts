@@ -65,6 +65,7 @@ export type FaultKind =
   | "infinite_loop"
   | "stack_overflow"
   | "schedule_in_interrupt"
+  | "interrupt_blocks"
   | "empty_choice"
   | "use_after_free"
   | "use_after_return"
@@ -127,6 +128,10 @@ export class Fault {
 const INT_MIN = -(2 ** 31);
 /** i386's idiv raises a divide error when the quotient does not fit: INT_MIN / -1 (and % -1). */
 export const DIV_OVERFLOW = "INT_MIN / -1 does not fit in an int: a divide error (#DE) on i386";
+
+/** The fault of an interrupt handler that waits (await, or a spin lock taken by the task it interrupted). */
+export const HANDLER_BLOCKS =
+  "an interrupt handler waits (an await, or a spin lock the interrupted task holds): on one CPU nothing else runs to let it on, a lockup; a handler that should not fire yet says so with assume(...)";
 
 /** Steps of one statement run at most this many boundaries before the step is called endless. */
 export const STEP_BUDGET = 100_000;
@@ -310,7 +315,11 @@ function runtimeHelpers(
           if (a + size > e) throw outside(a, size, e, s);
           const h = PH[a] as number;
           if (h !== 0 && m[h] === 0)
-            throw new Fault("use_after_free", "use after free: the object was kfree'd", sp(s));
+            throw new Fault(
+              "use_after_free",
+              "use after free: this access reaches an object that was kfree'd",
+              sp(s),
+            );
           return a;
         }
         if (SO[a] !== 0) return onStack(m, a, size, s, -1);
@@ -535,7 +544,9 @@ class Gen {
       case "assume":
         return js`if (!(${this.cond(ins.cond)})) return 4; ${next}`;
       case "await":
-        return js`if (!(${this.cond(ins.cond)})) { ${this.blockAt(i)} } ${next}`;
+        // In a handler (no current task) a wait is a lockup: the CPU spins over the task it
+        // interrupted, which cannot run to let it on. A handler's guard is assume.
+        return js`if (!(${this.cond(ins.cond)})) { if (cur === 0) F("interrupt_blocks", MS[${this.messageId(HANDLER_BLOCKS)}], ${this.siteId(ins.at)}); ${this.blockAt(i)} } ${next}`;
       case "choose": {
         const s = this.siteId(ins.at);
         return js`{ const lo = ${this.int(ins.lo)}, hi = ${this.int(ins.hi)}; if (hi < lo) F("empty_choice", "choose(" + lo + ", " + hi + ") has no value to choose", ${s}); if (ctx.cpos >= ctx.cv.length) { ctx.lo = lo; ctx.hi = hi; return 3; } m[${this.int(ins.dest)}] = ctx.cv[ctx.cpos++]; } ${next}`;

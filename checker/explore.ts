@@ -23,6 +23,7 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   infinite_loop: "runtime_error",
   stack_overflow: "runtime_error",
   schedule_in_interrupt: "runtime_error",
+  interrupt_blocks: "runtime_error",
   empty_choice: "runtime_error",
   use_after_free: "runtime_error",
   use_after_return: "runtime_error",

@@ -509,3 +509,32 @@ describe("interrupts off on one CPU", () => {
     expect(codes("int r;\nprocess a { r = (-2147483647 - 1) % -1; }\n")).toEqual([]);
   });
 });
+
+// Seventh review: a handler that waits is a lockup on one CPU, not a handler that did not fire.
+describe("an interrupt handler that waits", () => {
+  it("for a spin lock the interrupted task holds is a lockup (the classic missing _irqsave)", () => {
+    const text =
+      "spinlock_t lock;\nprocess P { spin_lock(&lock); spin_unlock(&lock); }\ninterrupt irq { spin_lock(&lock); spin_unlock(&lock); }\n";
+    expect(check(text).bad?.counterexample?.fault).toBe("interrupt_blocks");
+  });
+
+  it("in an await is a lockup too; an assume is the handler's guard and is not", () => {
+    expect(
+      check("int ready;\nprocess P { ready = 1; }\ninterrupt irq { await(ready); }\n").bad?.counterexample
+        ?.fault,
+    ).toBe("interrupt_blocks");
+    expect(
+      check(
+        "int ready; int n;\nprocess P { ready = 1; }\ninterrupt irq { assume(ready && n == 0); n = 1; }\n",
+      ).bad,
+    ).toBeUndefined();
+  });
+
+  it("a use after free names the access, not the free", () => {
+    const text =
+      "struct s { int f; }; pool struct s[1]; int x;\nprocess A { struct s *p = kmalloc(sizeof(struct s), GFP_KERNEL); kfree(p); x = p->f; }\n";
+    expect(check(text).bad?.counterexample?.message).toBe(
+      "use after free: this access reaches an object that was kfree'd",
+    );
+  });
+});

@@ -43,6 +43,7 @@ import {
   ENDLESS_STEP,
   FAULT,
   type FaultKind,
+  HANDLER_BLOCKS,
   MOVED,
   NEED_CHOICE,
   PRUNED,
@@ -279,7 +280,10 @@ class Run {
         if (!this.truth(ins.cond)) throw new Done(PRUNED);
         return next;
       case "await":
-        if (!this.truth(ins.cond)) this.blockAt(i);
+        if (!this.truth(ins.cond)) {
+          if (this.cur === 0) throw new Trap("interrupt_blocks", HANDLER_BLOCKS, this.siteSpan(ins.at));
+          this.blockAt(i);
+        }
         return next;
       case "choose": {
         const lo = this.int(ins.lo);
@@ -492,7 +496,12 @@ class Run {
       const h = a - ((a - q.base) % stride);
       if (a + size > h + stride) throw past(h + stride);
       // Memory of a freed pool object (its allocated flag is 0) is not there any more.
-      if (m[h] === 0) throw new Trap("use_after_free", "use after free: the object was kfree'd", span);
+      if (m[h] === 0)
+        throw new Trap(
+          "use_after_free",
+          "use after free: this access reaches an object that was kfree'd",
+          span,
+        );
       return a;
     }
     for (const g of p.globals) {
