@@ -22,7 +22,6 @@ import {
   T_PC,
   T_SIGNAL,
   T_STATE,
-  T_TOP,
   TASK_ZOMBIE,
 } from "../model/layout";
 import {
@@ -408,7 +407,7 @@ class Gen {
   }
 
   private readonly messageIds = new Map<string, number>();
-  /** Word kinds of the types pointers are converted to (see the IR's "layout"), by index. */
+  /** The types pointers are converted to (the IR's "layout"), by the index the code passes to L. */
   readonly layouts: Type[] = [];
 
   private layoutId(t: Type): number {
@@ -531,13 +530,13 @@ class Gen {
           js` `,
         );
         const s = this.siteId(ins.at);
-        return js`{ ${args} const nf = fp + ${caller.frameSize}; if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s}); m[nf] = ${i + 1}; ${stores} m[tb + ${T_TOP}] = nf + ${callee.frameSize}; fp = nf; pc = ${callee.entry}; continue; }`;
+        return js`{ ${args} const nf = fp + ${caller.frameSize}; if (nf + ${callee.frameSize} > lim) F("stack_overflow", "the stack of this task is exhausted (recursion too deep)", ${s}); m[nf] = ${i + 1}; ${stores} fp = nf; pc = ${callee.entry}; continue; }`;
       }
       case "ret": {
         const unit = this.unitOf(i);
         const v = ins.value ? this.int(ins.value) : js`0`;
         // The return pc tells the caller's frame size and result slot (callerFrames in ir.ts).
-        return js`{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; m[tb + ${T_TOP}] = fp; pc = rp; fp = of; continue; }`;
+        return js`{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; pc = rp; fp = of; continue; }`;
       }
       case "assert":
         return js`if (!(${this.cond(ins.cond)})) F("assertion", MS[${this.messageId(ins.message)}], ${this.siteId(ins.at)}); ${next}`;

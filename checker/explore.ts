@@ -208,10 +208,11 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const heldBytes = (): number =>
     store.bytes() + frontier.bytes() + (edges?.bytes() ?? 0) + (memo?.bytes() ?? 0);
   const t0 = opts.startedAt ?? started;
-  /** The first limit that is reached, or null. Time and memory are read every `checkEvery` successors. */
-  // Every 256 successors, fewer for large states (a successor of a 1 MiB state costs a millisecond).
+  // Time and memory are read every 256 successors, more often for large states (a successor of
+  // a 1 MiB state costs a millisecond); the state count at every batch.
   const checkEvery = Math.max(1, Math.min(256, Math.floor(2 ** 18 / words)));
   let checkedAt = -checkEvery;
+  /** The first limit that is reached, or null. */
   const limitReached = (): string | null => {
     if (memoryFull) return `--memory ${Math.round(opts.memoryLimit / 2 ** 20)}`;
     if (capped || store.size >= opts.maxStates) return `--max-states ${opts.maxStates}`;

@@ -22,7 +22,6 @@ import {
   T_PC,
   T_SIGNAL,
   T_STATE,
-  T_TOP,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
   TASK_ZOMBIE,
@@ -250,7 +249,6 @@ class Run {
           m[nf + FRAME_HEADER + k] = v;
         });
         this.fp = nf;
-        m[tb + T_TOP] = nf + callee.frameSize;
         return callee.entry;
       }
       case "ret": {
@@ -268,8 +266,6 @@ class Run {
         // The popped frame is dead memory: zero it so equal situations hash equal.
         m.fill(0, fp, fp + unit.frameSize);
         if (destOff !== null) m[callerFp + destOff] = v;
-        // The caller's frame is innermost again: it ends where this one began.
-        m[tb + T_TOP] = fp;
         this.fp = callerFp;
         return back;
       }

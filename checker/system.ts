@@ -101,7 +101,7 @@ export class System {
     } else this.componentMask.fill(-1);
     this.ranges = [0, program.globalWords, ...slots.flatMap((sl) => [sl.base, sl.stackEnd])];
     this.ownBit = slots.map((sl) => this.componentMask[sl.base] as number);
-    this.compiled = compileProgram(program, this.words, this.componentMask);
+    this.compiled = compileProgram(program, this.words, this.componentMask, this.layout);
     this.stepFn = this.compiled.step;
     this.scratch = new Int32Array(this.words);
     this.isSchedulePc = new Uint8Array(program.code.length + 1);

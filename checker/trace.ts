@@ -70,7 +70,6 @@ function hidden(name: string): boolean {
     name.endsWith(".pc") ||
     name.endsWith(".fp") ||
     name.endsWith(".atomic") ||
-    name.endsWith(".stack_top") ||
     name.includes(".<frame") ||
     /\.stack\[\d+\]$/.test(name)
   );

@@ -20,14 +20,7 @@ export const T_FP = 5;
 export const T_ATOMIC = 6;
 /** 1 while the task has interrupts disabled (cli). */
 export const T_IRQOFF = 7;
-/**
- * One past the task's innermost live frame (0 once it has exited), kept at every call and
- * return. A pointer into the body's frame of another task reads it to know that the task still
- * runs (model/objects.ts): a word that changes only at calls and returns, not at every step as
- * the pc does, so the step memo sees few different values.
- */
-export const T_TOP = 8;
-export const TASK_HEADER = 9;
+export const TASK_HEADER = 8;
 
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
@@ -116,7 +109,6 @@ export function startTask(p: Lowered, m: Int32Array, s: Slot): void {
   const unit = p.units[s.unit] as Unit;
   m[s.base + T_PC] = unit.entry;
   m[s.base + T_FP] = s.stackBase;
-  m[s.base + T_TOP] = s.stackBase + unit.frameSize;
   // A handler fires as one indivisible step from its first statement.
   if (s.kind === "interrupt") m[s.base + T_ATOMIC] = 1;
 }
@@ -160,7 +152,6 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
     names[s.base + T_FP] = `${s.label}.fp`;
     names[s.base + T_ATOMIC] = `${s.label}.atomic`;
     names[s.base + T_IRQOFF] = `${s.label}.irqs_off`;
-    names[s.base + T_TOP] = `${s.label}.stack_top`;
     for (let a = s.stackBase; a < s.stackEnd; a++) names[a] = `${s.label}.stack[${a - s.stackBase}]`;
     // The live frames, innermost first, each known by its unit from the pc.
     for (const f of liveFrames(

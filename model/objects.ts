@@ -5,7 +5,7 @@
 // to no object.
 import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT } from "./ir";
 import { TASK_FIELDS } from "./kernel";
-import { type Layout, T_TOP } from "./layout";
+import { type Layout, T_FP } from "./layout";
 import { type StructTable, showType, sizeOf, type Type } from "./types";
 
 /** Static tables that tell, for a word address, the object it belongs to. */
@@ -17,8 +17,6 @@ export interface ObjectMap {
   end: Int32Array;
   /** stackOf[a]: 1 + the index (into layout.slots) of the task whose stack holds word a; else 0. */
   stackOf: Int32Array;
-  /** unitOf[pc]: the unit whose code holds instruction pc (-1 for the sentinel at 0). */
-  unitOf: Int32Array;
   /** varEnd[unit][off]: frame offset one past the variable that holds frame word off; 0 for the header and temporaries. */
   varEnd: Int32Array[];
   /** calleeOf[rp]: the unit a call returning to rp enters (-1 where rp follows no call). */
@@ -47,10 +45,6 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
     if (s.kind === "process") end.fill(s.base + TASK_FIELDS.length, s.base, s.base + TASK_FIELDS.length);
     stackOf.fill(i + 1, s.stackBase, s.stackEnd);
   });
-  const unitOf = new Int32Array(p.code.length + 1).fill(-1);
-  p.info.forEach((inf, pc) => {
-    unitOf[pc] = inf.unit;
-  });
   const varEnd = p.units.map((u) => {
     const t = new Int32Array(u.frameSize);
     for (const v of [...u.params, ...u.locals]) {
@@ -72,21 +66,48 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
     }
     return t;
   });
-  return { end, stackOf, unitOf, varEnd, calleeOf, scopeFlag };
+  return { end, stackOf, varEnd, calleeOf, scopeFlag };
+}
+
+/**
+ * The frame on task `slot`'s stack that holds word `a`, or null when no live frame does (it
+ * lies in a frame that has returned, above the innermost one, or the task has exited).
+ *
+ * Walks the frames up from the bottom of the stack. Each function frame starts with the return
+ * pc of the call that made it, which names the function; a popped frame is zeroed, so a header
+ * of 0 means no live frame is there. The body's frame has no header: it is live while the task
+ * has not exited (its saved frame pointer, T_FP, is cleared when it exits and is never 0
+ * before). The walk reads only headers of frames below `a` (and T_FP for the body's frame),
+ * words that change when those frames come and go, not at every
+ * step: the step memo sees the same reads each time.
+ */
+function frameHolding(
+  p: Lowered,
+  map: ObjectMap,
+  layout: Layout,
+  m: Int32Array,
+  slot: number,
+  a: number,
+): Frame | null {
+  const s = layout.slots[slot];
+  if (!s) return null;
+  let fp = s.stackBase;
+  let unit = s.unit;
+  for (let guard = 0; guard < 1 << 20; guard++) {
+    const end = fp + (p.units[unit]?.frameSize ?? 0);
+    if (a < end) return fp === s.stackBase && m[s.base + T_FP] === 0 ? null : { unit, fp };
+    fp = end;
+    unit = map.calleeOf[m[fp] as number] ?? -1; // a header of 0 (no frame) names no unit
+    if (unit < 0) return null;
+  }
+  return null;
 }
 
 /**
  * Where stack word `a` of task `slot` lies: one past the end of the live variable holding it
- * (> 0); 0 when it is a frame header or temporary of a live frame; −1 when it lies in a frame
- * that has returned, above the innermost frame, or the task has exited; −2 when it is a local of
- * an inner block that has ended (Unit.scoped).
- *
- * Walks the frames up from the bottom of the stack to the one that holds `a`. Each function
- * frame starts with the return pc of the call that made it, which names the function; a popped
- * frame is zeroed, so a header of 0 means no live frame is there. The body's frame has no
- * header: it is live while the task has not exited (T_TOP is 0 once it has). The walk reads
- * only headers of frames below `a` (and T_TOP for the body's frame), words that change when
- * those frames come and go, not at every step: the step memo sees the same reads each time.
+ * (> 0); 0 when it is a frame header or temporary of a live frame; −1 when no live frame holds
+ * it (frameHolding) or the frame there is not of the unit the pointer's tag names; −2 when it is
+ * a local of an inner block that has ended (Unit.scoped).
  */
 export function stackObjectEnd(
   p: Lowered,
@@ -98,29 +119,13 @@ export function stackObjectEnd(
   /** The unit the pointer's tag names (ir.ts stackTag), or -1 for any. */
   expected = -1,
 ): number {
-  const s = layout.slots[slot];
-  if (!s) return 0;
-  let fp = s.stackBase;
-  let unit = s.unit;
-  for (let guard = 0; guard < 1 << 20; guard++) {
-    const end = fp + (p.units[unit]?.frameSize ?? 0);
-    if (a < end) {
-      if (unit === s.unit && fp === s.stackBase && m[s.base + T_TOP] === 0) return -1;
-      // Another function's frame took the place of the one the pointer was taken in.
-      if (expected >= 0 && unit !== expected) return -1;
-      // An inner block's local whose block has ended.
-      const flag = map.scopeFlag[unit]?.[a - fp] ?? 0;
-      if (flag !== 0 && m[fp + flag - 1] === 0) return -2;
-      const e = map.varEnd[unit]?.[a - fp] ?? 0;
-      return e === 0 ? 0 : fp + e;
-    }
-    fp = end;
-    const rp = m[fp] as number;
-    if (rp === 0) return -1; // no frame was called here, or it has returned
-    unit = map.calleeOf[rp] ?? -1;
-    if (unit < 0) return 0;
-  }
-  return 0;
+  const f = frameHolding(p, map, layout, m, slot, a);
+  // Another function's frame took the place of the one the pointer was taken in.
+  if (f === null || (expected >= 0 && f.unit !== expected)) return -1;
+  const flag = map.scopeFlag[f.unit]?.[a - f.fp] ?? 0;
+  if (flag !== 0 && m[f.fp + flag - 1] === 0) return -2;
+  const e = map.varEnd[f.unit]?.[a - f.fp] ?? 0;
+  return e === 0 ? 0 : f.fp + e;
 }
 
 /** Names the static place word `a` lies in, for messages: a global, a pool object, a task block. */
@@ -281,24 +286,12 @@ export function layoutMismatch(
   let kindAt = (w: number): string => kinds.kind[w] ?? "";
   if (end === 0) {
     const slot = (map.stackOf[a] as number) - 1;
-    const s = layout.slots[slot];
-    if (!s) return null;
-    // The frame holding a, walked as stackObjectEnd walks it.
-    let fp = s.stackBase;
-    let unit = s.unit;
-    for (let guard = 0; guard < 1 << 20; guard++) {
-      const fend = fp + (p.units[unit]?.frameSize ?? 0);
-      if (a < fend) break;
-      fp = fend;
-      unit = map.calleeOf[m[fp] as number] ?? -1;
-      if (unit < 0) return null;
-    }
     const expected = v > ADDRESS_MASK ? (p.stackTagUnits[(v >>> STACK_TAG_SHIFT) - 1] ?? -1) : -1;
     end = stackObjectEnd(p, map, layout, m, slot, a, expected);
-    if (end <= 0) return null;
-    const f = kinds.frame[unit] ?? [];
-    const base = fp;
-    kindAt = (w: number): string => f[w - base] ?? "";
+    const f = end > 0 ? frameHolding(p, map, layout, m, slot, a) : null;
+    if (f === null) return null;
+    const frameKinds = kinds.frame[f.unit] ?? [];
+    kindAt = (w: number): string => frameKinds[w - f.fp] ?? "";
   }
   for (let i = 0; i < want.length && a + i < end; i++) {
     const is = kindAt(a + i);
