@@ -1,0 +1,611 @@
+// Declarations: types, structs, enums, constants, globals and their initializers, function signatures.
+import type { Decl, Expr, Init, Span, TypeExpr, VarDecl } from "../ast";
+import { MAX_NESTING, nestingMessage } from "../nesting";
+import {
+  BOOL,
+  CHAR,
+  cLayout,
+  INT,
+  isScalar,
+  type StructInfo,
+  showType,
+  sizeOf,
+  type Type,
+  typeEquals,
+  VOID,
+} from "../types";
+import { ElabContext, ERR, type FnSig, type Sym, type UnitCtx } from "./context";
+import { foldBin, isTypeExpr, NOSPAN } from "./util";
+
+export abstract class Declarations extends ElabContext {
+  // ------------------------------------------------------------ declarations
+
+  protected declare(d: Decl): void {
+    switch (d.kind) {
+      case "const": {
+        const o = this.overrides.get(d.name);
+        let value = this.constExpr(d.value);
+        if (o) {
+          o.used = true;
+          value = o.value;
+        }
+        if (d.type) {
+          const t = this.resolveType(d.type);
+          if (t.k === "int" && t.lo !== null && (value < t.lo || value > (t.hi as number)))
+            this.error("KC408", d.value.span, `constant ${d.name} = ${value} is outside ${showType(t)}`);
+        }
+        this.defineGlobal(d.name, { k: "const", value }, d.nameSpan);
+        this.constants.set(d.name, value);
+        return;
+      }
+      case "struct":
+        this.declareStruct(d.name, d.fields, d.span);
+        return;
+      case "enum":
+        this.declareEnum(d.members);
+        return;
+      case "typedef":
+        if (this.typedefs.has(d.name)) this.error("KC202", d.span, `typedef '${d.name}' is already defined`);
+        this.typedefs.set(d.name, this.resolveType(d.type));
+        return;
+      case "var":
+        this.declareGlobalVar(d.decl);
+        return;
+      case "function":
+        this.declareFunction(d);
+        return;
+      case "pool":
+        this.declarePool(d);
+        return;
+      case "process":
+      case "interrupt":
+      case "property":
+      case "expect":
+      case "include":
+        return;
+    }
+  }
+
+  /** `pool T[COUNT];`: COUNT slots of [allocated flag, object words] in global memory. */
+  protected declarePool(d: Extract<Decl, { kind: "pool" }>): void {
+    const t = this.resolveType(d.type);
+    const size = sizeOf(t, this.structs);
+    if (size < 1) {
+      this.error("KC312", d.span, `a pool needs a complete type, not ${showType(t)}`);
+      return;
+    }
+    const count = this.constExpr(d.count);
+    if (count < 1) {
+      this.error("KC403", d.count.span, `a pool needs at least one object, not ${count}`);
+      return;
+    }
+    if (this.pools.some((q) => typeEquals(q.type, t))) {
+      this.error("KC202", d.span, `there is already a pool of ${showType(t)}`);
+      return;
+    }
+    if (!this.roomFor(count * (size + 1), d.span, `pool ${showType(t)}[${count}]`)) return;
+    const base = this.globalInit.length;
+    const label = t.k === "struct" ? t.name : showType(t);
+    for (let i = 0; i < count; i++) {
+      const slot = base + i * (size + 1);
+      this.globals.push({ name: `pool<${label}>[${i}].allocated`, type: BOOL, offset: slot });
+      this.globals.push({ name: `pool<${label}>[${i}]`, type: t, offset: slot + 1 });
+    }
+    for (let i = 0; i < count * (size + 1); i++) this.globalInit.push(0);
+    this.pools.push({ typeName: showType(t), type: t, size, count, base });
+  }
+
+  protected defineGlobal(name: string, sym: Sym, span: Span): void {
+    if (this.globalsScope.has(name) || this.fns.has(name)) {
+      this.error("KC202", span, `'${name}' is already defined`);
+      return;
+    }
+    this.globalsScope.set(name, sym);
+  }
+
+  protected declareStruct(name: string, fields: import("../ast").FieldDecl[] | null, span: Span): void {
+    let info = this.structs.get(name);
+    if (!info) {
+      info = { name, fields: [], size: -1 };
+      this.structs.set(name, info);
+    }
+    if (!fields) return;
+    if (info.size >= 0) {
+      this.error("KC202", span, `struct ${name} is already defined`);
+      return;
+    }
+    const out: StructInfo["fields"] = [];
+    let offset = 0;
+    for (const f of fields) {
+      const t = this.resolveType(f.type);
+      if (out.some((g) => g.name === f.name))
+        this.error("KC202", f.span, `struct ${name} has two fields named '${f.name}'`);
+      const size = sizeOf(t, this.structs);
+      if (size < 0) {
+        this.error("KC312", f.span, `field '${f.name}' has incomplete type ${showType(t)}`);
+        continue;
+      }
+      if (t.k === "void") this.error("KC312", f.span, `field '${f.name}' cannot be void`);
+      out.push({ name: f.name, type: t, offset });
+      offset += size;
+    }
+    info.fields = out;
+    info.size = offset;
+    const depth = 1 + Math.max(0, ...out.map((f) => this.typeDepth(f.type)));
+    if (depth > MAX_NESTING)
+      this.error("KC114", span, `${nestingMessage()} of structs, arrays and pointers in struct ${name}`);
+    this.structDepth.set(name, Math.min(depth, MAX_NESTING));
+  }
+
+  protected declareEnum(members: import("../ast").EnumMember[]): void {
+    let next = 0;
+    let after: string | null = null;
+    for (const m of members) {
+      // C: an enumerator without a value is the previous one plus one, which must fit in int.
+      if (!m.value && after !== null && next === -(2 ** 31))
+        this.error(
+          "KC408",
+          m.span,
+          `enumerator '${m.name}' would be ${after} + 1, which does not fit in int`,
+        );
+      const v = m.value ? this.constExpr(m.value) : next;
+      this.defineGlobal(m.name, { k: "const", value: v }, m.span);
+      this.constants.set(m.name, v);
+      next = (v + 1) | 0;
+      after = m.name;
+    }
+  }
+
+  /**
+   * The type a type expression names. Each is resolved once: a type may be met again (a cast
+   * is typed, then folded), and an array size inside it holding another such type made the
+   * work double at every level.
+   */
+  protected resolveType(t: TypeExpr): Type {
+    let r = this.resolved.get(t);
+    if (!r) {
+      r = this.resolveTypeOnce(t);
+      this.resolved.set(t, r);
+    }
+    return r;
+  }
+
+  protected resolveTypeOnce(t: TypeExpr): Type {
+    switch (t.kind) {
+      case "named":
+        return t.name === "int" ? INT : t.name === "bool" ? BOOL : t.name === "char" ? CHAR : VOID;
+      case "range": {
+        const lo = this.constExpr(t.lo);
+        const hi = this.constExpr(t.hi);
+        if (lo > hi) this.error("KC403", t.span, `empty range int<${lo}..${hi}>`);
+        return { k: "int", lo, hi };
+      }
+      case "struct":
+        if (t.fields) this.declareStruct(t.name, t.fields, t.span);
+        else if (!this.structs.has(t.name)) this.structs.set(t.name, { name: t.name, fields: [], size: -1 });
+        return { k: "struct", name: t.name };
+      case "enum":
+        if (t.members) this.declareEnum(t.members);
+        return INT;
+      case "typedef": {
+        const r = this.typedefs.get(t.name);
+        if (!r) {
+          this.error("KC112", t.span, `unknown type name '${t.name}'`);
+          return ERR;
+        }
+        return r;
+      }
+      case "pointer":
+        return this.bounded({ k: "ptr", to: this.resolveType(t.to) }, t.span);
+      case "array": {
+        const n = this.constExpr(t.size);
+        if (n <= 0) this.error("KC403", t.size.span, `array size must be positive, not ${n}`);
+        return this.bounded({ k: "array", of: this.resolveType(t.of), n: Math.max(1, n) }, t.span);
+      }
+    }
+  }
+
+  /**
+   * A type no deeper than MAX_NESTING, or KC114. Typedefs (`typedef T1 *T2;` ...) and structs
+   * holding structs build deep types from shallow declarations, and printing, comparing and
+   * laying out types recurse once per level.
+   */
+  protected bounded(t: Type, span: Span): Type {
+    if (this.typeDepth(t) <= MAX_NESTING) return t;
+    this.error("KC114", span, `${nestingMessage()} of pointers, arrays and structs in one type`);
+    return ERR;
+  }
+
+  /** Levels of a type: one per pointer and array, and a struct's deepest field below it. */
+  protected typeDepth(t: Type): number {
+    if (t.k === "struct") return this.structDepth.get(t.name) ?? 1;
+    if (t.k !== "ptr" && t.k !== "array") return 1;
+    let d = this.typeDepths.get(t);
+    if (d === undefined) {
+      // A pointer does not hold its struct: walks over a pointer's type print only its name.
+      d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
+      this.typeDepths.set(t, d);
+    }
+    return d;
+  }
+
+  /**
+   * Evaluates a constant expression (consts, enum members, literals, sizeof, operators). The
+   * expression is first checked as any other, so that an unknown name in it (also in an arm
+   * that folding skips) is reported as such, not as a mere "not a constant".
+   */
+  protected constExpr(e: Expr): number {
+    const before = this.diags.items.length;
+    this.speculate(() => this.rvalue(e));
+    const v = this.tryConst(e);
+    if (v === null) {
+      if (this.diags.items.length === before) this.error("KC401", e.span, "not a constant expression");
+      return 0;
+    }
+    return v;
+  }
+
+  /** A constant's exact value, or KC408 when it does not fit in int (then wrapped, to go on). */
+  protected exact(v: number, span: Span): number {
+    if (v >= -(2 ** 31) && v < 2 ** 31) return v;
+    this.error(
+      "KC408",
+      span,
+      `this constant expression overflows int (${v} does not fit); C makes that undefined`,
+    );
+    return v | 0;
+  }
+
+  protected tryConst(e: Expr): number | null {
+    switch (e.kind) {
+      case "int":
+        return e.value | 0;
+      case "bool":
+        return e.value ? 1 : 0;
+      case "null":
+        return 0;
+      case "name": {
+        const s = this.lookup(e.name);
+        return s && s.k === "const" ? s.value : null;
+      }
+      case "unary": {
+        const v = this.tryConst(e.operand);
+        if (v === null) return null;
+        if (e.op === "-") return this.exact(-v, e.span);
+        if (e.op === "+") return v;
+        if (e.op === "!") return +(v === 0);
+        if (e.op === "~") return ~v;
+        return null;
+      }
+      case "binary": {
+        const a = this.tryConst(e.left);
+        const b = this.tryConst(e.right);
+        if (a === null || b === null) return null;
+        // Signed overflow in a constant expression is undefined in C (gcc: "overflow in
+        // constant expression"): an error rather than a silently wrapped size or value.
+        if (e.op === "+") return this.exact(a + b, e.span);
+        if (e.op === "-") return this.exact(a - b, e.span);
+        if (e.op === "*") return this.exact(a * b, e.span);
+        return foldBin(e.op, a, b);
+      }
+      case "cond": {
+        const c = this.tryConst(e.test);
+        if (c === null) return null;
+        return this.tryConst(c ? e.then : e.else);
+      }
+      case "sizeof":
+        return this.sizeofOf(e);
+      case "cast": {
+        const v = this.tryConst(e.operand);
+        const to = this.resolveType(e.to);
+        if (v === null) return null;
+        // The same conversions as at run time: (char)200 is -56, (bool)7 is 1.
+        if (to.k === "char") return (v << 24) >> 24;
+        if (to.k === "bool") return +(v !== 0);
+        return v;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The type `sizeof` (or kmalloc's size) names: a type as written, or an expression's type. */
+  protected sizeofType(of: TypeExpr | Expr): Type {
+    return isTypeExpr(of) ? this.resolveType(of) : this.typeOfExpr(of);
+  }
+
+  /** Words a dereferenced pointer's object spans (at least the word it points at). */
+  protected pointeeSize(t: Type): number {
+    return Math.max(1, sizeOf(t, this.structs));
+  }
+
+  /** C's `sizeof`, in bytes on i386 (see cLayout); KC312 for an incomplete type or void. */
+  protected sizeofOf(e: Extract<Expr, { kind: "sizeof" }>): number {
+    const t = this.sizeofType(e.of);
+    const l = cLayout(t, this.structs, this.cLayouts);
+    if (l && l.size > 0x7fffffff) {
+      this.error("KC408", e.span, `sizeof ${showType(t)} is ${l.size} bytes, more than an int holds`);
+      return 0;
+    }
+    if (l) return l.size;
+    this.error("KC312", e.span, `sizeof needs a complete type, not ${showType(t)}`);
+    return 0;
+  }
+
+  /** The type of an expression without running it (for sizeof); its errors are reported. */
+  protected typeOfExpr(e: Expr): Type {
+    return this.speculate(() => this.rvalueNoDecay(e)).type;
+  }
+
+  /**
+   * Checks and lowers with `f` for its type and its diagnostics only: the code it emits is
+   * dropped. Outside a body (a global's size or initializer), `f` runs in a scratch unit.
+   */
+  protected speculate<T>(f: () => T): T {
+    const outer = this.cur;
+    const code = this.code.length;
+    const boundary = this.pendingBoundary;
+    const units = this.units.length;
+    const callees = outer ? new Set(this.callees[units - 1]) : null;
+    if (!outer) this.beginUnit("function", "<constant>", NOSPAN, null);
+    // Names it declares (wait_event's hidden locals) vanish with its code.
+    (this.cur as UnitCtx).scopes.push(new Map());
+    try {
+      return f();
+    } finally {
+      (this.cur as UnitCtx).scopes.pop();
+      this.code.length = code;
+      this.info.length = code;
+      this.pendingBoundary = boundary;
+      this.units.length = units;
+      this.callees.length = units;
+      if (callees) this.callees[units - 1] = callees;
+      this.cur = outer;
+    }
+  }
+
+  protected declareGlobalVar(d: VarDecl): void {
+    const t = this.resolveType(d.type);
+    const size = sizeOf(t, this.structs);
+    if (size < 0 || t.k === "void") {
+      this.error("KC312", d.span, `variable '${d.name}' has incomplete type ${showType(t)}`);
+      return;
+    }
+    if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+      // Known by name all the same, so that its uses raise no errors of their own.
+      this.defineGlobal(d.name, { k: "global", addr: 0, type: t }, d.span);
+      return;
+    }
+    const addr = this.globalInit.length;
+    for (let i = 0; i < size; i++) this.globalInit.push(0);
+    this.defineGlobal(d.name, { k: "global", addr, type: t }, d.span);
+    this.globals.push({ name: d.name, type: t, offset: addr });
+    if (d.init) this.constInit(addr, t, d.init, d.name);
+    this.checkZeroInRange(addr, t, d.name, d.span);
+  }
+
+  /** A ranged int that is not explicitly initialised starts at 0, which must be in its range. */
+  protected checkZeroInRange(addr: number, t: Type, name: string, span: Span): void {
+    if (t.k === "int" && t.lo !== null && (t.lo > 0 || (t.hi as number) < 0)) {
+      const v = this.globalInit[addr] as number;
+      if (v < t.lo || v > (t.hi as number))
+        this.error("KC408", span, `initial value ${v} of '${name}' is outside ${showType(t)}`);
+    }
+  }
+
+  /** Writes a global initializer into the initial memory image. */
+  protected constInit(addr: number, t: Type, init: Init, what: string): void {
+    if (init.kind === "expr") {
+      const e = init.expr;
+      if (e.kind === "string" && t.k === "array" && t.of.k === "char") {
+        if (e.value.length > t.n)
+          this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
+        const chars = this.charsOf(e);
+        for (let i = 0; i < Math.min(t.n, chars.length); i++) this.globalInit[addr + i] = chars[i] as number;
+        return;
+      }
+      if (!isScalar(t)) {
+        this.error("KC311", e.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
+        return;
+      }
+      // Checked as a local's initializer is: an int is no pointer, an int * no char *.
+      const before = this.diags.items.length;
+      this.speculate(() => this.convert(this.rvalue(e), t, e.span, "assignment"));
+      if (this.diags.items.length > before) return;
+      if (e.kind === "unary" && e.op === "&") {
+        const a = this.constAddress(e.operand);
+        if (a !== null) {
+          this.globalInit[addr] = t.k === "bool" ? 1 : a;
+          return;
+        }
+      }
+      const v = this.constExpr(e);
+      if (t.k === "ptr" && v !== 0)
+        this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
+      if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
+        this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
+      // C's conversion to the variable's type, as a store does it: bool is 0 or 1, char wraps.
+      this.globalInit[addr] = t.k === "bool" ? +(v !== 0) : t.k === "char" ? (v << 24) >> 24 : v;
+      return;
+    }
+    this.walkInitList(t, init, what, (off, ft, item) => this.constInit(addr + off, ft, item, what));
+  }
+
+  /** A string's characters as C stores them in a char array: signed bytes ("\xff" is -1). */
+  protected charsOf(e: Extract<Expr, { kind: "string" }>): number[] {
+    if (e.multibyte) {
+      this.error(
+        "KC311",
+        e.span,
+        'a char array cannot be initialised from non-ASCII text yet (C stores it as UTF-8 bytes): write the bytes as escapes, as in "\\xc3\\xa9"',
+      );
+      return [];
+    }
+    return Array.from(e.value, (c) => (c.charCodeAt(0) << 24) >> 24);
+  }
+
+  /** The address of a global lvalue expression (`&g`, `&g.f`, `&g[2]`), or null. */
+  protected constAddress(e: Expr): number | null {
+    if (e.kind === "name") {
+      const s = this.lookup(e.name);
+      return s && s.k === "global" ? s.addr : null;
+    }
+    if (e.kind === "member" && !e.arrow) {
+      const base = this.constAddress(e.base);
+      const t = this.typeOfExpr(e.base);
+      if (base === null || t.k !== "struct") return null;
+      const f = this.structs.get(t.name)?.fields.find((x) => x.name === e.field);
+      return f ? base + f.offset : null;
+    }
+    if (e.kind === "index") {
+      const base = this.constAddress(e.base);
+      const t = this.typeOfExpr(e.base);
+      const i = this.tryConst(e.index);
+      if (base === null || t.k !== "array" || i === null || i < 0 || i >= t.n) return null;
+      return base + i * sizeOf(t.of, this.structs);
+    }
+    return null;
+  }
+
+  /**
+   * Walks a brace initializer for an aggregate, calling `each` with the word offset, type and
+   * initializer of every element it sets (designators and positional items as in C99).
+   */
+  protected walkInitList(
+    t: Type,
+    init: Init,
+    what: string,
+    each: (off: number, t: Type, init: Init) => void,
+  ): void {
+    if (init.kind !== "list") {
+      this.error("KC311", init.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
+      return;
+    }
+    if (t.k === "struct") {
+      const info = this.structs.get(t.name);
+      if (!info || info.size < 0) {
+        this.error("KC312", init.span, `struct ${t.name} is incomplete`);
+        return;
+      }
+      let pos = 0;
+      for (const item of init.items) {
+        let field = info.fields[pos];
+        const d = item.designators[0];
+        if (d) {
+          if (d.kind !== "field") {
+            this.error("KC311", d.span, `an index designator cannot initialise struct ${t.name}`);
+            continue;
+          }
+          const i = info.fields.findIndex((f) => f.name === d.name);
+          if (i < 0) {
+            this.error("KC204", d.span, `struct ${t.name} has no field '${d.name}'`);
+            continue;
+          }
+          field = info.fields[i];
+          pos = i;
+        }
+        if (!field) {
+          this.error("KC311", item.span, `too many initializers for struct ${t.name}`);
+          break;
+        }
+        if (item.designators.length > 1) {
+          const f = field;
+          this.walkInitList(
+            f.type,
+            { kind: "list", items: [{ ...item, designators: item.designators.slice(1) }], span: item.span },
+            what,
+            (o, ft, v) => each(f.offset + o, ft, v),
+          );
+        } else each(field.offset, field.type, item.value);
+        pos++;
+      }
+      return;
+    }
+    if (t.k === "array") {
+      const es = sizeOf(t.of, this.structs);
+      let pos = 0;
+      for (const item of init.items) {
+        const d = item.designators[0];
+        if (d) {
+          if (d.kind !== "index") {
+            this.error("KC311", d.span, `a field designator cannot initialise ${showType(t)}`);
+            continue;
+          }
+          pos = this.constExpr(d.index);
+        }
+        if (pos < 0 || pos >= t.n) {
+          this.error("KC311", item.span, `initializer index ${pos} is outside ${showType(t)}`);
+          break;
+        }
+        each(pos * es, t.of, item.value);
+        pos++;
+      }
+      return;
+    }
+    // A scalar in braces: `int x = { 3 };`
+    const first = init.items[0];
+    if (init.items.length === 1 && first && first.designators.length === 0) each(0, t, first.value);
+    else this.error("KC311", init.span, `${what} of type ${showType(t)} takes a single value`);
+  }
+
+  protected declareFunction(d: Extract<Decl, { kind: "function" }>): void {
+    const returns = this.resolveType(d.returns);
+    const params = d.params.map((p) => this.paramType(this.resolveType(p.type)));
+    this.checkDecayedSizes(d, params);
+    const existing = this.fns.get(d.name);
+    if (existing) {
+      const same =
+        typeEquals(existing.returns, returns) &&
+        existing.params.length === params.length &&
+        existing.params.every((p, i) => typeEquals(p, params[i] as Type));
+      if (!same) this.error("KC202", d.nameSpan, `'${d.name}' is declared again with a different signature`);
+      else if (d.body && existing.decl?.body)
+        this.error("KC202", d.nameSpan, `function '${d.name}' is already defined`);
+      else if (d.body) existing.decl = d;
+      return;
+    }
+    if (this.globalsScope.has(d.name)) {
+      this.error("KC202", d.nameSpan, `'${d.name}' is already defined`);
+      return;
+    }
+    const sig: FnSig = {
+      index: this.fnList.length,
+      name: d.name,
+      params,
+      paramNames: d.params.map((p) => p.name),
+      returns,
+      decl: d,
+      unit: -1,
+    };
+    this.fns.set(d.name, sig);
+    this.fnList.push(sig);
+  }
+
+  /** The dropped first size of array parameters (`int a[n]`) is checked with the parameters in scope. */
+  protected checkDecayedSizes(d: Extract<Decl, { kind: "function" }>, params: Type[]): void {
+    if (d.params.every((p) => p.decayedSize === null)) return;
+    this.speculate(() => {
+      const scopes = (this.cur as UnitCtx).scopes;
+      const scope = scopes[scopes.length - 1] as Map<string, Sym>;
+      d.params.forEach((p, i) => {
+        if (p.decayedSize) this.rvalue(p.decayedSize);
+        scope.set(p.name, { k: "local", off: 0, type: params[i] as Type, escapes: false });
+      });
+    });
+  }
+
+  /** Array parameters decay to pointers, as in C. */
+  protected paramType(t: Type): Type {
+    return t.k === "array" ? { k: "ptr", to: t.of } : t;
+  }
+
+  protected lookup(name: string): Sym | undefined {
+    if (this.cur) {
+      for (let i = this.cur.scopes.length - 1; i >= 0; i--) {
+        const s = this.cur.scopes[i]?.get(name);
+        if (s) return s;
+      }
+    }
+    return this.globalsScope.get(name);
+  }
+}

@@ -1,0 +1,674 @@
+// Expressions: lvalues, rvalues, operators, conversions, assignment; every expression is typed as it is lowered.
+import type { Expr, Span } from "../ast";
+import { type IExpr, stackTag } from "../ir";
+import {
+  BOOL,
+  INT,
+  isIntegral,
+  isScalar,
+  NULLT,
+  pointeesAgree,
+  showType,
+  sizeOf,
+  type Type,
+  typeEquals,
+  VOID,
+} from "../types";
+import { C0, ERR, type LValue, type RValue, SIGN_SENSITIVE, SIZE_T, type UnitCtx } from "./context";
+import { Declarations } from "./declarations";
+import { fold, fpRooted, NOSPAN, pointerValue } from "./util";
+
+export abstract class Expressions extends Declarations {
+  // ------------------------------------------------------------ expressions
+
+  /** Lowers an expression evaluated only for its effects. */
+  protected effect(e: Expr): void {
+    if (e.kind === "call") {
+      this.call(e, false);
+      return;
+    }
+    if (e.kind === "comma") {
+      this.effect(e.left);
+      this.effect(e.right);
+      return;
+    }
+    if (e.kind === "incdec") {
+      const lv = this.lvalue(e.operand);
+      this.storeIncDec(lv, e.op, e.span);
+      return;
+    }
+    if (e.kind === "assign") {
+      this.assign(e);
+      return;
+    }
+    // A pure expression statement (e.g. `x;`) still evaluates, so a fault in it shows.
+    const r = this.rvalue(e);
+    if (r.x.k !== "const")
+      this.emit({
+        k: "assume",
+        cond: { k: "bin", op: "||", l: r.x, r: { k: "const", v: 1 }, span: e.span },
+        at: this.currentSite,
+      });
+  }
+
+  /** Whether shared reads are split off into steps of their own (the fine mode). */
+  protected fineActive(): boolean {
+    return this.options.fine === true && this.cur !== null && this.noHoist === 0;
+  }
+
+  /** The value of an lvalue; in the fine mode a shared scalar is read in a step of its own. */
+  protected valueLoad(lv: LValue): IExpr {
+    const load: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+    if (!this.fineActive() || lv.local || !isScalar(lv.type)) return load;
+    const t = this.temp();
+    this.pendingBoundary = true;
+    this.emit({ k: "store", addr: this.frameAddr(t), value: load, range: null, at: this.currentSite });
+    this.pendingBoundary = true;
+    return { k: "take", off: t };
+  }
+
+  /**
+   * A read-modify-write of a shared lvalue in the fine mode: the address is computed once into
+   * a temporary, then the read and the write are separate steps. Yields the old value, the
+   * new value, or nothing; every temporary is cleared by its last use.
+   */
+  protected rmwFine(
+    lv: LValue,
+    op: import("../ir").BinOp,
+    rhs: IExpr,
+    span: Span,
+    want: "none" | "old" | "new",
+  ): IExpr {
+    const tA = this.temp();
+    this.emit({ k: "store", addr: this.frameAddr(tA), value: lv.addr, range: null, at: this.currentSite });
+    const addrKeep: IExpr = { k: "load", addr: this.frameAddr(tA), local: true };
+    const tV = this.temp();
+    this.pendingBoundary = true;
+    this.emit({
+      k: "store",
+      addr: this.frameAddr(tV),
+      value: { k: "load", addr: addrKeep, local: false },
+      range: null,
+      at: this.currentSite,
+    });
+    this.pendingBoundary = true;
+    const target: LValue = { addr: { k: "take", off: tA }, type: lv.type, local: false };
+    if (want === "old") {
+      const v = this.narrow(
+        { k: "bin", op, l: { k: "load", addr: this.frameAddr(tV), local: true }, r: rhs, span },
+        lv.type,
+      );
+      this.emitStore(target, v, span);
+      return { k: "take", off: tV };
+    }
+    const v = this.narrow({ k: "bin", op, l: { k: "take", off: tV }, r: rhs, span }, lv.type);
+    if (want === "none") {
+      this.emitStore(target, v, span);
+      return C0;
+    }
+    const tN = this.temp();
+    this.emit({ k: "store", addr: this.frameAddr(tN), value: v, range: null, at: this.currentSite });
+    this.emitStore(target, { k: "load", addr: this.frameAddr(tN), local: true }, span);
+    return { k: "take", off: tN };
+  }
+
+  /** `++`/`--` need an integer lvalue: reports KC301 otherwise. */
+  protected checkIncDec(lv: LValue, op: "++" | "--", span: Span): void {
+    if (isIntegral(lv.type) && lv.type.k !== "bool") return;
+    if (lv.type.k === "ptr") this.error("KC301", span, "pointer arithmetic is not supported in KC");
+    else this.error("KC301", span, `'${op}' needs an integer, not ${showType(lv.type)}`);
+  }
+
+  /** x++ or x-- whose value is not used. */
+  protected storeIncDec(lv: LValue, op: "++" | "--", span: Span): void {
+    this.checkIncDec(lv, op, span);
+    if (this.fineActive() && !lv.local) {
+      this.rmwFine(lv, op === "++" ? "+" : "-", { k: "const", v: 1 }, span, "none");
+      return;
+    }
+    const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+    const value: IExpr = { k: "bin", op: op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span };
+    this.emitStore(lv, this.narrow(value, lv.type), span);
+  }
+
+  protected emitStore(lv: LValue, value: IExpr, _span: Span): void {
+    const t = lv.type;
+    const range: [number, number] | null = t.k === "int" && t.lo !== null ? [t.lo, t.hi as number] : null;
+    this.emit({ k: "store", addr: lv.addr, value, range, at: this.currentSite });
+  }
+
+  /**
+   * Whether `l op r` involves a size_t (so is unsigned in C). When `op` depends on signedness and
+   * an operand may be negative as an int, C's answer differs from KC's: KC313, with the way out.
+   */
+  protected unsignedMix(op: string, l: RValue, r: RValue, span: Span): boolean {
+    if (l.type !== SIZE_T && r.type !== SIZE_T) return false;
+    const nonNegative = (v: RValue): boolean =>
+      (v.x.k === "const" && v.x.v >= 0) ||
+      v.type.k === "bool" ||
+      (v.type.k === "int" && v.type !== SIZE_T && v.type.lo !== null && v.type.lo >= 0);
+    if (SIGN_SENSITIVE.has(op) && !(nonNegative(l) && nonNegative(r)))
+      this.error(
+        "KC313",
+        span,
+        `'${op}' with sizeof's value is unsigned in C (size_t), and KC has no unsigned arithmetic yet: a negative int would compare or divide differently; cast it, as in (int)sizeof(x), or use a non-negative int<0..N>`,
+      );
+    return true;
+  }
+
+  /** Converts an int-valued expression to the storage form of type t (bool 0/1, char wrap). */
+  protected narrow(x: IExpr, t: Type): IExpr {
+    if (t.k === "bool") return { k: "bool", e: x };
+    if (t.k === "char") return { k: "char", e: x };
+    return x;
+  }
+
+  protected assign(e: Extract<Expr, { kind: "assign" }>): RValue {
+    const lv = this.lvalue(e.target);
+    if (e.op === "=") {
+      const r = this.rvalue(e.value);
+      return this.assignTo(lv, r, e.span);
+    }
+    const op = e.op.slice(0, -1) as import("../ir").BinOp;
+    const r = this.rvalue(e.value);
+    this.unsignedMix(op, { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type }, r, e.span);
+    if (!isIntegral(lv.type) || !isIntegral(r.type)) {
+      this.error(
+        "KC301",
+        e.span,
+        `'${e.op}' needs integers, not ${showType(lv.type)} and ${showType(r.type)}`,
+      );
+      return { x: C0, type: ERR };
+    }
+    if (this.fineActive() && !lv.local) {
+      this.rmwFine(lv, op, r.x, e.span, "none");
+      return { x: C0, type: lv.type };
+    }
+    const value: IExpr = {
+      k: "bin",
+      op,
+      l: { k: "load", addr: lv.addr, local: lv.local },
+      r: r.x,
+      span: e.span,
+    };
+    this.emitStore(lv, this.narrow(value, lv.type), e.span);
+    return { x: value, type: lv.type };
+  }
+
+  protected assignTo(lv: LValue, r: RValue, span: Span): RValue {
+    if (lv.type.k === "struct" && typeEquals(lv.type, r.type)) {
+      // Struct copy, word by word, in one statement.
+      if (r.x.k !== "load") {
+        this.error("KC302", span, "a struct value must come from memory");
+        return r;
+      }
+      const n = sizeOf(lv.type, this.structs);
+      for (let i = 0; i < n; i++)
+        this.emit({
+          k: "store",
+          addr: this.offsetAddr(lv.addr, i),
+          value: { k: "load", addr: this.offsetAddr(r.x.addr, i), local: r.x.local },
+          range: null,
+          at: this.currentSite,
+        });
+      return r;
+    }
+    if (lv.type.k === "array") {
+      this.error("KC302", span, `an array (${showType(lv.type)}) cannot be assigned`);
+      return r;
+    }
+    const x = this.convert(r, lv.type, span, "assignment");
+    this.emitStore(lv, x, span);
+    return { x, type: lv.type };
+  }
+
+  /** Checks that r can be stored in a t, and returns the converted value. */
+  protected convert(r: RValue, t: Type, span: Span, what: string): IExpr {
+    if (r.type.k === "void") {
+      this.error("KC309", span, `a void value is used in ${what}`);
+      return C0;
+    }
+    if (isIntegral(t) && isIntegral(r.type)) return this.narrow(r.x, t);
+    if (t.k === "bool" && isScalar(r.type)) return { k: "bool", e: r.x };
+    if (t.k === "ptr" && r.type.k === "null") return C0;
+    if (t.k === "ptr" && r.type.k === "ptr") {
+      if (typeEquals(t, r.type) || t.to.k === "void" || r.type.to.k === "void")
+        return this.checkLayout(r.x, r.type, t, span);
+    }
+    if (typeEquals(t, r.type)) return r.x;
+    if (r.type !== ERR && t !== ERR)
+      this.error(
+        what === "assignment" || what === "return value" ? "KC301" : "KC304",
+        span,
+        `${what}: cannot use ${showType(r.type)} as ${showType(t)}`,
+      );
+    return r.x;
+  }
+
+  /**
+   * A pointer converted from `from` to `to`: when the pointees differ (a `void *` given a type, a
+   * struct pointer cast to another struct), memory must be laid out as `to` where it points, a
+   * check made when the program runs (the IR's "layout").
+   */
+  protected checkLayout(x: IExpr, from: Type, to: Type, span: Span): IExpr {
+    if (to.k !== "ptr" || from.k !== "ptr" || to.to.k === "void" || typeEquals(from.to, to.to)) return x;
+    return { k: "layout", e: x, to: to.to, span };
+  }
+
+  protected lvalue(e: Expr): LValue {
+    switch (e.kind) {
+      case "name": {
+        const s = this.lookup(e.name);
+        if (!s) {
+          if (e.name === "current" || e.name === "self")
+            this.error("KC302", e.span, `'${e.name}' cannot be assigned`);
+          else this.error("KC201", e.span, `unknown name '${e.name}'`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        if (s.k === "const") {
+          this.error("KC302", e.span, `constant '${e.name}' cannot be assigned`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        if (s.k === "global") return { addr: { k: "const", v: s.addr }, type: s.type, local: false };
+        return { addr: this.frameAddr(s.off), type: s.type, local: !s.escapes };
+      }
+      case "unary":
+        if (e.op === "*") {
+          const r = this.rvalue(e.operand);
+          if (r.type.k !== "ptr") {
+            this.error("KC305", e.span, `'*' needs a pointer, not ${showType(r.type)}`);
+            return { addr: C0, type: ERR, local: true };
+          }
+          if (r.type.to.k === "void") this.error("KC305", e.span, "cannot dereference a void pointer");
+          return {
+            addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.span },
+            type: r.type.to,
+            local: false,
+          };
+        }
+        break;
+      case "member": {
+        let base: LValue;
+        let arrow: IExpr | null = null;
+        if (e.arrow) {
+          const r = this.rvalue(e.base);
+          if (r.type.k !== "ptr" || r.type.to.k !== "struct") {
+            if (r.type !== ERR)
+              this.error("KC305", e.span, `'->' needs a pointer to a struct, not ${showType(r.type)}`);
+            return { addr: C0, type: ERR, local: true };
+          }
+          arrow = r.x;
+          base = {
+            addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.base.span },
+            type: r.type.to,
+            local: false,
+          };
+        } else base = this.lvalue(e.base);
+        if (base.type.k !== "struct") {
+          if (base.type !== ERR)
+            this.error("KC306", e.span, `'.${e.field}' needs a struct, not ${showType(base.type)}`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        const info = this.structs.get(base.type.name);
+        if (!info || info.size < 0) {
+          this.error("KC312", e.span, `struct ${base.type.name} is incomplete`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        const f = info.fields.find((x) => x.name === e.field);
+        if (!f) {
+          this.error("KC204", e.span, `struct ${info.name} has no field '${e.field}'`);
+          return { addr: C0, type: ERR, local: true };
+        }
+        if (arrow !== null) {
+          // p->f reaches the words of the struct up to the end of f, not beyond (as KASAN sees
+          // an access): a pointer cast from a smaller object may still read the fields it has.
+          const reach = f.offset + sizeOf(f.type, this.structs);
+          const ptr: IExpr = { k: "ptr", e: arrow, size: reach, span: e.base.span };
+          return { addr: this.offsetAddr(ptr, f.offset), type: f.type, local: false };
+        }
+        return { addr: this.offsetAddr(base.addr, f.offset), type: f.type, local: base.local };
+      }
+      case "index": {
+        // An array operand lowers to a load of its first word; its address is the array's.
+        const b = this.rvalueNoDecay(e.base);
+        const i = this.rvalue(e.index);
+        const bt = b.type;
+        if (bt.k === "array" && b.x.k === "load") {
+          if (!isIntegral(i.type))
+            this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
+          const stride = sizeOf(bt.of, this.structs);
+          const idx: IExpr = { k: "index", e: i.x, n: bt.n, span: e.index.span };
+          const scaled: IExpr =
+            stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
+          return {
+            addr: { k: "bin", op: "+", l: b.x.addr, r: scaled, span: NOSPAN },
+            type: bt.of,
+            local: b.x.local,
+          };
+        }
+        if (bt.k === "ptr")
+          this.error(
+            "KC307",
+            e.span,
+            "indexing a pointer is pointer arithmetic, which KC does not support; index an array",
+          );
+        else if (bt !== ERR) this.error("KC307", e.span, `${showType(bt)} cannot be indexed`);
+        return { addr: C0, type: ERR, local: true };
+      }
+      default:
+        break;
+    }
+    // Not an lvalue; its own errors (an unknown name inside) come first, and say more.
+    if (this.speculate(() => this.rvalue(e)).type !== ERR)
+      this.error("KC302", e.span, "this expression cannot be assigned or have its address taken");
+    return { addr: C0, type: ERR, local: true };
+  }
+
+  /** An rvalue with arrays decayed to pointers. */
+  protected rvalue(e: Expr): RValue {
+    const r = this.rvalueNoDecay(e);
+    if (r.type.k === "array" && r.x.k === "load")
+      return { x: this.tagStack(r.x.addr), type: { k: "ptr", to: r.type.of } };
+    return r;
+  }
+
+  /**
+   * A pointer value to a word of the running frame carries the frame's unit above its address
+   * bits (STACK_TAG_SHIFT in ir.ts): a pointer into a frame that has returned then cannot pass
+   * for one into the frame of another function that took its place on the stack.
+   */
+  protected tagStack(addr: IExpr): IExpr {
+    addr = pointerValue(addr);
+    if (!fpRooted(addr) || this.cur === null) return addr;
+    const unit = this.units.length - 1;
+    let index = this.stackTagUnits.indexOf(unit);
+    if (index < 0) index = this.stackTagUnits.push(unit) - 1;
+    const tag = stackTag(index);
+    return { k: "bin", op: "+", l: addr, r: { k: "const", v: tag }, span: NOSPAN };
+  }
+
+  protected rvalueNoDecay(e: Expr): RValue {
+    switch (e.kind) {
+      case "int":
+        return { x: { k: "const", v: e.value | 0 }, type: INT };
+      case "bool":
+        return { x: { k: "const", v: e.value ? 1 : 0 }, type: BOOL };
+      case "null":
+        return { x: C0, type: NULLT };
+      case "string":
+        this.error("KC301", e.span, "a string can only be an assert message or a char array initializer");
+        return { x: C0, type: ERR };
+      case "name": {
+        const s = this.lookup(e.name);
+        if (!s) {
+          if (e.name === "current") {
+            // Linux's current in a handler is whichever task was interrupted; KC does not model
+            // that, so a handler may not name it (a function it calls reads NULL and faults).
+            if (this.cur?.unit.kind === "interrupt")
+              this.error(
+                "KC404",
+                e.span,
+                "'current' is not defined in an interrupt handler: KC does not model which task an interrupt interrupts",
+              );
+            return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
+          }
+          if (e.name === "self") {
+            if (this.cur?.unit.kind !== "process")
+              this.error("KC404", e.span, "'self' is only defined in a process body");
+            return { x: { k: "self" }, type: INT };
+          }
+          if (this.fns.has(e.name))
+            this.error("KC301", e.span, `function '${e.name}' used as a value (KC has no function pointers)`);
+          else this.error("KC201", e.span, `unknown name '${e.name}'`);
+          return { x: C0, type: ERR };
+        }
+        if (s.k === "const") return { x: { k: "const", v: s.value }, type: INT };
+        const lv = this.lvalue(e);
+        return { x: this.valueLoad(lv), type: lv.type };
+      }
+      case "unary": {
+        if (e.op === "&") {
+          const lv = this.lvalue(e.operand);
+          return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
+        }
+        if (e.op === "*") {
+          const lv = this.lvalue(e);
+          return { x: this.valueLoad(lv), type: lv.type };
+        }
+        const r = this.rvalue(e.operand);
+        if (e.op === "!") {
+          this.condition(r, e.operand.span);
+          return { x: fold({ k: "un", op: "!", e: r.x }), type: INT };
+        }
+        if (!isIntegral(r.type)) {
+          if (r.type !== ERR)
+            this.error("KC301", e.span, `'${e.op}' needs an integer, not ${showType(r.type)}`);
+          return { x: C0, type: ERR };
+        }
+        // -sizeof(x) and ~sizeof(x) stay unsigned in C.
+        const t = r.type === SIZE_T ? SIZE_T : INT;
+        if (e.op === "+") return { x: r.x, type: t };
+        return { x: fold({ k: "un", op: e.op as "-" | "~", e: r.x }), type: t };
+      }
+      case "incdec": {
+        const lv = this.lvalue(e.operand);
+        if (this.fineActive() && !lv.local && isIntegral(lv.type) && lv.type.k !== "bool") {
+          const x = this.rmwFine(
+            lv,
+            e.op === "++" ? "+" : "-",
+            { k: "const", v: 1 },
+            e.span,
+            e.prefix ? "new" : "old",
+          );
+          return { x, type: INT };
+        }
+        if (e.prefix) {
+          // t = x + 1; x = t; the value is t (read once, so the statement is one access).
+          this.checkIncDec(lv, e.op, e.span);
+          const t = this.temp();
+          const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+          const v: IExpr = {
+            k: "bin",
+            op: e.op === "++" ? "+" : "-",
+            l: old,
+            r: { k: "const", v: 1 },
+            span: e.span,
+          };
+          this.emit({
+            k: "store",
+            addr: this.frameAddr(t),
+            value: this.narrow(v, lv.type),
+            range: null,
+            at: this.currentSite,
+          });
+          this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+          return { x: { k: "take", off: t }, type: INT };
+        }
+        const t = this.temp();
+        this.emit({
+          k: "store",
+          addr: this.frameAddr(t),
+          value: { k: "load", addr: lv.addr, local: lv.local },
+          range: null,
+          at: this.currentSite,
+        });
+        this.storeIncDec(lv, e.op, e.span);
+        return { x: { k: "take", off: t }, type: INT };
+      }
+      case "binary":
+        return this.binary(e);
+      case "assign": {
+        // In an expression the new value is computed once into a temp, stored, and yielded.
+        const lv = this.lvalue(e.target);
+        const r = this.rvalue(e.value);
+        let v: IExpr;
+        if (e.op !== "=") this.unsignedMix(e.op.slice(0, -1), { x: C0, type: lv.type }, r, e.span);
+        if (e.op !== "=" && this.fineActive() && !lv.local && isIntegral(lv.type) && isIntegral(r.type)) {
+          const op = e.op.slice(0, -1) as import("../ir").BinOp;
+          return { x: this.rmwFine(lv, op, r.x, e.span, "new"), type: lv.type };
+        }
+        if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
+        else {
+          if (!isIntegral(lv.type) || !isIntegral(r.type))
+            this.error("KC301", e.span, `'${e.op}' needs integers`);
+          const op = e.op.slice(0, -1) as import("../ir").BinOp;
+          v = this.narrow(
+            { k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span },
+            lv.type,
+          );
+        }
+        if (!isScalar(lv.type)) {
+          this.error("KC302", e.span, "only a scalar assignment can be used as a value");
+          return { x: C0, type: ERR };
+        }
+        const t = this.temp();
+        this.emit({ k: "store", addr: this.frameAddr(t), value: v, range: null, at: this.currentSite });
+        this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+        return { x: { k: "take", off: t }, type: lv.type };
+      }
+      case "cond": {
+        const c = this.rvalue(e.test);
+        this.condition(c, e.test.span);
+        const { a, b, flow } = this.choice(
+          c.x,
+          () => this.rvalue(e.then),
+          () => this.rvalue(e.else),
+        );
+        const t = this.joinTypes(a.type, b.type, e.span);
+        return { x: flow ?? fold({ k: "cond", c: c.x, t: a.x, f: b.x }), type: t };
+      }
+      case "call":
+        return this.call(e, true);
+      case "index": {
+        const lv = this.lvalue(e);
+        return { x: this.valueLoad(lv), type: lv.type };
+      }
+      case "member": {
+        const lv = this.lvalue(e);
+        return { x: this.valueLoad(lv), type: lv.type };
+      }
+      case "sizeof":
+        return { x: { k: "const", v: this.sizeofOf(e) }, type: SIZE_T };
+      case "cast": {
+        const to = this.resolveType(e.to);
+        const r = this.rvalue(e.operand);
+        if (to.k === "void") return { x: r.x, type: VOID };
+        if (isIntegral(to) && isIntegral(r.type)) return { x: this.narrow(r.x, to), type: to };
+        if (to.k === "ptr" && r.type.k === "ptr" && !pointeesAgree(r.type.to, to.to))
+          this.error(
+            "KC313",
+            e.span,
+            `cannot cast ${showType(r.type)} to ${showType(to)} yet: KC stores every scalar in a word of its own, so a cast between pointers to different scalar types cannot have C's meaning`,
+          );
+        if (to.k === "ptr" && r.type.k === "ptr")
+          return { x: this.checkLayout(r.x, r.type, to, e.span), type: to };
+        if (to.k === "ptr" && r.type.k === "null") return { x: r.x, type: to };
+        if (to.k === "bool" && isScalar(r.type)) return { x: { k: "bool", e: r.x }, type: BOOL };
+        this.error("KC301", e.span, `cannot cast ${showType(r.type)} to ${showType(to)}`);
+        return { x: r.x, type: to };
+      }
+      case "comma":
+        this.effect(e.left);
+        return this.rvalue(e.right);
+    }
+  }
+
+  /**
+   * `c ? A : B` where each arm runs only on its side: a branch, then each arm's code and a store
+   * of its value to a temporary, which `flow` reads. When neither arm emitted code, all that is
+   * dropped again and `flow` is null: the caller folds the arms' values into one expression.
+   * Each arm is lowered once; lowering it again once it turned out to have effects took time
+   * exponential in the nesting of `?:`, `&&` and `||`.
+   */
+  protected choice(
+    c: IExpr,
+    thenArm: () => RValue,
+    elseArm: () => RValue,
+  ): { a: RValue; b: RValue; flow: IExpr | null } {
+    const ctx = this.cur as UnitCtx;
+    const mark = this.code.length;
+    const boundary = this.pendingBoundary;
+    const frame = ctx.next;
+    const tmp = this.temp();
+    const br = this.emit({ k: "branch", cond: c, t: -1, f: -1, at: this.currentSite });
+    this.patchTrue([br], this.here());
+    const a = thenArm();
+    const thenPure = this.here() === br + 1;
+    this.emit({ k: "store", addr: this.frameAddr(tmp), value: a.x, range: null, at: this.currentSite });
+    const j = this.emit({ k: "jump", to: -1, at: this.currentSite });
+    this.patchFalse([br], this.here());
+    const elseStart = this.here();
+    const b = elseArm();
+    if (thenPure && this.here() === elseStart) {
+      this.code.length = mark;
+      this.info.length = mark;
+      this.pendingBoundary = boundary;
+      ctx.next = frame;
+      return { a, b, flow: null };
+    }
+    this.emit({ k: "store", addr: this.frameAddr(tmp), value: b.x, range: null, at: this.currentSite });
+    this.patchJump(j, this.here());
+    return { a, b, flow: { k: "take", off: tmp } };
+  }
+
+  protected joinTypes(a: Type, b: Type, span: Span): Type {
+    if (isIntegral(a) && isIntegral(b)) return INT;
+    if (a.k === "ptr" && b.k === "null") return a;
+    if (b.k === "ptr" && a.k === "null") return b;
+    if (typeEquals(a, b)) return a;
+    if (a !== ERR && b !== ERR)
+      this.error("KC301", span, `the arms of ?: have different types: ${showType(a)} and ${showType(b)}`);
+    return ERR;
+  }
+
+  protected binary(e: Extract<Expr, { kind: "binary" }>): RValue {
+    const op = e.op;
+    if (op === "&&" || op === "||") {
+      const l = this.rvalue(e.left);
+      this.condition(l, e.left.span);
+      let r: RValue = { x: C0, type: INT };
+      // The right operand runs only when needed; where it has effects, its value is `!!right`
+      // (0 or 1; a pointer is tested against NULL, as in C).
+      const right = (): RValue => {
+        r = this.rvalue(e.right);
+        this.condition(r, e.right.span);
+        return { x: fold({ k: "un", op: "!", e: fold({ k: "un", op: "!", e: r.x }) }), type: INT };
+      };
+      const short = (): RValue => ({ x: { k: "const", v: op === "&&" ? 0 : 1 }, type: INT });
+      const { flow } = op === "&&" ? this.choice(l.x, right, short) : this.choice(l.x, short, right);
+      return { x: flow ?? fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
+    }
+    const l = this.rvalue(e.left);
+    const r = this.rvalue(e.right);
+    if (l.type === ERR || r.type === ERR) return { x: C0, type: ERR };
+    const cmp = op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
+    if (isIntegral(l.type) && isIntegral(r.type)) {
+      // Arithmetic on a size_t stays size_t (unsigned in C); a comparison yields int.
+      const unsigned = this.unsignedMix(op, l, r, e.span);
+      return {
+        x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }),
+        type: unsigned && !cmp ? SIZE_T : INT,
+      };
+    }
+    const ptrish = (t: Type) => t.k === "ptr" || t.k === "null";
+    if ((op === "==" || op === "!=") && ptrish(l.type) && ptrish(r.type)) {
+      const ok =
+        l.type.k === "null" ||
+        r.type.k === "null" ||
+        typeEquals(l.type, r.type) ||
+        (l.type.k === "ptr" && l.type.to.k === "void") ||
+        (r.type.k === "ptr" && r.type.to.k === "void");
+      if (!ok) this.error("KC301", e.span, `comparing ${showType(l.type)} with ${showType(r.type)}`);
+      return { x: { k: "bin", op, l: l.x, r: r.x, span: e.span }, type: INT };
+    }
+    if ((op === "+" || op === "-") && (l.type.k === "ptr" || r.type.k === "ptr"))
+      this.error("KC301", e.span, "pointer arithmetic is not supported in KC");
+    else
+      this.error(
+        "KC301",
+        e.span,
+        `'${op}' cannot combine ${showType(l.type)} and ${showType(r.type)}${cmp ? "" : " (it needs integers)"}`,
+      );
+    return { x: C0, type: ERR };
+  }
+}
