@@ -18,7 +18,12 @@ export { BUILTIN_PROPERTIES, successors } from "./elab/util";
 
 /** Lowers a whole program. Throws CompileError with every diagnostic found. */
 export function elaborate(decls: Decl[], overrides: Overrides, options: ElaborateOptions = {}): Lowered {
-  return new Elaborator(overrides, options).run(decls);
+  const first = new Elaborator(overrides, options);
+  const lowered = first.run(decls);
+  if (!first.hasPointerArithmetic() || options.redzones === true) return lowered;
+  // Laid out again with a redzone after every variable: the -D overrides are marked used again.
+  for (const o of overrides.values()) o.used = false;
+  return new Elaborator(overrides, { ...options, redzones: true }).run(decls);
 }
 
 import {
@@ -70,6 +75,7 @@ class Elaborator extends Statements {
       expect: this.expect,
       constants: this.constants,
       functionUnits: this.fnList.map((f) => f.unit),
+      functionNames: this.fnList.map((f) => f.name),
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
@@ -88,6 +94,7 @@ class Elaborator extends Statements {
       const p = d.params[i] as (typeof d.params)[number];
       const t = sig.params[i] as Type;
       const off = this.allocLocal(1);
+      this.allocLocal(this.redzone()); // the call stores arguments at the parameters' offsets
       if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
       ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
       if (ctx.escaping.has(p.name)) ctx.escapingWords.add(off);

@@ -34,7 +34,8 @@ type Stmt =
   | { k: "bump"; pick: number }
   | { k: "task"; op: number }
   | { k: "stackptr"; op: number; e: Expr }
-  | { k: "pool"; op: number; e: Expr };
+  | { k: "pool"; op: number; e: Expr }
+  | { k: "ptrarith"; op: number; pick: number; e: Expr };
 
 interface Helper {
   params: number;
@@ -57,6 +58,8 @@ interface Shape {
   stackPtr: boolean;
   /** A kmalloc pool of one object, shared through a global pointer. */
   pool: boolean;
+  /** Arrays `pa`, `pq` and a pointer `pp` that moves through them (pointer arithmetic). */
+  ptrs: boolean;
   helpers: Helper[];
   procs: Array<{ count: number; body: Stmt[] }>;
   handler: boolean;
@@ -228,6 +231,10 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(2) }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
+    {
+      arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(7), pick: fc.nat(63), e: c }),
+      weight: 2,
+    },
   ];
   let arb: fc.Arbitrary<Stmt> = fc.oneof(...simple);
   if (depth > 0) {
@@ -291,6 +298,7 @@ function shape(): fc.Arbitrary<Shape> {
     task: fc.boolean(),
     stackPtr: fc.boolean(),
     pool: fc.boolean(),
+    ptrs: fc.boolean(),
     helpers: fc.array(helper, { minLength: 0, maxLength: 2 }),
     procs: fc.array(fc.record({ count: fc.integer({ min: 1, max: 2 }), body }), {
       minLength: 1,
@@ -371,6 +379,7 @@ function render(s: Shape): string {
   if (s.task) out.push("struct task_struct *tk;");
   if (s.stackPtr) out.push("int *sp;", "void stash(int v) { int loc = v; sp = &loc; loc = loc + 1; }");
   if (s.pool) out.push("struct N { int v; struct N *next; };", "pool struct N[1];", "struct N *np;");
+  if (s.ptrs) out.push("int pa[3] = { 1, 2, 3 };", "int pq[2];", "int *pp;");
 
   s.helpers.forEach((h, k) => {
     const params = Array.from({ length: h.params }, (_, i) => `int p${i}`);
@@ -391,7 +400,8 @@ function render(s: Shape): string {
     const count = Math.min(p.count, tasks);
     tasks -= count;
     const ctx = new Ctx(s, [...globals, ...elems], true, s.helpers.length);
-    const lines: string[] = [];
+    // A global pointer cannot be initialized with an address yet: each process points it first.
+    const lines: string[] = s.ptrs ? ["  if (pp == NULL) pp = pa;"] : [];
     ctx.block(p.body, lines, 1);
     out.push(`process w${k}${count > 1 ? `[${count}]` : ""} {`, ...lines, "}");
   });
@@ -653,6 +663,27 @@ class Ctx {
             `if (np != NULL) np->next = np; if (np != NULL && np->next != NULL) np->next->v = ${this.expr(st.e)};`,
           );
         return;
+      case "ptrarith": {
+        // A pointer stepping through arrays: past either end, into another array, or compared
+        // across arrays is a fault the explorer must find at the arithmetic.
+        if (!this.s.ptrs) return;
+        const g = this.pickVar(st.pick, (x) => x.writable && x.hi === null && x.type === "int");
+        const v = this.expr(st.e);
+        const into = g ? `${g.name} = ` : "";
+        if (st.op === 0) line(`pp = pp + (${v}) % 3;`);
+        else if (st.op === 1) line(`${into}*pp;`);
+        else if (st.op === 2) line(`pp${st.pick % 2 === 0 ? "++" : "--"};`);
+        else if (st.op === 3) line(`${into}pp - pa;`);
+        else if (st.op === 4) line(`${into}pp < pa + 2;`);
+        else if (st.op === 5)
+          line(st.pick % 3 === 0 ? "pp = pq;" : st.pick % 3 === 1 ? "pp = pa;" : "pp = &pa[1];");
+        else if (st.op === 6) line(`pp[(${v}) % 2] = 5;`);
+        else
+          line(
+            `{ int loc[2] = { 4, 5 }; int *lp = loc + 1; lp[-1] = ${v}; ${into}(lp - loc) + *loc + loc[1]; }`,
+          );
+        return;
+      }
       case "bump": {
         if (!this.s.bump) return;
         const v = this.pickVar(st.pick, (x) => x.addressable && x.writable);

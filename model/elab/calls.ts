@@ -3,9 +3,9 @@ import type { Expr, Stmt, TypeExpr } from "../ast";
 import type { IExpr } from "../ir";
 import { INT, isIntegral, showType, typeEquals, VOID } from "../types";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
-import { Expressions } from "./expressions";
+import { Pointers } from "./pointers";
 
-export abstract class Calls extends Expressions {
+export abstract class Calls extends Pointers {
   // ------------------------------------------------------------ calls
 
   protected call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue {
@@ -69,6 +69,8 @@ export abstract class Calls extends Expressions {
       return { x: C0, type: VOID };
     };
     if (this.fns.has(e.callee)) return null;
+    const pointer = this.pointerBuiltin(e);
+    if (pointer) return pointer;
     switch (e.callee) {
       case "choose": {
         if (!arity(2)) return { x: C0, type: ERR };

@@ -83,7 +83,7 @@ export abstract class Declarations extends ElabContext {
       this.error("KC202", d.span, `there is already a pool of ${showType(t)}`);
       return;
     }
-    if (!this.roomFor(count * (size + 1), d.span, `pool ${showType(t)}[${count}]`)) return;
+    if (!this.roomFor(count * (size + 1) + this.redzone(), d.span, `pool ${showType(t)}[${count}]`)) return;
     const base = this.globalInit.length;
     const label = t.k === "struct" ? t.name : showType(t);
     for (let i = 0; i < count; i++) {
@@ -91,7 +91,7 @@ export abstract class Declarations extends ElabContext {
       this.globals.push({ name: `pool<${label}>[${i}].allocated`, type: BOOL, offset: slot });
       this.globals.push({ name: `pool<${label}>[${i}]`, type: t, offset: slot + 1 });
     }
-    for (let i = 0; i < count * (size + 1); i++) this.globalInit.push(0);
+    for (let i = 0; i < count * (size + 1) + this.redzone(); i++) this.globalInit.push(0);
     this.pools.push({ typeName: showType(t), type: t, size, count, base });
   }
 
@@ -371,13 +371,13 @@ export abstract class Declarations extends ElabContext {
       this.error("KC312", d.span, `variable '${d.name}' has incomplete type ${showType(t)}`);
       return;
     }
-    if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+    if (!this.roomFor(size + this.redzone(), d.span, `variable '${d.name}'`)) {
       // Known by name all the same, so that its uses raise no errors of their own.
       this.defineGlobal(d.name, { k: "global", addr: 0, type: t }, d.span);
       return;
     }
     const addr = this.globalInit.length;
-    for (let i = 0; i < size; i++) this.globalInit.push(0);
+    for (let i = 0; i < size + this.redzone(); i++) this.globalInit.push(0);
     this.defineGlobal(d.name, { k: "global", addr, type: t }, d.span);
     this.globals.push({ name: d.name, type: t, offset: addr });
     if (d.init) this.constInit(addr, t, d.init, d.name);

@@ -127,8 +127,15 @@ export function exprVisible(e: IExpr): boolean {
     case "cond":
       return exprVisible(e.c) || exprVisible(e.t) || exprVisible(e.f);
     case "layout":
+    case "padd":
+    case "pdiff":
+    case "pcmp":
       // It reads the object the pointer points into (another task's frames, say): shared.
       return true;
+    case "p2i":
+    case "i2p":
+    case "callee":
+      return exprVisible(e.e);
   }
 }
 

@@ -1,0 +1,141 @@
+// Pointers as the kernel uses them: arithmetic, indexing, subtraction and ordering inside one
+// object, each checked when the program runs (C's rule, as KASAN and UBSan report it).
+import { describe, expect, it } from "vitest";
+import { formatDiagnostic } from "../model/diagnostics";
+import { loadProgram } from "../model/load";
+import { explore } from "./explore";
+import { System } from "./system";
+
+function check(text: string) {
+  const r = loadProgram("ptr.kc", {}, text);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+  const o = explore(new System(r.program), { keepGoing: true });
+  const bad = o.properties.filter((p) => p.status === "violated");
+  return { o, bad, fault: bad[0]?.counterexample?.fault, message: bad[0]?.counterexample?.message };
+}
+
+function diagnose(text: string): string[] {
+  const r = loadProgram("ptr.kc", {}, text);
+  return r.ok ? [] : r.diagnostics.map((d) => `${d.code} ${d.message}`);
+}
+
+describe("pointer arithmetic", () => {
+  it("walks an array with p++, p + i, p[i], p - q and <", () => {
+    const text = `
+int a[4] = { 1, 2, 3, 4 };
+int sum; int n; int third; int back;
+process w {
+  int *p; int *end = a + 4;
+  for (p = a; p < end; p++) sum += *p;
+  n = end - a;
+  p = a;
+  third = p[2];
+  p += 3; p -= 1; back = *(p - 1) + *(1 + p);
+}
+final sums: sum == 10 && n == 4 && third == 3 && back == 2 + 4;
+expect holds;
+`;
+    const { bad } = check(text);
+    expect(bad).toEqual([]);
+  });
+
+  it("a step two past the end is out_of_bounds at the arithmetic", () => {
+    const { fault, message } = check("int a[4];\nint *q;\nprocess w { q = a + 5; }\n");
+    expect(fault).toBe("out_of_bounds");
+    expect(message).toBe(
+      "pointer arithmetic leaves a (4 words): the result would be at word 5 of it, and C allows words 0 to 4 (one past the end)",
+    );
+  });
+
+  it("one below the start is out_of_bounds, even though another global lies there", () => {
+    const { fault } = check("int b[2];\nint a[4];\nint *q;\nprocess w { q = a; q--; }\n");
+    expect(fault).toBe("out_of_bounds");
+  });
+
+  it("one past the end may be formed and compared, not dereferenced", () => {
+    const ok = check(
+      'int a[2];\nint b;\nint x;\nprocess w { int *e = a + 2; x = e - a; assert(e > a, "order"); }\n',
+    );
+    expect(ok.bad).toEqual([]);
+    const { fault, message } = check("int a[2];\nint b;\nint x;\nprocess w { int *e = a + 2; x = *e; }\n");
+    expect(fault).toBe("bad_pointer");
+    expect(message).toMatch(/points to no object/);
+  });
+
+  it("struct elements scale by the struct's words and stack arrays keep their frame tag", () => {
+    const text = `
+struct pair { int a; int b; };
+int r;
+int f(struct pair ps[3]) { struct pair *p = ps + 2; return p->b + (p - ps) + sizeof(ps); }
+process w { struct pair loc[3]; loc[2].b = 7; r = f(loc); }
+final right: r == 7 + 2 + 4;
+expect holds;
+`;
+    expect(check(text).bad).toEqual([]);
+  });
+
+  it("subtracting or ordering pointers into different objects is a fault", () => {
+    const sub = check("int a[2];\nint b[2];\nint x;\nprocess w { x = b - a; }\n");
+    expect(sub.fault).toBe("bad_pointer");
+    expect(sub.message).toMatch(/^'-' between pointers into different objects \(b \(2 words\) and a/);
+    const cmp = check("int a[2];\nint b[2];\nint x;\nprocess w { x = a < b; }\n");
+    expect(cmp.fault).toBe("bad_pointer");
+  });
+
+  it("arithmetic on NULL is a fault, NULL + 0 is NULL", () => {
+    expect(check("int *p;\nint *q;\nprocess w { q = p + 1; }\n").fault).toBe("out_of_bounds");
+    expect(check("int *p;\nint *q;\nprocess w { q = p + 0; }\n").bad).toEqual([]);
+  });
+
+  it("void * arithmetic is KC320: bytes cannot be stepped over in word memory", () => {
+    expect(diagnose("int a[2];\nvoid *v;\nprocess w { v = a; v = v + 1; }\n")[0]).toMatch(
+      /^KC320 arithmetic on a void \*/,
+    );
+  });
+});
+
+describe("error pointers (include/linux/err.h)", () => {
+  it("ERR_PTR, IS_ERR, PTR_ERR, IS_ERR_OR_NULL and ERR_CAST mean what they mean in the kernel", () => {
+    const text = `
+const ENOMEM = 12;
+struct file { int pos; };
+struct file files[1];
+struct file *open_file(int fail) { if (fail) return ERR_PTR(-ENOMEM); return &files[0]; }
+int err; int ok; int none; int cast;
+process w {
+  struct file *f = open_file(1);
+  if (IS_ERR(f)) err = PTR_ERR(f);
+  f = open_file(0);
+  ok = !IS_ERR(f) && !IS_ERR_OR_NULL(f);
+  none = IS_ERR_OR_NULL(NULL) && IS_ERR(ERR_CAST(ERR_PTR(-1)));
+  cast = (long)(struct file *)NULL + (int)ERR_PTR(-3);
+}
+final right: err == -12 && ok == 1 && none == 1 && cast == -3;
+expect holds;
+`;
+    expect(check(text).bad).toEqual([]);
+  });
+
+  it("a dereference of an error pointer is a fault that names it", () => {
+    const { fault, message } = check(
+      "struct file { int pos; };\nint x;\nprocess w { struct file *f = ERR_PTR(-12); x = f->pos; }\n",
+    );
+    expect(fault).toBe("bad_pointer");
+    expect(message).toBe("dereference of the error pointer ERR_PTR(-12)");
+  });
+
+  it("arithmetic on an error pointer is a fault", () => {
+    const { fault, message } = check("int *p;\nprocess w { p = ERR_PTR(-2); p++; }\n");
+    expect(fault).toBe("bad_pointer");
+    expect(message).toBe("pointer arithmetic on the error pointer ERR_PTR(-2)");
+  });
+
+  it("an int that is no errno made a pointer, or an object pointer made an int, is a bad_cast", () => {
+    const a = check("int v = 5000;\nint *p;\nprocess w { p = (int *)v; }\n");
+    expect(a.fault).toBe("bad_cast");
+    expect(a.message).toMatch(/^the integer 5000 converted to a pointer/);
+    const b = check("int g;\nint v;\nprocess w { v = (long)&g; }\n");
+    expect(b.fault).toBe("bad_cast");
+    expect(diagnose("int *p;\nprocess w { p = (int *)4096; }\n")[0]).toMatch(/^KC321 /);
+  });
+});
