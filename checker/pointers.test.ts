@@ -139,3 +139,70 @@ expect holds;
     expect(diagnose("int *p;\nprocess w { p = (int *)4096; }\n")[0]).toMatch(/^KC321 /);
   });
 });
+
+describe("function pointers", () => {
+  const ops = `
+struct file { int pos; };
+struct file_operations {
+  int (*read)(struct file *, int);
+  int (*write)(struct file *, int);
+};
+typedef int (*io_fn)(struct file *, int);
+int pipe_read(struct file *f, int n) { f->pos = f->pos + n; return n; }
+int pipe_write(struct file *f, int n) { f->pos = f->pos - n; return -n; }
+int other(int x) { return x; }
+struct file_operations pipe_fops = { .read = pipe_read, .write = &pipe_write };
+struct file filp;
+int r1; int r2; int r3; int r4;
+`;
+
+  it("tables of operations, typedefs, variables and parameters call the function they hold", () => {
+    const text = `${ops}
+int apply(io_fn fn, int n) { return fn(&filp, n); }
+process w {
+  struct file_operations *fops = &pipe_fops;
+  int (*fn)(struct file *, int) = pipe_write;
+  r1 = fops->read(&filp, 5);
+  r2 = (*fops->write)(&filp, 2);
+  r3 = fn(&filp, 1) + apply(pipe_read, 4);
+  r4 = fops->read == pipe_read && fn != fops->read;
+}
+final right: r1 == 5 && r2 == -2 && r3 == 3 && r4 == 1 && filp.pos == 6;
+expect holds;
+`;
+    expect(check(text).bad).toEqual([]);
+  });
+
+  it("a call through NULL is a fault; a function pointer never passes for data, even through a struct cast", () => {
+    const nul = check(`${ops}\nstruct file_operations empty;\nprocess w { r1 = empty.read(&filp, 1); }\n`);
+    expect(nul.fault).toBe("null_deref");
+    expect(nul.message).toBe("call through a NULL function pointer");
+    const cast = check(`${ops}
+struct data { int *p; };
+int x;
+process w { struct data *d = (struct data *)&pipe_fops; x = *d->p; }
+`);
+    expect(cast.fault).toBe("bad_cast");
+  });
+
+  it("argument and pointer types are checked as for direct calls", () => {
+    expect(diagnose(`${ops}\nprocess w { io_fn f = other; }\n`)[0]).toMatch(
+      /^KC301 assignment: cannot use int \(\*\)\(int\) as int \(\*\)\(struct file \*, int\)/,
+    );
+    expect(diagnose(`${ops}\nprocess w { r1 = pipe_fops.read(1, 2); }\n`)[0]).toMatch(/^KC304 /);
+    expect(diagnose(`${ops}\nprocess w { void *v = pipe_read; }\n`)[0]).toMatch(/^KC301 /);
+  });
+
+  it("a recursive call through a pointer keeps the stack bound sound", () => {
+    const text = `
+int down(int n);
+int (*again)(int) = down;
+int down(int n) { if (n <= 0) return 0; return again(n - 1) + 1; }
+int r;
+process w { r = down(3); }
+final right: r == 3;
+expect holds;
+`;
+    expect(check(text).bad).toEqual([]);
+  });
+});

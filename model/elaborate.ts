@@ -44,6 +44,7 @@ class Elaborator extends Statements {
     this.info.push({ boundary: false, visible: false, unit: -1 });
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
+    this.noteAddressTaken(decls);
     for (const [name, o] of this.overrides) {
       if (!o.used)
         this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
@@ -53,6 +54,7 @@ class Elaborator extends Statements {
       if (d.kind === "function" && d.body) this.lowerFunction(d);
       else if (d.kind === "process" || d.kind === "interrupt") this.lowerProcess(d);
     }
+    this.checkPointedFunctionsDefined();
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");

@@ -39,6 +39,13 @@ export function describePointer(p: Lowered, v: number): string {
   return `pointer ${v}`;
 }
 
+/** A pointer value below every address, in a trace: `pipe_read` for a function, `ERR_PTR(-12)`. */
+export function formatNonData(p: Lowered, v: number): string {
+  const f = fnIndexOf(v);
+  if (f >= 0) return p.functionNames[f] ?? `function #${f}`;
+  return isErrorPointer(v) ? `ERR_PTR(${v})` : `@${v}`;
+}
+
 /** The fault of a dereference of a value that is no data pointer at all (an error or function pointer). */
 export function notDataMessage(p: Lowered, v: number): string {
   return fnIndexOf(v) >= 0

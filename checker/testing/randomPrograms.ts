@@ -232,7 +232,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
     {
-      arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(7), pick: fc.nat(63), e: c }),
+      arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(11), pick: fc.nat(63), e: c }),
       weight: 2,
     },
   ];
@@ -379,7 +379,15 @@ function render(s: Shape): string {
   if (s.task) out.push("struct task_struct *tk;");
   if (s.stackPtr) out.push("int *sp;", "void stash(int v) { int loc = v; sp = &loc; loc = loc + 1; }");
   if (s.pool) out.push("struct N { int v; struct N *next; };", "pool struct N[1];", "struct N *np;");
-  if (s.ptrs) out.push("int pa[3] = { 1, 2, 3 };", "int pq[2];", "int *pp;");
+  if (s.ptrs)
+    out.push(
+      "int pa[3] = { 1, 2, 3 };",
+      "int pq[2];",
+      "int *pp;",
+      "int pf0(int a, int b) { return a + b; }",
+      "int pf1(int a, int b) { pa[0] = b; return a - b; }",
+      "int (*fpp)(int, int) = pf1;",
+    );
 
   s.helpers.forEach((h, k) => {
     const params = Array.from({ length: h.params }, (_, i) => `int p${i}`);
@@ -678,6 +686,13 @@ class Ctx {
         else if (st.op === 5)
           line(st.pick % 3 === 0 ? "pp = pq;" : st.pick % 3 === 1 ? "pp = pa;" : "pp = &pa[1];");
         else if (st.op === 6) line(`pp[(${v}) % 2] = 5;`);
+        // Function pointers (NULL, or either function) and error pointers (ERR_PTR of a
+        // positive value is a bad_cast).
+        else if (st.op === 8)
+          line(st.pick % 3 === 0 ? "fpp = NULL;" : st.pick % 3 === 1 ? "fpp = pf0;" : "fpp = &pf1;");
+        else if (st.op === 9) line(`${into}fpp(${v}, 1);`);
+        else if (st.op === 10) line(`pp = ERR_PTR(-((${v}) % 5));`);
+        else if (st.op === 11) line(`${into}IS_ERR(pp) ? PTR_ERR(pp) : IS_ERR_OR_NULL(pp);`);
         else
           line(
             `{ int loc[2] = { 4, 5 }; int *lp = loc + 1; lp[-1] = ${v}; ${into}(lp - loc) + *loc + loc[1]; }`,

@@ -3,12 +3,13 @@ import type { Expr, Stmt, TypeExpr } from "../ast";
 import type { IExpr } from "../ir";
 import { INT, isIntegral, showType, typeEquals, VOID } from "../types";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
-import { Pointers } from "./pointers";
+import { FunctionPointers } from "./functionPointers";
 
-export abstract class Calls extends Pointers {
+export abstract class Calls extends FunctionPointers {
   // ------------------------------------------------------------ calls
 
   protected call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue {
+    if (e.fn || this.callsThroughVariable(e.callee)) return this.indirectCall(e, wantValue);
     const prim = this.builtinCall(e, wantValue);
     if (prim) return prim;
     const sig = this.fns.get(e.callee);

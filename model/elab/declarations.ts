@@ -202,6 +202,22 @@ export abstract class Declarations extends ElabContext {
         if (n <= 0) this.error("KC403", t.size.span, `array size must be positive, not ${n}`);
         return this.bounded({ k: "array", of: this.resolveType(t.of), n: Math.max(1, n) }, t.span);
       }
+      case "function": {
+        const returns = this.resolveType(t.returns);
+        const params = t.params.map((p) => this.resolveType(p.type));
+        // C drops an array parameter's first size but still checks it (checkDecayedSizes).
+        for (const p of t.params) if (p.decayedSize) this.speculate(() => this.rvalue(p.decayedSize as Expr));
+        if (
+          params.some((p) => sizeOf(p, this.structs) !== 1) ||
+          (returns.k !== "void" && sizeOf(returns, this.structs) !== 1)
+        )
+          this.error(
+            "KC312",
+            t.span,
+            "a function pointer's parameters and result must be scalars or pointers, as a function's",
+          );
+        return this.bounded({ k: "fn", returns, params }, t.span);
+      }
     }
   }
 
@@ -219,11 +235,13 @@ export abstract class Declarations extends ElabContext {
   /** Levels of a type: one per pointer and array, and a struct's deepest field below it. */
   protected typeDepth(t: Type): number {
     if (t.k === "struct") return this.structDepth.get(t.name) ?? 1;
-    if (t.k !== "ptr" && t.k !== "array") return 1;
+    if (t.k !== "ptr" && t.k !== "array" && t.k !== "fn") return 1;
     let d = this.typeDepths.get(t);
     if (d === undefined) {
       // A pointer does not hold its struct: walks over a pointer's type print only its name.
-      d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
+      if (t.k === "fn")
+        d = 1 + Math.max(this.typeDepth(t.returns), ...t.params.map((p) => this.typeDepth(p)));
+      else d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
       this.typeDepths.set(t, d);
     }
     return d;
@@ -416,6 +434,14 @@ export abstract class Declarations extends ElabContext {
         const a = this.constAddress(e.operand);
         if (a !== null) {
           this.globalInit[addr] = t.k === "bool" ? 1 : a;
+          return;
+        }
+      }
+      if (t.k === "ptr" && t.to.k === "fn") {
+        // A table of operations: `.read = pipe_read` (the name was checked just above).
+        const f = this.speculate(() => this.rvalue(e));
+        if (f.x.k === "const") {
+          this.globalInit[addr] = f.x.v;
           return;
         }
       }

@@ -232,7 +232,9 @@ export abstract class Expressions extends Declarations {
     if (t.k === "bool" && isScalar(r.type)) return { k: "bool", e: r.x };
     if (t.k === "ptr" && r.type.k === "null") return C0;
     if (t.k === "ptr" && r.type.k === "ptr") {
-      if (typeEquals(t, r.type) || t.to.k === "void" || r.type.to.k === "void")
+      // A function is no data: its pointer never passes through a void * (nor one into it).
+      const data = t.to.k !== "fn" && r.type.to.k !== "fn";
+      if (typeEquals(t, r.type) || (data && (t.to.k === "void" || r.type.to.k === "void")))
         return this.checkLayout(r.x, r.type, t, span);
     }
     if (typeEquals(t, r.type)) return r.x;
@@ -280,6 +282,8 @@ export abstract class Expressions extends Declarations {
             return { addr: C0, type: ERR, local: true };
           }
           if (r.type.to.k === "void") this.error("KC305", e.span, "cannot dereference a void pointer");
+          if (r.type.to.k === "fn")
+            this.error("KC305", e.span, "a function pointer can only be called: (*fn)(x) or fn(x)");
           return {
             addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.span },
             type: r.type.to,
@@ -422,9 +426,9 @@ export abstract class Expressions extends Declarations {
               this.error("KC404", e.span, "'self' is only defined in a process body");
             return { x: { k: "self" }, type: INT };
           }
-          if (this.fns.has(e.name))
-            this.error("KC301", e.span, `function '${e.name}' used as a value (KC has no function pointers)`);
-          else this.error("KC201", e.span, `unknown name '${e.name}'`);
+          const fn = this.functionValue(e.name, e.span);
+          if (fn) return fn;
+          this.error("KC201", e.span, `unknown name '${e.name}'`);
           return { x: C0, type: ERR };
         }
         if (s.k === "const") return { x: { k: "const", v: s.value }, type: INT };
@@ -433,6 +437,8 @@ export abstract class Expressions extends Declarations {
       }
       case "unary": {
         if (e.op === "&") {
+          const fn = e.operand.kind === "name" ? this.functionValue(e.operand.name, e.span) : null;
+          if (fn) return fn;
           const lv = this.lvalue(e.operand);
           return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }
@@ -686,6 +692,8 @@ export abstract class Expressions extends Declarations {
   // Pointers as the kernel uses them: model/elab/pointers.ts.
   /** `p + n` elements (n may be negative), checked when the program runs. */
   protected abstract pointerAdd(p: IExpr, t: Extract<Type, { k: "ptr" }>, n: IExpr, span: Span): IExpr;
+  /** A function's name used as a value: its pointer (functionPointers.ts); null when it names no function. */
+  protected abstract functionValue(name: string, span: Span): RValue | null;
   /** A cast between an integer and a pointer (null: not one). */
   protected abstract pointerCast(r: RValue, to: Type, span: Span): RValue | null;
   /** `(char *)p - offsetof(T, m)` written out: KC320 pointing at container_of; null when e is not that. */

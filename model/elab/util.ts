@@ -17,6 +17,7 @@ export const TYPE_KINDS = new Set<string>([
   "typedef",
   "pointer",
   "array",
+  "function",
 ]);
 
 /** Properties every program has, besides its own invariant/final/reachable declarations. */
@@ -193,6 +194,7 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
         visitExpr(e.else);
         return;
       case "call":
+        visitExpr(e.fn);
         for (const a of e.args) visitExpr(a);
         return;
       case "index":
