@@ -206,3 +206,57 @@ expect holds;
     expect(check(text).bad).toEqual([]);
   });
 });
+
+describe("offsetof and container_of", () => {
+  const decls = `
+struct link { struct link *next; };
+struct item { char tag; int key; struct link node; int vals[3]; };
+struct item items[2];
+struct link lone;
+int off; int key; int same;
+`;
+
+  it("offsetof is C's byte offset on i386 (padding included)", () => {
+    const text = `${decls}
+process w { off = offsetof(struct item, node) * 100 + offsetof(struct item, vals[2]) * 1 + (int)sizeof(struct item) * 10000; }
+final right: off == 24 * 10000 + 8 * 100 + 20;
+expect holds;
+`;
+    // char at 0, int key at 4 (aligned), node at 8, vals at 12..23: vals[2] at 20; size 24.
+    expect(check(text).bad).toEqual([]);
+  });
+
+  it("container_of and list_entry give the struct holding the member", () => {
+    const text = `${decls}
+process w {
+  struct link *pos = &items[1].node;
+  struct item *it = container_of(pos, struct item, node);
+  it->key = 7;
+  key = items[1].key;
+  same = list_entry(&items[0].node, struct item, node) == &items[0] && container_of(&it->vals[1], struct item, vals[1]) == it;
+}
+final right: key == 7 && same == 1;
+expect holds;
+`;
+    expect(check(text).bad).toEqual([]);
+  });
+
+  it("a member that lies in no such struct is a fault: out of its object, or laid out otherwise", () => {
+    const lone = check(
+      `${decls}\nstruct item *it;\nprocess w { it = container_of(&lone, struct item, node); }\n`,
+    );
+    expect(lone.fault).toBe("out_of_bounds");
+    const wrong = check(
+      `${decls}\nstruct pair { int a; int b; struct link l; int c[3]; };\nstruct pair pr;\nstruct item *it;\nprocess w { it = container_of(&pr.l, struct item, node); }\n`,
+    );
+    expect(wrong.fault).toBe("bad_cast");
+  });
+
+  it("the kernel's container_of written out through char * is KC320, pointing at container_of", () => {
+    expect(
+      diagnose(
+        `${decls}\nstruct item *it;\nprocess w { it = (struct item *)((char *)&lone - offsetof(struct item, node)); }\n`,
+      )[0],
+    ).toMatch(/^KC320 .*write container_of\(ptr, type, member\)/);
+  });
+});

@@ -87,7 +87,16 @@ export type Expr =
    * `f(a, b)`; a call through any other expression (`p->op(x)`, `(*fn)(x)`) has that expression
    * as `fn` and an empty callee. A name may also be a function pointer variable.
    */
-  | { kind: "call"; callee: string; calleeSpan: Span; args: Expr[]; fn?: Expr; span: Span }
+  | {
+      kind: "call";
+      callee: string;
+      calleeSpan: Span;
+      args: Expr[];
+      fn?: Expr;
+      /** The type argument of offsetof(T, m), container_of(p, T, m) and list_entry(p, T, m). */
+      typeArg?: TypeExpr;
+      span: Span;
+    }
   | { kind: "index"; base: Expr; index: Expr; span: Span }
   /** `base.field` (arrow false) or `base->field` (arrow true). */
   | { kind: "member"; base: Expr; field: string; arrow: boolean; span: Span }

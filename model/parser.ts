@@ -1302,9 +1302,15 @@ class Parser {
   private call(callee: string, calleeSpan: Span, start: number): Expr {
     const open = this.next();
     const args: Expr[] = [];
+    // The kernel's offsetof and container_of take a type among their arguments.
+    const typeAt = callee === "offsetof" ? 0 : callee === "container_of" || callee === "list_entry" ? 1 : -1;
+    let typeArg: TypeExpr | undefined;
     if (!this.is(")")) {
-      do args.push(this.assign());
-      while (this.eat(","));
+      do {
+        if (args.length === typeAt && typeArg === undefined && this.isTypeStart(this.peek()))
+          typeArg = this.typeName();
+        else args.push(this.assign());
+      } while (this.eat(","));
     }
     if (!this.is(")"))
       this.unexpected(
@@ -1312,7 +1318,10 @@ class Parser {
         callee === "" ? "',' or ')' in the arguments" : `',' or ')' in the arguments of '${callee}'`,
       );
     this.close(")", open);
-    return { kind: "call", callee, calleeSpan, args, span: this.spanFrom(start) };
+    const span = this.spanFrom(start);
+    return typeArg
+      ? { kind: "call", callee, calleeSpan, args, typeArg, span }
+      : { kind: "call", callee, calleeSpan, args, span };
   }
 
   /** One or more adjacent string literals, joined as in C. */

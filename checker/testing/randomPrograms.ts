@@ -232,7 +232,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
     {
-      arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(11), pick: fc.nat(63), e: c }),
+      arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(13), pick: fc.nat(63), e: c }),
       weight: 2,
     },
   ];
@@ -387,6 +387,8 @@ function render(s: Shape): string {
       "int pf0(int a, int b) { return a + b; }",
       "int pf1(int a, int b) { pa[0] = b; return a - b; }",
       "int (*fpp)(int, int) = pf1;",
+      "struct PC { int k; int m[2]; };",
+      "struct PC pcs[2];",
     );
 
   s.helpers.forEach((h, k) => {
@@ -693,6 +695,14 @@ class Ctx {
         else if (st.op === 9) line(`${into}fpp(${v}, 1);`);
         else if (st.op === 10) line(`pp = ERR_PTR(-((${v}) % 5));`);
         else if (st.op === 11) line(`${into}IS_ERR(pp) ? PTR_ERR(pp) : IS_ERR_OR_NULL(pp);`);
+        // container_of from a member of a struct, and from a word of an array (out of it, or
+        // read as the struct where the words agree).
+        else if (st.op === 12)
+          line(
+            `{ struct PC *pc = container_of(&pcs[${st.pick % 2}].m[1], struct PC, m[1]); ${into}pc->k + offsetof(struct PC, m[1]); }`,
+          );
+        else if (st.op === 13)
+          line(`{ struct PC *pc = container_of(&pa[${st.pick % 3}], struct PC, m[1]); pc->k = ${v}; }`);
         else
           line(
             `{ int loc[2] = { 4, 5 }; int *lp = loc + 1; lp[-1] = ${v}; ${into}(lp - loc) + *loc + loc[1]; }`,

@@ -2,10 +2,10 @@
 import type { Expr, Stmt, TypeExpr } from "../ast";
 import type { IExpr } from "../ir";
 import { INT, isIntegral, showType, typeEquals, VOID } from "../types";
+import { Containers } from "./containers";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
-import { FunctionPointers } from "./functionPointers";
 
-export abstract class Calls extends FunctionPointers {
+export abstract class Calls extends Containers {
   // ------------------------------------------------------------ calls
 
   protected call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue {
