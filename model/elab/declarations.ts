@@ -576,6 +576,13 @@ export abstract class Declarations extends ElabContext {
 
   protected declareFunction(d: Extract<Decl, { kind: "function" }>): void {
     const returns = this.resolveType(d.returns);
+    // A struct result would be returned as its first word: refused rather than cut short.
+    if (returns.k === "struct" || returns.k === "array")
+      this.error(
+        "KC313",
+        d.span,
+        `'${d.name}' returns ${showType(returns)} by value, which KC does not support yet: return a pointer, or fill a struct the caller passes`,
+      );
     const params = d.params.map((p) => this.paramType(this.resolveType(p.type)));
     this.checkDecayedSizes(d, params);
     const existing = this.fns.get(d.name);
