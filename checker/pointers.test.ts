@@ -107,7 +107,7 @@ process w {
   if (IS_ERR(f)) err = PTR_ERR(f);
   f = open_file(0);
   ok = !IS_ERR(f) && !IS_ERR_OR_NULL(f);
-  none = IS_ERR_OR_NULL(NULL) && IS_ERR(ERR_CAST(ERR_PTR(-1)));
+  none = IS_ERR_OR_NULL(NULL) && IS_ERR(ERR_CAST(ERR_PTR(-1))) && IS_ERR(open_file(1)) && !IS_ERR_OR_NULL(open_file(0));
   cast = (long)(struct file *)NULL + (int)ERR_PTR(-3);
 }
 final right: err == -12 && ok == 1 && none == 1 && cast == -3;
@@ -228,12 +228,14 @@ expect holds;
 
   it("container_of and list_entry give the struct holding the member", () => {
     const text = `${decls}
+struct link *node_of(int i) { return &items[i].node; }
 process w {
   struct link *pos = &items[1].node;
   struct item *it = container_of(pos, struct item, node);
   it->key = 7;
   key = items[1].key;
-  same = list_entry(&items[0].node, struct item, node) == &items[0] && container_of(&it->vals[1], struct item, vals[1]) == it;
+  same = list_entry(&items[0].node, struct item, node) == &items[0] && container_of(&it->vals[1], struct item, vals[1]) == it
+    && container_of(node_of(1), struct item, node) == &items[1];
 }
 final right: key == 7 && same == 1;
 expect holds;

@@ -7,6 +7,7 @@ import type { IExpr } from "../ir";
 import { cLayout, showType, type Type, typeEquals } from "../types";
 import { C0, ERR, type RValue, SIZE_T } from "./context";
 import { FunctionPointers } from "./functionPointers";
+import { takes } from "./pointers";
 
 /** Where a member lies inside its struct: in bytes as C lays it out on i386, and in KC's words. */
 interface MemberPlace {
@@ -138,7 +139,7 @@ export abstract class Containers extends FunctionPointers {
     // temporary of its own, read with a load and cleared by the second read.
     let first: IExpr = p.x;
     let last: IExpr = p.x;
-    if (JSON.stringify(p.x).includes('"take"') && this.cur !== null && this.noHoist === 0) {
+    if (takes(p.x) && this.cur !== null && this.noHoist === 0) {
       const tmp = this.temp();
       this.emit({ k: "store", addr: this.frameAddr(tmp), value: p.x, range: null, at: this.currentSite });
       first = { k: "load", addr: this.frameAddr(tmp), local: true };

@@ -9,6 +9,39 @@ import { Expressions } from "./expressions";
 
 type PtrType = Extract<Type, { k: "ptr" }>;
 
+/** Whether evaluating x reads (and so clears) a temporary: such a value cannot be read twice. */
+export function takes(x: IExpr): boolean {
+  switch (x.k) {
+    case "take":
+      return true;
+    case "const":
+    case "fp":
+    case "self":
+    case "current":
+      return false;
+    case "load":
+      return takes(x.addr);
+    case "ptr":
+    case "index":
+    case "un":
+    case "bool":
+    case "char":
+    case "layout":
+    case "p2i":
+    case "i2p":
+    case "callee":
+      return takes(x.e);
+    case "bin":
+    case "pdiff":
+    case "pcmp":
+      return takes(x.l) || takes(x.r);
+    case "padd":
+      return takes(x.p) || takes(x.n);
+    case "cond":
+      return takes(x.c) || takes(x.t) || takes(x.f);
+  }
+}
+
 export abstract class Pointers extends Expressions {
   /** The program moves or orders pointers: elaborate() lays it out again with redzones. */
   private sawArithmetic = false;
@@ -97,7 +130,7 @@ export abstract class Pointers extends Expressions {
     // (bitwise & and |, so every read runs, left to right).
     let first: IExpr = r.x;
     let last: IExpr = r.x;
-    if (JSON.stringify(r.x).includes('"take"') && this.cur !== null && this.noHoist === 0) {
+    if (takes(r.x) && this.cur !== null && this.noHoist === 0) {
       const t = this.temp();
       this.emit({ k: "store", addr: this.frameAddr(t), value: r.x, range: null, at: this.currentSite });
       first = { k: "load", addr: this.frameAddr(t), local: true };
