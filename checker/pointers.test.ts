@@ -278,3 +278,20 @@ describe("structs by value", () => {
     );
   });
 });
+
+describe("hostile function pointer programs", () => {
+  it("calls through pointers may not multiply into more than MAX_DISPATCH_CALLS direct calls (KC410)", () => {
+    const n = 150;
+    const fns = Array.from({ length: n }, (_, i) => `int f${i}(int a) { return a + ${i}; }`);
+    const text = [
+      ...fns,
+      "int (*t)(int);",
+      `void use(void) { ${fns.map((_, i) => `t = f${i};`).join(" ")} }`,
+      "int x;",
+      `process w { ${fns.map(() => "x = t(x);").join(" ")} }`,
+    ].join("\n");
+    const codes = diagnose(text);
+    expect(codes).toHaveLength(1);
+    expect(codes[0]).toMatch(/^KC410 calls through function pointers reach more than 20000 functions/);
+  });
+});

@@ -11,6 +11,9 @@ import { Pointers } from "./pointers";
 
 type FnType = Extract<Type, { k: "fn" }>;
 
+/** Most direct calls that calls through pointers may lower to, in a whole program. */
+export const MAX_DISPATCH_CALLS = 20_000;
+
 export abstract class FunctionPointers extends Pointers {
   /**
    * Functions whose name appears anywhere other than as a direct call's callee: only these can
@@ -18,6 +21,8 @@ export abstract class FunctionPointers extends Pointers {
    * lowered, so a local that shadows a function only makes the set larger (never unsound).
    */
   private readonly addressTaken = new Set<string>();
+  /** Direct calls emitted for calls through pointers so far (bounded: see indirectCall). */
+  private dispatchCalls = 0;
   /** Functions used as values, and where: each must have a body somewhere in the program. */
   private readonly namedAsValue: Array<{ sig: FnSig; span: Span }> = [];
 
@@ -97,9 +102,22 @@ export abstract class FunctionPointers extends Pointers {
     });
     if (wantValue && ft.returns.k === "void")
       this.error("KC309", e.span, `a call through ${shown} returns void; its value cannot be used`);
-    const targets = this.fnList.filter(
+    let targets = this.fnList.filter(
       (s) => this.addressTaken.has(s.name) && s.decl?.body && typeEquals(this.fnTypeOf(s), ft),
     );
+    // Each call site holds a call per target: a hostile spec with thousands of both would make
+    // code quadratic in its size. The bound is far above any table of operations.
+    const before = this.dispatchCalls;
+    this.dispatchCalls += targets.length;
+    if (this.dispatchCalls > MAX_DISPATCH_CALLS) {
+      if (before <= MAX_DISPATCH_CALLS)
+        this.error(
+          "KC410",
+          e.span,
+          `calls through function pointers reach more than ${MAX_DISPATCH_CALLS} functions in all (each call site calls each function of its type whose address is taken)`,
+        );
+      targets = [];
+    }
     const dest = wantValue && ft.returns.k !== "void" ? this.temp() : -1;
     const unit = this.units.length - 1;
     const sw = this.emit({
