@@ -239,8 +239,9 @@ export abstract class Declarations extends ElabContext {
     let d = this.typeDepths.get(t);
     if (d === undefined) {
       // A pointer does not hold its struct: walks over a pointer's type print only its name.
+      // A fold, not Math.max(...): a hostile parameter list may be longer than a call's arguments.
       if (t.k === "fn")
-        d = 1 + Math.max(this.typeDepth(t.returns), ...t.params.map((p) => this.typeDepth(p)));
+        d = 1 + t.params.reduce((m, p) => Math.max(m, this.typeDepth(p)), this.typeDepth(t.returns));
       else d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
       this.typeDepths.set(t, d);
     }
