@@ -39,6 +39,12 @@ expect holds;
     expect(bad).toEqual([]);
   });
 
+  it("a global pointer may start at a global array, or hold an error pointer", () => {
+    const text =
+      "int pa[3] = { 1, 2, 3 };\nint *pp = pa;\nint *pe = (int *)-5;\nint x;\nprocess w { x = pp[2] + PTR_ERR(pe); }\nfinal f: x == -2;\nexpect holds;\n";
+    expect(check(text).bad).toEqual([]);
+  });
+
   it("a step two past the end is out_of_bounds at the arithmetic", () => {
     const { fault, message } = check("int a[4];\nint *q;\nprocess w { q = a + 5; }\n");
     expect(fault).toBe("out_of_bounds");

@@ -383,7 +383,7 @@ function render(s: Shape): string {
     out.push(
       "int pa[3] = { 1, 2, 3 };",
       "int pq[2];",
-      "int *pp;",
+      "int *pp = pa;",
       "int pf0(int a, int b) { return a + b; }",
       "int pf1(int a, int b) { pa[0] = b; return a - b; }",
       "int (*fpp)(int, int) = pf1;",
@@ -410,8 +410,7 @@ function render(s: Shape): string {
     const count = Math.min(p.count, tasks);
     tasks -= count;
     const ctx = new Ctx(s, [...globals, ...elems], true, s.helpers.length);
-    // A global pointer cannot be initialized with an address yet: each process points it first.
-    const lines: string[] = s.ptrs ? ["  if (pp == NULL) pp = pa;"] : [];
+    const lines: string[] = [];
     ctx.block(p.body, lines, 1);
     out.push(`process w${k}${count > 1 ? `[${count}]` : ""} {`, ...lines, "}");
   });

@@ -438,8 +438,9 @@ export abstract class Declarations extends ElabContext {
           return;
         }
       }
-      if (t.k === "ptr" && t.to.k === "fn") {
-        // A table of operations: `.read = pipe_read` (the name was checked just above).
+      if (t.k === "ptr") {
+        // A table of operations (`.read = pipe_read`), a global array decayed (`int *p = buf`),
+        // an error pointer: a pointer whose value is known before the program runs.
         const f = this.speculate(() => this.rvalue(e));
         if (f.x.k === "const") {
           this.globalInit[addr] = f.x.v;
@@ -448,7 +449,11 @@ export abstract class Declarations extends ElabContext {
       }
       const v = this.constExpr(e);
       if (t.k === "ptr" && v !== 0)
-        this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
+        this.error(
+          "KC311",
+          e.span,
+          "a pointer can only be initialised with NULL, &global, a global array or a function",
+        );
       if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
         this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
       // C's conversion to the variable's type, as a store does it: bool is 0 or 1, char wraps.
