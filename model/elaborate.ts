@@ -28,6 +28,7 @@ import {
   type Overrides,
   RECURSIVE_STACK_WORDS,
 } from "./elab/context";
+import { privateCandidates } from "./elab/privacy";
 import { Statements } from "./elab/statements";
 import { BUILTIN_PROPERTIES, collectEscaping, instrVisible, NOSPAN, successors } from "./elab/util";
 
@@ -262,6 +263,10 @@ class Elaborator extends Statements {
         }
       }
       inf.visible = vis || this.options.noMerge === true;
+      if (vis && this.options.noMerge !== true) {
+        const addrs = privateCandidates(this.code, this.info, i);
+        if (addrs !== null) inf.privateAddrs = addrs;
+      }
     }
   }
 }

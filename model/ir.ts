@@ -116,6 +116,12 @@ export interface InstrInfo {
   boundary: boolean;
   /** The statement group starting here touches shared memory (only meaningful on boundaries). */
   visible: boolean;
+  /**
+   * For a visible group that may, when it runs, touch only objects no other task can reach yet:
+   * the addresses it touches, evaluable before it runs (model/elab/privacy.ts). When every one
+   * is private at that moment, the group merges into the step like a group of private locals.
+   */
+  privateAddrs?: IExpr[];
   /** Index of the function or process body this instruction belongs to (into `Lowered.units`); -1 for the sentinel at PC_NONE. */
   unit: number;
 }
