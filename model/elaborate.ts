@@ -4,7 +4,7 @@
 // expression reports a diagnostic and lowers to a placeholder so that checking goes on and the
 // user sees all errors of a file at once.
 import type { Decl, Stmt } from "./ast";
-import { type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
+import { type ExecModel, type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
 import { TASK_HEADER } from "./layout";
 import { showType, sizeOf, type Type } from "./types";
 
@@ -51,6 +51,9 @@ class Elaborator extends Statements {
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
+    const model = this.executionModel(decls);
+    // The up model's CPU word is one more global, after every declared one (-1: smp, no word).
+    const cpuWord = model === "up" ? this.globalInit.push(0) - 1 : -1;
     this.diags.check();
     this.computeStacks();
     this.checkStateSize();
@@ -73,7 +76,17 @@ class Elaborator extends Statements {
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
+      model,
+      cpuWord,
     };
+  }
+
+  /** The `--model` override, else the program's one `model` declaration, else smp. */
+  protected executionModel(decls: Decl[]): ExecModel {
+    const declared = decls.filter((d) => d.kind === "model");
+    for (const d of declared.slice(1))
+      this.error("KC411", d.span, "a program has at most one model declaration");
+    return this.options.model ?? declared[0]?.model ?? "smp";
   }
 
   // ------------------------------------------------------------ bodies
