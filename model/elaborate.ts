@@ -58,7 +58,7 @@ class Elaborator extends Statements {
     this.computeStacks();
     this.checkStateSize();
     this.diags.check();
-    this.computeGroups();
+    this.computeGroups(model);
     return {
       code: this.code,
       info: this.info,
@@ -255,8 +255,18 @@ class Elaborator extends Statements {
    * Marks each statement group (the instructions reachable from a boundary without crossing
    * another) visible when any of its instructions may touch memory other processes can see.
    */
-  protected computeGroups(): void {
+  protected computeGroups(model: ExecModel): void {
     const n = this.code.length;
+    // In the up model a call from a process body is a system call: the task may be preempted
+    // in user space right up to it, so it starts a visible group of its own (the step before
+    // ends there, and the state before the call is one where any task may run).
+    const sysCall = new Uint8Array(n);
+    if (model === "up")
+      for (let i = 0; i < n; i++)
+        if (this.code[i]?.k === "call" && this.units[this.info[i]?.unit ?? -1]?.kind === "process") {
+          sysCall[i] = 1;
+          (this.info[i] as InstrInfo).boundary = true;
+        }
     const own = new Uint8Array(n);
     for (let i = 0; i < n; i++) own[i] = instrVisible(this.code[i] as Instr) ? 1 : 0;
     for (let i = 0; i < n; i++) {
@@ -274,7 +284,7 @@ class Elaborator extends Statements {
           if (s >= 0 && s < n && !(this.info[s] as InstrInfo).boundary) stack.push(s);
         }
       }
-      inf.visible = vis || this.options.noMerge === true;
+      inf.visible = vis || sysCall[i] === 1 || this.options.noMerge === true;
     }
   }
 }

@@ -1,6 +1,7 @@
 // Plain-text rendering of outcomes and counterexamples, read top to bottom by a person.
 import type { Outcome, PropertyResult, Stats } from "../checker/outcome";
 import type { Trace, TraceStep } from "../checker/trace";
+import type { ExecModel } from "../model/ir";
 import { printable } from "../model/source";
 
 /** Everything the text report needs besides the outcome: names and traces already replayed. */
@@ -23,7 +24,18 @@ export interface ReportInput {
   fullTrace?: boolean;
   /** False when the run skipped the stuck-waiter check (`--no-stuck-waiters`); default true. */
   stuckWaiters?: boolean;
+  /** The execution model of the run; default smp. */
+  model?: ExecModel;
 }
+
+/** How a report names an execution model (`model uniprocessor;` in a spec, `--model up`). */
+export const MODEL_WORD: Record<ExecModel, string> = { smp: "smp", up: "uniprocessor" };
+
+/** What a model means, in one line of the report. */
+const MODEL_MEANING: Record<ExecModel, string> = {
+  smp: "any runnable task may take the next step",
+  up: "a task in the kernel keeps the CPU until it sleeps or returns to user space; only interrupts run meanwhile",
+};
 
 /** Why `stuck_waiter` has no verdict when its check was skipped. */
 export const STUCK_WAITERS_SKIPPED = "stuck waiters were not checked (--no-stuck-waiters)";
@@ -255,6 +267,8 @@ export function renderReport(r: ReportInput): string {
     // The hint holds the spec's path: one line, whatever the name holds.
     if (r.replayHint) out.push(`replay: ${printable(r.replayHint)}`);
   }
+  const model = r.model ?? "smp";
+  out.push("", `model: ${MODEL_WORD[model]} (${MODEL_MEANING[model]})`);
   out.push("", "properties:");
   const w = maxOf(
     o.properties.map((p) => p.name.length),
