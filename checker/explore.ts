@@ -5,6 +5,7 @@ import { findStuckWaiters } from "../properties/stuckWaiter";
 import { CollapseStore } from "./collapseStore";
 import type { FaultKind } from "./compile";
 import { makeFrontier } from "./frontier";
+import { lockupMessage } from "./schedule";
 import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
 import { MAX_CHOICE, StateStore, type StateStoreLike } from "./stateStore";
@@ -328,7 +329,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       } else if (deadlock.status !== "violated") {
         violate(deadlock, {
           choices: pathTo(store, s),
-          message: "no process can take a step",
+          message: lockupMessage(sys, buf) ?? "no process can take a step",
           span: null,
           fault: null,
           sleeper: null,

@@ -18,6 +18,7 @@
 //   handlers may run (interrupts are on); blocked with interrupts off, nothing runs: a lockup,
 //   reported as a deadlock, as in the SMP model.
 import { T_ATOMIC, T_IRQOFF } from "../model/layout";
+import type { System } from "./system";
 
 /** How a holder that cannot move leaves the CPU (see the header). */
 export const HOLDER_SLEEPS = 0;
@@ -34,4 +35,16 @@ export function blockedHolder(src: Int32Array, base: number): number {
 /** Whether interrupt handlers may run while the holder at `base` can move: not in atomic or cli. */
 export function holderTakesInterrupts(src: Int32Array, base: number): boolean {
   return (src[base + T_ATOMIC]! | src[base + T_IRQOFF]!) === 0;
+}
+
+/**
+ * The deadlock message of a state with no step in the up model where the CPU holder waits
+ * without sleeping (spinning in atomic, or with interrupts off); null for any other deadlock.
+ */
+export function lockupMessage(sys: System, m: Int32Array): string | null {
+  const base = sys.cpuWord < 0 ? 0 : (m[sys.cpuWord] as number);
+  if (base === 0 || blockedHolder(m, base) === HOLDER_SLEEPS) return null;
+  const who = sys.layout.procs.find((s) => s.base === base)?.label ?? "a task";
+  const how = m[base + T_IRQOFF] !== 0 ? "with interrupts off" : "spinning inside atomic";
+  return `${who} holds the CPU and waits in the kernel ${how}, without sleeping: on one CPU nothing else runs to let it on, a lockup`;
 }

@@ -313,7 +313,7 @@ export function explain(p: PropertyResult, trace: Trace): string {
     case "deadlock": {
       const asleep = trace.tasks.filter((t) => t.status.startsWith("asleep")).map((t) => t.process);
       const first = asleep[0];
-      return `no process can take a step${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.${first ? ` ${wakeStory(trace, first)}` : ""}`;
+      return `${cx?.message ?? "no process can take a step"}${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.${first ? ` ${wakeStory(trace, first)}` : ""}`;
     }
     case "invariant":
       return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}.`;
