@@ -452,9 +452,9 @@ class Gen {
         out.push(
           js`if (--budget < 0) F("infinite_loop", MS[${this.messageId(ENDLESS_STEP)}], ${this.siteId(ins.at)});`,
         );
-        const visible = js`if (vis !== 0 && ${excl}) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; } prev = vis; vis = 1;`;
+        const visible = js`if (vis !== 0 && ${excl}) { ${this.yieldAt(i)} } prev = vis; vis = 1;`;
         // The end of a visible group, outside atomic: a place where a fault may cut the step.
-        const invisible = js`if (vis !== 0 && ${excl}) { if (ctx.short) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; } cut = 1; }`;
+        const invisible = js`if (vis !== 0 && ${excl}) { if (ctx.short) { ${this.yieldAt(i)} } cut = 1; }`;
         if (info.visible && info.privateAddrs) {
           // Visible only through objects no other task may reach yet: decided now (privacy.ts).
           const tests = info.privateAddrs.map((a) => js`V(m, tb, ${this.preAddr(a)})`);
@@ -488,9 +488,24 @@ class Gen {
     );
   }
 
-  /** Code that leaves the step at pc `i` (saving the registers). */
+  /** Code that leaves the step at pc `i` (saving the registers, and in the up model the CPU word). */
   private yieldAt(i: number): Js {
-    return js`m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1;`;
+    return js`m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; ${this.cpuAt(i)} return 1;`;
+  }
+
+  /**
+   * In the up model, who holds the CPU once a step ends at pc `i` (schedule.ts): a task in its
+   * process body (user space) does not; one in a function (the kernel) does, unless it stops at
+   * schedule(), which gives the CPU up. A handler's step never changes the word.
+   */
+  private cpuAt(i: number): Js {
+    const c = this.p.cpuWord;
+    if (this.p.model !== "up" || c < 0) return js``;
+    const kind = this.unitOf(i).kind;
+    if (kind === "interrupt") return js``;
+    const ins = this.p.code[i];
+    const holds = kind === "function" && !(ins?.k === "prim" && ins.name === "schedule");
+    return js`if (cur !== 0) { m[${c}] = ${holds ? js`tb` : js`0`}; DM |= ${this.cm[c] ?? -1}; }`;
   }
 
   /** Code for blocking at pc `i`: nothing visible done yet means no step at all. */
@@ -580,7 +595,7 @@ class Gen {
         if (this.unitOf(i).kind === "interrupt") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; return 1;`;
+        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; ${this.cpuAt(i)} return 1;`;
       }
     }
   }

@@ -168,7 +168,22 @@ class Run {
   private yieldAt(at: number): never {
     this.m[this.tb + T_PC] = at;
     this.m[this.tb + T_FP] = this.fp;
+    this.noteCpu(at);
     throw new Done(MOVED);
+  }
+
+  /**
+   * The up model's CPU word as a task's step ends at `at`: the task holds the CPU when it stops
+   * inside a function (in the kernel) anywhere but at schedule(), and not in its process body.
+   * A handler leaves the word alone.
+   */
+  private noteCpu(at: number): void {
+    const { p } = this;
+    if (p.model !== "up" || this.cur === 0) return;
+    const unit = p.units[p.info[at]?.unit ?? -1];
+    const ins = p.code[at];
+    const sleeps = ins?.k === "prim" && ins.name === "schedule";
+    this.m[p.cpuWord] = unit?.kind === "function" && !sleeps ? this.tb : 0;
   }
 
   /** Blocks at `at`: with nothing visible done yet there is no step at all, else the step ends here. */
@@ -379,6 +394,7 @@ class Run {
         // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
         m.fill(0, tb + T_PC, this.lim);
         m[tb + T_STATE] = TASK_ZOMBIE;
+        this.noteCpu(i);
         throw new Done(MOVED);
       }
     }
