@@ -1,6 +1,7 @@
 // The KC lexer: C tokens plus `..`, and `#include` lines as single tokens; the first error throws.
+// `lexRaw` is the preprocessor's variant: `#` and `##` are tokens, lines are marked, errors wait.
 import type { Span } from "./ast";
-import { type Code, CompileError } from "./diagnostics";
+import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import type { SourceSet } from "./source";
 
 /**
@@ -59,8 +60,17 @@ export type Token =
   /** A whole `#include "path"` (or `<path>`) line. */
   | { kind: "include"; text: string; span: Span; path: string };
 
-// Longest first, so that the first match is the longest one (`<<=` before `<<` before `<`).
-const PUNCTUATORS = [
+/**
+ * A token as the preprocessor reads it (`lexRaw`): also `bad`, text that does not lex, whose
+ * diagnostic is reported only if the text is used (not in a skipped `#if` group, not an unused
+ * macro argument); `bol` marks the first token of a line (a `#` there starts a directive).
+ */
+export type RawToken = (Token | { kind: "bad"; text: string; span: Span; diagnostic: Diagnostic }) & {
+  bol?: true;
+};
+
+/** C's punctuators and KC's `..`, longest first, so that the first match is the longest one (`<<=` before `<<` before `<`). */
+export const PUNCTUATORS: readonly string[] = [
   "<<=",
   ">>=",
   "...",
@@ -153,9 +163,23 @@ function showChar(text: string, at: number): string {
  * are dropped. Throws a `CompileError` (KC101-KC104, KC113) at the first bad character.
  */
 export function lex(sources: SourceSet, file: number): Token[] {
+  return scan(sources, file, false) as Token[];
+}
+
+/**
+ * The tokens of one file for the preprocessor: as `lex`, but `#` and `##` are punctuators
+ * (a `#include` line is still one token), the first token of each line is marked `bol`, and
+ * text that does not lex becomes a `bad` token up to the end of its line instead of an error
+ * (an unterminated comment is still an error: it hides the rest of the file).
+ */
+export function lexRaw(sources: SourceSet, file: number): RawToken[] {
+  return scan(sources, file, true);
+}
+
+function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
   const text = sources.file(file).text;
   const n = text.length;
-  const tokens: Token[] = [];
+  const tokens: RawToken[] = [];
   let i = 0;
   // A `#` starts a directive only when nothing but blanks precedes it on its line.
   let atLineStart = true;
@@ -371,6 +395,11 @@ export function lex(sources: SourceSet, file: number): Token[] {
       i++;
       continue;
     }
+    // A backslash at the end of a line splices the next line on (a multi-line #define).
+    if (c === 92 && (text[i + 1] === "\n" || (text[i + 1] === "\r" && text[i + 2] === "\n"))) {
+      i += text[i + 1] === "\n" ? 2 : 3;
+      continue;
+    }
     if (c === 47 && text[i + 1] === "/") {
       const nl = text.indexOf("\n", i);
       i = nl < 0 ? n : nl;
@@ -380,11 +409,50 @@ export function lex(sources: SourceSet, file: number): Token[] {
       i = skipBlockComment(i);
       continue;
     }
+    if (!raw) {
+      token(c);
+      continue;
+    }
+    const before = tokens.length;
+    const bol = atLineStart;
+    try {
+      token(c);
+    } catch (e) {
+      if (!(e instanceof CompileError) || e.diagnostics[0]?.code === "KC102") throw e;
+      // Up to the end of the line: a literal's error would otherwise start a new literal.
+      const end = Math.max(i + 1, lineEnd(i));
+      tokens.length = before;
+      const diagnostic = e.diagnostics[0] as Diagnostic;
+      tokens.push({ kind: "bad", text: text.slice(i, end), span: span(i, end), diagnostic });
+      i = end;
+      atLineStart = false;
+    }
+    if (bol && tokens.length > before) (tokens[before] as RawToken).bol = true;
+  }
+  tokens.push({ kind: "eof", text: "", span: span(n, n) });
+  return tokens;
+
+  /** Lexes the token that starts with character code `c` at `i`. */
+  function token(c: number): void {
+    if (c === 35 && raw) {
+      // `#include` stays one token; any other `#` is a punctuator for the preprocessor.
+      let j = i + 1;
+      while (text[j] === " " || text[j] === "\t") j++;
+      if (atLineStart && text.startsWith("include", j) && !isIdentPart(text.charCodeAt(j + 7))) {
+        directive(i);
+        return;
+      }
+      atLineStart = false;
+      const p = text[i + 1] === "#" ? "##" : "#";
+      tokens.push({ kind: "punct", text: p, span: span(i, i + p.length) });
+      i += p.length;
+      return;
+    }
     if (c === 35) {
       if (!atLineStart)
         fail("KC101", i, i + 1, "unexpected character '#': a directive must begin its own line");
       directive(i);
-      continue;
+      return;
     }
     atLineStart = false;
     if (isIdentStart(c)) {
@@ -393,19 +461,19 @@ export function lex(sources: SourceSet, file: number): Token[] {
       const word = text.slice(i, j);
       tokens.push({ kind: KEYWORDS.has(word) ? "keyword" : "ident", text: word, span: span(i, j) });
       i = j;
-      continue;
+      return;
     }
     if (isDigit(c)) {
       number(i);
-      continue;
+      return;
     }
     if (c === 39) {
       charLiteral(i);
-      continue;
+      return;
     }
     if (c === 34) {
       stringLiteral(i);
-      continue;
+      return;
     }
     const p = PUNCTUATORS.find((op) => text.startsWith(op, i));
     if (p === undefined) {
@@ -416,6 +484,4 @@ export function lex(sources: SourceSet, file: number): Token[] {
       i += p.length;
     }
   }
-  tokens.push({ kind: "eof", text: "", span: span(n, n) });
-  return tokens;
 }
