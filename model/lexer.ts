@@ -419,8 +419,10 @@ function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
       token(c);
     } catch (e) {
       if (!(e instanceof CompileError) || e.diagnostics[0]?.code === "KC102") throw e;
-      // Up to the end of the line: a literal's error would otherwise start a new literal.
-      const end = Math.max(i + 1, lineEnd(i));
+      // A literal's (or #include's) error reaches to the end of the line: lexing on inside it
+      // would start a new literal. Other bad text ends where its diagnostic does.
+      const literal = c === 34 || c === 39 || c === 35;
+      const end = Math.max(i + 1, literal ? lineEnd(i) : (e.diagnostics[0]?.span?.end ?? i + 1));
       tokens.length = before;
       const diagnostic = e.diagnostics[0] as Diagnostic;
       tokens.push({ kind: "bad", text: text.slice(i, end), span: span(i, end), diagnostic });

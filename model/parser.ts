@@ -163,6 +163,7 @@ class Parser {
   private depth = 0;
   /** End offset of the last consumed token: where a node being finished ends. */
   private lastEnd = 0;
+  private lastSpan: Span | null = null;
   /** The program's declarations; hoisted struct and enum definitions are pushed here as they are met. */
   private readonly decls: Decl[] = [];
   /** The macro expansion of the first expanded token at each offset (all of one use share the use's offset). */
@@ -192,6 +193,7 @@ class Parser {
     if (t.kind !== "eof") {
       this.pos++;
       this.lastEnd = t.span.end;
+      this.lastSpan = t.span;
     }
     return t;
   }
@@ -263,9 +265,12 @@ class Parser {
   /** The span from `start` to the end of the last consumed token. */
   private spanFrom(start: number): Span {
     const expansion = this.expansions.get(start);
-    return expansion
-      ? { file: this.file, start, end: this.lastEnd, expansion }
-      : { file: this.file, start, end: this.lastEnd };
+    if (expansion) return { file: this.file, start, end: this.lastEnd, expansion };
+    // A node that starts at a macro argument and ends in the macro's body is shown as the use.
+    const last = this.lastSpan;
+    if (last?.expansion && last.start <= start && start < last.end)
+      return { file: this.file, start: last.start, end: this.lastEnd, expansion: last.expansion };
+    return { file: this.file, start, end: this.lastEnd };
   }
 
   private join(a: Span, b: Span): Span {

@@ -655,7 +655,9 @@ export class Preprocessor {
     if (this.pinned(n.text, n.span)) return;
     const m: Macro = { name: n.text, params, variadic, body, span: n.span };
     const old = this.macros.get(n.text);
-    if (old && !sameDefinition(old, m))
+    // An identical redefinition is allowed and changes nothing (the first stays the one named).
+    if (old && sameDefinition(old, m)) return;
+    if (old)
       this.fail(
         "KC128",
         n.span,
