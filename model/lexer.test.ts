@@ -365,6 +365,15 @@ describe("lexRaw, the preprocessor's tokens", () => {
     expect(() => lexRaw(sources, sources.add("t.kc", "/* never closed"))).toThrow(CompileError);
   });
 
+  it("a file of nothing but bad text is the first bad token's error, quickly", () => {
+    const sources = new SourceSet();
+    const t = performance.now();
+    for (const text of ["@ ".repeat(400_000), "1x ".repeat(300_000), "'\n".repeat(400_000)]) {
+      expect(() => lexRaw(sources, sources.add("t.kc", text))).toThrow(CompileError);
+    }
+    expect(performance.now() - t).toBeLessThan(3000);
+  });
+
   it("accepts a line splice between tokens in plain lex too", () => {
     expect(show("a \\\n b")).toEqual(["ident:a", "ident:b"]);
   });

@@ -137,6 +137,30 @@ const SIMPLE_ESCAPES: Record<string, number> = {
 // A C integer constant: hex, octal (leading 0, which covers plain 0) or decimal, then an optional suffix.
 const INTEGER = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/;
 
+/**
+ * The most bad tokens lexRaw makes of one file; past it, the first one's error is reported. A
+ * spec has a few at most (in an `#if 0` group); a file of nothing else is not worth lexing on.
+ */
+const MAX_BAD_TOKENS = 10_000;
+
+/** 1 for each ASCII code that can begin a token, a blank or a comment (whatever the lexer does not call unexpected). */
+const STARTS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c <= 32; c++) t[c] = 1;
+  for (const ch of "0123456789_\"'#\\") t[ch.charCodeAt(0)] = 1;
+  for (let c = 65; c <= 90; c++) {
+    t[c] = 1;
+    t[c + 32] = 1;
+  }
+  for (const op of PUNCTUATORS) t[op.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/** What lexRaw's `fail` throws: bad text, to become a `bad` token (cheap: not an Error). */
+class BadText {
+  constructor(readonly diagnostic: Diagnostic) {}
+}
+
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
@@ -180,6 +204,8 @@ function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
   const text = sources.file(file).text;
   const n = text.length;
   const tokens: RawToken[] = [];
+  /** The diagnostics of lexRaw's bad tokens so far. */
+  const bads: Diagnostic[] = [];
   let i = 0;
   // A `#` starts a directive only when nothing but blanks precedes it on its line.
   let atLineStart = true;
@@ -192,7 +218,10 @@ function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
     end,
     message,
   ) => {
-    throw new CompileError([{ code, span: span(start, end), message }]);
+    const diagnostic: Diagnostic = { code, span: span(start, end), message };
+    // For lexRaw, bad text is a token: no Error (and its stack) per bad token of a hostile line.
+    if (raw && code !== "KC102") throw new BadText(diagnostic);
+    throw new CompileError([diagnostic]);
   };
   const lineEnd = (from: number): number => {
     const nl = text.indexOf("\n", from);
@@ -415,17 +444,40 @@ function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
     }
     const before = tokens.length;
     const bol = atLineStart;
+    if (bads.length > MAX_BAD_TOKENS) throw new CompileError([bads[0] as Diagnostic]);
+    if (c >= 128 || STARTS[c] === 0) {
+      // A run of characters no token starts with is one bad token, made without a throw: a
+      // hostile line of them costs no more than a line of good tokens.
+      let j = i + 1;
+      for (let d = text.charCodeAt(j); j < n && (d >= 128 || STARTS[d] === 0); d = text.charCodeAt(j)) j++;
+      const diagnostic: Diagnostic = {
+        code: "KC101",
+        span: span(i, i + ((text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1)),
+        message: `unexpected character ${showChar(text, i)}`,
+      };
+      bads.push(diagnostic);
+      tokens.push({
+        kind: "bad",
+        text: text.slice(i, j),
+        span: span(i, j),
+        diagnostic,
+        ...(bol ? { bol: true } : {}),
+      });
+      i = j;
+      atLineStart = false;
+      continue;
+    }
     try {
       token(c);
     } catch (e) {
-      if (!(e instanceof CompileError) || e.diagnostics[0]?.code === "KC102") throw e;
+      if (!(e instanceof BadText)) throw e;
       // A literal's (or #include's) error reaches to the end of the line: lexing on inside it
       // would start a new literal. Other bad text ends where its diagnostic does.
       const literal = c === 34 || c === 39 || c === 35;
-      const end = Math.max(i + 1, literal ? lineEnd(i) : (e.diagnostics[0]?.span?.end ?? i + 1));
+      const end = Math.max(i + 1, literal ? lineEnd(i) : (e.diagnostic.span?.end ?? i + 1));
       tokens.length = before;
-      const diagnostic = e.diagnostics[0] as Diagnostic;
-      tokens.push({ kind: "bad", text: text.slice(i, end), span: span(i, end), diagnostic });
+      bads.push(e.diagnostic);
+      tokens.push({ kind: "bad", text: text.slice(i, end), span: span(i, end), diagnostic: e.diagnostic });
       i = end;
       atLineStart = false;
     }
