@@ -301,4 +301,5 @@ export abstract class ElabContext {
   protected abstract call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue;
   protected abstract condition(r: RValue, span: Span): void;
   protected abstract lowerStmt(s: Stmt): void;
+  protected abstract statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue;
 }
