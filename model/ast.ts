@@ -6,6 +6,20 @@ export interface Span {
   file: number;
   start: number;
   end: number;
+  /**
+   * Set on what a macro expansion produced (model/preprocess.ts): `file`, `start` and `end` are
+   * then the macro's use, and this names the macro and where it was defined.
+   */
+  expansion?: Expansion;
+}
+
+/** One macro expansion, for diagnostics: the macro, its definition, and the expansion it happened in. */
+export interface Expansion {
+  macro: string;
+  /** The macro's name in its `#define`. */
+  defined: Span;
+  /** The expansion whose result this macro's use came from (a macro used in another's body); null at the outermost. */
+  outer: Expansion | null;
 }
 
 // ---------------------------------------------------------------- types as written
@@ -103,7 +117,12 @@ export type Expr =
   | { kind: "sizeof"; of: TypeExpr | Expr; span: Span }
   | { kind: "cast"; to: TypeExpr; operand: Expr; span: Span }
   /** `e1, e2` (comma operator). */
-  | { kind: "comma"; left: Expr; right: Expr; span: Span };
+  | { kind: "comma"; left: Expr; right: Expr; span: Span }
+  /**
+   * GNU `({ stmt; ...; expr; })`: the statements run in a scope of their own; the value is the
+   * last statement's, when that is an expression statement, else void.
+   */
+  | { kind: "stmtExpr"; body: Stmt[]; span: Span };
 
 /** An initializer: an expression, or a brace list with optional `.field =` / `[i] =` designators. */
 export type Init = { kind: "expr"; expr: Expr; span: Span } | { kind: "list"; items: InitItem[]; span: Span };
@@ -189,6 +208,8 @@ export type Decl =
   | { kind: "property"; property: PropertyKind; name: string; expr: Expr; span: Span; nameSpan: Span }
   /** `expect holds;` or `expect violation NAME;`. */
   | { kind: "expect"; verdict: "holds" | "violation"; property: string | null; span: Span }
+  /** `model uniprocessor;` or `model smp;`: the execution model (ir.ts ExecModel). */
+  | { kind: "model"; model: import("./ir").ExecModel; span: Span }
   /** `pool struct T[COUNT];`: at most COUNT live objects of type T from kmalloc. */
   | { kind: "pool"; type: TypeExpr; count: Expr; span: Span }
   /** `#include "path"`: resolved and parsed by the loader, not the parser. */

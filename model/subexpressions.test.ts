@@ -96,6 +96,7 @@ const EXPRESSIONS: Record<Expr["kind"], string[]> = {
   sizeof: ["sizeof(@)", "sizeof @", "sizeof(int[@])", "sizeof(int<0..@>)"],
   cast: ["(int)@", "(char)@", "(bool)@", "(struct S *)@", "(void)@", "(int<0..@>)1"],
   comma: ["@, 1", "1, @"],
+  stmtExpr: ["({ @; })", "({ x = 1; @; })", "({ if (@) x = 1; 0; })", "({ int t = @; t; })"],
 };
 
 /**
@@ -157,6 +158,7 @@ const DECLARATIONS: Record<Decl["kind"], string[]> = {
   interrupt: ["interrupt ih# { x = $; }"],
   property: ["invariant in#: $;", "final fi#: $;", "reachable re#: $;"],
   expect: [],
+  model: [],
   pool: ["pool struct S[$];"],
   include: [],
 };

@@ -38,6 +38,8 @@ export interface ElaborateOptions {
    * program with pointer arithmetic (model/elab/pointers.ts), whose checks tell objects apart.
    */
   redzones?: boolean;
+  /** The execution model, overriding the program's `model` declaration (the `--model` flag). */
+  model?: import("../ir").ExecModel;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
@@ -310,4 +312,5 @@ export abstract class ElabContext {
   protected abstract call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue;
   protected abstract condition(r: RValue, span: Span): void;
   protected abstract lowerStmt(s: Stmt): void;
+  protected abstract statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue;
 }
