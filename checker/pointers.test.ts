@@ -265,7 +265,20 @@ expect holds;
       diagnose(
         `${decls}\nstruct item *it;\nprocess w { it = (struct item *)((char *)&lone - offsetof(struct item, node)); }\n`,
       )[0],
-    ).toMatch(/^KC320 .*write container_of\(ptr, type, member\)/);
+    ).toMatch(/^KC320 .*container_of\(ptr, type, member\)/);
+    // The kernel's own macros, through the preprocessor.
+    const macros = [
+      "#define offsetof(TYPE, MEMBER) ((int)&((TYPE *)0)->MEMBER)",
+      "#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))",
+    ].join("\n");
+    expect(
+      diagnose(
+        `${macros}\n${decls}\nstruct item *it;\nprocess w { it = container_of(&lone, struct item, node); }\n`,
+      ),
+    ).toEqual([expect.stringMatching(/^KC320 /)]);
+    // Nested casts are typed once each, not once per enclosing level.
+    const deep = `${"(char *)(".repeat(80)}&lone${" + 1)".repeat(80)}`;
+    expect(diagnose(`${decls}\nchar *c;\nprocess w { c = ${deep}; }\n`)[0]).toMatch(/^KC320 /);
   });
 });
 

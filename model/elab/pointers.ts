@@ -43,6 +43,8 @@ export function takes(x: IExpr): boolean {
 }
 
 export abstract class Pointers extends Expressions {
+  /** Casts to `char *` or `void *` of a pointer to anything else, by node (see byteArithmetic). */
+  private readonly byteCasts = new WeakMap<Expr, boolean>();
   /** The program moves or orders pointers: elaborate() lays it out again with redzones. */
   private sawArithmetic = false;
 
@@ -176,18 +178,25 @@ export abstract class Pointers extends Expressions {
    */
   protected byteArithmetic(e: Extract<Expr, { kind: "binary" }>): RValue | null {
     if (e.op !== "+" && e.op !== "-") return null;
-    const bytePointer = (x: Expr): boolean =>
-      x.kind === "cast" &&
-      x.to.kind === "pointer" &&
-      x.to.to.kind === "named" &&
-      (x.to.to.name === "char" || x.to.to.name === "void");
-    const offsetof = (x: Expr): boolean => x.kind === "call" && x.callee === "offsetof";
-    if (!(bytePointer(e.left) && offsetof(e.right)) && !(offsetof(e.left) && bytePointer(e.right)))
-      return null;
+    // A pointer to something else made a byte pointer, to be moved by a byte count: the
+    // kernel's container_of, whether offsetof is KC's builtin or the kernel's macro.
+    // Each cast's operand is typed once (memo): nested casts must not be walked again per level.
+    const bytePointer = (x: Expr): boolean => {
+      if (x.kind !== "cast" || x.to.kind !== "pointer" || x.to.to.kind !== "named") return false;
+      if (x.to.to.name !== "char" && x.to.to.name !== "void") return false;
+      let known = this.byteCasts.get(x);
+      if (known === undefined) {
+        const from = this.speculate(() => this.rvalue(x.operand)).type;
+        known = from.k === "ptr" && from.to.k !== "char" && from.to.k !== "void";
+        this.byteCasts.set(x, known);
+      }
+      return known;
+    };
+    if (!bytePointer(e.left) && !bytePointer(e.right)) return null;
     this.error(
       "KC320",
       e.span,
-      "a byte pointer moved by offsetof is the kernel's container_of written out; KC's memory is words, so write container_of(ptr, type, member) (or list_entry), which KC checks",
+      "a pointer made a byte pointer and moved by bytes (the kernel's container_of written out, or its macro): KC's memory is words, so use KC's builtin container_of(ptr, type, member) or list_entry (and drop the macro), which KC checks",
     );
     return { x: C0, type: ERR };
   }
