@@ -16,12 +16,10 @@ import {
   type Layout,
   layoutMachine,
   T_ATOMIC,
-  T_BLOCKED,
   T_FP,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
+  TASK_REGS,
   TASK_ZOMBIE,
 } from "../model/layout";
 import {
@@ -570,7 +568,7 @@ class Gen {
         if (this.unitOf(i).kind === "interrupt") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; return 1;`;
+        return js`m.fill(0, tb + ${T_PC}, tb + ${TASK_REGS}); m.fill(0, tb + ${TASK_REGS + this.p.task.size}, lim); m[tb + ${TASK_REGS + this.p.task.state}] = ${TASK_ZOMBIE}; return 1;`;
       }
     }
   }
@@ -584,10 +582,12 @@ class Gen {
       return a;
     };
     switch (ins.name) {
-      case "schedule":
+      case "schedule": {
+        const t = this.p.task;
         // kernel/sched.c: schedule() returns once the task is TASK_RUNNING again; an
         // interruptible sleeper with an unblocked signal pending is made running.
-        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${T_STATE}]; if (st !== 0) { if (st === 1 && (m[cur + ${T_SIGNAL}] & ~m[cur + ${T_BLOCKED}]) !== 0) m[cur + ${T_STATE}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
+        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${t.state}]; if (st !== 0) { if (st === 1 && (m[cur + ${t.signal}] & ~m[cur + ${t.blocked}]) !== 0) m[cur + ${t.state}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
+      }
       case "cli":
         return js`m[tb + ${T_IRQOFF}] = 1; ${next}`;
       case "sti":

@@ -11,18 +11,15 @@ import {
   type Lowered,
   STACK_TAG_SHIFT,
 } from "../model/ir";
-import { TASK_FIELDS } from "../model/kernel";
 import {
   type Layout,
   layoutMachine,
   T_ATOMIC,
-  T_BLOCKED,
   T_FP,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
   TASK_INTERRUPTIBLE,
+  TASK_REGS,
   TASK_RUNNING,
   TASK_ZOMBIE,
 } from "../model/layout";
@@ -341,8 +338,9 @@ class Run {
           throw new Done(MOVED);
         }
         // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
-        m.fill(0, tb + T_PC, this.lim);
-        m[tb + T_STATE] = TASK_ZOMBIE;
+        m.fill(0, tb + T_PC, tb + TASK_REGS);
+        m.fill(0, tb + TASK_REGS + p.task.size, this.lim);
+        m[tb + TASK_REGS + p.task.state] = TASK_ZOMBIE;
         throw new Done(MOVED);
       }
     }
@@ -360,10 +358,11 @@ class Run {
           );
         // kernel/sched.c: back only once TASK_RUNNING; an interruptible sleeper with an
         // unblocked pending signal is made running at once.
-        const st = m[cur + T_STATE]!;
+        const t = this.p.task;
+        const st = m[cur + t.state]!;
         if (st === TASK_RUNNING) return;
-        if (st === TASK_INTERRUPTIBLE && (m[cur + T_SIGNAL]! & ~m[cur + T_BLOCKED]!) !== 0)
-          m[cur + T_STATE] = TASK_RUNNING;
+        if (st === TASK_INTERRUPTIBLE && (m[cur + t.signal]! & ~m[cur + t.blocked]!) !== 0)
+          m[cur + t.state] = TASK_RUNNING;
         else this.blockAt(i);
         return;
       }
@@ -508,9 +507,9 @@ class Run {
       }
     }
     for (const sl of layout.slots) {
-      const fields = sl.kind === "process" ? TASK_FIELDS.length : 0;
-      if (a >= sl.base && a < sl.base + fields) {
-        if (a + size > sl.base + fields) throw past(sl.base + fields);
+      const fields = sl.kind === "process" ? p.task.size : 0;
+      if (a >= sl.task && a < sl.task + fields) {
+        if (a + size > sl.task + fields) throw past(sl.task + fields);
         return a;
       }
       if (a < sl.stackBase || a >= sl.stackEnd) continue;

@@ -8,11 +8,8 @@ import {
   type Slot,
   startTask,
   T_ATOMIC,
-  T_BLOCKED,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
   TASK_ZOMBIE,
@@ -71,8 +68,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     }
     const ctx = new StepContext();
     ctx.cv = [...values];
-    const run = () =>
-      interpretStep(sys.program, m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    const run = () => interpretStep(sys.program, m, s.base, s.task, s.self, s.stackEnd, ctx);
     let r = run();
     if (r === CUT) {
       // A fault behind a finished visible group: the step ends after that group instead.
@@ -84,7 +80,11 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     if (r === MOVED) {
       if (s.kind === "interrupt" && m[s.base + T_PC] !== 0) return; // stopped half way: did not fire
       // pc 0 means "exited" and nothing else: a process gets there only through its exit.
-      if (s.kind === "process" && m[s.base + T_PC] === 0 && m[s.base + T_STATE] !== TASK_ZOMBIE)
+      if (
+        s.kind === "process" &&
+        m[s.base + T_PC] === 0 &&
+        m[s.task + sys.program.task.state] !== TASK_ZOMBIE
+      )
         throw new Error(`${s.label} has pc 0 without having exited`);
       choices.push({ slot: slotIndex, values, next: m, fault: null });
     } else if (r === FAULT) choices.push({ slot: slotIndex, values, next: null, fault: ctx.faultKind });
@@ -173,8 +173,9 @@ function asleep(sys: System, m: Int32Array, proc: number): boolean {
   const s = sys.layout.procs[proc] as Slot;
   const pc = m[s.base + T_PC]!;
   const ins = sys.program.code[pc];
-  const st = m[s.base + T_STATE]!;
-  const signalled = st === TASK_INTERRUPTIBLE && (m[s.base + T_SIGNAL]! & ~m[s.base + T_BLOCKED]!) !== 0;
+  const t = sys.program.task;
+  const st = m[s.task + t.state]!;
+  const signalled = st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0;
   return pc !== 0 && st !== TASK_RUNNING && !signalled && ins?.k === "prim" && ins.name === "schedule";
 }
 

@@ -9,11 +9,8 @@ import {
   type Slot,
   startTask,
   T_ATOMIC,
-  T_BLOCKED,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
 } from "../model/layout";
@@ -233,7 +230,7 @@ export class System {
     if (isHandler) startTask(this.program, m, s);
     ctx.cpos = 0;
     const step = memo === null ? this.stepFn : this.compiled.recordStep;
-    let r = step(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
+    let r = step(m, s.base, s.task, s.self, s.stackEnd, ctx);
     // The recording copy of the step keeps its own written-components mask: restore all.
     let dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
     if (r === CUT) {
@@ -242,7 +239,7 @@ export class System {
       this.restore(this.scratch, src, dirty);
       ctx.cpos = 0;
       ctx.short = true;
-      r = step(m, s.base, s.base, s.self, s.stackEnd, ctx);
+      r = step(m, s.base, s.task, s.self, s.stackEnd, ctx);
       ctx.short = false;
       dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
     }
@@ -354,8 +351,7 @@ export class System {
     ctx.cv = [...choice.values];
     ctx.trail = [];
     if (s.kind === "interrupt") startTask(this.program, m, s);
-    const run = () =>
-      this.compiled.traceStep(m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    const run = () => this.compiled.traceStep(m, s.base, s.task, s.self, s.stackEnd, ctx);
     let r = run();
     if (r === CUT) {
       // As in tryWith: the step ends after its visible group (handlers never cut).
@@ -392,10 +388,11 @@ export class System {
   asleep(m: Int32Array, slot: number): boolean {
     const s = this.layout.slots[slot] as Slot;
     if (this.isSchedulePc[m[s.base + T_PC]!] !== 1) return false;
-    const st = m[s.base + T_STATE]!;
+    const t = this.program.task;
+    const st = m[s.task + t.state]!;
     return (
       st !== TASK_RUNNING &&
-      !(st === TASK_INTERRUPTIBLE && (m[s.base + T_SIGNAL]! & ~m[s.base + T_BLOCKED]!) !== 0)
+      !(st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0)
     );
   }
 }

@@ -2,7 +2,7 @@
 // ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
 import type { Span } from "../model/ast";
 import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT, untag } from "../model/ir";
-import { nameMemory, T_PC, T_STATE } from "../model/layout";
+import { nameMemory, T_PC } from "../model/layout";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
 import { frameVariable, poppedFrames } from "./frames";
@@ -246,7 +246,8 @@ export function describeTasks(
     const at = w ? ` at ${w.file}:${w.line} ${w.text}` : "";
     if (sys.asleep(m, i)) {
       const q = sleepQueue(sys, m, i);
-      const st = TASK_STATE_NAMES[m[s.base + T_STATE] as number] ?? String(m[s.base + T_STATE]);
+      const v = m[s.task + sys.program.task.state] as number;
+      const st = TASK_STATE_NAMES[v] ?? String(v);
       return { process: s.label, status: `asleep${q ? ` on ${q}` : ""} (${st})${at}` };
     }
     return { process: s.label, status: at ? at.slice(1) : "running" };

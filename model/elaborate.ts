@@ -5,7 +5,7 @@
 // user sees all errors of a file at once.
 import type { Decl, Stmt } from "./ast";
 import { type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
-import { TASK_HEADER } from "./layout";
+import { TASK_REGS } from "./layout";
 import { showType, sizeOf, type Type } from "./types";
 
 export {
@@ -28,17 +28,19 @@ import {
   type Overrides,
   RECURSIVE_STACK_WORDS,
 } from "./elab/context";
-import { Statements } from "./elab/statements";
+import { Processes } from "./elab/processes";
 import { BUILTIN_PROPERTIES, collectEscaping, instrVisible, NOSPAN, successors } from "./elab/util";
 
-class Elaborator extends Statements {
-  run(decls: Decl[]): Lowered {
+class Elaborator extends Processes {
+  run(all: Decl[]): Lowered {
+    const decls = this.taskStructDecls(all);
     // Instruction 0 is never run: pc 0 in a task block means "no code here" (the task exited,
     // or a handler is idle), so no unit may start at 0 (see PC_NONE in ir.ts).
     this.code.push({ k: "exit", at: this.site(NOSPAN) });
     this.info.push({ boundary: false, visible: false, unit: -1 });
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
+    const task = this.taskLayout();
     for (const [name, o] of this.overrides) {
       if (!o.used)
         this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
@@ -73,6 +75,7 @@ class Elaborator extends Statements {
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
+      task,
     };
   }
 
@@ -184,10 +187,12 @@ class Elaborator extends Statements {
         `${this.stackTagUnits.length} functions, processes and handlers take the address of a local; KC allows at most ${MAX_TAGGED_UNITS}`,
       );
     let total = this.globalInit.length;
+    const taskWords = Math.max(0, this.structs.get("task_struct")?.size ?? 0);
     for (const rec of [...this.processes, ...this.interrupts]) {
       const unit = this.units[rec.unit] as Unit;
       const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
-      const words = rec.count * (TASK_HEADER + stack);
+      const header = TASK_REGS + (unit.kind === "process" ? taskWords : 0);
+      const words = rec.count * (header + stack);
       total += words;
       if (total > MAX_STATE_WORDS) {
         this.error(

@@ -207,6 +207,18 @@ export interface PoolDecl {
   base: number;
 }
 
+/**
+ * Where the machine finds the task_struct fields it reads and writes (word offsets into the
+ * struct), and the struct's size: the layout comes from the program's `struct task_struct`.
+ */
+export interface TaskLayout {
+  size: number;
+  pid: number;
+  state: number;
+  signal: number;
+  blocked: number;
+}
+
 /** A checked and lowered KC program: everything the checker needs, no syntax left. */
 export interface Lowered {
   code: Instr[];
@@ -229,4 +241,6 @@ export interface Lowered {
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
   structs: import("./types").StructTable;
+  /** The program's struct task_struct, as the machine uses it. */
+  task: TaskLayout;
 }

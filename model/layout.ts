@@ -4,23 +4,28 @@
 import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import type { Lowered, Unit, VarInfo } from "./ir";
 import { callerFrames, FRAME_HEADER } from "./ir";
-import { TASK_FIELDS } from "./kernel";
 import { liveFrames } from "./objects";
 import { type StructTable, sizeOf, type Type } from "./types";
 
-/** Word offsets inside a task block. The task_struct fields come first, so `current` points at them. */
-export const T_PID = 0;
-export const T_STATE = 1;
-export const T_SIGNAL = 2;
-export const T_BLOCKED = 3;
-/** Registers the machine keeps for a task; not addressable from KC. */
-export const T_PC = 4;
-export const T_FP = 5;
+/**
+ * A task block is the machine's registers, then (for a process) the program's struct
+ * task_struct, then the stack. The registers come first so that their offsets are fixed while
+ * the task_struct is whatever the program declares (`Lowered.task`); `current` points at it.
+ * Registers are not addressable from KC.
+ */
+export const T_PC = 0;
+export const T_FP = 1;
 /** Depth of nested `atomic` blocks the task is inside. */
-export const T_ATOMIC = 6;
+export const T_ATOMIC = 2;
 /** 1 while the task has interrupts disabled (cli). */
-export const T_IRQOFF = 7;
-export const TASK_HEADER = 8;
+export const T_IRQOFF = 3;
+/** Words of registers at the start of every task block; a process's task_struct follows. */
+export const TASK_REGS = 4;
+
+/** Words of a task block before its stack: registers, and a process's task_struct. */
+export function blockHeader(p: Lowered, kind: Slot["kind"]): number {
+  return kind === "process" ? TASK_REGS + p.task.size : TASK_REGS;
+}
 
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
@@ -37,8 +42,10 @@ export interface Slot {
   decl: number;
   self: number;
   unit: number;
-  /** Address of the task block. */
+  /** Address of the task block (its registers). */
   base: number;
+  /** Address of the task's struct task_struct (`current`); 0 for an interrupt handler. */
+  task: number;
   stackBase: number;
   /** One past the last stack word. */
   stackEnd: number;
@@ -61,6 +68,7 @@ export function layoutMachine(p: Lowered): Layout {
     const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
     for (let i = 0; i < count; i++) {
       const base = addr;
+      const header = blockHeader(p, kind);
       slots.push({
         label: count > 1 || kind === "process" ? `${name}[${i}]` : name,
         kind,
@@ -68,10 +76,11 @@ export function layoutMachine(p: Lowered): Layout {
         self: i,
         unit: unitIdx,
         base,
-        stackBase: base + TASK_HEADER,
-        stackEnd: base + TASK_HEADER + stack,
+        task: kind === "process" ? base + TASK_REGS : 0,
+        stackBase: base + header,
+        stackEnd: base + header + stack,
       });
-      addr = base + TASK_HEADER + stack;
+      addr = base + header + stack;
     }
   };
   p.processes.forEach((d, i) => {
@@ -97,8 +106,10 @@ export function initialState(p: Lowered, layout: Layout): Int32Array {
   const m = new Int32Array(layout.words);
   m.set(p.globalInit, 0);
   layout.procs.forEach((s, i) => {
-    m[s.base + T_PID] = i + 1;
-    m[s.base + T_STATE] = TASK_RUNNING;
+    // Pids are 1, 2, ... in slot order: the processes in declaration order, each one's
+    // instances by index (find_task_by_vpid relies on it).
+    m[s.task + p.task.pid] = i + 1;
+    m[s.task + p.task.state] = TASK_RUNNING;
     startTask(p, m, s);
   });
   return m;
@@ -144,10 +155,8 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
   for (const g of p.globals) nameVar(out, g.name, g.type, g.offset, p.structs);
   const frames = callerFrames(p);
   for (const s of layout.slots) {
-    objects.set(s.base, s.label);
-    TASK_FIELDS.forEach((f, i) => {
-      names[s.base + i] = `${s.label}.${f}`;
-    });
+    objects.set(s.kind === "process" ? s.task : s.base, s.label);
+    if (s.kind === "process") nameVar(out, s.label, { k: "struct", name: "task_struct" }, s.task, p.structs);
     names[s.base + T_PC] = `${s.label}.pc`;
     names[s.base + T_FP] = `${s.label}.fp`;
     names[s.base + T_ATOMIC] = `${s.label}.atomic`;

@@ -201,6 +201,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     const program = elaborate(decls, overridesOf(options.defines), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
+      preludeFile: pre,
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };
   } catch (e) {

@@ -32,6 +32,11 @@ export interface ElaborateOptions {
    * in `atomic { }`. Await and assume conditions are still evaluated in one step.
    */
   fine?: boolean;
+  /**
+   * The source file index of the kernel prelude: its struct task_struct is the default that a
+   * program's own definition replaces (see Processes.taskStructDecls).
+   */
+  preludeFile?: number;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
