@@ -20,6 +20,7 @@ import { toJson } from "../reports/json";
 import { renderJunit, type SuiteCase } from "../reports/junit";
 import { bytes, inconclusiveReason, num, renderReport, violatedNames } from "../reports/text";
 import { explore } from "./explore";
+import { InitError } from "./init";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
 import type { Outcome, PropertyResult } from "./outcome";
 import { runReplay, traceOrigin } from "./replay";
@@ -100,6 +101,16 @@ function load(
   const r = loadProgram(spec, { defines, includeDirs, fine });
   if (!r.ok) throw new SpecError(diagnosticsText(r));
   return r;
+}
+
+/** The System of a loaded spec; an init that does not finish is an error of the spec (exit 2). */
+function startSystem(r: LoadResult & { ok: true }): System {
+  try {
+    return new System(r.program);
+  } catch (e) {
+    if (e instanceof InitError) throw new SpecError(`${formatDiagnostic(e.diagnostic, r.sources)}\n1 error`);
+    throw e;
+  }
 }
 
 /** Every diagnostic of a failed load, rendered, and their count. */
@@ -255,7 +266,7 @@ function runCheck(a: CheckArgs): number {
       throw new UsageError(`-I ${d}: no such directory`);
   const r = load(a.spec, defines, includeDirs, a.fine);
   if (a.json) checkOutputs([{ flag: "json", path: a.json }], r.inputs);
-  const sys = new System(r.program);
+  const sys = startSystem(r);
   const opts: Partial<SearchOptions> = {
     strategy: a.strategy === "dfs" ? "dfs" : "bfs",
     maxStates: a.maxStates,
@@ -458,7 +469,7 @@ function suiteCase(
   const e = r.program.expect;
   const expected = e?.verdict === "holds" ? "holds" : `violation ${e?.property ?? ""}`.trim();
   try {
-    const o = explore(new System(r.program), {
+    const o = explore(startSystem(r), {
       ...DEFAULT_OPTIONS,
       keepGoing: true,
       maxStates: limits.maxStates,
@@ -477,6 +488,8 @@ function suiteCase(
     const figures = { states: o.stats.states, transitions: o.stats.transitions, seconds: o.stats.seconds };
     return { spec: name, result: suiteResult(e, o), expected, got, detail: null, ...figures };
   } catch (err) {
+    if (err instanceof SpecError)
+      return { spec: name, result: "fail", expected, got: "init fails", detail: err.message, ...NO_FIGURES };
     const detail = internalDetail(err, debug);
     return { spec: name, result: "fail", expected, got: "internal error of ipcmc", detail, ...NO_FIGURES };
   }

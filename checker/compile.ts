@@ -15,6 +15,7 @@ import {
 import {
   type Layout,
   layoutMachine,
+  type Slot,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
@@ -213,6 +214,15 @@ export function compileProgram(
   };
 }
 
+/** How a use after return says that the task block's code is over. */
+export function finished(kind: Slot["kind"] | undefined): string {
+  return kind === "interrupt"
+    ? "handler has finished"
+    : kind === "init"
+      ? "init has finished"
+      : "task has exited";
+}
+
 /** No unit starts at PC_NONE and no jump leads there: that pc means "no code" (see ir.ts). */
 function checkNoEntryAtNone(p: Lowered): void {
   const bad =
@@ -286,7 +296,7 @@ function runtimeHelpers(
       throw new Fault(
         "use_after_return",
         m[(sl?.base ?? 0) + T_PC] === 0
-          ? `use after return: the pointer points into ${where}, and that ${sl?.kind === "interrupt" ? "handler has finished" : "task has exited"}`
+          ? `use after return: the pointer points into ${where}, and that ${finished(sl?.kind)}`
           : `use after return: the pointer points into ${where}, in a frame that has returned`,
         sp(s),
         a,
@@ -565,7 +575,7 @@ class Gen {
         return js`{ const a = ${this.int(ins.ptr)}; if (a !== 0) { const h = a > 0 && a < m.length ? PS[a] : 0; if (h === 0) F("bad_free", "kfree of a pointer that kmalloc did not return", ${s}); if (m[h] === 0) F("double_free", "double free: the object was already kfree'd", ${s}); m.fill(0, h, h + 1 + PZ[a]); DM |= CM[h]; } } ${next}`;
       }
       case "exit": {
-        if (this.unitOf(i).kind === "interrupt") return js`m.fill(0, tb, lim); return 1;`;
+        if (this.unitOf(i).kind !== "process") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
         return js`m.fill(0, tb + ${T_PC}, tb + ${TASK_REGS}); m.fill(0, tb + ${TASK_REGS + this.p.task.size}, lim); m[tb + ${TASK_REGS + this.p.task.state}] = ${TASK_ZOMBIE}; return 1;`;

@@ -39,6 +39,7 @@ import {
   ENDLESS_STEP,
   FAULT,
   type FaultKind,
+  finished,
   HANDLER_BLOCKS,
   MOVED,
   NEED_CHOICE,
@@ -332,8 +333,8 @@ class Run {
       }
       case "exit": {
         const unit = p.units[p.info[i]?.unit ?? 0];
-        if (unit?.kind === "interrupt") {
-          // A handler's block is all registers: it is idle again.
+        if (unit?.kind !== "process") {
+          // A handler's (or init's) block is all registers: it is idle again.
           m.fill(0, tb, this.lim);
           throw new Done(MOVED);
         }
@@ -522,7 +523,7 @@ class Run {
         new Trap(
           "use_after_return",
           pc === 0
-            ? `use after return: the pointer points into ${where}, and that ${sl.kind === "interrupt" ? "handler has finished" : "task has exited"}`
+            ? `use after return: the pointer points into ${where}, and that ${finished(sl.kind)}`
             : `use after return: the pointer points into ${where}, in a frame that has returned`,
           span,
         );

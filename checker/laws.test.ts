@@ -17,6 +17,7 @@ import {
 import { loadProgram } from "../model/load";
 import { CUT, FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
 import { explore } from "./explore";
+import { buildInitialState } from "./init";
 import { interpretProperty, interpretStep } from "./interpret";
 import type { Counterexample, Outcome } from "./outcome";
 import { EXPAND_PRUNED, MAX_CHOICE_SPAN, System } from "./system";
@@ -106,7 +107,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     return { choices, pruned };
   for (const s of procs)
     if (src[s.base + T_PC] !== 0 && !exclusive.includes(s)) attempt(slots.indexOf(s), []);
-  for (let i = procs.length; i < slots.length; i++) attempt(i, []);
+  for (const s of sys.layout.handlers) attempt(slots.indexOf(s), []);
   return { choices, pruned };
 }
 
@@ -144,7 +145,13 @@ function refExplore(sys: System, cap: number): RefGraph {
     g.depth.push(depth);
     return g.states.length - 1;
   };
-  add(sys.initial(), 0);
+  // The reference builds the initial state too: init run by the interpreter.
+  add(
+    buildInitialState(sys.program, sys.layout, (m, tb, cur, self, lim, ctx) =>
+      interpretStep(sys.program, m, tb, cur, self, lim, ctx),
+    ),
+    0,
+  );
   for (let i = 0; i < g.states.length; i++) {
     if (g.states.length > cap) {
       g.complete = false;
@@ -544,6 +551,20 @@ describe("search laws over random programs", () => {
           if (p.witness)
             expect([p.name, holds(sys, p.name, replayTo(sys, p.witness).m)]).toEqual([p.name, true]);
         }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("init builds the same initial state compiled and interpreted", () => {
+    fc.assert(
+      fc.property(kcProgram(), (text) => {
+        const sys = system(text);
+        const p = sys.program;
+        const ref = buildInitialState(p, sys.layout, (m, tb, cur, self, lim, ctx) =>
+          interpretStep(p, m, tb, cur, self, lim, ctx),
+        );
+        expect(keyOf(ref)).toBe(keyOf(sys.initial()));
       }),
       { numRuns: RUNS },
     );

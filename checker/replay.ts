@@ -5,11 +5,13 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
+import { formatDiagnostic } from "../model/diagnostics";
 import { type LoadResult, loadProgram } from "../model/load";
 import type { SourceSet } from "../model/source";
 import { printable } from "../model/source";
 import { type JsonReport, type TraceOrigin, validateJson } from "../reports/json";
 import { renderTrace } from "../reports/text";
+import { InitError } from "./init";
 import { DEFAULT_OPTIONS } from "./options";
 import { MAX_CHOICE, StateStore } from "./stateStore";
 import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
@@ -295,7 +297,15 @@ function replayFile(file: string, options: ReplayOptions): number {
     );
   }
   const r = found.loaded;
-  const sys = new System(r.program);
+  let sys: System;
+  try {
+    sys = new System(r.program);
+  } catch (e) {
+    if (!(e instanceof InitError)) throw e;
+    throw new ReplayInputError(
+      `${shown(file)}: the init of its spec does not finish: ${formatDiagnostic(e.diagnostic, r.sources)}`,
+    );
+  }
   const cx = p.counterexample;
   let built: ReturnType<typeof buildTrace>;
   try {

@@ -3,7 +3,6 @@
 import type { Span } from "../model/ast";
 import type { Lowered } from "../model/ir";
 import {
-  initialState,
   type Layout,
   layoutMachine,
   type Slot,
@@ -27,6 +26,7 @@ import {
   StepContext,
   type StepFn,
 } from "./compile";
+import { buildInitialState } from "./init";
 import { MEMO_MOVED, MEMO_NONE, MEMO_PRUNED, MEMO_RUN, type MemoNode, type StepMemo } from "./stepMemo";
 
 /** What one choice of a state does: which task steps, and the values its `choose` calls got. */
@@ -105,6 +105,7 @@ export class System {
     program.code.forEach((ins, pc) => {
       if (ins.k === "prim" && ins.name === "schedule") this.isSchedulePc[pc] = 1;
     });
+    this.start = buildInitialState(program, this.layout, this.compiled.step);
   }
 
   /** componentMask[address] = the dirty bit of the component holding that word. */
@@ -117,9 +118,12 @@ export class System {
   /** isSchedulePc[pc] = 1 when instruction pc is a schedule() call. */
   private readonly isSchedulePc: Uint8Array;
 
+  /** The initial state, init blocks run (checker/init.ts); a copy each time. */
   initial(): Int32Array {
-    return initialState(this.program, this.layout);
+    return this.start.slice();
   }
+
+  private readonly start: Int32Array;
 
   /**
    * Calls the sink for every successor of `src` in a fixed order: exclusive tasks (inside
@@ -168,8 +172,8 @@ export class System {
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
-    const slots = this.layout.slots;
-    for (let i = procs.length; i < slots.length; i++) {
+    const handlersEnd = procs.length + this.layout.handlers.length;
+    for (let i = procs.length; i < handlersEnd; i++) {
       const r = this.tryStep(src, i, sink, count, memo);
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;

@@ -147,7 +147,7 @@ export function buildTrace(
       choice: idx,
       slot: opt.choice.slot,
       process: slot?.label ?? `slot ${opt.choice.slot}`,
-      kind: slot?.kind ?? "process",
+      kind: slot?.kind === "interrupt" ? "interrupt" : "process", // init is never a step of a trace
       values: opt.choice.values,
       statements,
       entered: enteredFunctions(p, r.trail),

@@ -1,9 +1,16 @@
 // The world at the start and processes as data (issue 8): a program's own task_struct, init
 // blocks, naming another process's task, and properties over processes.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../model/diagnostics";
 import { loadProgram } from "../model/load";
+import { main } from "./cli";
+import { captureOutput } from "./cliCapture";
 import { explore } from "./explore";
+import { buildInitialState, InitError } from "./init";
+import { interpretStep } from "./interpret";
 import { System } from "./system";
 
 function system(text: string): System {
@@ -54,5 +61,95 @@ describe("struct task_struct from the program", () => {
     expect(
       codes("struct task_struct { int pid; char state; int signal; int blocked; };\nprocess p { }"),
     ).toEqual(["KC420"]);
+  });
+});
+
+describe("init blocks", () => {
+  const queue = [
+    "struct msg { int type; struct msg *next; };",
+    "pool struct msg[3];",
+    "struct msg *head;",
+    "int total;",
+    "void push(int t) { struct msg *m = kmalloc(sizeof(struct msg)); m->type = t; m->next = head; head = m; }",
+    "init { for (int i = 1; i <= 2; i++) push(i); }",
+    "init { total = head->type + head->next->type; }",
+    "process reader { struct msg *m = head; head = m->next; total = total - m->type; kfree(m); }",
+  ];
+
+  it("run in source order before any process, may call functions and kmalloc, and are no step of a trace", () => {
+    const sys = system([...queue, "final left: total == 1 && head->type == 1;", "expect holds;"].join("\n"));
+    const o = explore(sys, { keepGoing: true });
+    expect(o.properties.filter((p) => p.status === "violated")).toEqual([]);
+    // The reader's four steps are the only transitions: init is part of the initial state.
+    expect(o.stats.states).toBe(5);
+    const m = sys.initial();
+    expect(sys.layout.init).not.toBeNull();
+    // init's own block is all zero again once it has run.
+    const s = sys.layout.init;
+    if (s) expect([...m.subarray(s.base, s.stackEnd)].every((w) => w === 0)).toBe(true);
+  });
+
+  it("the compiled step and the reference interpreter build the same initial state", () => {
+    const sys = system([...queue, "expect holds;"].join("\n"));
+    const p = sys.program;
+    const byInterpreter = buildInitialState(p, sys.layout, (m, tb, cur, self, lim, ctx) =>
+      interpretStep(p, m, tb, cur, self, lim, ctx),
+    );
+    expect(byInterpreter).toEqual(sys.initial());
+  });
+
+  it("current, choose, await, assume and schedule in init are compile errors", () => {
+    expect(codes("int g;\ninit { g = current->pid; }\nprocess p { }")).toEqual(["KC404"]);
+    expect(codes("int g;\ninit { g = choose(0, 1); }\nprocess p { }")).toEqual(["KC406"]);
+    expect(codes("int g;\ninit { await(g == 1); }\nprocess p { }")).toEqual(["KC406"]);
+    expect(codes("int g;\ninit { assume(g == 1); }\nprocess p { }")).toEqual(["KC406"]);
+    expect(codes("init { schedule(); }\nprocess p { }")).toEqual(["KC406"]);
+    expect(codes("int init;\nvoid init2(void) { init = 1; }\nprocess p { init2(); }")).toEqual([]);
+  });
+
+  const fails = (text: string): string => {
+    try {
+      system(text);
+    } catch (e) {
+      if (e instanceof InitError) return `${e.diagnostic.code} ${e.diagnostic.message}`;
+      throw e;
+    }
+    return "ok";
+  };
+
+  it("an init that faults, fails an assert, waits, chooses or loops is KC421 with where", () => {
+    expect(fails("int *p;\ninit { *p = 1; }\nprocess q { }")).toMatch(/^KC421 init fails: null_deref/);
+    expect(fails('int g;\ninit { assert(g == 1, "not yet"); }\nprocess q { }')).toMatch(
+      /^KC421 init fails: assertion: not yet/,
+    );
+    expect(fails("int g;\nvoid w(void) { await(g == 1); }\ninit { w(); }\nprocess q { }")).toMatch(
+      /^KC421 init blocked/,
+    );
+    expect(fails("int g;\nint c(void) { return choose(0, 1); }\ninit { g = c(); }\nprocess q { }")).toMatch(
+      /^KC421 init chooses/,
+    );
+    expect(fails("int g;\ninit { for (;;) g++; }\nprocess q { }")).toMatch(
+      /^KC421 init fails: infinite_loop/,
+    );
+    expect(fails("struct wait_queue *q;\ninit { sleep_on(&q); }\nprocess p { }")).toMatch(
+      /^KC421 init fails/,
+    );
+  });
+});
+
+describe("init on the command line", () => {
+  const io = captureOutput();
+
+  it("an init that faults is an error of the spec: exit 2, file:line:col and the fault, no search", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ipcmc-init-"));
+    const spec = join(dir, "bad-init.kc");
+    writeFileSync(spec, "int *p;\ninit {\n    *p = 1;\n}\nprocess q { }\nexpect holds;\n");
+    expect(main(["check", spec, "--no-progress"])).toBe(2);
+    expect(io.err).toContain(
+      "bad-init.kc:3:5: error KC421: init fails: null_deref: NULL pointer dereference",
+    );
+    expect(io.err).not.toMatch(/\n\s+at /);
+    expect(main(["suite", dir])).toBe(1);
+    expect(io.out).toContain("init fails");
   });
 });

@@ -172,6 +172,8 @@ export type Decl =
   | { kind: "process"; name: string; count: Expr | null; body: Stmt; span: Span; nameSpan: Span }
   /** `interrupt NAME { body }`: a handler that may fire whenever interrupts are enabled. */
   | { kind: "interrupt"; name: string; body: Stmt; span: Span; nameSpan: Span }
+  /** `init { body }`: runs to completion, before any process starts, to build the initial state. */
+  | { kind: "init"; body: Stmt; span: Span }
   | { kind: "property"; property: PropertyKind; name: string; expr: Expr; span: Span; nameSpan: Span }
   /** `expect holds;` or `expect violation NAME;`. */
   | { kind: "expect"; verdict: "holds" | "violation"; property: string | null; span: Span }

@@ -52,6 +52,7 @@ export const CODES = {
   KC409: "no pool for kmalloc",
   KC410: "state too large",
   KC420: "task_struct lacks a field the machine needs",
+  KC421: "init does not finish",
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",

@@ -50,6 +50,7 @@ class Elaborator extends Processes {
       if (d.kind === "function" && d.body) this.lowerFunction(d);
       else if (d.kind === "process" || d.kind === "interrupt") this.lowerProcess(d);
     }
+    this.lowerInit(decls);
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
@@ -76,6 +77,7 @@ class Elaborator extends Processes {
       pools: this.pools,
       structs: this.structs,
       task,
+      init: this.initUnit,
     };
   }
 
@@ -188,7 +190,8 @@ class Elaborator extends Processes {
       );
     let total = this.globalInit.length;
     const taskWords = Math.max(0, this.structs.get("task_struct")?.size ?? 0);
-    for (const rec of [...this.processes, ...this.interrupts]) {
+    const init = this.initUnit < 0 ? [] : [{ name: "init", count: 1, unit: this.initUnit }];
+    for (const rec of [...this.processes, ...this.interrupts, ...init]) {
       const unit = this.units[rec.unit] as Unit;
       const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
       const header = TASK_REGS + (unit.kind === "process" ? taskWords : 0);

@@ -135,7 +135,8 @@ export interface VarInfo {
 
 /** A function, a process body or an interrupt handler: a range of code plus its frame. */
 export interface Unit {
-  kind: "function" | "process" | "interrupt";
+  /** `init`: every init block of the program in one unit, run once before any process starts. */
+  kind: "function" | "process" | "interrupt" | "init";
   name: string;
   entry: number;
   /** Words in this unit's frame: header (3 words for functions), parameters, locals, temporaries. */
@@ -241,6 +242,8 @@ export interface Lowered {
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
   structs: import("./types").StructTable;
+  /** The unit of the program's init blocks, or -1 when it has none. */
+  init: number;
   /** The program's struct task_struct, as the machine uses it. */
   task: TaskLayout;
 }

@@ -37,8 +37,9 @@ export const TASK_ZOMBIE = 3;
 export interface Slot {
   /** `worker[1]`, or `worker` for a single instance, or the handler's name. */
   label: string;
-  kind: "process" | "interrupt";
-  /** Index into Lowered.processes or Lowered.interrupts. */
+  /** `init` is the block the init blocks run on before the search (checker/init.ts); all zero after. */
+  kind: "process" | "interrupt" | "init";
+  /** Index into Lowered.processes or Lowered.interrupts (-1 for init). */
   decl: number;
   self: number;
   unit: number;
@@ -57,6 +58,8 @@ export interface Layout {
   /** The process instances (a prefix of slots). */
   procs: Slot[];
   handlers: Slot[];
+  /** The init blocks' task block, last of the slots; null without init blocks. */
+  init: Slot | null;
 }
 
 /** Lays out globals, then every process instance's task block and stack, then handler blocks. */
@@ -89,6 +92,9 @@ export function layoutMachine(p: Lowered): Layout {
   p.interrupts.forEach((d, i) => {
     add("interrupt", i, d.name, 1, d.unit);
   });
+  // init's block stays in every state, all zero once init has run: one more component that
+  // never changes, rather than a second layout (and compiled program) for init alone.
+  if (p.init >= 0) add("init", -1, "init", 1, p.init);
   // Single-instance processes read better without "[0]".
   for (const s of slots)
     if (s.kind === "process" && (p.processes[s.decl]?.count ?? 0) === 1)
@@ -98,6 +104,7 @@ export function layoutMachine(p: Lowered): Layout {
     slots,
     procs: slots.filter((s) => s.kind === "process"),
     handlers: slots.filter((s) => s.kind === "interrupt"),
+    init: slots.find((s) => s.kind === "init") ?? null,
   };
 }
 
@@ -120,8 +127,8 @@ export function startTask(p: Lowered, m: Int32Array, s: Slot): void {
   const unit = p.units[s.unit] as Unit;
   m[s.base + T_PC] = unit.entry;
   m[s.base + T_FP] = s.stackBase;
-  // A handler fires as one indivisible step from its first statement.
-  if (s.kind === "interrupt") m[s.base + T_ATOMIC] = 1;
+  // A handler fires, and init runs, as one indivisible step from its first statement.
+  if (s.kind !== "process") m[s.base + T_ATOMIC] = 1;
 }
 
 /** Which unit's code an instruction belongs to. */

@@ -167,6 +167,8 @@ function dc(d: Decl): string {
       return `process ${d.name}${d.count ? `[${ex(d.count)}]` : ""} ${st(d.body)}`;
     case "interrupt":
       return `interrupt ${d.name} ${st(d.body)}`;
+    case "init":
+      return `init ${st(d.body)}`;
     case "property":
       return `${d.property} ${d.name}: ${ex(d.expr)}`;
     case "expect":

@@ -287,6 +287,18 @@ class Parser {
     }
     // A stray `;` (as after a function body, `void f() { };`) is harmless.
     if (this.eat(";")) return;
+    // `init {`: the word alone stays an ordinary name (a function called init, say).
+    if (
+      t.kind === "ident" &&
+      t.text === "init" &&
+      this.peek(1).text === "{" &&
+      !this.ctx.typedefs.has(t.text)
+    ) {
+      const start = this.next().span.start;
+      const body = this.block("the body of 'init'");
+      this.decls.push({ kind: "init", body, span: this.spanFrom(start) });
+      return;
+    }
     if (t.kind === "ident" && CONTEXTUAL.has(t.text) && !this.ctx.typedefs.has(t.text)) {
       this.decls.push(this.kcDecl());
       return;

@@ -155,6 +155,7 @@ const DECLARATIONS: Record<Decl["kind"], string[]> = {
   function: ["int fn#(void) { return $; }", "void fa#(int m[$]) { }", "void fb#(int m[2][$]);"],
   process: ["process pp#[$] { }", "process pq# { x = $; }"],
   interrupt: ["interrupt ih# { x = $; }"],
+  init: ["init { x = $; }"],
   property: ["invariant in#: $;", "final fi#: $;", "reachable re#: $;"],
   expect: [],
   pool: ["pool struct S[$];"],

@@ -63,6 +63,8 @@ interface Shape {
   /** The handler also wakes the wait queue (wake_up from interrupt context). */
   handlerWakes: boolean;
   props: Array<{ kind: "invariant" | "final" | "reachable"; e: Expr }>;
+  /** An `init { }` block that builds part of the initial state (rendered so that it finishes). */
+  init: Stmt[] | null;
 }
 
 const BIN_OPS = [
@@ -298,6 +300,7 @@ function shape(): fc.Arbitrary<Shape> {
     }),
     handler: fc.boolean(),
     handlerWakes: fc.boolean(),
+    init: fc.option(fc.array(stmt(2), { minLength: 1, maxLength: 3 }), { freq: 3, nil: null }),
     props: fc.array(
       fc.record({
         kind: fc.constantFrom(
@@ -395,6 +398,15 @@ function render(s: Shape): string {
     ctx.block(p.body, lines, 1);
     out.push(`process w${k}${count > 1 ? `[${count}]` : ""} {`, ...lines, "}");
   });
+  if (s.init) {
+    // init must finish (else the spec is KC421 and nothing is explored): no ranged targets, no
+    // index by g0, no calls, and the statements that choose, wait, fault or fail are left out.
+    const safe = [...globals, ...elems].filter((v) => v.hi === null && !v.name.includes(`[${r0}]`));
+    const ctx = new Ctx(s, safe, false, 0, false, true);
+    const lines: string[] = [];
+    ctx.block(s.init, lines, 1);
+    out.push("init {", ...lines, "}");
+  }
   if (s.handler) {
     const wake = s.handlerWakes && s.wait ? " wake_up(&wq);" : "";
     out.push(`interrupt irq { assume(${r0} < ${Math.min(2, globals[0]?.hi ?? 3)}); ${r0}++;${wake} }`);
@@ -405,6 +417,25 @@ function render(s: Shape): string {
     out.push(`${p.kind} prop${i}: ${pctx.expr(p.e)};`);
   });
   return `${out.join("\n")}\n`;
+}
+
+/** Statements an init block may hold and still finish: nothing that can fault, fail, choose or wait. */
+function initSafe(st: Stmt): boolean {
+  switch (st.k) {
+    case "rec":
+    case "check":
+    case "choose":
+    case "call":
+    case "nullptr":
+    case "stackptr":
+      return false;
+    case "task":
+      return st.op === 1;
+    case "pool":
+      return st.op <= 1;
+    default:
+      return true;
+  }
 }
 
 /** What is in scope while rendering one body. */
@@ -423,6 +454,8 @@ class Ctx {
     private readonly callable: number,
     /** A property: no side effects at all. */
     private readonly pure = false,
+    /** An init block: nothing that can fault, fail, choose or wait. */
+    private readonly init = false,
   ) {}
 
   private vars(): Var[] {
@@ -444,8 +477,11 @@ class Ctx {
         return this.inProcess ? "self" : "1";
       case "un":
         return `(${e.op}${this.expr(e.e)})`;
-      case "bin":
-        return `(${this.expr(e.l)} ${e.op} ${this.expr(e.r)})`;
+      case "bin": {
+        // In init, no division that may be by zero.
+        const op = this.init && (e.op === "/" || e.op === "%") ? (e.op === "/" ? "+" : "-") : e.op;
+        return `(${this.expr(e.l)} ${op} ${this.expr(e.r)})`;
+      }
       case "cond":
         return `(${this.expr(e.c)} ? ${this.expr(e.t)} : ${this.expr(e.f)})`;
       case "call":
@@ -479,14 +515,17 @@ class Ctx {
     const line = (text: string): void => {
       lines.push(pad + text);
     };
+    if (this.init && !initSafe(st)) return;
     switch (st.k) {
       case "assign": {
         const v = this.pickVar(st.pick, (x) => x.writable);
         if (!v) return;
         const value = this.expr(st.e);
         // Keep a ranged target in range (most of the time: an overflow is a finding too).
+        // In init, no compound division that may be by zero.
+        const op = this.init && (st.op === "/=" || st.op === "%=") ? "+=" : st.op;
         if (v.hi !== null && st.wrap) line(`${v.name} = ${value} & ${v.hi};`);
-        else line(`${v.name} ${st.op} ${value};`);
+        else line(`${v.name} ${op} ${value};`);
         return;
       }
       case "incdec": {

@@ -239,6 +239,7 @@ export abstract class ElabContext {
       const own = off !== null && init !== null && off >= init[0] && off < init[1];
       if (!own && (off === null || this.cur.escapingWords.has(off))) ins.escapes = true;
     }
+    if (this.cur?.unit.kind === "init") this.checkInInit(ins);
     this.code.push(ins);
     this.info.push({ boundary: this.pendingBoundary, visible: false, unit });
     this.pendingBoundary = false;
@@ -295,6 +296,25 @@ export abstract class ElabContext {
       `${what} needs ${words} words of memory, and a state holds at most ${MAX_STATE_WORDS} words (1 MiB) in all`,
     );
     return false;
+  }
+
+  /**
+   * init runs once, to completion and deterministically, before any process starts: what
+   * would choose, wait or prune there is KC406 (a callee that sleeps faults when init runs).
+   */
+  private checkInInit(ins: Instr): void {
+    const what =
+      ins.k === "choose" || ins.k === "await" || ins.k === "assume"
+        ? ins.k
+        : ins.k === "prim" && ins.name === "schedule"
+          ? "schedule"
+          : null;
+    if (what === null) return;
+    this.error(
+      "KC406",
+      this.sites[ins.at]?.span ?? null,
+      `'${what}' in init: init runs once, to completion and deterministically, before any process starts`,
+    );
   }
 
   // Later layers, called from earlier ones.

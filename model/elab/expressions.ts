@@ -410,6 +410,12 @@ export abstract class Expressions extends Declarations {
                 e.span,
                 "'current' is not defined in an interrupt handler: KC does not model which task an interrupt interrupts",
               );
+            else if (this.cur?.unit.kind === "init")
+              this.error(
+                "KC404",
+                e.span,
+                "'current' is not defined in init: no task runs before the processes start",
+              );
             return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
           }
           if (e.name === "self") {

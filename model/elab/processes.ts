@@ -4,11 +4,42 @@ import type { Decl, Span } from "../ast";
 import type { TaskLayout } from "../ir";
 import { showType } from "../types";
 import { Statements } from "./statements";
+import { collectEscaping } from "./util";
 
 /** The task_struct fields the machine reads and writes itself, each a plain int. */
 export const MACHINE_TASK_FIELDS = ["pid", "state", "signal", "blocked"] as const;
 
 export abstract class Processes extends Statements {
+  /** The unit of the init blocks (-1: none). */
+  protected initUnit = -1;
+
+  /**
+   * Every `init { }` of the program, in source order, as one unit: each block a scope of its
+   * own, the unit ending like a handler's (its block all zero again). It runs before any
+   * process starts (checker/init.ts), with no `current`, and may not choose or wait.
+   */
+  protected lowerInit(decls: Decl[]): void {
+    const blocks = decls.filter((d): d is Extract<Decl, { kind: "init" }> => d.kind === "init");
+    const first = blocks[0];
+    if (!first) return;
+    const ctx = this.beginUnit("init", "init", first.span, null);
+    this.initUnit = this.units.length - 1;
+    for (const b of blocks) {
+      const { names, goto } = collectEscaping(b.body);
+      for (const n of names) ctx.escaping.add(n);
+      ctx.hasGoto ||= goto;
+    }
+    for (const b of blocks) {
+      this.currentSite = this.site(b.span);
+      this.lowerStmt(b.body);
+    }
+    const last = blocks[blocks.length - 1] as (typeof blocks)[number];
+    this.pendingBoundary = true;
+    this.currentSite = this.site({ file: last.span.file, start: last.span.end - 1, end: last.span.end });
+    this.emit({ k: "exit", at: this.currentSite });
+    this.endUnit(ctx);
+  }
+
   /**
    * The definitions of struct task_struct to declare. The prelude's is the default; a program
    * that defines struct task_struct itself replaces it (as a kernel configures its own header),
