@@ -578,7 +578,14 @@ class Gen {
         if (this.unitOf(i).kind !== "process") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        return js`m.fill(0, tb + ${T_PC}, tb + ${TASK_REGS}); m.fill(0, tb + ${TASK_REGS + this.p.task.size}, lim); m[tb + ${TASK_REGS + this.p.task.state}] = ${TASK_ZOMBIE}; return 1;`;
+        const stack = TASK_REGS + this.p.task.size;
+        let from = 0;
+        const clear: Js[] = [];
+        for (const [off, len] of ins.keep ?? []) {
+          clear.push(js`m.fill(0, tb + ${stack + from}, tb + ${stack + off});`);
+          from = off + len;
+        }
+        return js`m.fill(0, tb + ${T_PC}, tb + ${TASK_REGS}); ${joinJs(clear, js` `)} m.fill(0, tb + ${stack + from}, lim); m[tb + ${TASK_REGS + this.p.task.state}] = ${TASK_ZOMBIE}; return 1;`;
       }
     }
   }

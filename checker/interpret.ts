@@ -340,7 +340,14 @@ class Run {
         }
         // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
         m.fill(0, tb + T_PC, tb + TASK_REGS);
-        m.fill(0, tb + TASK_REGS + p.task.size, this.lim);
+        // The stack is cleared but for the body's words that properties read (Instr exit).
+        const stack = tb + TASK_REGS + p.task.size;
+        let from = stack;
+        for (const [off, len] of ins.keep ?? []) {
+          m.fill(0, from, stack + off);
+          from = stack + off + len;
+        }
+        m.fill(0, from, this.lim);
         m[tb + TASK_REGS + p.task.state] = TASK_ZOMBIE;
         throw new Done(MOVED);
       }

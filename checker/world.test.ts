@@ -153,3 +153,75 @@ describe("init on the command line", () => {
     expect(io.out).toContain("init fails");
   });
 });
+
+describe("processes as data", () => {
+  it("&worker[i] is the task_struct of an instance, and find_task_by_vpid finds live tasks by pid", () => {
+    const text = [
+      "int seen[3];",
+      "int gone;",
+      "process worker[2] { seen[self] = (&worker[self])->pid; }",
+      "process boss { seen[2] = find_task_by_vpid(1) == &worker[0] || find_task_by_vpid(1) == NULL;",
+      "  await(worker[0].pid != 0); gone = find_task_by_vpid(4) == NULL && find_task_by_vpid(0) == NULL; }",
+      "final pids: seen[0] == 1 && seen[1] == 2 && seen[2] == 1 && gone == 1;",
+      "final me: (&boss)->pid == 3 && (&worker[1])->state == 3;",
+      "expect holds;",
+    ].join("\n");
+    // A task's fields are read through its task_struct; worker[0].f names a local, in properties only.
+    expect(codes(text)).toEqual(["KC406"]);
+    expect(violated(text.replace("worker[0].pid != 0", "(&worker[0])->pid != 0"))).toEqual([]);
+  });
+
+  it("find_task_by_vpid gives NULL for a task that has exited", () => {
+    const ok = [
+      "int found = -1;",
+      "int done;",
+      "process a { done = 1; done = 2; }",
+      "process b { await(done >= 1); found = find_task_by_vpid(1) == NULL; }",
+      "reachable exited_first: found == 1;",
+      "reachable not_yet: found == 0;",
+      "expect holds;",
+    ].join("\n");
+    expect(violated(ok)).toEqual([]);
+  });
+
+  it("properties read a body's locals, also after the process exited, and where it is", () => {
+    const text = [
+      "int lock;",
+      "void enter(void) { atomic { await(lock == 0); lock = 1; } }",
+      "process worker[2] {",
+      "  int x = 0;",
+      "  enter();",
+      "  cs: lock = 0;",
+      "  x = x + 1;",
+      "  x = x + 1;",
+      "}",
+      "invariant mutex: !(worker[0] at cs && worker[1] at cs);",
+      "invariant small: forall i: worker[i].x <= 2;",
+      "reachable both_waiting: forall i: worker[i] in enter || worker[i] exited;",
+      "reachable one_in_cs: exists i: worker[i] at cs;",
+      "final counted: forall i: worker[i].x == 2 && worker[i] exited;",
+      "reachable in_cs: exists i: worker[i] at cs && worker[i].x == 0;",
+      "expect holds;",
+    ].join("\n");
+    expect(violated(text)).toEqual([]);
+    expect(violated(text.replace("<= 2", "<= 1"))).toEqual(["small"]);
+  });
+
+  it("misuse is a diagnostic", () => {
+    const base =
+      "int g;\nvoid f(void) { int y = 1; g = y; }\nprocess worker[2] { int x = 1; L: g = x; f(); }\n";
+    expect(codes(`${base}invariant a: worker[0].y == 1;`)).toEqual(["KC204"]);
+    expect(codes(`${base}invariant a: worker[2].x == 1;`)).toEqual(["KC422"]);
+    expect(codes(`${base}invariant a: worker.x == 1;`)).toEqual(["KC422"]);
+    expect(codes(`${base}invariant a: forall i: g == i;`)).toEqual(["KC422"]);
+    expect(codes(`${base}invariant a: worker[0] at M;`)).toEqual(["KC207"]);
+    expect(codes(`${base}invariant a: worker[0] in nof;`)).toEqual(["KC205"]);
+    expect(codes(`${base}invariant a: forall i: zzz[i] == 1;`).sort()).toEqual(["KC201", "KC422"]);
+    expect(codes(`${base}invariant a: exists i: worker[i].x == zzz;`)).toEqual(["KC201"]);
+    expect(codes(`${base}process p { g = worker[0].x; }`)).toEqual(["KC406"]);
+    expect(codes("int g;\nprocess w { int x = 0; L: x = 1; g = x; }\ninvariant a: w at L;")).toEqual([
+      "KC422",
+    ]);
+    expect(codes(`${base}invariant a: worker[0] at L;`)).toEqual([]);
+  });
+});

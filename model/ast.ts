@@ -89,7 +89,14 @@ export type Expr =
   | { kind: "sizeof"; of: TypeExpr | Expr; span: Span }
   | { kind: "cast"; to: TypeExpr; operand: Expr; span: Span }
   /** `e1, e2` (comma operator). */
-  | { kind: "comma"; left: Expr; right: Expr; span: Span };
+  | { kind: "comma"; left: Expr; right: Expr; span: Span }
+  /**
+   * Properties only: `worker[1] at LABEL` (its next step starts at that label of its body),
+   * `worker[1] in FUNCTION` (a call of it is on its stack), `worker[1] exited`.
+   */
+  | { kind: "where"; process: Expr; op: "at" | "in" | "exited"; name: string; nameSpan: Span; span: Span }
+  /** Properties only: `forall i: e` / `exists i: e`, i over the instances of the processes it indexes. */
+  | { kind: "quantifier"; q: "forall" | "exists"; name: string; body: Expr; span: Span };
 
 /** An initializer: an expression, or a brace list with optional `.field =` / `[i] =` designators. */
 export type Init = { kind: "expr"; expr: Expr; span: Span } | { kind: "list"; items: InitItem[]; span: Span };

@@ -53,6 +53,7 @@ export const CODES = {
   KC410: "state too large",
   KC420: "task_struct lacks a field the machine needs",
   KC421: "init does not finish",
+  KC422: "bad reference to a process",
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",

@@ -5,7 +5,7 @@
 // user sees all errors of a file at once.
 import type { Decl, Stmt } from "./ast";
 import { type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
-import { TASK_REGS } from "./layout";
+import { layoutMachine, TASK_REGS } from "./layout";
 import { showType, sizeOf, type Type } from "./types";
 
 export {
@@ -16,9 +16,23 @@ export {
 } from "./elab/context";
 export { BUILTIN_PROPERTIES, successors } from "./elab/util";
 
-/** Lowers a whole program. Throws CompileError with every diagnostic found. */
+/**
+ * Lowers a whole program. Throws CompileError with every diagnostic found. Task blocks lie
+ * after the stacks of the processes before them, whose sizes are known only once every body is
+ * lowered: a program that names a process's task block (`&worker[1]`, a property over
+ * processes) is lowered a second time with the first one's layout, which it then keeps
+ * (the addresses are constants in pure expressions: no instruction or frame changes).
+ */
 export function elaborate(decls: Decl[], overrides: Overrides, options: ElaborateOptions = {}): Lowered {
-  return new Elaborator(overrides, options).run(decls);
+  const first = new Elaborator(overrides, options);
+  const p = first.run(decls);
+  if (!first.namesProcesses) return p;
+  const layout = layoutMachine(p);
+  const again = new Elaborator(overrides, { ...options, procSlots: layout.procs }).run(decls);
+  const moved = layoutMachine(again);
+  if (moved.words !== layout.words || moved.procs.some((s, i) => s.base !== layout.procs[i]?.base))
+    throw new Error("internal error: the second elaboration laid the machine out differently");
+  return again;
 }
 
 import {
@@ -28,10 +42,10 @@ import {
   type Overrides,
   RECURSIVE_STACK_WORDS,
 } from "./elab/context";
-import { Processes } from "./elab/processes";
+import { ProcessRefs } from "./elab/processes";
 import { BUILTIN_PROPERTIES, collectEscaping, instrVisible, NOSPAN, successors } from "./elab/util";
 
-class Elaborator extends Processes {
+class Elaborator extends ProcessRefs {
   run(all: Decl[]): Lowered {
     const decls = this.taskStructDecls(all);
     // Instruction 0 is never run: pc 0 in a task block means "no code here" (the task exited,
@@ -41,6 +55,7 @@ class Elaborator extends Processes {
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
     const task = this.taskLayout();
+    this.declareProcesses(decls);
     for (const [name, o] of this.overrides) {
       if (!o.used)
         this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
@@ -52,6 +67,7 @@ class Elaborator extends Processes {
     }
     this.lowerInit(decls);
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
+    this.keepNamedLocals();
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
     this.diags.check();
@@ -59,6 +75,8 @@ class Elaborator extends Processes {
     this.checkStateSize();
     this.diags.check();
     this.computeGroups();
+    this.checkAtLabels();
+    this.diags.check();
     return {
       code: this.code,
       info: this.info,
@@ -140,7 +158,9 @@ class Elaborator extends Processes {
     this.beginUnit("function", `<property ${d.name}>`, d.span, null);
     const start = this.code.length;
     this.noHoist++;
+    this.inPropertyExpr = true;
     const r = this.rvalue(d.expr);
+    this.inPropertyExpr = false;
     this.noHoist--;
     if (this.code.length !== start)
       this.error(

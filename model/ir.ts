@@ -75,8 +75,12 @@ export type Instr =
   | { k: "kmalloc"; pool: number; destOff: number; at: number }
   /** Returns the object `ptr` points to to its pool, zeroed; faults on a bad or double free. */
   | { k: "kfree"; ptr: IExpr; at: number }
-  /** The end of a process body or interrupt handler. */
-  | { k: "exit"; at: number };
+  /**
+   * The end of a process body, interrupt handler or init. `keep`: words of a process body's frame
+   * (offset, length) that properties read (`worker[1].x`), kept when the process exits, as a
+   * zombie keeps its task_struct; the rest of the stack is cleared.
+   */
+  | { k: "exit"; at: number; keep?: Array<[number, number]> };
 
 export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags";
 

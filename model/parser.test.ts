@@ -83,6 +83,10 @@ function ex(e: Expr): string {
       return `((${ty(e.to)}) ${ex(e.operand)})`;
     case "comma":
       return `(${ex(e.left)}, ${ex(e.right)})`;
+    case "where":
+      return `(${ex(e.process)} ${e.op}${e.op === "exited" ? "" : ` ${e.name}`})`;
+    case "quantifier":
+      return `(${e.q} ${e.name}: ${ex(e.body)})`;
   }
 }
 

@@ -158,6 +158,8 @@ class Parser {
   private readonly toks: Token[];
   private pos = 0;
   private depth = 0;
+  /** While a property's expression is parsed (see kcDecl). */
+  private inProperty = false;
   /** End offset of the last consumed token: where a node being finished ends. */
   private lastEnd = 0;
   /** The program's declarations; hoisted struct and enum definitions are pushed here as they are met. */
@@ -366,7 +368,11 @@ class Parser {
         const property = kw.text as PropertyKind;
         const name = this.ident(`a property name after '${property}'`);
         this.expect(":", `after the name of ${property} '${name.text}'`);
+        // Only a property reads processes: `at`, `in`, `exited`, `forall` and `exists` are
+        // words of property expressions, ordinary names everywhere else.
+        this.inProperty = true;
         const expr = this.expr();
+        this.inProperty = false;
         this.expect(";", `after ${property} '${name.text}'`);
         return {
           kind: "property",
@@ -1233,6 +1239,25 @@ class Parser {
     let e = this.primary();
     for (;;) {
       const t = this.peek();
+      if (
+        t.kind === "ident" &&
+        this.inProperty &&
+        (t.text === "at" || t.text === "in" || t.text === "exited")
+      ) {
+        this.next();
+        const op = t.text;
+        const name =
+          op === "exited" ? t : this.ident(`a ${op === "at" ? "label" : "function"} name after '${op}'`);
+        e = {
+          kind: "where",
+          process: e,
+          op,
+          name: name.text,
+          nameSpan: name.span,
+          span: this.spanFrom(start),
+        };
+        continue;
+      }
       if (t.kind !== "punct") return e;
       if (t.text === "[") {
         this.next();
@@ -1296,6 +1321,20 @@ class Parser {
       case "string":
         return { kind: "string", ...this.strings() };
       case "ident":
+        if (
+          this.inProperty &&
+          (t.text === "forall" || t.text === "exists") &&
+          this.isIdent(1) &&
+          this.peek(2).text === ":"
+        ) {
+          this.next();
+          const name = this.next().text;
+          this.next();
+          this.enter();
+          const body = this.assign();
+          this.leave();
+          return { kind: "quantifier", q: t.text, name, body, span: this.spanFrom(t.span.start) };
+        }
         this.next();
         return { kind: "name", name: t.text, span: t.span };
       case "keyword":

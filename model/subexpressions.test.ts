@@ -96,6 +96,10 @@ const EXPRESSIONS: Record<Expr["kind"], string[]> = {
   sizeof: ["sizeof(@)", "sizeof @", "sizeof(int[@])", "sizeof(int<0..@>)"],
   cast: ["(int)@", "(char)@", "(bool)@", "(struct S *)@", "(void)@", "(int<0..@>)1"],
   comma: ["@, 1", "1, @"],
+  // Property-only forms (they do not parse in the places below): checker/world.test.ts checks
+  // that an unknown inside them is reported.
+  where: [],
+  quantifier: [],
 };
 
 /**

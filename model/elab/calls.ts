@@ -70,6 +70,8 @@ export abstract class Calls extends Expressions {
     };
     if (this.fns.has(e.callee)) return null;
     switch (e.callee) {
+      case "find_task_by_vpid":
+        return arity(1) ? this.findTaskByVpid(e) : { x: C0, type: ERR };
       case "choose": {
         if (!arity(2)) return { x: C0, type: ERR };
         const lo = this.rvalue(e.args[0] as Expr);

@@ -37,6 +37,11 @@ export interface ElaborateOptions {
    * program's own definition replaces (see Processes.taskStructDecls).
    */
   preludeFile?: number;
+  /**
+   * Where each process instance lives (model/layout.ts Slot), from a first elaboration of the
+   * same program: code and properties that name a process's task block need its address.
+   */
+  procSlots?: ReadonlyArray<{ base: number; task: number; stackBase: number }>;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
@@ -220,6 +225,7 @@ export abstract class ElabContext {
       if (ins && ins.k === "jump") ins.to = l.pc;
     }
     ctx.unit.frameSize = ctx.next;
+    this.unitLabels[this.units.indexOf(ctx.unit)] = ctx.labels;
     this.cur = null;
   }
 
@@ -317,6 +323,9 @@ export abstract class ElabContext {
     );
   }
 
+  /** Labels of each unit once it has ended, by unit index (for `worker[1] at LABEL`). */
+  protected readonly unitLabels: Array<Map<string, { pc: number }>> = [];
+
   // Later layers, called from earlier ones.
   protected abstract rvalue(e: Expr): RValue;
   protected abstract rvalueNoDecay(e: Expr): RValue;
@@ -324,4 +333,12 @@ export abstract class ElabContext {
   protected abstract call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue;
   protected abstract condition(r: RValue, span: Span): void;
   protected abstract lowerStmt(s: Stmt): void;
+  /** `&worker[i]`: the task_struct of a process instance; null when `e` names no process. */
+  protected abstract processTask(e: Expr): RValue | null;
+  /** `worker[1].x` in a property: a local of a process body; null when the base names no process. */
+  protected abstract processLocal(e: Extract<Expr, { kind: "member" }>): LValue | null;
+  /** `worker[1] at L`, `in f`, `exited`, and `forall`/`exists` (properties only). */
+  protected abstract processPredicate(e: Extract<Expr, { kind: "where" | "quantifier" }>): RValue;
+  /** `find_task_by_vpid(pid)`. */
+  protected abstract findTaskByVpid(e: Extract<Expr, { kind: "call" }>): RValue;
 }

@@ -303,7 +303,11 @@ export abstract class Expressions extends Declarations {
             type: r.type.to,
             local: false,
           };
-        } else base = this.lvalue(e.base);
+        } else {
+          const local = this.processLocal(e);
+          if (local) return local;
+          base = this.lvalue(e.base);
+        }
         if (base.type.k !== "struct") {
           if (base.type !== ERR)
             this.error("KC306", e.span, `'.${e.field}' needs a struct, not ${showType(base.type)}`);
@@ -432,8 +436,13 @@ export abstract class Expressions extends Declarations {
         const lv = this.lvalue(e);
         return { x: this.valueLoad(lv), type: lv.type };
       }
+      case "where":
+      case "quantifier":
+        return this.processPredicate(e);
       case "unary": {
         if (e.op === "&") {
+          const task = this.processTask(e.operand);
+          if (task) return task;
           const lv = this.lvalue(e.operand);
           return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }
