@@ -216,7 +216,7 @@ function tracesOf(sys: System, r: LoadResult & { ok: true }, o: Outcome): Map<st
       (p.counterexample.choices.length === 0 && p.kind === "reachable")
     )
       continue;
-    out.set(p.name, buildTrace(sys, r.sources, p.counterexample.choices).trace);
+    out.set(p.name, buildTrace(sys, r.sources, p.counterexample.choices, undefined, p.name).trace);
   }
   return out;
 }

@@ -87,6 +87,8 @@ export class StepContext {
   faultSpan: Span | null = null;
   /** The word a faulting access was at, or -1 (see Fault.address). */
   faultAddress = -1;
+  /** The frame pointer at the fault: a failed assert's operands are read in that frame. */
+  faultFp = 0;
   /** When set, the pc of every boundary the step passes is pushed (replay only). */
   trail: number[] | null = null;
   /** Set for the second run of a step that returned CUT: it ends after its visible group. */
@@ -474,7 +476,7 @@ class Gen {
     out.push(js`}`); // for
     out.push(js`} catch (e) {`);
     out.push(
-      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultAddress = e.address; ctx.faultPc = pc; return 2; }`,
+      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultAddress = e.address; ctx.faultPc = pc; ctx.faultFp = fp; return 2; }`,
     );
     out.push(js`throw e;`);
     out.push(js`}`);

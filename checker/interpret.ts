@@ -112,6 +112,7 @@ export function interpretStep(
       ctx.faultMessage = e.message;
       ctx.faultSpan = e.span;
       ctx.faultPc = run.pc;
+      ctx.faultFp = run.fp;
       return FAULT;
     }
     throw e;
@@ -135,6 +136,25 @@ export function interpretProperty(p: Lowered, index: number, m: Int32Array): num
   }
 }
 
+/**
+ * The value of a pure expression that reads no temporary (an assert's or property's operand) in
+ * the frame at `fp` of the task whose task_struct is `cur`; null when evaluating it faults.
+ */
+export function interpretValue(
+  p: Lowered,
+  m: Int32Array,
+  e: IExpr,
+  regs: { fp: number; cur: number; self: number },
+): number | null {
+  const run = new Run(p, m, 0, regs.cur, regs.self, 0, null, 0, regs.fp);
+  try {
+    return run.int(e);
+  } catch (err) {
+    if (err instanceof Trap) return null;
+    throw err;
+  }
+}
+
 /** The registers of one step in progress, and the evaluator over them. */
 class Run {
   /** 1 once the step has entered a statement group that touches shared memory (`vis`). */
@@ -154,7 +174,8 @@ class Run {
     private readonly lim: number,
     private readonly ctx: StepContext | null,
     public pc: number,
-    private fp: number,
+    /** Read at a fault (ctx.faultFp). */
+    public fp: number,
   ) {}
 
   private siteSpan(at: number): Span {

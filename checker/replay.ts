@@ -314,6 +314,7 @@ function replayFile(file: string, options: ReplayOptions): number {
       r.sources,
       cx.choices.map((c) => c.index),
       cx.choices.map((c) => ({ slot: c.slot, values: c.values })),
+      p.name,
     );
   } catch (e) {
     if (e instanceof ReplayError) throw new ReplayInputError(`${shown(file)}: ${e.message}`);

@@ -43,6 +43,8 @@ export interface StepFault {
   span: Span | null;
   /** The word the faulting access was at, where known (replay only; see Fault.address). */
   address?: number;
+  /** The frame pointer at the fault (replay only): an assert's operands are read there. */
+  fp?: number;
 }
 
 /** Receives the successors of a state. `choice` counts successors and faults together, from 0. */
@@ -373,6 +375,7 @@ export class System {
             pc: ctx.faultPc,
             span: ctx.faultSpan,
             address: ctx.faultAddress,
+            fp: ctx.faultFp,
           }
         : null;
     return { next: m, trail: ctx.trail, fault, status: r };

@@ -1,17 +1,20 @@
 // The world at the start and processes as data (issue 8): a program's own task_struct, init
 // blocks, naming another process's task, and properties over processes.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../model/diagnostics";
 import { loadProgram } from "../model/load";
+import { validateJson } from "../reports/json";
+import { explain } from "../reports/text";
 import { main } from "./cli";
 import { captureOutput } from "./cliCapture";
 import { explore } from "./explore";
 import { buildInitialState, InitError } from "./init";
 import { interpretStep } from "./interpret";
 import { System } from "./system";
+import { buildTrace } from "./trace";
 
 function system(text: string): System {
   const r = loadProgram("w.kc", {}, text);
@@ -152,6 +155,22 @@ describe("init on the command line", () => {
     expect(main(["suite", dir])).toBe(1);
     expect(io.out).toContain("init fails");
   });
+
+  it("a spec with init and a failed assert: the JSON shows the operands, passes the schema and replays", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ipcmc-init-"));
+    const spec = join(dir, "assert.kc");
+    const json = join(dir, "trace.json");
+    writeFileSync(
+      spec,
+      "int a;\nint b;\ninit { a = 3; b = 3; }\nprocess w { b++; assert(a == b); }\nexpect violation assertion;\n",
+    );
+    expect(main(["check", spec, "--no-progress", "--json", json])).toBe(1);
+    expect(io.out).toMatch(/w: assertion failed at \S*assert\.kc:4: a = 3, b = 4\./);
+    const data = JSON.parse(readFileSync(json, "utf8"));
+    expect(validateJson(data)).toBeNull();
+    expect(JSON.stringify(data)).toContain('"operands":[{"name":"a","value":"3"},{"name":"b","value":"4"}]');
+    expect(main(["replay", json])).toBe(1);
+  });
 });
 
 describe("processes as data", () => {
@@ -223,5 +242,50 @@ describe("processes as data", () => {
       "KC422",
     ]);
     expect(codes(`${base}invariant a: worker[0] at L;`)).toEqual([]);
+  });
+});
+
+describe("a failed check shows the values it read", () => {
+  const trace = (text: string, property: string) => {
+    const r = loadProgram("w.kc", {}, text);
+    if (!r.ok) throw new Error("compile");
+    const sys = new System(r.program);
+    const o = explore(sys, { keepGoing: true });
+    const p = o.properties.find((x) => x.name === property);
+    if (!p?.counterexample) throw new Error(`${property} holds`);
+    const t = buildTrace(sys, r.sources, p.counterexample.choices, undefined, property).trace;
+    return { p, t, text: explain(p, t) };
+  };
+
+  it("assert(a == b) failing says a = 3, b = 4, read in the frame that ran it", () => {
+    const text = [
+      "struct sem { int count; };",
+      "struct sem s = { 3 };",
+      'void check(struct sem *p, int b) { assert(p->count == b && s.count >= 0, "count"); }',
+      "process w { int b = 4; check(&s, b); }",
+    ].join("\n");
+    const { t, text: why } = trace(text, "assertion");
+    expect(t.steps[t.steps.length - 1]?.fault?.operands).toEqual([
+      { name: "p->count", value: "3" },
+      { name: "b", value: "4" },
+      { name: "s.count", value: "3" },
+    ]);
+    expect(why).toMatch(/count at w\.kc:3: p->count = 3, b = 4, s\.count = 3\.$/);
+  });
+
+  it("a violated invariant shows the values of the variables it reads, also a process's locals", () => {
+    const text = [
+      "int holders;",
+      "struct wait_queue *q;",
+      "process worker[2] { int mine = 0; holders++; mine = 1; holders--; }",
+      "invariant one: holders <= 1 || q != NULL || worker[0].mine > 1;",
+    ].join("\n");
+    const { t, text: why } = trace(text, "one");
+    expect(t.operands).toEqual([
+      { name: "holders", value: "2" },
+      { name: "q", value: "NULL" },
+      { name: "worker[0].mine", value: "1" },
+    ]);
+    expect(why).toContain(": holders = 2, q = NULL, worker[0].mine = 1.");
   });
 });

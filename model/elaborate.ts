@@ -42,10 +42,10 @@ import {
   type Overrides,
   RECURSIVE_STACK_WORDS,
 } from "./elab/context";
-import { ProcessRefs } from "./elab/processes";
+import { Operands } from "./elab/operands";
 import { BUILTIN_PROPERTIES, collectEscaping, instrVisible, NOSPAN, successors } from "./elab/util";
 
-class Elaborator extends ProcessRefs {
+class Elaborator extends Operands {
   run(all: Decl[]): Lowered {
     const decls = this.taskStructDecls(all);
     // Instruction 0 is never run: pc 0 in a task block means "no code here" (the task exited,
@@ -160,6 +160,7 @@ class Elaborator extends ProcessRefs {
     this.noHoist++;
     this.inPropertyExpr = true;
     const r = this.rvalue(d.expr);
+    const shown = this.operands(d.expr);
     this.inPropertyExpr = false;
     this.noHoist--;
     if (this.code.length !== start)
@@ -174,7 +175,7 @@ class Elaborator extends ProcessRefs {
     this.callees.pop();
     this.cur = null;
     this.condition(r, d.expr.span);
-    this.properties.push({ kind: d.property, name: d.name, expr: r.x, span: d.span });
+    this.properties.push({ kind: d.property, name: d.name, expr: r.x, span: d.span, shown });
   }
 
   protected checkExpect(d: Extract<Decl, { kind: "expect" }>): void {

@@ -63,7 +63,7 @@ export type Instr =
    */
   | { k: "call"; fn: number; args: IExpr[]; destOff: number | null; at: number }
   | { k: "ret"; value: IExpr | null; at: number }
-  | { k: "assert"; cond: IExpr; message: string; at: number }
+  | { k: "assert"; cond: IExpr; message: string; at: number; shown?: Operand[] }
   | { k: "assume"; cond: IExpr; at: number }
   | { k: "await"; cond: IExpr; at: number }
   /** m[dest] = a value in [lo, hi] picked by the explorer. */
@@ -192,6 +192,18 @@ export interface PropertyDecl {
   name: string;
   expr: IExpr;
   span: Span;
+  /** What a violation shows the values of. */
+  shown?: Operand[];
+}
+
+/**
+ * A variable an assert or property reads (`a`, `s->count`, `worker[1].x`), shown with its value
+ * when the check fails: its source span and a pure expression that reads no temporary.
+ */
+export interface Operand {
+  span: Span;
+  e: IExpr;
+  pointer: boolean;
 }
 
 export interface Expectation {

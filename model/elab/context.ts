@@ -339,6 +339,8 @@ export abstract class ElabContext {
   protected abstract processLocal(e: Extract<Expr, { kind: "member" }>): LValue | null;
   /** `worker[1] at L`, `in f`, `exited`, and `forall`/`exists` (properties only). */
   protected abstract processPredicate(e: Extract<Expr, { kind: "where" | "quantifier" }>): RValue;
+  /** The variables `e` reads, for showing their values when an assert or property fails. */
+  protected abstract operands(e: Expr): import("../ir").Operand[];
   /** `find_task_by_vpid(pid)`. */
   protected abstract findTaskByVpid(e: Extract<Expr, { kind: "call" }>): RValue;
 }

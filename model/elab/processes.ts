@@ -490,7 +490,8 @@ export abstract class ProcessRefs extends Processes {
 /** Most chains of calls `worker[1] in f` follows before it gives up (KC422). */
 const MAX_CALL_PATHS = 64;
 
-function readsTemporary(e: IExpr): boolean {
+/** Whether evaluating `e` reads (and clears) a compiler temporary: it cannot be evaluated twice. */
+export function readsTemporary(e: IExpr): boolean {
   switch (e.k) {
     case "take":
       return true;
