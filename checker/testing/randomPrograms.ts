@@ -32,7 +32,7 @@ type Stmt =
   | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
   | { k: "nullptr"; pick: number; c: Expr; e: Expr }
   | { k: "bump"; pick: number }
-  | { k: "task"; op: number }
+  | { k: "task"; op: number; e: Expr }
   | { k: "stackptr"; op: number; e: Expr }
   | { k: "pool"; op: number; e: Expr };
 
@@ -65,6 +65,8 @@ interface Shape {
   props: Array<{ kind: "invariant" | "final" | "reachable"; e: Expr }>;
   /** An `init { }` block that builds part of the initial state (rendered so that it finishes). */
   init: Stmt[] | null;
+  /** Properties over processes: a body's locals, where an instance is, quantifiers. */
+  procProps: Array<{ kind: "invariant" | "final" | "reachable"; form: number; pick: number; bound: number }>;
 }
 
 const BIN_OPS = [
@@ -227,7 +229,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("rec" as const), e: c, deep: fc.boolean() }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("nullptr" as const), pick: fc.nat(63), c, e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
-    { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(2) }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(4), e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
   ];
@@ -301,6 +303,15 @@ function shape(): fc.Arbitrary<Shape> {
     handler: fc.boolean(),
     handlerWakes: fc.boolean(),
     init: fc.option(fc.array(stmt(2), { minLength: 1, maxLength: 3 }), { freq: 3, nil: null }),
+    procProps: fc.array(
+      fc.record({
+        kind: fc.constantFrom("invariant" as const, "final" as const, "reachable" as const),
+        form: fc.nat(4),
+        pick: fc.nat(63),
+        bound: fc.integer({ min: -1, max: 3 }),
+      }),
+      { maxLength: 2 },
+    ),
     props: fc.array(
       fc.record({
         kind: fc.constantFrom(
@@ -389,6 +400,7 @@ function render(s: Shape): string {
   });
 
   let tasks = MAX_TASKS;
+  const bodies: Array<{ name: string; locals: string[] }> = [];
   s.procs.forEach((p, k) => {
     if (tasks === 0) return;
     const count = Math.min(p.count, tasks);
@@ -397,6 +409,7 @@ function render(s: Shape): string {
     const lines: string[] = [];
     ctx.block(p.body, lines, 1);
     out.push(`process w${k}${count > 1 ? `[${count}]` : ""} {`, ...lines, "}");
+    bodies.push({ name: `w${k}`, locals: ctx.intLocals });
   });
   if (s.init) {
     // init must finish (else the spec is KC421 and nothing is explored): no ranged targets, no
@@ -416,6 +429,20 @@ function render(s: Shape): string {
   s.props.forEach((p, i) => {
     out.push(`${p.kind} prop${i}: ${pctx.expr(p.e)};`);
   });
+  s.procProps.forEach((q, i) => {
+    const b = bodies[q.pick % bodies.length] as (typeof bodies)[number];
+    const local = b.locals[q.pick % Math.max(1, b.locals.length)];
+    const helper = s.helpers.length > 0 ? `h${q.pick % s.helpers.length}` : null;
+    const forms = [
+      local ? `forall i: ${b.name}[i] exited || ${b.name}[i].${local} <= ${q.bound}` : null,
+      local ? `exists i: ${b.name}[i].${local} == ${q.bound}` : null,
+      helper ? `exists i: ${b.name}[i] in ${helper}` : null,
+      `(&${b.name}[0])->state == 0 && !(${b.name}[0] exited)`,
+      `forall i: ${b.name}[i] exited`,
+    ];
+    const text = forms[q.form % forms.length] ?? forms[3];
+    out.push(`${q.kind} pp${i}: ${text};`);
+  });
   return `${out.join("\n")}\n`;
 }
 
@@ -430,7 +457,7 @@ function initSafe(st: Stmt): boolean {
     case "stackptr":
       return false;
     case "task":
-      return st.op === 1;
+      return st.op === 1 || st.op === 3 || st.op === 4;
     case "pool":
       return st.op <= 1;
     default:
@@ -442,6 +469,8 @@ function initSafe(st: Stmt): boolean {
 class Ctx {
   readonly scopes: Var[][] = [[]];
   private locals = 0;
+  /** The int locals this body declares (each name once), which a property may read. */
+  readonly intLocals: string[] = [];
   private loops = 0;
   /** Enclosing loops and switches, innermost last: where break and continue may go. */
   private readonly breakable: Array<"loop" | "switch"> = [];
@@ -631,6 +660,7 @@ class Ctx {
       case "decl": {
         const name = `l${this.locals++}`;
         line(`${st.type} ${name} = ${this.expr(st.e)};`);
+        if (st.type === "int") this.intLocals.push(name);
         (this.scopes[this.scopes.length - 1] as Var[]).push({
           name,
           hi: null,
@@ -660,6 +690,9 @@ class Ctx {
         if (!this.s.task) return;
         if (st.op === 0 && this.inProcess) line("tk = current;");
         else if (st.op === 1) line("if (tk != NULL) wake_up_process(tk);");
+        // Another process's task, by name or by pid (NULL once it has exited, or for no pid).
+        else if (st.op === 3) line("tk = &w0[0];");
+        else if (st.op === 4) line(`tk = find_task_by_vpid(${this.expr(st.e)});`);
         else line("wake_up_process(tk == NULL ? current : tk);");
         return;
       case "stackptr":

@@ -338,6 +338,17 @@ export abstract class ProcessRefs extends Processes {
       const u = this.info[pc]?.unit ?? -1;
       if (ins.k === "call" && u >= 0) calls[u]?.push({ pc, unit: this.fnList[ins.fn]?.unit ?? -1 });
     });
+    // Only chains towards f matter: recursion elsewhere in the call graph does not.
+    const reaches = new Set<number>([target]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      calls.forEach((cs, u) => {
+        if (!reaches.has(u) && cs.some((c) => reaches.has(c.unit))) {
+          reaches.add(u);
+          grew = true;
+        }
+      });
+    }
     const paths: IExpr[] = [];
     const onPath: number[] = [];
     const walk = (unit: number, fp: number, cond: IExpr | null): void => {
@@ -354,7 +365,7 @@ export abstract class ProcessRefs extends Processes {
       onPath.push(unit);
       const header = fp + (this.units[unit]?.frameSize ?? 0);
       for (const c of calls[unit] ?? []) {
-        if (c.unit < 0) continue;
+        if (!reaches.has(c.unit)) continue;
         const here: IExpr = {
           k: "bin",
           op: "==",
