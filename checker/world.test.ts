@@ -289,3 +289,19 @@ describe("a failed check shows the values it read", () => {
     expect(why).toContain(": holders = 2, q = NULL, worker[0].mine = 1.");
   });
 });
+
+describe("hostile specs", () => {
+  it("nested quantifiers that would expand past 4096 cases are KC422, not a hang", () => {
+    const text = "process w[100] { int x = 1; }\ninvariant a: forall i: forall j: w[i].x >= w[j].x;";
+    expect(codes(text)).toEqual(["KC422"]);
+  });
+
+  it("find_task_by_vpid over thousands of tasks compiles to a shallow expression", () => {
+    const started = performance.now();
+    const sys = system(
+      "int found;\nprocess w[3000] { if (find_task_by_vpid(3000 - self) != NULL) found = 1; }",
+    );
+    expect(sys.layout.procs).toHaveLength(3000);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+});

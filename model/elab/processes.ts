@@ -388,7 +388,7 @@ export abstract class ProcessRefs extends Processes {
       );
       return C0;
     }
-    return paths.reduce<IExpr>((a, p) => ({ k: "bin", op: "||", l: a, r: p, span: NOSPAN }), C0);
+    return balanced(paths, "||");
   }
 
   /** `forall i: e` is e with i = 0, 1, ... joined by &&; `exists` by ||. */
@@ -427,18 +427,26 @@ export abstract class ProcessRefs extends Processes {
       );
       return { x: C0, type: ERR };
     }
-    let all: IExpr | null = null;
+    // Nested quantifiers multiply: their expansion is bounded, so a spec cannot make it explode.
+    if (this.quantified * count > MAX_QUANTIFIED) {
+      this.error("KC422", e.span, `the quantifiers here expand to more than ${MAX_QUANTIFIED} cases`);
+      return { x: C0, type: ERR };
+    }
+    this.quantified *= count;
+    const cases: IExpr[] = [];
     for (let v = 0; v < count; v++) {
       scopes.push(new Map([[e.name, { k: "const", value: v }]]));
       const r = this.rvalue(e.body);
       scopes.pop();
       this.condition(r, e.body.span);
-      const one: IExpr = { k: "bool", e: r.x };
-      all =
-        all === null ? one : { k: "bin", op: e.q === "forall" ? "&&" : "||", l: all, r: one, span: NOSPAN };
+      cases.push({ k: "bool", e: r.x });
     }
-    return { x: all ?? C0, type: INT };
+    this.quantified /= count;
+    return { x: balanced(cases, e.q === "forall" ? "&&" : "||"), type: INT };
   }
+
+  /** The product of the counts of the quantifiers being expanded. */
+  private quantified = 1;
 
   protected findTaskByVpid(e: Extract<Expr, { kind: "call" }>): RValue {
     const type: Type = { k: "ptr", to: { k: "struct", name: "task_struct" } };
@@ -474,28 +482,54 @@ export abstract class ProcessRefs extends Processes {
    * 1, 2, ... in slot order (model/layout.ts initialState); a task that has exited is not found.
    */
   private taskOfPid(pid: IExpr): IExpr {
-    let out: IExpr = C0;
     const all = [...this.procByName.values()].flatMap((p) =>
       Array.from({ length: p.count }, (_, k) => this.slot(p.first, k)),
     );
-    for (let i = all.length - 1; i >= 0; i--) {
-      const s = all[i] as ProcSlot;
-      const live: IExpr = {
-        k: "bin",
-        op: "!=",
-        l: { k: "load", addr: { k: "const", v: s.base + T_PC }, local: false },
-        r: C0,
-        span: NOSPAN,
-      };
-      out = {
-        k: "cond",
-        c: { k: "bin", op: "==", l: pid, r: { k: "const", v: i + 1 }, span: NOSPAN },
-        t: { k: "cond", c: live, t: { k: "const", v: s.task }, f: C0 },
-        f: out,
-      };
-    }
-    return out;
+    const cmp = (op: "<" | "<=" | ">", v: number): IExpr => ({
+      k: "bin",
+      op,
+      l: pid,
+      r: { k: "const", v },
+      span: NOSPAN,
+    });
+    // A search tree over pids lo..hi (slots lo-1..hi-1): its depth grows with the log of the
+    // number of tasks, so no expression is deeper than a few dozen levels.
+    const tree = (lo: number, hi: number): IExpr => {
+      if (lo === hi) {
+        const s = all[lo - 1] as ProcSlot;
+        const live: IExpr = {
+          k: "bin",
+          op: "!=",
+          l: { k: "load", addr: { k: "const", v: s.base + T_PC }, local: false },
+          r: C0,
+          span: NOSPAN,
+        };
+        return { k: "cond", c: live, t: { k: "const", v: s.task }, f: C0 };
+      }
+      const mid = (lo + hi) >> 1;
+      return { k: "cond", c: cmp("<=", mid), t: tree(lo, mid), f: tree(mid + 1, hi) };
+    };
+    if (all.length === 0) return C0;
+    const inRange: IExpr = {
+      k: "bin",
+      op: "&&",
+      l: { k: "bin", op: ">", l: pid, r: C0, span: NOSPAN },
+      r: cmp("<=", all.length),
+      span: NOSPAN,
+    };
+    return { k: "cond", c: inRange, t: tree(1, all.length), f: C0 };
   }
+}
+
+/** Most cases nested quantifiers may expand to (KC422). */
+const MAX_QUANTIFIED = 4096;
+
+/** `xs` joined by `op` as a balanced tree: no deeper than the log of their number. */
+function balanced(xs: IExpr[], op: "&&" | "||"): IExpr {
+  if (xs.length === 0) return { k: "const", v: op === "&&" ? 1 : 0 };
+  if (xs.length === 1) return xs[0] as IExpr;
+  const mid = xs.length >> 1;
+  return { k: "bin", op, l: balanced(xs.slice(0, mid), op), r: balanced(xs.slice(mid), op), span: NOSPAN };
 }
 
 /** Most chains of calls `worker[1] in f` follows before it gives up (KC422). */
