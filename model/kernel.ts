@@ -15,7 +15,6 @@ export const PRELUDE = `
 const TASK_RUNNING = 0;
 const TASK_INTERRUPTIBLE = 1;
 const TASK_UNINTERRUPTIBLE = 2;
-const TASK_ZOMBIE = 3;                       // an exited task: the machine sets it (model/layout.ts)
 
 // include/linux/sched.h (2.0): the fields of struct task_struct that IPC code touches.
 // The machine lays one out at the start of every process's task block; current points to it.
@@ -235,4 +234,7 @@ void spin_unlock(spinlock_t *l) {
     assert(l->locked == 1, "spin_unlock of a spinlock that is not held");
     l->locked = 0;
 }
+
+// include/linux/sched.h: the state of a task that has exited; the machine sets it (model/layout.ts).
+const TASK_ZOMBIE = 3;
 `;
