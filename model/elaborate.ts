@@ -56,6 +56,7 @@ class Elaborator extends Operands {
     for (const d of decls) this.declare(d);
     const task = this.taskLayout();
     this.declareProcesses(decls);
+    this.findNamedLocals(decls);
     for (const [name, o] of this.overrides) {
       if (!o.used)
         this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
@@ -139,6 +140,8 @@ class Elaborator extends Operands {
       this.error("KC202", d.nameSpan, `'${d.name}' is already declared as a process or interrupt`);
     const ctx = this.beginUnit(d.kind, d.name, d.span, null);
     ({ names: ctx.escaping, goto: ctx.hasGoto } = collectEscaping(d.body));
+    // A local that a property reads is seen from outside, as one whose address is taken.
+    for (const n of this.namedLocals.get(d.name) ?? []) ctx.escaping.add(n);
     const rec = { name: d.name, count: Math.max(1, count), unit: this.units.length - 1 };
     if (d.kind === "process") this.processes.push(rec);
     else this.interrupts.push(rec);

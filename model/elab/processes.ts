@@ -114,6 +114,31 @@ export abstract class ProcessRefs extends Processes {
   protected inPropertyExpr = false;
   /** Body-frame words that properties read, per process index: kept when the process exits. */
   protected readonly keptLocals = new Map<number, Array<[number, number]>>();
+  /**
+   * Body locals that some property reads, by process and name, found in the properties' text
+   * before any body is lowered: such a local is lowered as one whose address is taken, so its
+   * stores are shared steps, never merged into a neighbour's, and a property sees every value.
+   */
+  protected readonly namedLocals = new Map<string, Set<string>>();
+
+  protected findNamedLocals(decls: Decl[]): void {
+    const visit = (x: unknown): void => {
+      if (Array.isArray(x)) for (const y of x) visit(y);
+      else if (x && typeof x === "object") {
+        const n = x as Expr;
+        if (n.kind === "member" && !n.arrow) {
+          const b = n.base.kind === "index" ? n.base.base : n.base;
+          if (b.kind === "name" && this.procByName.has(b.name) && !this.globalsScope.has(b.name)) {
+            const names = this.namedLocals.get(b.name) ?? new Set<string>();
+            names.add(n.field);
+            this.namedLocals.set(b.name, names);
+          }
+        }
+        for (const [k, v] of Object.entries(x)) if (k !== "span") visit(v);
+      }
+    };
+    for (const d of decls) if (d.kind === "property") visit(d.expr);
+  }
 
   /** Registers every process's name and instance count before any body is lowered. */
   protected declareProcesses(decls: Decl[]): void {
