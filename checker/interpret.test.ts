@@ -58,7 +58,7 @@ function observe(r: number, m: Int32Array, ctx: StepContext): StepResult {
  */
 function compareSlot(sys: System, src: Int32Array, slotIndex: number, cv: number[]): string | null {
   const slot = sys.layout.slots[slotIndex] as Slot;
-  const cur = slot.kind === "interrupt" ? 0 : slot.base;
+  const cur = slot.task;
   const run = (how: "compiled" | "traced" | "interpreted"): StepResult => {
     const m = prepare(sys, src, slot);
     const ctx = new StepContext();

@@ -51,6 +51,7 @@ export const CODES = {
   KC408: "constant out of range",
   KC409: "no pool for kmalloc",
   KC410: "state too large",
+  KC411: "conflicting model",
   KC420: "task_struct lacks a field the machine needs",
   KC421: "init does not finish",
   KC422: "bad reference to a process",

@@ -162,6 +162,7 @@ const DECLARATIONS: Record<Decl["kind"], string[]> = {
   init: ["init { x = $; }"],
   property: ["invariant in#: $;", "final fi#: $;", "reachable re#: $;"],
   expect: [],
+  model: [],
   pool: ["pool struct S[$];"],
   include: [],
 };

@@ -67,6 +67,8 @@ interface Shape {
   init: Stmt[] | null;
   /** Properties over processes: a body's locals, where an instance is, quantifiers. */
   procProps: Array<{ kind: "invariant" | "final" | "reachable"; form: number; pick: number; bound: number }>;
+  /** A `model` declaration: the uniprocessor model, smp said out loud, or none (smp). */
+  model: "uniprocessor" | "smp" | null;
 }
 
 const BIN_OPS = [
@@ -324,6 +326,7 @@ function shape(): fc.Arbitrary<Shape> {
       }),
       { maxLength: 2 },
     ),
+    model: fc.constantFrom("uniprocessor" as const, "uniprocessor" as const, "smp" as const, null, null),
   });
 }
 
@@ -335,7 +338,8 @@ function shape(): fc.Arbitrary<Shape> {
  * compound), `++`/`--`, if/else, switch, two-round for/while/do loops with break/continue,
  * atomic, await/assume/assert, choose, calls, cli/sti and save/restore_flags, struct copies,
  * sleep_on/wake_up and signals, a maybe-NULL store; optional invariant/final/reachable
- * properties over globals. Run-time faults (division by zero, an index out of bounds, a range
+ * properties over globals; `model uniprocessor;` in two programs of five, where every call from
+ * a body is a system call. Run-time faults (division by zero, an index out of bounds, a range
  * overflow, a NULL dereference, an empty choose, a stack overflow) are meant to happen: an
  * explorer must find them. Every process terminates, so the state space is finite and mostly
  * tiny (median ~25 states; a few percent pass 3000); cap the search anyway.
@@ -425,6 +429,7 @@ function render(s: Shape): string {
     out.push(`interrupt irq { assume(${r0} < ${Math.min(2, globals[0]?.hi ?? 3)}); ${r0}++;${wake} }`);
   }
 
+  if (s.model) out.push(`model ${s.model};`);
   const pctx = new Ctx(s, [...globals, ...elems], false, 0, true);
   s.props.forEach((p, i) => {
     out.push(`${p.kind} prop${i}: ${pctx.expr(p.e)};`);

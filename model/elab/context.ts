@@ -42,6 +42,8 @@ export interface ElaborateOptions {
    * same program: code and properties that name a process's task block need its address.
    */
   procSlots?: ReadonlyArray<{ base: number; task: number; stackBase: number }>;
+  /** The execution model, overriding the program's `model` declaration (the `--model` flag). */
+  model?: import("../ir").ExecModel;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */

@@ -316,6 +316,20 @@ export abstract class ProcessRefs extends Processes {
     }
   }
 
+  /** The absolute stack words that properties read (Lowered.observed). */
+  protected observedWords(): number[] {
+    const out: number[] = [];
+    for (const [index, ranges] of this.keptLocals) {
+      const p = [...this.procByName.values()].find((x) => x.index === index);
+      if (!p) continue;
+      for (let k = 0; k < p.count; k++) {
+        const base = this.slot(p.first, k).stackBase;
+        for (const [off, len] of ranges) for (let w = 0; w < len; w++) out.push(base + off + w);
+      }
+    }
+    return out;
+  }
+
   /** Marks, on each process's exit, the body words its properties read (Instr exit's keep). */
   protected keepNamedLocals(): void {
     for (const [index, ranges] of this.keptLocals) {
