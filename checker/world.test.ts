@@ -312,3 +312,17 @@ describe("a local that a property reads is seen at every value", () => {
     expect(violated(text)).toEqual(["never5"]);
   });
 });
+
+describe("find_task_by_vpid of a value a call returns", () => {
+  it("reads the pid once and leaves no temporary behind", () => {
+    const text = [
+      "int n;",
+      "int next_pid(void) { n++; return n; }",
+      "struct task_struct *t1; struct task_struct *t2;",
+      "process a { t1 = find_task_by_vpid(next_pid()); t2 = find_task_by_vpid(next_pid() + 5); }",
+      "final found: t1 == &a && t2 == NULL && n == 2;",
+      "expect holds;",
+    ].join("\n");
+    expect(violated(text)).toEqual([]);
+  });
+});

@@ -496,11 +496,10 @@ export abstract class ProcessRefs extends Processes {
       return { x: C0, type: ERR };
     }
     // The pid is read more than once: a value that reads a temporary is stored first.
-    let pid = arg.x;
+    const pid = arg.x;
     if (readsTemporary(pid)) {
       const t = this.temp();
       this.emit({ k: "store", addr: this.frameAddr(t), value: pid, range: null, at: this.currentSite });
-      pid = { k: "take", off: t };
       const r = this.temp();
       this.emit({
         k: "store",
