@@ -643,7 +643,12 @@ export function main(argv: string[]): number {
   const searchFlags = (y: ReturnType<typeof yargs>) =>
     limitFlags(
       y
-        .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
+        .option("D", {
+          type: "string",
+          array: true,
+          describe: "override a const or #define: -D N=4",
+          requiresArg: true,
+        })
         .option("I", {
           type: "string",
           array: true,

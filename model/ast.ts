@@ -6,6 +6,20 @@ export interface Span {
   file: number;
   start: number;
   end: number;
+  /**
+   * Set on what a macro expansion produced (model/preprocess.ts): `file`, `start` and `end` are
+   * then the macro's use, and this names the macro and where it was defined.
+   */
+  expansion?: Expansion;
+}
+
+/** One macro expansion, for diagnostics: the macro, its definition, and the expansion it happened in. */
+export interface Expansion {
+  macro: string;
+  /** The macro's name in its `#define`. */
+  defined: Span;
+  /** The expansion whose result this macro's use came from (a macro used in another's body); null at the outermost. */
+  outer: Expansion | null;
 }
 
 // ---------------------------------------------------------------- types as written
@@ -96,7 +110,12 @@ export type Expr =
    */
   | { kind: "where"; process: Expr; op: "at" | "in" | "exited"; name: string; nameSpan: Span; span: Span }
   /** Properties only: `forall i: e` / `exists i: e`, i over the instances of the processes it indexes. */
-  | { kind: "quantifier"; q: "forall" | "exists"; name: string; body: Expr; span: Span };
+  | { kind: "quantifier"; q: "forall" | "exists"; name: string; body: Expr; span: Span }
+  /**
+   * GNU `({ stmt; ...; expr; })`: the statements run in a scope of their own; the value is the
+   * last statement's, when that is an expression statement, else void.
+   */
+  | { kind: "stmtExpr"; body: Stmt[]; span: Span };
 
 /** An initializer: an expression, or a brace list with optional `.field =` / `[i] =` designators. */
 export type Init = { kind: "expr"; expr: Expr; span: Span } | { kind: "list"; items: InitItem[]; span: Span };

@@ -4,6 +4,7 @@ import type {
   BinaryOp,
   Decl,
   EnumMember,
+  Expansion,
   Expr,
   FieldDecl,
   Init,
@@ -53,9 +54,11 @@ export function newParseContext(onInclude?: (path: string, span: Span) => void):
  * that contains it; type expressions then refer to it by name with `fields`/`members` null.
  * An anonymous struct gets the name `<anon@FILE:LINE:COL>`. `#include` calls `ctx.onInclude`
  * at once and stays in the result as an `include` Decl. Throws a `CompileError` at the first error.
+ * `tokens`, when given, are the file's tokens as the preprocessor left them (else it is lexed);
+ * a node that starts with a token from a macro expansion carries the expansion in its span.
  */
-export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext): Program {
-  const program = new Parser(sources, file, ctx).program();
+export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext, tokens?: Token[]): Program {
+  const program = new Parser(sources, file, ctx, tokens).program();
   checkNesting(program.decls);
   return program;
 }
@@ -171,15 +174,23 @@ class Parser {
   private inProperty = false;
   /** End offset of the last consumed token: where a node being finished ends. */
   private lastEnd = 0;
+  private lastSpan: Span | null = null;
   /** The program's declarations; hoisted struct and enum definitions are pushed here as they are met. */
   private readonly decls: Decl[] = [];
+  /** The macro expansion of the first expanded token at each offset (all of one use share the use's offset). */
+  private readonly expansions = new Map<number, Expansion>();
 
   constructor(
     private readonly sources: SourceSet,
     private readonly file: number,
     private readonly ctx: ParseContext,
+    tokens?: Token[],
   ) {
-    this.toks = lex(sources, file);
+    this.toks = tokens ?? lex(sources, file);
+    for (const t of this.toks) {
+      const x = t.span.expansion;
+      if (x && !this.expansions.has(t.span.start)) this.expansions.set(t.span.start, x);
+    }
   }
 
   // ------------------------------------------------------------ token helpers
@@ -193,6 +204,7 @@ class Parser {
     if (t.kind !== "eof") {
       this.pos++;
       this.lastEnd = t.span.end;
+      this.lastSpan = t.span;
     }
     return t;
   }
@@ -263,11 +275,19 @@ class Parser {
 
   /** The span from `start` to the end of the last consumed token. */
   private spanFrom(start: number): Span {
+    const expansion = this.expansions.get(start);
+    if (expansion) return { file: this.file, start, end: this.lastEnd, expansion };
+    // A node that starts at a macro argument and ends in the macro's body is shown as the use.
+    const last = this.lastSpan;
+    if (last?.expansion && last.start <= start && start < last.end)
+      return { file: this.file, start: last.start, end: this.lastEnd, expansion: last.expansion };
     return { file: this.file, start, end: this.lastEnd };
   }
 
   private join(a: Span, b: Span): Span {
-    return { file: this.file, start: a.start, end: b.end };
+    return a.expansion
+      ? { file: this.file, start: a.start, end: b.end, expansion: a.expansion }
+      : { file: this.file, start: a.start, end: b.end };
   }
 
   private enter(): void {
@@ -1367,6 +1387,7 @@ class Parser {
         }
         break;
       case "punct":
+        if (t.text === "(" && this.is("{", 1)) return this.statementExpression();
         if (t.text === "(") {
           this.next();
           const e = this.expr();
@@ -1376,5 +1397,15 @@ class Parser {
         break;
     }
     return this.unexpected("KC111", "an expression");
+  }
+
+  /** GNU `({ statements })`, the form of the kernel's wait_event_interruptible. */
+  private statementExpression(): Expr {
+    const open = this.next();
+    this.enter();
+    const block = this.statement() as Extract<Stmt, { kind: "block" }>;
+    this.leave();
+    this.close(")", open);
+    return { kind: "stmtExpr", body: block.body, span: this.spanFrom(open.span.start) };
   }
 }

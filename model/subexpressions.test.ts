@@ -96,6 +96,7 @@ const EXPRESSIONS: Record<Expr["kind"], string[]> = {
   sizeof: ["sizeof(@)", "sizeof @", "sizeof(int[@])", "sizeof(int<0..@>)"],
   cast: ["(int)@", "(char)@", "(bool)@", "(struct S *)@", "(void)@", "(int<0..@>)1"],
   comma: ["@, 1", "1, @"],
+  stmtExpr: ["({ @; })", "({ x = 1; @; })", "({ if (@) x = 1; 0; })", "({ int t = @; t; })"],
   // Property-only forms (they do not parse in the places below): checker/world.test.ts checks
   // that an unknown inside them is reported.
   where: [],

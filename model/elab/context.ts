@@ -345,4 +345,5 @@ export abstract class ElabContext {
   protected abstract operands(e: Expr): import("../ir").Operand[];
   /** `find_task_by_vpid(pid)`. */
   protected abstract findTaskByVpid(e: Extract<Expr, { kind: "call" }>): RValue;
+  protected abstract statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue;
 }

@@ -32,6 +32,10 @@ export abstract class Expressions extends Declarations {
       this.effect(e.right);
       return;
     }
+    if (e.kind === "stmtExpr") {
+      this.statementExpression(e, false);
+      return;
+    }
     if (e.kind === "incdec") {
       const lv = this.lvalue(e.operand);
       this.storeIncDec(lv, e.op, e.span);
@@ -585,6 +589,8 @@ export abstract class Expressions extends Declarations {
       case "comma":
         this.effect(e.left);
         return this.rvalue(e.right);
+      case "stmtExpr":
+        return this.statementExpression(e, true);
     }
   }
 

@@ -202,6 +202,9 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
         visitExpr(e.left);
         visitExpr(e.right);
         return;
+      case "stmtExpr":
+        for (const s of e.body) stack.push(s);
+        return;
       default:
         return;
     }
