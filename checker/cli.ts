@@ -20,6 +20,7 @@ import { toJson } from "../reports/json";
 import { renderJunit, type SuiteCase } from "../reports/junit";
 import { bytes, inconclusiveReason, num, renderReport, violatedNames } from "../reports/text";
 import { explore } from "./explore";
+import { InitError } from "./init";
 import { DEFAULT_OPTIONS, type Progress, type SearchOptions } from "./options";
 import type { Outcome, PropertyResult } from "./outcome";
 import { runReplay, traceOrigin } from "./replay";
@@ -101,6 +102,16 @@ function load(
   const r = loadProgram(spec, { defines, includeDirs, fine, ...(model ? { model } : {}) });
   if (!r.ok) throw new SpecError(diagnosticsText(r));
   return r;
+}
+
+/** The System of a loaded spec; an init that does not finish is an error of the spec (exit 2). */
+function startSystem(r: LoadResult & { ok: true }): System {
+  try {
+    return new System(r.program);
+  } catch (e) {
+    if (e instanceof InitError) throw new SpecError(`${formatDiagnostic(e.diagnostic, r.sources)}\n1 error`);
+    throw e;
+  }
 }
 
 /** Every diagnostic of a failed load, rendered, and their count. */
@@ -206,7 +217,7 @@ function tracesOf(sys: System, r: LoadResult & { ok: true }, o: Outcome): Map<st
       (p.counterexample.choices.length === 0 && p.kind === "reachable")
     )
       continue;
-    out.set(p.name, buildTrace(sys, r.sources, p.counterexample.choices).trace);
+    out.set(p.name, buildTrace(sys, r.sources, p.counterexample.choices, undefined, p.name).trace);
   }
   return out;
 }
@@ -265,7 +276,7 @@ function runCheck(a: CheckArgs): number {
   const model = modelFlag(a.model);
   const r = load(a.spec, defines, includeDirs, a.fine, model);
   if (a.json) checkOutputs([{ flag: "json", path: a.json }], r.inputs);
-  const sys = new System(r.program);
+  const sys = startSystem(r);
   const opts: Partial<SearchOptions> = {
     strategy: a.strategy === "dfs" ? "dfs" : "bfs",
     maxStates: a.maxStates,
@@ -470,7 +481,7 @@ function suiteCase(
   const e = r.program.expect;
   const expected = e?.verdict === "holds" ? "holds" : `violation ${e?.property ?? ""}`.trim();
   try {
-    const o = explore(new System(r.program), {
+    const o = explore(startSystem(r), {
       ...DEFAULT_OPTIONS,
       keepGoing: true,
       maxStates: limits.maxStates,
@@ -490,6 +501,8 @@ function suiteCase(
     const model = r.program.model;
     return { spec: name, result: suiteResult(e, o), expected, got, detail: null, model, ...figures };
   } catch (err) {
+    if (err instanceof SpecError)
+      return { spec: name, result: "fail", expected, got: "init fails", detail: err.message, ...NO_FIGURES };
     const detail = internalDetail(err, debug);
     return { spec: name, result: "fail", expected, got: "internal error of ipcmc", detail, ...NO_FIGURES };
   }
@@ -630,7 +643,12 @@ export function main(argv: string[]): number {
   const searchFlags = (y: ReturnType<typeof yargs>) =>
     limitFlags(
       y
-        .option("D", { type: "string", array: true, describe: "override a const or #define: -D N=4", requiresArg: true })
+        .option("D", {
+          type: "string",
+          array: true,
+          describe: "override a const or #define: -D N=4",
+          requiresArg: true,
+        })
         .option("I", {
           type: "string",
           array: true,

@@ -15,13 +15,12 @@ import {
 import {
   type Layout,
   layoutMachine,
+  type Slot,
   T_ATOMIC,
-  T_BLOCKED,
   T_FP,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
+  TASK_REGS,
   TASK_ZOMBIE,
 } from "../model/layout";
 import { notDataMessage } from "../model/objectBounds";
@@ -91,6 +90,8 @@ export class StepContext {
   faultSpan: Span | null = null;
   /** The word a faulting access was at, or -1 (see Fault.address). */
   faultAddress = -1;
+  /** The frame pointer at the fault: a failed assert's operands are read in that frame. */
+  faultFp = 0;
   /** When set, the pc of every boundary the step passes is pushed (replay only). */
   trail: number[] | null = null;
   /** Set for the second run of a step that returned CUT: it ends after its visible group. */
@@ -218,6 +219,15 @@ export function compileProgram(
   };
 }
 
+/** How a use after return says that the task block's code is over. */
+export function finished(kind: Slot["kind"] | undefined): string {
+  return kind === "interrupt"
+    ? "handler has finished"
+    : kind === "init"
+      ? "init has finished"
+      : "task has exited";
+}
+
 /** No unit starts at PC_NONE and no jump leads there: that pc means "no code" (see ir.ts). */
 function checkNoEntryAtNone(p: Lowered): void {
   const bad =
@@ -291,7 +301,7 @@ function runtimeHelpers(
       throw new Fault(
         "use_after_return",
         m[(sl?.base ?? 0) + T_PC] === 0
-          ? `use after return: the pointer points into ${where}, and that ${sl?.kind === "interrupt" ? "handler has finished" : "task has exited"}`
+          ? `use after return: the pointer points into ${where}, and that ${finished(sl?.kind)}`
           : `use after return: the pointer points into ${where}, in a frame that has returned`,
         sp(s),
         a,
@@ -480,7 +490,7 @@ class Gen {
     out.push(js`}`); // for
     out.push(js`} catch (e) {`);
     out.push(
-      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultAddress = e.address; ctx.faultPc = pc; return 2; }`,
+      js`if (e instanceof Fault) { if (cut !== 0) return 5; ctx.faultKind = e.kind; ctx.faultMessage = e.message; ctx.faultSpan = e.span; ctx.faultAddress = e.address; ctx.faultPc = pc; ctx.faultFp = fp; return 2; }`,
     );
     out.push(js`throw e;`);
     out.push(js`}`);
@@ -596,10 +606,17 @@ class Gen {
         return js`{ const a = ${this.int(ins.ptr)}; if (a !== 0) { const h = a > 0 && a < m.length ? PS[a] : 0; if (h === 0) F("bad_free", "kfree of a pointer that kmalloc did not return", ${s}); if (m[h] === 0) F("double_free", "double free: the object was already kfree'd", ${s}); m.fill(0, h, h + 1 + PZ[a]); DM |= CM[h]; } } ${next}`;
       }
       case "exit": {
-        if (this.unitOf(i).kind === "interrupt") return js`m.fill(0, tb, lim); return 1;`;
+        if (this.unitOf(i).kind !== "process") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; ${this.cpuAt(i)} return 1;`;
+        const stack = TASK_REGS + this.p.task.size;
+        let from = 0;
+        const clear: Js[] = [];
+        for (const [off, len] of ins.keep ?? []) {
+          clear.push(js`m.fill(0, tb + ${stack + from}, tb + ${stack + off});`);
+          from = off + len;
+        }
+        return js`m.fill(0, tb + ${T_PC}, tb + ${TASK_REGS}); ${joinJs(clear, js` `)} m.fill(0, tb + ${stack + from}, lim); m[tb + ${TASK_REGS + this.p.task.state}] = ${TASK_ZOMBIE}; ${this.cpuAt(i)} return 1;`;
       }
     }
   }
@@ -613,10 +630,12 @@ class Gen {
       return a;
     };
     switch (ins.name) {
-      case "schedule":
+      case "schedule": {
+        const t = this.p.task;
         // kernel/sched.c: schedule() returns once the task is TASK_RUNNING again; an
         // interruptible sleeper with an unblocked signal pending is made running.
-        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${T_STATE}]; if (st !== 0) { if (st === 1 && (m[cur + ${T_SIGNAL}] & ~m[cur + ${T_BLOCKED}]) !== 0) m[cur + ${T_STATE}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
+        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${t.state}]; if (st !== 0) { if (st === 1 && (m[cur + ${t.signal}] & ~m[cur + ${t.blocked}]) !== 0) m[cur + ${t.state}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
+      }
       case "cli":
         return js`m[tb + ${T_IRQOFF}] = 1; ${next}`;
       case "sti":

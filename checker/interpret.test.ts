@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Lowered } from "../model/ir";
-import { type Slot, startTask, T_ATOMIC, T_PC, T_STATE, TASK_ZOMBIE } from "../model/layout";
+import { type Slot, startTask, T_ATOMIC, T_PC, TASK_ZOMBIE } from "../model/layout";
 import { loadProgram } from "../model/load";
 import { BLOCKED, FAULT, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
 import { interpretProperty, interpretStep } from "./interpret";
@@ -58,7 +58,7 @@ function observe(r: number, m: Int32Array, ctx: StepContext): StepResult {
  */
 function compareSlot(sys: System, src: Int32Array, slotIndex: number, cv: number[]): string | null {
   const slot = sys.layout.slots[slotIndex] as Slot;
-  const cur = slot.kind === "interrupt" ? 0 : slot.base;
+  const cur = slot.task;
   const run = (how: "compiled" | "traced" | "interpreted"): StepResult => {
     const m = prepare(sys, src, slot);
     const ctx = new StepContext();
@@ -195,7 +195,7 @@ function single(text: string) {
     const ctx = new StepContext();
     ctx.cv = cv;
     ctx.trail = [];
-    const r = interpretStep(p, m, slot.base, slot.base, slot.self, slot.stackEnd, ctx);
+    const r = interpretStep(p, m, slot.base, slot.task, slot.self, slot.stackEnd, ctx);
     return { r, ctx };
   };
   return { p, sys, slot, addr, step, m: sys.initial() };
@@ -211,7 +211,7 @@ describe("interpretStep on tiny programs", () => {
     expect(t.step(t.m).r).toBe(MOVED);
     expect(t.m[g]).toBe(2);
     expect(t.m[t.slot.base + T_PC]).toBe(0);
-    expect(t.m[t.slot.base + T_STATE]).toBe(TASK_ZOMBIE);
+    expect(t.m[t.slot.task + t.sys.program.task.state]).toBe(TASK_ZOMBIE);
     const before = t.m.slice();
     expect(t.step(t.m).r).toBe(BLOCKED);
     expect(t.m).toEqual(before);
@@ -309,7 +309,7 @@ describe("interpretStep on tiny programs", () => {
     const t = single("int g; process p { current->state = TASK_UNINTERRUPTIBLE; schedule(); g = 1; }");
     expect(t.step(t.m).r).toBe(MOVED); // the state store
     expect(t.step(t.m).r).toBe(BLOCKED); // asleep
-    t.m[t.slot.base + T_STATE] = 0; // woken
+    t.m[t.slot.task + t.sys.program.task.state] = 0; // woken
     expect(t.step(t.m).r).toBe(MOVED);
     expect(t.step(t.m).r).toBe(MOVED);
     expect(t.m[t.addr("g")]).toBe(1);

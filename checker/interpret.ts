@@ -11,18 +11,15 @@ import {
   type Lowered,
   STACK_TAG_SHIFT,
 } from "../model/ir";
-import { TASK_FIELDS } from "../model/kernel";
 import {
   type Layout,
   layoutMachine,
   T_ATOMIC,
-  T_BLOCKED,
   T_FP,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
   TASK_INTERRUPTIBLE,
+  TASK_REGS,
   TASK_RUNNING,
   TASK_ZOMBIE,
 } from "../model/layout";
@@ -44,6 +41,7 @@ import {
   ENDLESS_STEP,
   FAULT,
   type FaultKind,
+  finished,
   HANDLER_BLOCKS,
   MOVED,
   NEED_CHOICE,
@@ -117,6 +115,7 @@ export function interpretStep(
       ctx.faultMessage = e.message;
       ctx.faultSpan = e.span;
       ctx.faultPc = run.pc;
+      ctx.faultFp = run.fp;
       return FAULT;
     }
     throw e;
@@ -140,6 +139,25 @@ export function interpretProperty(p: Lowered, index: number, m: Int32Array): num
   }
 }
 
+/**
+ * The value of a pure expression that reads no temporary (an assert's or property's operand) in
+ * the frame at `fp` of the task whose task_struct is `cur`; null when evaluating it faults.
+ */
+export function interpretValue(
+  p: Lowered,
+  m: Int32Array,
+  e: IExpr,
+  regs: { fp: number; cur: number; self: number },
+): number | null {
+  const run = new Run(p, m, 0, regs.cur, regs.self, 0, null, 0, regs.fp);
+  try {
+    return run.int(e);
+  } catch (err) {
+    if (err instanceof Trap) return null;
+    throw err;
+  }
+}
+
 /** The registers of one step in progress, and the evaluator over them. */
 class Run {
   /** 1 once the step has entered a statement group that touches shared memory (`vis`). */
@@ -159,7 +177,8 @@ class Run {
     private readonly lim: number,
     private readonly ctx: StepContext | null,
     public pc: number,
-    private fp: number,
+    /** Read at a fault (ctx.faultFp). */
+    public fp: number,
   ) {}
 
   private siteSpan(at: number): Span {
@@ -388,14 +407,22 @@ class Run {
       }
       case "exit": {
         const unit = p.units[p.info[i]?.unit ?? 0];
-        if (unit?.kind === "interrupt") {
-          // A handler's block is all registers: it is idle again.
+        if (unit?.kind !== "process") {
+          // A handler's (or init's) block is all registers: it is idle again.
           m.fill(0, tb, this.lim);
           throw new Done(MOVED);
         }
         // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
-        m.fill(0, tb + T_PC, this.lim);
-        m[tb + T_STATE] = TASK_ZOMBIE;
+        m.fill(0, tb + T_PC, tb + TASK_REGS);
+        // The stack is cleared but for the body's words that properties read (Instr exit).
+        const stack = tb + TASK_REGS + p.task.size;
+        let from = stack;
+        for (const [off, len] of ins.keep ?? []) {
+          m.fill(0, from, stack + off);
+          from = stack + off + len;
+        }
+        m.fill(0, from, this.lim);
+        m[tb + TASK_REGS + p.task.state] = TASK_ZOMBIE;
         this.noteCpu(i);
         throw new Done(MOVED);
       }
@@ -414,10 +441,11 @@ class Run {
           );
         // kernel/sched.c: back only once TASK_RUNNING; an interruptible sleeper with an
         // unblocked pending signal is made running at once.
-        const st = m[cur + T_STATE]!;
+        const t = this.p.task;
+        const st = m[cur + t.state]!;
         if (st === TASK_RUNNING) return;
-        if (st === TASK_INTERRUPTIBLE && (m[cur + T_SIGNAL]! & ~m[cur + T_BLOCKED]!) !== 0)
-          m[cur + T_STATE] = TASK_RUNNING;
+        if (st === TASK_INTERRUPTIBLE && (m[cur + t.signal]! & ~m[cur + t.blocked]!) !== 0)
+          m[cur + t.state] = TASK_RUNNING;
         else this.blockAt(i);
         return;
       }
@@ -601,9 +629,9 @@ class Run {
       }
     }
     for (const sl of layout.slots) {
-      const fields = sl.kind === "process" ? TASK_FIELDS.length : 0;
-      if (a >= sl.base && a < sl.base + fields) {
-        if (a + size > sl.base + fields) throw past(sl.base + fields);
+      const fields = sl.kind === "process" ? p.task.size : 0;
+      if (a >= sl.task && a < sl.task + fields) {
+        if (a + size > sl.task + fields) throw past(sl.task + fields);
         return a;
       }
       if (a < sl.stackBase || a >= sl.stackEnd) continue;
@@ -616,7 +644,7 @@ class Run {
         new Trap(
           "use_after_return",
           pc === 0
-            ? `use after return: the pointer points into ${where}, and that ${sl.kind === "interrupt" ? "handler has finished" : "task has exited"}`
+            ? `use after return: the pointer points into ${where}, and that ${finished(sl.kind)}`
             : `use after return: the pointer points into ${where}, in a frame that has returned`,
           span,
         );

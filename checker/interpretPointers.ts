@@ -4,7 +4,6 @@
 // compiled checker's tables (checker/pointerChecks.ts); the faults and messages are the same.
 import type { Span } from "../model/ast";
 import { ADDRESS_MASK, isErrorPointer, type Lowered, STACK_TAG_SHIFT } from "../model/ir";
-import { TASK_FIELDS } from "../model/kernel";
 import { type Layout, T_FP, T_PC } from "../model/layout";
 import {
   arithmeticMessage,
@@ -69,10 +68,10 @@ export class PointerChecker {
       }
     }
     for (const sl of layout.slots) {
-      if (!tagged && sl.kind === "process" && a >= sl.base && a < sl.base + TASK_FIELDS.length)
+      if (!tagged && sl.kind === "process" && a >= sl.task && a < sl.task + p.task.size)
         return {
-          start: sl.base,
-          end: sl.base + TASK_FIELDS.length,
+          start: sl.task,
+          end: sl.task + p.task.size,
           name: describeStatic(p, layout, a),
           flag: -1,
         };

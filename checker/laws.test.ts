@@ -8,11 +8,8 @@ import {
   type Slot,
   startTask,
   T_ATOMIC,
-  T_BLOCKED,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
   TASK_ZOMBIE,
@@ -20,6 +17,7 @@ import {
 import { loadProgram } from "../model/load";
 import { CUT, FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } from "./compile";
 import { explore } from "./explore";
+import { buildInitialState } from "./init";
 import { interpretProperty, interpretStep } from "./interpret";
 import type { Counterexample, Outcome } from "./outcome";
 import { EXPAND_PRUNED, MAX_CHOICE_SPAN, System } from "./system";
@@ -71,8 +69,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     }
     const ctx = new StepContext();
     ctx.cv = [...values];
-    const run = () =>
-      interpretStep(sys.program, m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    const run = () => interpretStep(sys.program, m, s.base, s.task, s.self, s.stackEnd, ctx);
     let r = run();
     if (r === CUT) {
       // A fault behind a finished visible group: the step ends after that group instead.
@@ -84,7 +81,11 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     if (r === MOVED) {
       if (s.kind === "interrupt" && m[s.base + T_PC] !== 0) return; // stopped half way: did not fire
       // pc 0 means "exited" and nothing else: a process gets there only through its exit.
-      if (s.kind === "process" && m[s.base + T_PC] === 0 && m[s.base + T_STATE] !== TASK_ZOMBIE)
+      if (
+        s.kind === "process" &&
+        m[s.base + T_PC] === 0 &&
+        m[s.task + sys.program.task.state] !== TASK_ZOMBIE
+      )
         throw new Error(`${s.label} has pc 0 without having exited`);
       choices.push({ slot: slotIndex, values, next: m, fault: null });
     } else if (r === FAULT) choices.push({ slot: slotIndex, values, next: null, fault: ctx.faultKind });
@@ -98,7 +99,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     }
   };
   const handlers = (): void => {
-    for (let i = procs.length; i < slots.length; i++) attempt(i, []);
+    for (const s of sys.layout.handlers) attempt(slots.indexOf(s), []);
   };
   // The up model: a task in the kernel that holds the CPU runs alone but for interrupt handlers
   // (while it has interrupts on and is not in atomic). If it cannot move: with interrupts off
@@ -168,7 +169,13 @@ function refExplore(sys: System, cap: number): RefGraph {
     g.depth.push(depth);
     return g.states.length - 1;
   };
-  add(sys.initial(), 0);
+  // The reference builds the initial state too: init run by the interpreter.
+  add(
+    buildInitialState(sys.program, sys.layout, (m, tb, cur, self, lim, ctx) =>
+      interpretStep(sys.program, m, tb, cur, self, lim, ctx),
+    ),
+    0,
+  );
   for (let i = 0; i < g.states.length; i++) {
     if (g.states.length > cap) {
       g.complete = false;
@@ -197,8 +204,9 @@ function asleep(sys: System, m: Int32Array, proc: number): boolean {
   const s = sys.layout.procs[proc] as Slot;
   const pc = m[s.base + T_PC]!;
   const ins = sys.program.code[pc];
-  const st = m[s.base + T_STATE]!;
-  const signalled = st === TASK_INTERRUPTIBLE && (m[s.base + T_SIGNAL]! & ~m[s.base + T_BLOCKED]!) !== 0;
+  const t = sys.program.task;
+  const st = m[s.task + t.state]!;
+  const signalled = st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0;
   return pc !== 0 && st !== TASK_RUNNING && !signalled && ins?.k === "prim" && ins.name === "schedule";
 }
 
@@ -567,6 +575,20 @@ describe("search laws over random programs", () => {
           if (p.witness)
             expect([p.name, holds(sys, p.name, replayTo(sys, p.witness).m)]).toEqual([p.name, true]);
         }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("init builds the same initial state compiled and interpreted", () => {
+    fc.assert(
+      fc.property(kcProgram(), (text) => {
+        const sys = system(text);
+        const p = sys.program;
+        const ref = buildInitialState(p, sys.layout, (m, tb, cur, self, lim, ctx) =>
+          interpretStep(p, m, tb, cur, self, lim, ctx),
+        );
+        expect(keyOf(ref)).toBe(keyOf(sys.initial()));
       }),
       { numRuns: RUNS },
     );

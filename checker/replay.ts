@@ -5,12 +5,14 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
+import { formatDiagnostic } from "../model/diagnostics";
 import type { ExecModel } from "../model/ir";
 import { type LoadResult, loadProgram } from "../model/load";
 import type { SourceSet } from "../model/source";
 import { printable } from "../model/source";
 import { type JsonReport, type TraceOrigin, validateJson } from "../reports/json";
 import { MODEL_WORD, renderTrace } from "../reports/text";
+import { InitError } from "./init";
 import { DEFAULT_OPTIONS } from "./options";
 import { MAX_CHOICE, StateStore } from "./stateStore";
 import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
@@ -314,7 +316,15 @@ function replayFile(file: string, options: ReplayOptions): number {
     );
   }
   const r = found.loaded;
-  const sys = new System(r.program);
+  let sys: System;
+  try {
+    sys = new System(r.program);
+  } catch (e) {
+    if (!(e instanceof InitError)) throw e;
+    throw new ReplayInputError(
+      `${shown(file)}: the init of its spec does not finish: ${formatDiagnostic(e.diagnostic, r.sources)}`,
+    );
+  }
   const cx = p.counterexample;
   let built: ReturnType<typeof buildTrace>;
   try {
@@ -323,6 +333,7 @@ function replayFile(file: string, options: ReplayOptions): number {
       r.sources,
       cx.choices.map((c) => c.index),
       cx.choices.map((c) => ({ slot: c.slot, values: c.values })),
+      p.name,
     );
   } catch (e) {
     if (e instanceof ReplayError) throw new ReplayInputError(`${shown(file)}: ${e.message}`);

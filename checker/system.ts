@@ -3,17 +3,13 @@
 import type { Span } from "../model/ast";
 import type { Lowered } from "../model/ir";
 import {
-  initialState,
   type Layout,
   layoutMachine,
   type Slot,
   startTask,
   T_ATOMIC,
-  T_BLOCKED,
   T_IRQOFF,
   T_PC,
-  T_SIGNAL,
-  T_STATE,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
 } from "../model/layout";
@@ -30,6 +26,7 @@ import {
   StepContext,
   type StepFn,
 } from "./compile";
+import { buildInitialState } from "./init";
 import { blockedHolder, HOLDER_LOCKS_UP, HOLDER_SLEEPS, holderTakesInterrupts } from "./schedule";
 import { MEMO_MOVED, MEMO_NONE, MEMO_PRUNED, MEMO_RUN, type MemoNode, type StepMemo } from "./stepMemo";
 
@@ -47,6 +44,8 @@ export interface StepFault {
   span: Span | null;
   /** The word the faulting access was at, where known (replay only; see Fault.address). */
   address?: number;
+  /** The frame pointer at the fault (replay only): an assert's operands are read there. */
+  fp?: number;
 }
 
 /** Receives the successors of a state. `choice` counts successors and faults together, from 0. */
@@ -111,6 +110,7 @@ export class System {
     program.code.forEach((ins, pc) => {
       if (ins.k === "prim" && ins.name === "schedule") this.isSchedulePc[pc] = 1;
     });
+    this.start = buildInitialState(program, this.layout, this.compiled.step);
   }
 
   /** componentMask[address] = the dirty bit of the component holding that word. */
@@ -128,9 +128,12 @@ export class System {
   /** isSchedulePc[pc] = 1 when instruction pc is a schedule() call. */
   private readonly isSchedulePc: Uint8Array;
 
+  /** The initial state, init blocks run (checker/init.ts); a copy each time. */
   initial(): Int32Array {
-    return initialState(this.program, this.layout);
+    return this.start.slice();
   }
+
+  private readonly start: Int32Array;
 
   /**
    * Calls the sink for every successor of `src` in a fixed order. In the up model, while a task
@@ -185,8 +188,8 @@ export class System {
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
-    const slots = this.layout.slots;
-    for (let i = procs.length; i < slots.length; i++) {
+    const handlersEnd = procs.length + this.layout.handlers.length;
+    for (let i = procs.length; i < handlersEnd; i++) {
       const r = this.tryStep(src, i, sink, count, memo);
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
@@ -211,8 +214,8 @@ export class System {
       if (what === HOLDER_SLEEPS) return -1;
       if (what === HOLDER_LOCKS_UP) return 0;
     } else if (!holderTakesInterrupts(src, base)) return count | pruned;
-    const slots = this.layout.slots;
-    for (let k = this.layout.procs.length; k < slots.length; k++) {
+    const handlersEnd = this.layout.procs.length + this.layout.handlers.length;
+    for (let k = this.layout.procs.length; k < handlersEnd; k++) {
       const rr = this.tryStep(src, k, sink, count, memo);
       count = rr & COUNT_MASK;
       if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
@@ -273,7 +276,7 @@ export class System {
     if (isHandler) startTask(this.program, m, s);
     ctx.cpos = 0;
     const step = memo === null ? this.stepFn : this.compiled.recordStep;
-    let r = step(m, s.base, isHandler ? 0 : s.base, s.self, s.stackEnd, ctx);
+    let r = step(m, s.base, s.task, s.self, s.stackEnd, ctx);
     // The recording copy of the step keeps its own written-components mask: restore all.
     let dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
     if (r === CUT) {
@@ -282,7 +285,7 @@ export class System {
       this.restore(this.scratch, src, dirty);
       ctx.cpos = 0;
       ctx.short = true;
-      r = step(m, s.base, s.base, s.self, s.stackEnd, ctx);
+      r = step(m, s.base, s.task, s.self, s.stackEnd, ctx);
       ctx.short = false;
       dirty = memo === null ? this.compiled.dirty() | (this.ownBit[i] as number) : -1;
     }
@@ -394,8 +397,7 @@ export class System {
     ctx.cv = [...choice.values];
     ctx.trail = [];
     if (s.kind === "interrupt") startTask(this.program, m, s);
-    const run = () =>
-      this.compiled.traceStep(m, s.base, s.kind === "interrupt" ? 0 : s.base, s.self, s.stackEnd, ctx);
+    const run = () => this.compiled.traceStep(m, s.base, s.task, s.self, s.stackEnd, ctx);
     let r = run();
     if (r === CUT) {
       // As in tryWith: the step ends after its visible group (handlers never cut).
@@ -413,6 +415,7 @@ export class System {
             pc: ctx.faultPc,
             span: ctx.faultSpan,
             address: ctx.faultAddress,
+            fp: ctx.faultFp,
           }
         : null;
     return { next: m, trail: ctx.trail, fault, status: r };
@@ -432,10 +435,11 @@ export class System {
   asleep(m: Int32Array, slot: number): boolean {
     const s = this.layout.slots[slot] as Slot;
     if (this.isSchedulePc[m[s.base + T_PC]!] !== 1) return false;
-    const st = m[s.base + T_STATE]!;
+    const t = this.program.task;
+    const st = m[s.task + t.state]!;
     return (
       st !== TASK_RUNNING &&
-      !(st === TASK_INTERRUPTIBLE && (m[s.base + T_SIGNAL]! & ~m[s.base + T_BLOCKED]!) !== 0)
+      !(st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0)
     );
   }
 }

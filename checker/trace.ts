@@ -1,12 +1,13 @@
 // Rebuilds a counterexample from its choices by replay: per step the process, the statements it
 // ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
 import type { Span } from "../model/ast";
-import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT, untag } from "../model/ir";
-import { nameMemory, T_PC, T_STATE } from "../model/layout";
+import { ADDRESS_MASK, type Operand as IrOperand, type Lowered, STACK_TAG_SHIFT, untag } from "../model/ir";
+import { nameMemory, type Slot, T_PC } from "../model/layout";
 import { formatNonData } from "../model/objectBounds";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
 import { frameVariable, poppedFrames } from "./frames";
+import { interpretValue } from "./interpret";
 import type { Choice, StepFault, System } from "./system";
 
 /** A source position, resolved for display. */
@@ -41,7 +42,13 @@ export interface TraceStep {
   /** The functions whose statements the step ran, in the order first entered (`wake_up`, ...). */
   entered: string[];
   changes: Change[];
-  fault: (StepFault & { where: Where | null }) | null;
+  fault: (StepFault & { where: Where | null; operands?: Operand[] }) | null;
+}
+
+/** A variable a failed assert or violated property reads, with its value there (`a = 3`). */
+export interface Operand {
+  name: string;
+  value: string;
 }
 
 export interface Trace {
@@ -50,6 +57,8 @@ export interface Trace {
   finalState: Change[];
   /** Task states (running, asleep on X, exited) at the end. */
   tasks: Array<{ process: string; status: string }>;
+  /** The values of the variables the violated invariant or final property reads, at the end. */
+  operands?: Operand[];
 }
 
 /** Thrown when a list of choices does not fit the program (an edited spec, a corrupt trace). */
@@ -86,6 +95,8 @@ export function buildTrace(
   sources: SourceSet,
   choices: number[],
   expected?: Choice[],
+  /** The violated property, when it is one the spec declares: its operands are shown. */
+  property?: string,
 ): { trace: Trace; last: Int32Array } {
   let m = sys.initial();
   const steps: TraceStep[] = [];
@@ -152,7 +163,7 @@ export function buildTrace(
       choice: idx,
       slot: opt.choice.slot,
       process: slot?.label ?? `slot ${opt.choice.slot}`,
-      kind: slot?.kind ?? "process",
+      kind: slot?.kind === "interrupt" ? "interrupt" : "process", // init is never a step of a trace
       values: opt.choice.values,
       statements,
       entered: enteredFunctions(p, r.trail),
@@ -165,16 +176,57 @@ export function buildTrace(
             span: r.fault.span,
             message: explainFault(r.fault, popped),
             where: where(sources, r.fault.span ?? p.sites[p.code[r.fault.pc]?.at ?? -1]?.span ?? null),
+            ...assertOperands(sys, sources, r.next, r.fault, slot),
           }
         : null,
     });
     if (r.fault) break;
     m = r.next;
   }
+  const prop = p.properties.find((x) => x.name === property);
+  const trace: Trace = { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) };
+  if (prop?.shown?.length && !steps[steps.length - 1]?.fault)
+    trace.operands = operandValues(sys, sources, m, prop.shown, { fp: 0, cur: 0, self: 0 });
+  return { trace, last: m };
+}
+
+/** A failed assert's operands, read at the fault in the frame that ran it. */
+function assertOperands(
+  sys: System,
+  sources: SourceSet,
+  m: Int32Array,
+  f: StepFault,
+  slot: Slot | undefined,
+): { operands?: Operand[] } {
+  const ins = sys.program.code[f.pc];
+  if (f.kind !== "assertion" || ins?.k !== "assert" || !ins.shown?.length || f.fp === undefined || !slot)
+    return {};
   return {
-    trace: { steps, finalState: describeState(sys, m), tasks: describeTasks(sys, sources, m) },
-    last: m,
+    operands: operandValues(sys, sources, m, ins.shown, { fp: f.fp, cur: slot.task, self: slot.self }),
   };
+}
+
+/** Each operand by its source text, once, with its value (those that fault to read are left out). */
+function operandValues(
+  sys: System,
+  sources: SourceSet,
+  m: Int32Array,
+  shown: readonly IrOperand[],
+  regs: { fp: number; cur: number; self: number },
+): Operand[] {
+  const mem = nameMemory(sys.program, sys.layout, m);
+  const out: Operand[] = [];
+  for (const o of shown) {
+    const f = sources.files[o.span.file];
+    if (!f) continue;
+    const name = f.text.slice(o.span.start, o.span.end).replace(/\s+/g, " ");
+    if (out.some((x) => x.name === name)) continue;
+    const v = interpretValue(sys.program, m, o.e, regs);
+    if (v === null) continue;
+    const isState = /(->|\.)state$/.test(name);
+    out.push({ name, value: formatValue(v, o.pointer, isState, mem.objects, sys.program) });
+  }
+  return out;
 }
 
 /** Names of the functions whose statements a trail of boundary pcs passes through, first entry first. */
@@ -262,7 +314,8 @@ export function describeTasks(
     const at = w ? ` at ${w.file}:${w.line} ${w.text}` : "";
     if (sys.asleep(m, i)) {
       const q = sleepQueue(sys, m, i);
-      const st = TASK_STATE_NAMES[m[s.base + T_STATE] as number] ?? String(m[s.base + T_STATE]);
+      const v = m[s.task + sys.program.task.state] as number;
+      const st = TASK_STATE_NAMES[v] ?? String(v);
       return { process: s.label, status: `asleep${q ? ` on ${q}` : ""} (${st})${at}` };
     }
     return { process: s.label, status: at ? at.slice(1) : "running" };

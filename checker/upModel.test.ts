@@ -6,7 +6,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ADDRESS_MASK, type ExecModel } from "../model/ir";
-import { nameMemory, T_ATOMIC, T_IRQOFF, T_PC, TASK_HEADER } from "../model/layout";
+import { nameMemory, T_ATOMIC, T_IRQOFF, T_PC, TASK_REGS } from "../model/layout";
 import { loadProgram } from "../model/load";
 import { explore } from "./explore";
 import { System } from "./system";
@@ -54,7 +54,7 @@ function observed(sys: System, m: Int32Array): string {
     if (cpu >= 0 && names.pointer[a] === 1 && v > 0 && (v & ADDRESS_MASK) > cpu) v -= 1;
     out.push(v);
   }
-  for (const s of sys.layout.procs) for (let k = 0; k < 4; k++) out.push(m[s.base + k] as number);
+  for (const s of sys.layout.procs) for (let k = 0; k < p.task.size; k++) out.push(m[s.task + k] as number);
   return out.join(",");
 }
 
@@ -86,7 +86,7 @@ describe("the up model against the smp model", () => {
     expect(up.program.cpuWord).toBe(smp.program.globalWords);
     expect(up.words).toBe(smp.words + 1);
     expect(up.layout.procs[0]?.base).toBe((smp.layout.procs[0]?.base ?? 0) + 1);
-    expect(TASK_HEADER).toBeGreaterThan(3);
+    expect(TASK_REGS).toBeGreaterThan(3);
   });
 
   it("every global memory and task_struct the up model reaches, the smp model reaches too (no handlers)", () => {

@@ -119,6 +119,13 @@ export type Expr =
   /** `e1, e2` (comma operator). */
   | { kind: "comma"; left: Expr; right: Expr; span: Span }
   /**
+   * Properties only: `worker[1] at LABEL` (its next step starts at that label of its body),
+   * `worker[1] in FUNCTION` (a call of it is on its stack), `worker[1] exited`.
+   */
+  | { kind: "where"; process: Expr; op: "at" | "in" | "exited"; name: string; nameSpan: Span; span: Span }
+  /** Properties only: `forall i: e` / `exists i: e`, i over the instances of the processes it indexes. */
+  | { kind: "quantifier"; q: "forall" | "exists"; name: string; body: Expr; span: Span }
+  /**
    * GNU `({ stmt; ...; expr; })`: the statements run in a scope of their own; the value is the
    * last statement's, when that is an expression statement, else void.
    */
@@ -205,6 +212,8 @@ export type Decl =
   | { kind: "process"; name: string; count: Expr | null; body: Stmt; span: Span; nameSpan: Span }
   /** `interrupt NAME { body }`: a handler that may fire whenever interrupts are enabled. */
   | { kind: "interrupt"; name: string; body: Stmt; span: Span; nameSpan: Span }
+  /** `init { body }`: runs to completion, before any process starts, to build the initial state. */
+  | { kind: "init"; body: Stmt; span: Span }
   | { kind: "property"; property: PropertyKind; name: string; expr: Expr; span: Span; nameSpan: Span }
   /** `expect holds;` or `expect violation NAME;`. */
   | { kind: "expect"; verdict: "holds" | "violation"; property: string | null; span: Span }

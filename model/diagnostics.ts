@@ -67,6 +67,9 @@ export const CODES = {
   KC409: "no pool for kmalloc",
   KC410: "state too large",
   KC411: "conflicting model",
+  KC420: "task_struct lacks a field the machine needs",
+  KC421: "init does not finish",
+  KC422: "bad reference to a process",
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",

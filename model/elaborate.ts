@@ -5,7 +5,7 @@
 // user sees all errors of a file at once.
 import type { Decl, Stmt } from "./ast";
 import { type ExecModel, type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
-import { TASK_HEADER } from "./layout";
+import { layoutMachine, TASK_REGS } from "./layout";
 import { showType, sizeOf, type Type } from "./types";
 
 export {
@@ -16,14 +16,33 @@ export {
 } from "./elab/context";
 export { BUILTIN_PROPERTIES, successors } from "./elab/util";
 
-/** Lowers a whole program. Throws CompileError with every diagnostic found. */
+/**
+ * Lowers a whole program. Throws CompileError with every diagnostic found. Task blocks lie
+ * after the stacks of the processes before them, whose sizes are known only once every body is
+ * lowered: a program that names a process's task block (`&worker[1]`, a property over
+ * processes) is lowered a second time with the first one's layout, which it then keeps
+ * (the addresses are constants in pure expressions: no instruction or frame changes).
+ */
 export function elaborate(decls: Decl[], overrides: Overrides, options: ElaborateOptions = {}): Lowered {
   const first = new Elaborator(overrides, options);
-  const lowered = first.run(decls);
-  if (!first.hasPointerArithmetic() || options.redzones === true) return lowered;
-  // Laid out again with a redzone after every variable: the -D overrides are marked used again.
+  let run = first;
+  let p = first.run(decls);
+  let opts = options;
+  if (first.hasPointerArithmetic() && options.redzones !== true) {
+    // Laid out again with a redzone after every variable: the -D overrides are marked used again.
+    for (const o of overrides.values()) o.used = false;
+    opts = { ...options, redzones: true };
+    run = new Elaborator(overrides, opts);
+    p = run.run(decls);
+  }
+  if (!run.namesProcesses) return p;
+  const layout = layoutMachine(p);
   for (const o of overrides.values()) o.used = false;
-  return new Elaborator(overrides, { ...options, redzones: true }).run(decls);
+  const again = new Elaborator(overrides, { ...opts, procSlots: layout.procs }).run(decls);
+  const moved = layoutMachine(again);
+  if (moved.words !== layout.words || moved.procs.some((s, i) => s.base !== layout.procs[i]?.base))
+    throw new Error("internal error: the second elaboration laid the machine out differently");
+  return again;
 }
 
 import {
@@ -33,12 +52,13 @@ import {
   type Overrides,
   RECURSIVE_STACK_WORDS,
 } from "./elab/context";
+import { Operands } from "./elab/operands";
 import { privateCandidates } from "./elab/privacy";
-import { Statements } from "./elab/statements";
 import { BUILTIN_PROPERTIES, collectEscaping, instrVisible, NOSPAN, successors } from "./elab/util";
 
-class Elaborator extends Statements {
-  run(decls: Decl[]): Lowered {
+class Elaborator extends Operands {
+  run(all: Decl[]): Lowered {
+    const decls = this.taskStructDecls(all);
     // Instruction 0 is never run: pc 0 in a task block means "no code here" (the task exited,
     // or a handler is idle), so no unit may start at 0 (see PC_NONE in ir.ts).
     this.code.push({ k: "exit", at: this.site(NOSPAN) });
@@ -46,6 +66,9 @@ class Elaborator extends Statements {
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
     this.noteAddressTaken(decls);
+    const task = this.taskLayout();
+    this.declareProcesses(decls);
+    this.findNamedLocals(decls);
     for (const [name, o] of this.overrides) {
       if (!o.used)
         this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
@@ -56,7 +79,9 @@ class Elaborator extends Statements {
       else if (d.kind === "process" || d.kind === "interrupt") this.lowerProcess(d);
     }
     this.checkPointedFunctionsDefined();
+    this.lowerInit(decls);
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
+    this.keepNamedLocals();
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
     const model = this.executionModel(decls);
@@ -67,6 +92,8 @@ class Elaborator extends Statements {
     this.checkStateSize();
     this.diags.check();
     this.computeGroups(model);
+    this.checkAtLabels();
+    this.diags.check();
     return {
       code: this.code,
       info: this.info,
@@ -85,6 +112,9 @@ class Elaborator extends Statements {
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
+      task,
+      init: this.initUnit,
+      observed: this.observedWords(),
       model,
       cpuWord,
     };
@@ -139,6 +169,8 @@ class Elaborator extends Statements {
       this.error("KC202", d.nameSpan, `'${d.name}' is already declared as a process or interrupt`);
     const ctx = this.beginUnit(d.kind, d.name, d.span, null);
     ({ names: ctx.escaping, goto: ctx.hasGoto } = collectEscaping(d.body));
+    // A local that a property reads is seen from outside, as one whose address is taken.
+    for (const n of this.namedLocals.get(d.name) ?? []) ctx.escaping.add(n);
     const rec = { name: d.name, count: Math.max(1, count), unit: this.units.length - 1 };
     if (d.kind === "process") this.processes.push(rec);
     else this.interrupts.push(rec);
@@ -158,7 +190,10 @@ class Elaborator extends Statements {
     this.beginUnit("function", `<property ${d.name}>`, d.span, null);
     const start = this.code.length;
     this.noHoist++;
+    this.inPropertyExpr = true;
     const r = this.rvalue(d.expr);
+    const shown = this.operands(d.expr);
+    this.inPropertyExpr = false;
     this.noHoist--;
     if (this.code.length !== start)
       this.error(
@@ -172,7 +207,7 @@ class Elaborator extends Statements {
     this.callees.pop();
     this.cur = null;
     this.condition(r, d.expr.span);
-    this.properties.push({ kind: d.property, name: d.name, expr: r.x, span: d.span });
+    this.properties.push({ kind: d.property, name: d.name, expr: r.x, span: d.span, shown });
   }
 
   protected checkExpect(d: Extract<Decl, { kind: "expect" }>): void {
@@ -207,10 +242,13 @@ class Elaborator extends Statements {
         `${this.stackTagUnits.length} functions, processes and handlers take the address of a local; KC allows at most ${MAX_TAGGED_UNITS}`,
       );
     let total = this.globalInit.length;
-    for (const rec of [...this.processes, ...this.interrupts]) {
+    const taskWords = Math.max(0, this.structs.get("task_struct")?.size ?? 0);
+    const init = this.initUnit < 0 ? [] : [{ name: "init", count: 1, unit: this.initUnit }];
+    for (const rec of [...this.processes, ...this.interrupts, ...init]) {
       const unit = this.units[rec.unit] as Unit;
       const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
-      const words = rec.count * (TASK_HEADER + stack);
+      const header = TASK_REGS + (unit.kind === "process" ? taskWords : 0);
+      const words = rec.count * (header + stack);
       total += words;
       if (total > MAX_STATE_WORDS) {
         this.error(

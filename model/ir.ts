@@ -85,7 +85,7 @@ export type Instr =
    */
   | { k: "call"; fn: number; args: IExpr[]; destOff: number | null; at: number }
   | { k: "ret"; value: IExpr | null; at: number }
-  | { k: "assert"; cond: IExpr; message: string; at: number }
+  | { k: "assert"; cond: IExpr; message: string; at: number; shown?: Operand[] }
   | { k: "assume"; cond: IExpr; at: number }
   | { k: "await"; cond: IExpr; at: number }
   /** m[dest] = a value in [lo, hi] picked by the explorer. */
@@ -97,8 +97,12 @@ export type Instr =
   | { k: "kmalloc"; pool: number; destOff: number; at: number }
   /** Returns the object `ptr` points to to its pool, zeroed; faults on a bad or double free. */
   | { k: "kfree"; ptr: IExpr; at: number }
-  /** The end of a process body or interrupt handler. */
-  | { k: "exit"; at: number };
+  /**
+   * The end of a process body, interrupt handler or init. `keep`: words of a process body's frame
+   * (offset, length) that properties read (`worker[1].x`), kept when the process exits, as a
+   * zombie keeps its task_struct; the rest of the stack is cleared.
+   */
+  | { k: "exit"; at: number; keep?: Array<[number, number]> };
 
 export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags";
 
@@ -189,7 +193,8 @@ export interface VarInfo {
 
 /** A function, a process body or an interrupt handler: a range of code plus its frame. */
 export interface Unit {
-  kind: "function" | "process" | "interrupt";
+  /** `init`: every init block of the program in one unit, run once before any process starts. */
+  kind: "function" | "process" | "interrupt" | "init";
   name: string;
   entry: number;
   /** Words in this unit's frame: header (3 words for functions), parameters, locals, temporaries. */
@@ -241,6 +246,18 @@ export interface PropertyDecl {
   name: string;
   expr: IExpr;
   span: Span;
+  /** What a violation shows the values of. */
+  shown?: Operand[];
+}
+
+/**
+ * A variable an assert or property reads (`a`, `s->count`, `worker[1].x`), shown with its value
+ * when the check fails: its source span and a pure expression that reads no temporary.
+ */
+export interface Operand {
+  span: Span;
+  e: IExpr;
+  pointer: boolean;
 }
 
 export interface Expectation {
@@ -259,6 +276,18 @@ export interface PoolDecl {
   size: number;
   count: number;
   base: number;
+}
+
+/**
+ * Where the machine finds the task_struct fields it reads and writes (word offsets into the
+ * struct), and the struct's size: the layout comes from the program's `struct task_struct`.
+ */
+export interface TaskLayout {
+  size: number;
+  pid: number;
+  state: number;
+  signal: number;
+  blocked: number;
 }
 
 /**
@@ -293,6 +322,15 @@ export interface Lowered {
   /** Name of each function, by function index: traces and faults name a function pointer by it. */
   functionNames: string[];
   structs: import("./types").StructTable;
+  /** The unit of the program's init blocks, or -1 when it has none. */
+  init: number;
+  /** The program's struct task_struct, as the machine uses it. */
+  task: TaskLayout;
+  /**
+   * Stack words that properties read (`worker[1].x`, on every instance it names): another
+   * observer, so never an unpublished object (model/objects.ts unpublished).
+   */
+  observed: number[];
   model: ExecModel;
   /**
    * In the up model, the global word that holds the task block address of the task holding the

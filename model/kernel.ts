@@ -1,12 +1,6 @@
 // The kernel side that KC programs get for free: task states, the Linux 2.0 wait queue and its
 // primitives, written in KC itself so they step, sleep and race exactly like user code.
 
-/**
- * Built-in struct task_struct layout (word offsets). The machine keeps a task's registers
- * right after these fields, in the same task block (see machine layout in checker/layout.ts).
- */
-export const TASK_FIELDS = ["pid", "state", "signal", "blocked"] as const;
-
 /** File name under which the prelude appears in messages and traces. */
 export const PRELUDE_NAME = "<kernel>";
 
@@ -252,4 +246,7 @@ const MAX_ERRNO = 4095;
 void *ERR_PTR(long error) { return (void *) error; }
 long PTR_ERR(const void *ptr) { return (long) ptr; }
 void *ERR_CAST(const void *ptr) { return (void *) ptr; }
+
+// include/linux/sched.h: the state of a task that has exited; the machine sets it (model/layout.ts).
+const TASK_ZOMBIE = 3;
 `;

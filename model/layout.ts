@@ -4,23 +4,28 @@
 import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import type { Lowered, Unit, VarInfo } from "./ir";
 import { callerFrames, FRAME_HEADER } from "./ir";
-import { TASK_FIELDS } from "./kernel";
 import { liveFrames } from "./objects";
 import { type StructTable, sizeOf, type Type } from "./types";
 
-/** Word offsets inside a task block. The task_struct fields come first, so `current` points at them. */
-export const T_PID = 0;
-export const T_STATE = 1;
-export const T_SIGNAL = 2;
-export const T_BLOCKED = 3;
-/** Registers the machine keeps for a task; not addressable from KC. */
-export const T_PC = 4;
-export const T_FP = 5;
+/**
+ * A task block is the machine's registers, then (for a process) the program's struct
+ * task_struct, then the stack. The registers come first so that their offsets are fixed while
+ * the task_struct is whatever the program declares (`Lowered.task`); `current` points at it.
+ * Registers are not addressable from KC.
+ */
+export const T_PC = 0;
+export const T_FP = 1;
 /** Depth of nested `atomic` blocks the task is inside. */
-export const T_ATOMIC = 6;
+export const T_ATOMIC = 2;
 /** 1 while the task has interrupts disabled (cli). */
-export const T_IRQOFF = 7;
-export const TASK_HEADER = 8;
+export const T_IRQOFF = 3;
+/** Words of registers at the start of every task block; a process's task_struct follows. */
+export const TASK_REGS = 4;
+
+/** Words of a task block before its stack: registers, and a process's task_struct. */
+export function blockHeader(p: Lowered, kind: Slot["kind"]): number {
+  return kind === "process" ? TASK_REGS + p.task.size : TASK_REGS;
+}
 
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
@@ -35,13 +40,16 @@ export const CPU_NAME = "<cpu>";
 export interface Slot {
   /** `worker[1]`, or `worker` for a single instance, or the handler's name. */
   label: string;
-  kind: "process" | "interrupt";
-  /** Index into Lowered.processes or Lowered.interrupts. */
+  /** `init` is the block the init blocks run on before the search (checker/init.ts); all zero after. */
+  kind: "process" | "interrupt" | "init";
+  /** Index into Lowered.processes or Lowered.interrupts (-1 for init). */
   decl: number;
   self: number;
   unit: number;
-  /** Address of the task block. */
+  /** Address of the task block (its registers). */
   base: number;
+  /** Address of the task's struct task_struct (`current`); 0 for an interrupt handler. */
+  task: number;
   stackBase: number;
   /** One past the last stack word. */
   stackEnd: number;
@@ -53,6 +61,8 @@ export interface Layout {
   /** The process instances (a prefix of slots). */
   procs: Slot[];
   handlers: Slot[];
+  /** The init blocks' task block, last of the slots; null without init blocks. */
+  init: Slot | null;
 }
 
 /** Lays out globals, then every process instance's task block and stack, then handler blocks. */
@@ -64,6 +74,7 @@ export function layoutMachine(p: Lowered): Layout {
     const stack = unit.maxStack < 0 ? RECURSIVE_STACK_WORDS : Math.max(1, unit.maxStack);
     for (let i = 0; i < count; i++) {
       const base = addr;
+      const header = blockHeader(p, kind);
       slots.push({
         label: count > 1 || kind === "process" ? `${name}[${i}]` : name,
         kind,
@@ -71,10 +82,11 @@ export function layoutMachine(p: Lowered): Layout {
         self: i,
         unit: unitIdx,
         base,
-        stackBase: base + TASK_HEADER,
-        stackEnd: base + TASK_HEADER + stack,
+        task: kind === "process" ? base + TASK_REGS : 0,
+        stackBase: base + header,
+        stackEnd: base + header + stack,
       });
-      addr = base + TASK_HEADER + stack;
+      addr = base + header + stack;
     }
   };
   p.processes.forEach((d, i) => {
@@ -83,6 +95,9 @@ export function layoutMachine(p: Lowered): Layout {
   p.interrupts.forEach((d, i) => {
     add("interrupt", i, d.name, 1, d.unit);
   });
+  // init's block stays in every state, all zero once init has run: one more component that
+  // never changes, rather than a second layout (and compiled program) for init alone.
+  if (p.init >= 0) add("init", -1, "init", 1, p.init);
   // Single-instance processes read better without "[0]".
   for (const s of slots)
     if (s.kind === "process" && (p.processes[s.decl]?.count ?? 0) === 1)
@@ -92,6 +107,7 @@ export function layoutMachine(p: Lowered): Layout {
     slots,
     procs: slots.filter((s) => s.kind === "process"),
     handlers: slots.filter((s) => s.kind === "interrupt"),
+    init: slots.find((s) => s.kind === "init") ?? null,
   };
 }
 
@@ -100,8 +116,10 @@ export function initialState(p: Lowered, layout: Layout): Int32Array {
   const m = new Int32Array(layout.words);
   m.set(p.globalInit, 0);
   layout.procs.forEach((s, i) => {
-    m[s.base + T_PID] = i + 1;
-    m[s.base + T_STATE] = TASK_RUNNING;
+    // Pids are 1, 2, ... in slot order: the processes in declaration order, each one's
+    // instances by index (find_task_by_vpid relies on it).
+    m[s.task + p.task.pid] = i + 1;
+    m[s.task + p.task.state] = TASK_RUNNING;
     startTask(p, m, s);
   });
   return m;
@@ -112,8 +130,8 @@ export function startTask(p: Lowered, m: Int32Array, s: Slot): void {
   const unit = p.units[s.unit] as Unit;
   m[s.base + T_PC] = unit.entry;
   m[s.base + T_FP] = s.stackBase;
-  // A handler fires as one indivisible step from its first statement.
-  if (s.kind === "interrupt") m[s.base + T_ATOMIC] = 1;
+  // A handler fires, and init runs, as one indivisible step from its first statement.
+  if (s.kind !== "process") m[s.base + T_ATOMIC] = 1;
 }
 
 /** Which unit's code an instruction belongs to. */
@@ -149,10 +167,8 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
   if (p.cpuWord > 0) names[p.cpuWord] = CPU_NAME;
   const frames = callerFrames(p);
   for (const s of layout.slots) {
-    objects.set(s.base, s.label);
-    TASK_FIELDS.forEach((f, i) => {
-      names[s.base + i] = `${s.label}.${f}`;
-    });
+    objects.set(s.kind === "process" ? s.task : s.base, s.label);
+    if (s.kind === "process") nameVar(out, s.label, { k: "struct", name: "task_struct" }, s.task, p.structs);
     names[s.base + T_PC] = `${s.label}.pc`;
     names[s.base + T_FP] = `${s.label}.fp`;
     names[s.base + T_ATOMIC] = `${s.label}.atomic`;

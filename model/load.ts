@@ -262,6 +262,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     const program = elaborate(decls, overridesOf(defines, pp.definesSeen, decls), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
+      preludeFile: pre,
       ...(options.model ? { model: options.model } : {}),
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };

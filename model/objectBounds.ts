@@ -3,7 +3,6 @@
 // interpreter, which find the object each in their own way (checker/pointerChecks.ts,
 // checker/interpretPointers.ts).
 import { fnIndexOf, isErrorPointer, type Lowered } from "./ir";
-import { TASK_FIELDS } from "./kernel";
 import type { Layout } from "./layout";
 import { sizeOf } from "./types";
 
@@ -19,8 +18,7 @@ export interface StartMap {
 export function startMap(p: Lowered, layout: Layout): StartMap {
   const start = new Int32Array(layout.words);
   for (const g of p.globals) start.fill(g.offset, g.offset, g.offset + sizeOf(g.type, p.structs));
-  for (const s of layout.slots)
-    if (s.kind === "process") start.fill(s.base, s.base, s.base + TASK_FIELDS.length);
+  for (const s of layout.slots) if (s.kind === "process") start.fill(s.task, s.task, s.task + p.task.size);
   const varStart = p.units.map((u) => {
     const t = new Int32Array(u.frameSize);
     for (const v of [...u.params, ...u.locals])

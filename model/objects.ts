@@ -4,8 +4,7 @@
 // (pool headers, a task's registers, a frame's return pc) and the dead part of a stack belong
 // to no object.
 import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT } from "./ir";
-import { TASK_FIELDS } from "./kernel";
-import { type Layout, T_FP, T_PC, TASK_HEADER } from "./layout";
+import { type Layout, T_FP, T_PC, TASK_REGS } from "./layout";
 import { type StructTable, showType, sizeOf, type Type } from "./types";
 
 /** Static tables that tell, for a word address, the object it belongs to. */
@@ -42,7 +41,7 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
   }
   const stackOf = new Int32Array(layout.words);
   layout.slots.forEach((s, i) => {
-    if (s.kind === "process") end.fill(s.base + TASK_FIELDS.length, s.base, s.base + TASK_FIELDS.length);
+    if (s.kind === "process") end.fill(s.task + p.task.size, s.task, s.task + p.task.size);
     stackOf.fill(i + 1, s.stackBase, s.stackEnd);
   });
   const varEnd = p.units.map((u) => {
@@ -143,7 +142,7 @@ export function describeStatic(p: Lowered, layout: Layout, a: number): string {
     if (a >= g.offset && a < g.offset + n) return `${g.name} (${n} word${n === 1 ? "" : "s"})`;
   }
   for (const s of layout.slots) {
-    if (a >= s.base && a < s.base + TASK_FIELDS.length) return `${s.label}'s task_struct`;
+    if (s.kind === "process" && a >= s.task && a < s.task + p.task.size) return `${s.label}'s task_struct`;
     if (a >= s.base && a < s.stackBase) return `${s.label}'s registers`;
     if (a >= s.stackBase && a < s.stackEnd) return `${s.label}'s stack`;
   }
@@ -253,8 +252,7 @@ export function kindMap(p: Lowered, layout: Layout): KindMap {
     p.pools.some((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
   for (const g of p.globals) if (!inPool(g.offset)) place(g.type, g.offset);
   for (const q of p.pools) for (let i = 0; i < q.count; i++) place(q.type, q.base + i * (q.size + 1) + 1);
-  for (const s of layout.slots)
-    if (s.kind === "process") for (let i = 0; i < TASK_FIELDS.length; i++) kind[s.base + i] = "int";
+  for (const s of layout.slots) if (s.kind === "process") place({ k: "struct", name: "task_struct" }, s.task);
   const frame = p.units.map((u) => {
     const f: string[] = new Array(u.frameSize).fill("");
     for (const v of [...u.params, ...u.locals])
@@ -312,7 +310,7 @@ function registersOf(layout: Layout): Uint8Array {
   let r = registerWords.get(layout);
   if (!r) {
     r = new Uint8Array(layout.words);
-    for (const s of layout.slots) r.fill(1, s.base + T_PC, s.base + TASK_HEADER);
+    for (const s of layout.slots) r.fill(1, s.base + T_PC, s.base + TASK_REGS);
     registerWords.set(layout, r);
   }
   return r;
@@ -331,6 +329,9 @@ export function unpublished(p: Lowered, layout: Layout, m: Int32Array, slot: num
   const s = layout.slots[slot];
   if (!s) return false;
   const a = v > ADDRESS_MASK ? v & ADDRESS_MASK : v;
+  // A body local that a property reads has an observer besides its task (Lowered.observed), and
+  // so has whatever a pointer held there points into.
+  if (p.observed.includes(a)) return false;
   let lo: number;
   let hi: number;
   if (a >= s.stackBase && a < s.stackEnd) {
@@ -344,6 +345,11 @@ export function unpublished(p: Lowered, layout: Layout, m: Int32Array, slot: num
     if (h === a || m[h] === 0) return false; // the allocated-flag word, or a free object
     lo = h + 1;
     hi = lo + pool.size;
+  }
+  for (const w of p.observed) {
+    const x = m[w] ?? 0;
+    const u = x > ADDRESS_MASK ? x & ADDRESS_MASK : x;
+    if (x !== 0 && u >= lo && u <= hi) return false;
   }
   const regs = registersOf(layout);
   const own0 = s.stackBase;

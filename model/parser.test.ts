@@ -85,6 +85,10 @@ function ex(e: Expr): string {
       return `((${ty(e.to)}) ${ex(e.operand)})`;
     case "comma":
       return `(${ex(e.left)}, ${ex(e.right)})`;
+    case "where":
+      return `(${ex(e.process)} ${e.op}${e.op === "exited" ? "" : ` ${e.name}`})`;
+    case "quantifier":
+      return `(${e.q} ${e.name}: ${ex(e.body)})`;
     case "stmtExpr":
       return `({ ${e.body.length} statements })`;
   }
@@ -171,6 +175,8 @@ function dc(d: Decl): string {
       return `process ${d.name}${d.count ? `[${ex(d.count)}]` : ""} ${st(d.body)}`;
     case "interrupt":
       return `interrupt ${d.name} ${st(d.body)}`;
+    case "init":
+      return `init ${st(d.body)}`;
     case "property":
       return `${d.property} ${d.name}: ${ex(d.expr)}`;
     case "expect":

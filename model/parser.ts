@@ -170,6 +170,8 @@ class Parser {
   private readonly toks: Token[];
   private pos = 0;
   private depth = 0;
+  /** While a property's expression is parsed (see kcDecl). */
+  private inProperty = false;
   /** End offset of the last consumed token: where a node being finished ends. */
   private lastEnd = 0;
   private lastSpan: Span | null = null;
@@ -316,6 +318,18 @@ class Parser {
     }
     // A stray `;` (as after a function body, `void f() { };`) is harmless.
     if (this.eat(";")) return;
+    // `init {`: the word alone stays an ordinary name (a function called init, say).
+    if (
+      t.kind === "ident" &&
+      t.text === "init" &&
+      this.peek(1).text === "{" &&
+      !this.ctx.typedefs.has(t.text)
+    ) {
+      const start = this.next().span.start;
+      const body = this.block("the body of 'init'");
+      this.decls.push({ kind: "init", body, span: this.spanFrom(start) });
+      return;
+    }
     if (t.kind === "ident" && CONTEXTUAL.has(t.text) && !this.ctx.typedefs.has(t.text)) {
       this.decls.push(this.kcDecl());
       return;
@@ -393,7 +407,11 @@ class Parser {
         const property = kw.text as PropertyKind;
         const name = this.ident(`a property name after '${property}'`);
         this.expect(":", `after the name of ${property} '${name.text}'`);
+        // Only a property reads processes: `at`, `in`, `exited`, `forall` and `exists` are
+        // words of property expressions, ordinary names everywhere else.
+        this.inProperty = true;
         const expr = this.expr();
+        this.inProperty = false;
         this.expect(";", `after ${property} '${name.text}'`);
         return {
           kind: "property",
@@ -1305,6 +1323,25 @@ class Parser {
     let e = this.primary();
     for (;;) {
       const t = this.peek();
+      if (
+        t.kind === "ident" &&
+        this.inProperty &&
+        (t.text === "at" || t.text === "in" || t.text === "exited")
+      ) {
+        this.next();
+        const op = t.text;
+        const name =
+          op === "exited" ? t : this.ident(`a ${op === "at" ? "label" : "function"} name after '${op}'`);
+        e = {
+          kind: "where",
+          process: e,
+          op,
+          name: name.text,
+          nameSpan: name.span,
+          span: this.spanFrom(start),
+        };
+        continue;
+      }
       if (t.kind !== "punct") return e;
       if (t.text === "[") {
         this.next();
@@ -1386,6 +1423,20 @@ class Parser {
       case "string":
         return { kind: "string", ...this.strings() };
       case "ident":
+        if (
+          this.inProperty &&
+          (t.text === "forall" || t.text === "exists") &&
+          this.isIdent(1) &&
+          this.peek(2).text === ":"
+        ) {
+          this.next();
+          const name = this.next().text;
+          this.next();
+          this.enter();
+          const body = this.assign();
+          this.leave();
+          return { kind: "quantifier", q: t.text, name, body, span: this.spanFrom(t.span.start) };
+        }
         this.next();
         return { kind: "name", name: t.text, span: t.span };
       case "keyword":

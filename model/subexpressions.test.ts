@@ -97,6 +97,10 @@ const EXPRESSIONS: Record<Expr["kind"], string[]> = {
   cast: ["(int)@", "(char)@", "(bool)@", "(struct S *)@", "(void)@", "(int<0..@>)1"],
   comma: ["@, 1", "1, @"],
   stmtExpr: ["({ @; })", "({ x = 1; @; })", "({ if (@) x = 1; 0; })", "({ int t = @; t; })"],
+  // Property-only forms (they do not parse in the places below): checker/world.test.ts checks
+  // that an unknown inside them is reported.
+  where: [],
+  quantifier: [],
 };
 
 /**
@@ -156,6 +160,7 @@ const DECLARATIONS: Record<Decl["kind"], string[]> = {
   function: ["int fn#(void) { return $; }", "void fa#(int m[$]) { }", "void fb#(int m[2][$]);"],
   process: ["process pp#[$] { }", "process pq# { x = $; }"],
   interrupt: ["interrupt ih# { x = $; }"],
+  init: ["init { x = $; }"],
   property: ["invariant in#: $;", "final fi#: $;", "reachable re#: $;"],
   expect: [],
   model: [],

@@ -10,7 +10,7 @@ import { sizeOf, type Type } from "../model/types";
  * an entry for the task in `slot`, or null when the task sleeps on no global queue.
  */
 export function sleepQueue(sys: System, m: Int32Array, slot: number): string | null {
-  const task = sys.layout.procs[slot]?.base;
+  const task = sys.layout.procs[slot]?.task;
   if (task === undefined) return null;
   const p = sys.program;
   let found: string | null = null;

@@ -50,7 +50,7 @@ export interface JsonReport extends TraceOrigin {
     kind: string;
     status: string;
     message: string | null;
-    counterexample: { choices: JsonChoice[]; steps: Trace["steps"] } | null;
+    counterexample: { choices: JsonChoice[]; steps: Trace["steps"]; operands?: Trace["operands"] } | null;
   }>;
 }
 
@@ -87,6 +87,7 @@ export function toJson(
                 values: s.values,
               })),
               steps: t.steps,
+              ...(t.operands ? { operands: t.operands } : {}),
             }
           : null,
       };
@@ -141,6 +142,9 @@ const where: Schema = {
   optional: ["shared"],
 };
 
+/** A variable a failed check reads, and its value there (checker/trace.ts Operand). */
+const operand: Schema = { t: "object", fields: { name: text, value: text } };
+
 const step: Schema = {
   t: "object",
   fields: {
@@ -161,7 +165,9 @@ const step: Schema = {
         pc: COUNT,
         span: nullable({ t: "object", fields: { file: COUNT, start: COUNT, end: COUNT } }),
         where: nullable(where),
+        operands: list(operand, TRACE_LIMITS.perStep),
       },
+      optional: ["operands"],
     }),
   },
   // Traces saved before `entered` existed lack it.
@@ -191,7 +197,12 @@ const property: Schema = {
     message: nullable(text),
     counterexample: nullable({
       t: "object",
-      fields: { choices: list(choice, TRACE_LIMITS.steps), steps: list(step, TRACE_LIMITS.steps) },
+      fields: {
+        choices: list(choice, TRACE_LIMITS.steps),
+        steps: list(step, TRACE_LIMITS.steps),
+        operands: list(operand, TRACE_LIMITS.perStep),
+      },
+      optional: ["operands"],
     }),
   },
 };

@@ -1,6 +1,6 @@
 // Plain-text rendering of outcomes and counterexamples, read top to bottom by a person.
 import type { Outcome, PropertyResult, Stats } from "../checker/outcome";
-import type { Trace, TraceStep } from "../checker/trace";
+import type { Operand, Trace, TraceStep } from "../checker/trace";
 import type { ExecModel } from "../model/ir";
 import { printable } from "../model/source";
 
@@ -316,14 +316,19 @@ export function explain(p: PropertyResult, trace: Trace): string {
       return `${cx?.message ?? "no process can take a step"}${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.${first ? ` ${wakeStory(trace, first)}` : ""}`;
     }
     case "invariant":
-      return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}.`;
+      return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}${values(trace.operands)}.`;
     case "final":
-      return `${cx?.message ?? "a final property is false"}.`;
+      return `${cx?.message ?? "a final property is false"}${values(trace.operands)}.`;
     case "reachable":
       return `${cx?.message ?? "the target was never reached"}: the spec's scenario never gets where it claims to, so a green run would prove nothing.`;
     default:
-      return `${last?.process ?? "a process"}: ${cx?.message ?? "a run-time error"}${last?.fault?.where ? ` at ${last.fault.where.file}:${last.fault.where.line}` : ""}.`;
+      return `${last?.process ?? "a process"}: ${cx?.message ?? "a run-time error"}${last?.fault?.where ? ` at ${last.fault.where.file}:${last.fault.where.line}` : ""}${values(last?.fault?.operands)}.`;
   }
+}
+
+/** `: a = 3, b = 4`, the values a failed check read; nothing when there are none. */
+function values(ops: Operand[] | undefined): string {
+  return ops?.length ? `: ${ops.map((o) => `${o.name} = ${o.value}`).join(", ")}` : "";
 }
 
 /** The prelude's wake-up functions (model/kernel.ts), by name: a step that entered one woke someone up. */

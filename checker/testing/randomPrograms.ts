@@ -32,7 +32,7 @@ type Stmt =
   | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
   | { k: "nullptr"; pick: number; c: Expr; e: Expr }
   | { k: "bump"; pick: number }
-  | { k: "task"; op: number }
+  | { k: "task"; op: number; e: Expr }
   | { k: "stackptr"; op: number; e: Expr }
   | { k: "pool"; op: number; e: Expr }
   | { k: "ptrarith"; op: number; pick: number; e: Expr };
@@ -66,6 +66,10 @@ interface Shape {
   /** The handler also wakes the wait queue (wake_up from interrupt context). */
   handlerWakes: boolean;
   props: Array<{ kind: "invariant" | "final" | "reachable"; e: Expr }>;
+  /** An `init { }` block that builds part of the initial state (rendered so that it finishes). */
+  init: Stmt[] | null;
+  /** Properties over processes: a body's locals, where an instance is, quantifiers. */
+  procProps: Array<{ kind: "invariant" | "final" | "reachable"; form: number; pick: number; bound: number }>;
   /** A `model` declaration: the uniprocessor model, smp said out loud, or none (smp). */
   model: "uniprocessor" | "smp" | null;
 }
@@ -230,7 +234,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("rec" as const), e: c, deep: fc.boolean() }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("nullptr" as const), pick: fc.nat(63), c, e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
-    { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(2) }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(4), e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
     {
@@ -308,6 +312,16 @@ function shape(): fc.Arbitrary<Shape> {
     }),
     handler: fc.boolean(),
     handlerWakes: fc.boolean(),
+    init: fc.option(fc.array(stmt(2), { minLength: 1, maxLength: 3 }), { freq: 3, nil: null }),
+    procProps: fc.array(
+      fc.record({
+        kind: fc.constantFrom("invariant" as const, "final" as const, "reachable" as const),
+        form: fc.nat(4),
+        pick: fc.nat(63),
+        bound: fc.integer({ min: -1, max: 3 }),
+      }),
+      { maxLength: 2 },
+    ),
     props: fc.array(
       fc.record({
         kind: fc.constantFrom(
@@ -409,6 +423,7 @@ function render(s: Shape): string {
   });
 
   let tasks = MAX_TASKS;
+  const bodies: Array<{ name: string; locals: string[] }> = [];
   s.procs.forEach((p, k) => {
     if (tasks === 0) return;
     const count = Math.min(p.count, tasks);
@@ -417,7 +432,17 @@ function render(s: Shape): string {
     const lines: string[] = [];
     ctx.block(p.body, lines, 1);
     out.push(`process w${k}${count > 1 ? `[${count}]` : ""} {`, ...lines, "}");
+    bodies.push({ name: `w${k}`, locals: ctx.intLocals });
   });
+  if (s.init) {
+    // init must finish (else the spec is KC421 and nothing is explored): no ranged targets, no
+    // index by g0, no calls, and the statements that choose, wait, fault or fail are left out.
+    const safe = [...globals, ...elems].filter((v) => v.hi === null && !v.name.includes(`[${r0}]`));
+    const ctx = new Ctx(s, safe, false, 0, false, true);
+    const lines: string[] = [];
+    ctx.block(s.init, lines, 1);
+    out.push("init {", ...lines, "}");
+  }
   if (s.handler) {
     const wake = s.handlerWakes && s.wait ? " wake_up(&wq);" : "";
     out.push(`interrupt irq { assume(${r0} < ${Math.min(2, globals[0]?.hi ?? 3)}); ${r0}++;${wake} }`);
@@ -428,13 +453,49 @@ function render(s: Shape): string {
   s.props.forEach((p, i) => {
     out.push(`${p.kind} prop${i}: ${pctx.expr(p.e)};`);
   });
+  s.procProps.forEach((q, i) => {
+    const b = bodies[q.pick % bodies.length] as (typeof bodies)[number];
+    const local = b.locals[q.pick % Math.max(1, b.locals.length)];
+    const helper = s.helpers.length > 0 ? `h${q.pick % s.helpers.length}` : null;
+    const forms = [
+      local ? `forall i: ${b.name}[i] exited || ${b.name}[i].${local} <= ${q.bound}` : null,
+      local ? `exists i: ${b.name}[i].${local} == ${q.bound}` : null,
+      helper ? `exists i: ${b.name}[i] in ${helper}` : null,
+      `(&${b.name}[0])->state == 0 && !(${b.name}[0] exited)`,
+      `forall i: ${b.name}[i] exited`,
+    ];
+    const text = forms[q.form % forms.length] ?? forms[3];
+    out.push(`${q.kind} pp${i}: ${text};`);
+  });
   return `${out.join("\n")}\n`;
+}
+
+/** Statements an init block may hold and still finish: nothing that can fault, fail, choose or wait. */
+function initSafe(st: Stmt): boolean {
+  switch (st.k) {
+    case "rec":
+    case "check":
+    case "choose":
+    case "call":
+    case "nullptr":
+    case "stackptr":
+    case "ptrarith": // leaves its array, calls through NULL, makes a bad error pointer
+      return false;
+    case "task":
+      return st.op === 1 || st.op === 3 || st.op === 4;
+    case "pool":
+      return st.op <= 1;
+    default:
+      return true;
+  }
 }
 
 /** What is in scope while rendering one body. */
 class Ctx {
   readonly scopes: Var[][] = [[]];
   private locals = 0;
+  /** The int locals this body declares (each name once), which a property may read. */
+  readonly intLocals: string[] = [];
   private loops = 0;
   /** Enclosing loops and switches, innermost last: where break and continue may go. */
   private readonly breakable: Array<"loop" | "switch"> = [];
@@ -447,6 +508,8 @@ class Ctx {
     private readonly callable: number,
     /** A property: no side effects at all. */
     private readonly pure = false,
+    /** An init block: nothing that can fault, fail, choose or wait. */
+    private readonly init = false,
   ) {}
 
   private vars(): Var[] {
@@ -468,8 +531,11 @@ class Ctx {
         return this.inProcess ? "self" : "1";
       case "un":
         return `(${e.op}${this.expr(e.e)})`;
-      case "bin":
-        return `(${this.expr(e.l)} ${e.op} ${this.expr(e.r)})`;
+      case "bin": {
+        // In init, no division that may be by zero.
+        const op = this.init && (e.op === "/" || e.op === "%") ? (e.op === "/" ? "+" : "-") : e.op;
+        return `(${this.expr(e.l)} ${op} ${this.expr(e.r)})`;
+      }
       case "cond":
         return `(${this.expr(e.c)} ? ${this.expr(e.t)} : ${this.expr(e.f)})`;
       case "call":
@@ -503,14 +569,17 @@ class Ctx {
     const line = (text: string): void => {
       lines.push(pad + text);
     };
+    if (this.init && !initSafe(st)) return;
     switch (st.k) {
       case "assign": {
         const v = this.pickVar(st.pick, (x) => x.writable);
         if (!v) return;
         const value = this.expr(st.e);
         // Keep a ranged target in range (most of the time: an overflow is a finding too).
+        // In init, no compound division that may be by zero.
+        const op = this.init && (st.op === "/=" || st.op === "%=") ? "+=" : st.op;
         if (v.hi !== null && st.wrap) line(`${v.name} = ${value} & ${v.hi};`);
-        else line(`${v.name} ${st.op} ${value};`);
+        else line(`${v.name} ${op} ${value};`);
         return;
       }
       case "incdec": {
@@ -616,6 +685,7 @@ class Ctx {
       case "decl": {
         const name = `l${this.locals++}`;
         line(`${st.type} ${name} = ${this.expr(st.e)};`);
+        if (st.type === "int") this.intLocals.push(name);
         (this.scopes[this.scopes.length - 1] as Var[]).push({
           name,
           hi: null,
@@ -645,6 +715,9 @@ class Ctx {
         if (!this.s.task) return;
         if (st.op === 0 && this.inProcess) line("tk = current;");
         else if (st.op === 1) line("if (tk != NULL) wake_up_process(tk);");
+        // Another process's task, by name or by pid (NULL once it has exited, or for no pid).
+        else if (st.op === 3) line("tk = &w0[0];");
+        else if (st.op === 4) line(`tk = find_task_by_vpid(${this.expr(st.e)});`);
         else line("wake_up_process(tk == NULL ? current : tk);");
         return;
       case "stackptr":

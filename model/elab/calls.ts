@@ -73,6 +73,8 @@ export abstract class Calls extends Containers {
     const pointer = this.pointerBuiltin(e);
     if (pointer) return pointer;
     switch (e.callee) {
+      case "find_task_by_vpid":
+        return arity(1) ? this.findTaskByVpid(e) : { x: C0, type: ERR };
       case "choose": {
         if (!arity(2)) return { x: C0, type: ERR };
         const lo = this.rvalue(e.args[0] as Expr);

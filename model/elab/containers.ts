@@ -7,7 +7,7 @@ import type { IExpr } from "../ir";
 import { cLayout, showType, type Type, typeEquals } from "../types";
 import { C0, ERR, type RValue, SIZE_T } from "./context";
 import { FunctionPointers } from "./functionPointers";
-import { takes } from "./pointers";
+import { takes } from "./util";
 
 /** Where a member lies inside its struct: in bytes as C lays it out on i386, and in KC's words. */
 interface MemberPlace {

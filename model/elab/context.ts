@@ -38,6 +38,16 @@ export interface ElaborateOptions {
    * program with pointer arithmetic (model/elab/pointers.ts), whose checks tell objects apart.
    */
   redzones?: boolean;
+  /**
+   * The source file index of the kernel prelude: its struct task_struct is the default that a
+   * program's own definition replaces (see Processes.taskStructDecls).
+   */
+  preludeFile?: number;
+  /**
+   * Where each process instance lives (model/layout.ts Slot), from a first elaboration of the
+   * same program: code and properties that name a process's task block need its address.
+   */
+  procSlots?: ReadonlyArray<{ base: number; task: number; stackBase: number }>;
   /** The execution model, overriding the program's `model` declaration (the `--model` flag). */
   model?: import("../ir").ExecModel;
 }
@@ -223,6 +233,7 @@ export abstract class ElabContext {
       if (ins && ins.k === "jump") ins.to = l.pc;
     }
     ctx.unit.frameSize = ctx.next;
+    this.unitLabels[this.units.indexOf(ctx.unit)] = ctx.labels;
     this.cur = null;
   }
 
@@ -242,6 +253,7 @@ export abstract class ElabContext {
       const own = off !== null && init !== null && off >= init[0] && off < init[1];
       if (!own && (off === null || this.cur.escapingWords.has(off))) ins.escapes = true;
     }
+    if (this.cur?.unit.kind === "init") this.checkInInit(ins);
     this.code.push(ins);
     this.info.push({ boundary: this.pendingBoundary, visible: false, unit });
     this.pendingBoundary = false;
@@ -305,6 +317,28 @@ export abstract class ElabContext {
     return false;
   }
 
+  /**
+   * init runs once, to completion and deterministically, before any process starts: what
+   * would choose, wait or prune there is KC406 (a callee that sleeps faults when init runs).
+   */
+  private checkInInit(ins: Instr): void {
+    const what =
+      ins.k === "choose" || ins.k === "await" || ins.k === "assume"
+        ? ins.k
+        : ins.k === "prim" && ins.name === "schedule"
+          ? "schedule"
+          : null;
+    if (what === null) return;
+    this.error(
+      "KC406",
+      this.sites[ins.at]?.span ?? null,
+      `'${what}' in init: init runs once, to completion and deterministically, before any process starts`,
+    );
+  }
+
+  /** Labels of each unit once it has ended, by unit index (for `worker[1] at LABEL`). */
+  protected readonly unitLabels: Array<Map<string, { pc: number }>> = [];
+
   // Later layers, called from earlier ones.
   protected abstract rvalue(e: Expr): RValue;
   protected abstract rvalueNoDecay(e: Expr): RValue;
@@ -312,5 +346,15 @@ export abstract class ElabContext {
   protected abstract call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue;
   protected abstract condition(r: RValue, span: Span): void;
   protected abstract lowerStmt(s: Stmt): void;
+  /** `&worker[i]`: the task_struct of a process instance; null when `e` names no process. */
+  protected abstract processTask(e: Expr): RValue | null;
+  /** `worker[1].x` in a property: a local of a process body; null when the base names no process. */
+  protected abstract processLocal(e: Extract<Expr, { kind: "member" }>): LValue | null;
+  /** `worker[1] at L`, `in f`, `exited`, and `forall`/`exists` (properties only). */
+  protected abstract processPredicate(e: Extract<Expr, { kind: "where" | "quantifier" }>): RValue;
+  /** The variables `e` reads, for showing their values when an assert or property fails. */
+  protected abstract operands(e: Expr): import("../ir").Operand[];
+  /** `find_task_by_vpid(pid)`. */
+  protected abstract findTaskByVpid(e: Extract<Expr, { kind: "call" }>): RValue;
   protected abstract statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue;
 }

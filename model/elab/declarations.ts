@@ -59,6 +59,7 @@ export abstract class Declarations extends ElabContext {
         return;
       case "process":
       case "interrupt":
+      case "init":
       case "property":
       case "expect":
       case "include":

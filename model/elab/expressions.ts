@@ -311,7 +311,11 @@ export abstract class Expressions extends Declarations {
             type: r.type.to,
             local: false,
           };
-        } else base = this.lvalue(e.base);
+        } else {
+          const local = this.processLocal(e);
+          if (local) return local;
+          base = this.lvalue(e.base);
+        }
         if (base.type.k !== "struct") {
           if (base.type !== ERR)
             this.error("KC306", e.span, `'.${e.field}' needs a struct, not ${showType(base.type)}`);
@@ -423,6 +427,12 @@ export abstract class Expressions extends Declarations {
                 e.span,
                 "'current' is not defined in an interrupt handler: KC does not model which task an interrupt interrupts",
               );
+            else if (this.cur?.unit.kind === "init")
+              this.error(
+                "KC404",
+                e.span,
+                "'current' is not defined in init: no task runs before the processes start",
+              );
             return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
           }
           if (e.name === "self") {
@@ -439,10 +449,15 @@ export abstract class Expressions extends Declarations {
         const lv = this.lvalue(e);
         return { x: this.valueLoad(lv), type: lv.type };
       }
+      case "where":
+      case "quantifier":
+        return this.processPredicate(e);
       case "unary": {
         if (e.op === "&") {
           const fn = e.operand.kind === "name" ? this.functionValue(e.operand.name, e.span) : null;
           if (fn) return fn;
+          const task = this.processTask(e.operand);
+          if (task) return task;
           const lv = this.lvalue(e.operand);
           return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }

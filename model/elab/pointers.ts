@@ -6,41 +6,9 @@ import { type BinOp, type IExpr, isErrorPointer, MAX_ERRNO } from "../ir";
 import { BOOL, INT, isIntegral, showType, sizeOf, type Type, typeEquals } from "../types";
 import { C0, ERR, type RValue } from "./context";
 import { Expressions } from "./expressions";
+import { takes } from "./util";
 
 type PtrType = Extract<Type, { k: "ptr" }>;
-
-/** Whether evaluating x reads (and so clears) a temporary: such a value cannot be read twice. */
-export function takes(x: IExpr): boolean {
-  switch (x.k) {
-    case "take":
-      return true;
-    case "const":
-    case "fp":
-    case "self":
-    case "current":
-      return false;
-    case "load":
-      return takes(x.addr);
-    case "ptr":
-    case "index":
-    case "un":
-    case "bool":
-    case "char":
-    case "layout":
-    case "p2i":
-    case "i2p":
-    case "callee":
-      return takes(x.e);
-    case "bin":
-    case "pdiff":
-    case "pcmp":
-      return takes(x.l) || takes(x.r);
-    case "padd":
-      return takes(x.p) || takes(x.n);
-    case "cond":
-      return takes(x.c) || takes(x.t) || takes(x.f);
-  }
-}
 
 export abstract class Pointers extends Expressions {
   /** Casts to `char *` or `void *` of a pointer to anything else, by node (see byteArithmetic). */

@@ -3,7 +3,8 @@
 // taken from kmalloc. Such a group commutes with every other task's steps (nobody else can
 // read or write those words until this task publishes a pointer to them, which is a visible
 // step of its own), and no property reads them (a property reads globals, and through them
-// only published objects), so it may merge into the step like a group of private locals.
+// only published objects; a body local a property names, and what it points into, counts as
+// published: Lowered.observed), so it may merge into the step like a group of private locals.
 //
 // Statically we only find the candidates and the addresses they touch; whether each address is
 // private is decided when the group is about to run (checker/compile.ts and checker/interpret.ts,
@@ -92,6 +93,9 @@ export function privateCandidates(code: Instr[], info: InstrInfo[], start: numbe
       case "callee":
         value(e.e);
         return;
+      default:
+        // A new kind of expression must say here whether it reads shared memory.
+        throw new Error(`internal error: privacy does not know ${(e satisfies never as IExpr).k}`);
     }
   };
 

@@ -235,7 +235,13 @@ export abstract class Statements extends Calls {
         this.startStmt(s.span);
         const r = this.rvalue(s.test);
         this.condition(r, s.test.span);
-        this.emit({ k: "assert", cond: r.x, message: s.message ?? "assertion failed", at: this.currentSite });
+        this.emit({
+          k: "assert",
+          cond: r.x,
+          message: s.message ?? "assertion failed",
+          at: this.currentSite,
+          shown: this.operands(s.test),
+        });
         return;
       }
       case "assume":

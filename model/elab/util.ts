@@ -319,3 +319,36 @@ export function foldBin(op: string, a: number, b: number): number | null {
       return null;
   }
 }
+
+/** Whether evaluating x reads (and so clears) a temporary: such a value cannot be read twice. */
+export function takes(x: IExpr): boolean {
+  switch (x.k) {
+    case "take":
+      return true;
+    case "const":
+    case "fp":
+    case "self":
+    case "current":
+      return false;
+    case "load":
+      return takes(x.addr);
+    case "ptr":
+    case "index":
+    case "un":
+    case "bool":
+    case "char":
+    case "layout":
+    case "p2i":
+    case "i2p":
+    case "callee":
+      return takes(x.e);
+    case "bin":
+    case "pdiff":
+    case "pcmp":
+      return takes(x.l) || takes(x.r);
+    case "padd":
+      return takes(x.p) || takes(x.n);
+    case "cond":
+      return takes(x.c) || takes(x.t) || takes(x.f);
+  }
+}
