@@ -32,6 +32,12 @@ export type IExpr =
   /** Wraps to a signed 8-bit value (conversion to char). */
   | { k: "char"; e: IExpr }
   /**
+   * Conversion to a narrow integer type (C11 6.3.1.3): the value modulo 2^bits, as an unsigned
+   * value in [0, 2^bits) or, signed, in [-2^(bits-1), 2^(bits-1)) (gcc's wrap, implementation-defined
+   * in C). Words of those types always hold values so normalised (model/ctypes.ts).
+   */
+  | { k: "wrap"; e: IExpr; bits: 8 | 16; unsigned: boolean }
+  /**
    * A pointer converted to point at `to` (a cast, or a `void *` made into another pointer): the
    * memory it points into must be laid out as `to` over the words they share (model/objects.ts
    * layoutMismatch); NULL passes. Yields the pointer. KC stores every scalar in one word, so
@@ -39,8 +45,17 @@ export type IExpr =
    */
   | { k: "layout"; e: IExpr; to: Type; span: Span };
 
-/** The binary operators of the IR are exactly KC's (`&&`/`||` stay lazy inside pure expressions). */
-export type BinOp = BinaryOp;
+/**
+ * The binary operators of the IR: KC's (`&&`/`||` stay lazy inside pure expressions), on words
+ * read as signed 32-bit ints, and the unsigned variants of those whose result depends on the
+ * sign: their operands are read as unsigned 32-bit values (`u>>` shifts in zeros). `+ - * & | ^
+ * <<` and `== !=` mean the same on both, modulo 2^32. A shift count outside 0..31 is a fault
+ * (`bad_shift`; undefined in C).
+ */
+export type BinOp = BinaryOp | UnsignedOp;
+
+/** The unsigned variants of the sign-dependent operators (see BinOp). */
+export type UnsignedOp = "u<" | "u<=" | "u>" | "u>=" | "u/" | "u%" | "u>>";
 
 /** One instruction. `at` indexes the program's source map (`Lowered.sites`). */
 export type Instr =

@@ -1,5 +1,6 @@
 // The kernel side that KC programs get for free: task states, the Linux 2.0 wait queue and its
 // primitives, written in KC itself so they step, sleep and race exactly like user code.
+import { kernelIntTypedefs } from "./ctypes";
 
 /**
  * Built-in struct task_struct layout (word offsets). The machine keeps a task's registers
@@ -240,4 +241,8 @@ void spin_unlock(spinlock_t *l) {
     assert(l->locked == 1, "spin_unlock of a spinlock that is not held");
     l->locked = 0;
 }
+
+// include/linux/types.h, include/asm-i386/types.h, posix_types.h: the kernel's integer types on
+// i386 (at the end, so that the lines above keep their numbers in traces).
+${kernelIntTypedefs()}
 `;
