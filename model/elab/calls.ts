@@ -1,7 +1,7 @@
 // Calls: user functions, the builtins (assert, assume, await, choose, ...) and wait_event.
 import type { Expr, Stmt, TypeExpr } from "../ast";
 import type { IExpr } from "../ir";
-import { INT, isIntegral, showType, typeEquals, VOID } from "../types";
+import { INT, isIntegral, isWordInt, showType, typeEquals, VOID } from "../types";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
 import { Expressions } from "./expressions";
 
@@ -90,7 +90,13 @@ export abstract class Calls extends Expressions {
         // include/asm-i386/system.h: save_flags(x) is a macro that stores EFLAGS in x.
         if (!arity(1)) return noValue();
         const lv = this.lvalue(e.args[0] as Expr);
-        if (!isIntegral(lv.type)) this.error("KC304", e.span, "save_flags needs an integer variable");
+        // It stores 0 or 0x200 with no conversion: only a 32-bit int or unsigned holds that as is.
+        if (!isWordInt(lv.type) && lv.type !== ERR)
+          this.error(
+            "KC304",
+            e.span,
+            `save_flags needs an int or unsigned long variable, not ${showType(lv.type)}`,
+          );
         this.emit({ k: "prim", name: "save_flags", args: [lv.addr], at: this.currentSite });
         return noValue();
       }

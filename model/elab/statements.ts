@@ -278,7 +278,9 @@ export abstract class Statements extends Calls {
     this.pendingBoundary = true;
     const pc = this.here();
     if (s.value) {
-      const v = this.constExpr(s.value);
+      // C converts a case to the promoted type of the switch's value; either 32-bit type holds
+      // the value's bit pattern (model/ctypes.ts), which is what the switch compares.
+      const v = this.constExpr(s.value) | 0;
       if (sw.cases.some(([x]) => x === v)) this.error("KC202", s.value.span, `duplicate case ${v}`);
       sw.cases.push([v, pc]);
     } else {
