@@ -83,7 +83,8 @@ export function parseDefines(list: unknown): Map<string, number> {
     const value = integerConstant(m[3] as string);
     if (typeof value === "string") throw new UsageError(`-D ${text}: ${value}`);
     if (out.has(name)) throw new UsageError(`-D ${name} is given twice`);
-    out.set(name, m[2] ? -value | 0 : value);
+    // A 32-bit word, as the same constant converted to int or unsigned int in the spec.
+    out.set(name, m[2] ? -value | 0 : value | 0);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../model/diagnostics";
 import { loadProgram } from "../model/load";
+import { parseDefines } from "./cli";
 import { explore } from "./explore";
 import { System } from "./system";
 import { buildTrace } from "./trace";
@@ -49,5 +50,16 @@ describe("C integer types at run time", () => {
       "c = -56",
       "h = 65535",
     ]);
+  });
+
+  it("a -D value is read as the spec reads the constant, and kept as its 32-bit word", () => {
+    expect([...parseDefines(["M=0xffffffff", "N=-0x80000000", "K=4294967295u", "L=7"])]).toEqual([
+      ["M", -1],
+      ["N", -2147483648],
+      ["K", -1],
+      ["L", 7],
+    ]);
+    expect(() => parseDefines(["M=1ll"])).toThrow("64-bit");
+    expect(() => parseDefines(["M=3000000000"])).toThrow("long long");
   });
 });

@@ -165,13 +165,22 @@ describe("C integer types in declarations", () => {
     expect(violated(`${g}\nprocess p {\n${body}\n}\n`)).toEqual([]);
   });
 
-  it("a -D value must be a value of its constant's type", () => {
-    const text = "const unsigned M = 1;\nconst N = 1;\nconst u8 B = 1;\nprocess p { assert(M > 0); }\n";
-    expect(codesWith(text, { M: 4294967295 })).toEqual([]);
-    expect(codesWith(text, { N: 4294967295 })).toEqual(["KC408"]);
+  it("a -D value is a word for an int or unsigned const, and must fit a narrower or ranged one", () => {
+    const text =
+      "const unsigned M = 1;\nconst N = 1;\nconst u8 B = 1;\nconst int<0..3> R = 0;\nprocess p { assert(M > 2147483647); assert(N < 0); }\n";
+    expect(codesWith(text, { M: -1, N: -1 })).toEqual([]);
+    expect(codesWith(text, { M: 4294967295, N: 4294967295 })).toEqual([]);
+    // The words -1 and 4294967295 are the same -D value: M is UINT_MAX, N is -1.
+    for (const v of [-1, 4294967295]) {
+      const r = loadProgram("ctypes.kc", { defines: { M: v, N: v } }, text);
+      if (!r.ok) throw new Error("does not compile");
+      expect(r.program.constants.get("M")).toBe(-1);
+      expect(r.program.constants.get("N")).toBe(-1);
+    }
     expect(codesWith(text, { B: 255 })).toEqual([]);
     expect(codesWith(text, { B: 256 })).toEqual(["KC408"]);
-    expect(codesWith(text, { M: -1 })).toEqual(["KC408"]);
+    expect(codesWith(text, { B: -1 })).toEqual(["KC408"]);
+    expect(codesWith(text, { R: 4 })).toEqual(["KC408"]);
   });
 
   it("a constant expression that shifts by 32 or more, or overflows int, is KC408; unsigned wraps", () => {
@@ -234,5 +243,13 @@ describe("C integer types in declarations", () => {
       "assert(sizeof(_Bool) == 1 && sizeof(uint) == 4 && sizeof(ulong) == 4 && sizeof(ushort) == 2);",
     ].join("\n");
     expect(violated(`process p {\n${body}\n}\n`)).toEqual([]);
+  });
+
+  it("a string initialises an array of any of C's char types, each byte converted to it", () => {
+    const g = 'u8 g[3] = "\\xff\\x80";\nsigned char sg[2] = "\\xff";';
+    const body =
+      'unsigned char l[2] = "\\x80"; assert(g[0] == 255 && g[1] == 128 && g[2] == 0 && sg[0] == -1 && l[0] == 128);';
+    expect(violated(`${g}\nprocess p { ${body} }\n`)).toEqual([]);
+    expect(codes('u16 w[2] = "a";\nprocess p { }\n')).toEqual(["KC311"]);
   });
 });

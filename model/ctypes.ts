@@ -31,6 +31,11 @@ export function isUnsigned32(t: Type): boolean {
   return t.k === "int" && t.unsigned === true && t.bits === undefined;
 }
 
+/** A type a string may initialise an array of (C11 6.7.9p14): char, signed char, unsigned char. */
+export function isByteType(t: Type): boolean {
+  return t.k === "char" || (t.k === "int" && t.bits === 8);
+}
+
 /**
  * C11 6.3.1.1: the integer promotions. Every integer type narrower than int (char, bool, short,
  * the unsigned chars and shorts, all of whose values int holds) and every ranged int becomes int;

@@ -507,8 +507,9 @@ class Parser {
 
   /**
    * Declaration specifiers: qualifiers and storage classes (accepted, mostly ignored) around one
-   * base type. `signed` and `long` (alone or with int) mean int and `signed char` is char, as on
-   * i386; `unsigned`, `short` and `long long` are rejected (see checkModifiers). Fails with KC112
+   * base type. `signed` and `long` (alone or with int) mean int, as on i386; `unsigned`, `short`
+   * and `signed`/`unsigned char` name C's other integer types, and `long long` is rejected (see
+   * checkModifiers). Fails with KC112
    * `expected WHAT, found X` when no type is there.
    */
   private specifiers(what: string): Specifiers {

@@ -76,8 +76,8 @@ export interface CLayout {
 }
 
 /**
- * Size and alignment in bytes that C gives a type on i386 (gcc -m32), for `sizeof`: char and
- * bool 1, int, long and pointers 4, struct fields aligned and the struct padded to its widest
+ * Size and alignment in bytes that C gives a type on i386 (gcc -m32), for `sizeof`: the chars
+ * and bool 1, the shorts 2, int, long (either signed) and pointers 4, struct fields aligned and the struct padded to its widest
  * field. KC stores every scalar in a word of its own, but a program asking sizeof means C's
  * answer. Null for an incomplete type or void.
  */

@@ -6,6 +6,7 @@ import {
   fitsType,
   irOperator,
   isArithmetic,
+  isByteType,
   isUnsigned32,
   NAMED_TYPES,
   promote,
@@ -19,6 +20,7 @@ import {
   INT,
   isIntegral,
   isScalar,
+  isWordInt,
   type StructInfo,
   showType,
   sizeOf,
@@ -78,7 +80,8 @@ export abstract class Declarations extends ElabContext {
   /**
    * `const N = 3;` or `const unsigned M = 4096;`: the constant has its declared type, or its
    * initialiser's (promoted, so int or unsigned int), and holds its value converted to that type
-   * as C converts. A `-D` value replaces the initialiser and must be a value of that type.
+   * as C converts. A `-D` value replaces the initialiser: a 32-bit word for an int or unsigned
+   * const, a value in range for a narrower or ranged one.
    */
   protected declareConst(d: Extract<Decl, { kind: "const" }>): void {
     const o = this.overrides.get(d.name);
@@ -88,7 +91,9 @@ export abstract class Declarations extends ElabContext {
     let value = valueOfWord(c.v, c.t);
     if (o) {
       o.used = true;
-      value = o.value;
+      // A -D value is a 32-bit word (the CLI reads 0xffffffff as -1): an int or unsigned int
+      // const takes it as C converts it; a narrower or ranged one must hold it as it is.
+      value = isWordInt(t) ? valueOfWord(o.value | 0, t) : o.value;
       if (!fitsType(value, t))
         this.error("KC408", d.value.span, `-D ${d.name}=${value} is not a value of ${showType(t)}`);
     } else if (t.k === "int" && t.lo !== null && !fitsType(value, t))
@@ -487,11 +492,12 @@ export abstract class Declarations extends ElabContext {
   protected constInit(addr: number, t: Type, init: Init, what: string): void {
     if (init.kind === "expr") {
       const e = init.expr;
-      if (e.kind === "string" && t.k === "array" && t.of.k === "char") {
+      if (e.kind === "string" && t.k === "array" && isByteType(t.of)) {
         if (e.value.length > t.n)
           this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
         const chars = this.charsOf(e);
-        for (let i = 0; i < Math.min(t.n, chars.length); i++) this.globalInit[addr + i] = chars[i] as number;
+        for (let i = 0; i < Math.min(t.n, chars.length); i++)
+          this.globalInit[addr + i] = convertValue(chars[i] as number, t.of);
         return;
       }
       if (!isScalar(t)) {

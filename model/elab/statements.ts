@@ -1,7 +1,8 @@
 // Statements: control flow, scopes, local declarations, labels and goto, atomic blocks.
 import type { Expr, Init, Span, Stmt, VarDecl } from "../ast";
+import { isByteType } from "../ctypes";
 import type { IExpr, Instr } from "../ir";
-import { CHAR, isIntegral, isScalar, showType, sizeOf, type Type } from "../types";
+import { isIntegral, isScalar, showType, sizeOf, type Type } from "../types";
 
 import { Calls } from "./calls";
 
@@ -382,15 +383,16 @@ export abstract class Statements extends Calls {
     const items: Array<[number, Type, Init]> = [];
     if (init.kind === "expr" && init.expr.kind === "string") {
       const e = init.expr;
-      if (lv.type.k !== "array" || lv.type.of.k !== "char") {
+      if (lv.type.k !== "array" || !isByteType(lv.type.of)) {
         this.error("KC311", e.span, `a string cannot initialise ${showType(lv.type)}`);
         return;
       }
       const chars = this.charsOf(e);
+      // Signed bytes, converted to the element type as the char array of C's string would be.
       for (let i = 0; i < Math.min(lv.type.n, chars.length); i++)
         items.push([
           i,
-          CHAR,
+          lv.type.of,
           { kind: "expr", expr: { kind: "int", value: chars[i] as number, span: e.span }, span: e.span },
         ]);
     } else this.walkInitList(lv.type, init, what, (off, t, item) => items.push([off, t, item]));
