@@ -193,7 +193,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, D, M, UD, UM, SH, R, F, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
+  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -360,6 +360,11 @@ function runtimeHelpers(
     X(i: number, n: number, s: number): number {
       if (i >= 0 && i < n) return i;
       throw new Fault("out_of_bounds", `index ${i} is out of bounds for an array of ${n}`, sp(s));
+    },
+    /** An unsigned index: its word read as 0 .. 2^32 - 1, so a fault names 4294967295, not -1. */
+    XU(i: number, n: number, s: number): number {
+      if (i >= 0 && i < n) return i;
+      throw new Fault("out_of_bounds", `index ${i >>> 0} is out of bounds for an array of ${n}`, sp(s));
     },
     D(a: number, b: number, s: number): number {
       if (b === 0) throw new Fault("div_by_zero", "division by zero", sp(s));
@@ -640,7 +645,9 @@ class Gen {
       case "ptr":
         return js`P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`;
       case "index":
-        return js`X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
+        return e.unsigned
+          ? js`XU(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`
+          : js`X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":
         if (e.op === "-") return js`(-${this.int(e.e)} | 0)`;
         if (e.op === "~") return js`(~${this.int(e.e)})`;

@@ -38,6 +38,11 @@ describe("C integer types at run time", () => {
     }
   });
 
+  it("an unsigned index out of bounds is named as unsigned", () => {
+    const { bad } = check("int a[3];\nprocess p { unsigned u = -1; a[u] = 1; }\n");
+    expect(bad?.counterexample?.message).toBe("index 4294967295 is out of bounds for an array of 3");
+  });
+
   it("a trace shows an unsigned int as unsigned and a narrow type in its range", () => {
     const { trace } = check(
       "unsigned u;\nu8 b = 250;\ns8 c;\nu16 h;\nprocess p { u = u - 1; b += 10; c = 200; h = -1; assert(0); }\n",

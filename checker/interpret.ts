@@ -425,7 +425,8 @@ class Run {
       case "index": {
         const x = this.int(e.e);
         if (x >= 0 && x < e.n) return x;
-        throw new Trap("out_of_bounds", `index ${x} is out of bounds for an array of ${e.n}`, e.span);
+        const shown = e.unsigned ? unsigned(x) : x;
+        throw new Trap("out_of_bounds", `index ${shown} is out of bounds for an array of ${e.n}`, e.span);
       }
       case "un":
         if (e.op === "-") return -this.int(e.e) | 0;

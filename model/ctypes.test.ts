@@ -252,4 +252,11 @@ describe("C integer types in declarations", () => {
     expect(violated(`${g}\nprocess p { ${body} }\n`)).toEqual([]);
     expect(codes('u16 w[2] = "a";\nprocess p { }\n')).toEqual(["KC311"]);
   });
+
+  it("choose chooses an int: a constant unsigned bound above INT_MAX is KC304", () => {
+    expect(codes("process p { unsigned u = choose(0u, 0xffffffff); }\n")).toEqual(["KC304"]);
+    expect(
+      violated("char b[4];\nprocess p { unsigned u = choose(0, sizeof(b)); assert(u <= 4); }\n"),
+    ).toEqual([]);
+  });
 });

@@ -22,8 +22,8 @@ export type IExpr =
   /** Checks that a pointer is not NULL and points into memory; yields it. */
   /** A pointer that is dereferenced: the object of `size` words it points to must lie in memory. */
   | { k: "ptr"; e: IExpr; size: number; span: Span }
-  /** Checks 0 <= e < n (an array index); yields e. */
-  | { k: "index"; e: IExpr; n: number; span: Span }
+  /** Checks 0 <= e < n (an array index); yields e. `unsigned`: a fault names e as unsigned. */
+  | { k: "index"; e: IExpr; n: number; span: Span; unsigned?: true }
   | { k: "un"; op: "-" | "!" | "~"; e: IExpr }
   | { k: "bin"; op: BinOp; l: IExpr; r: IExpr; span: Span }
   | { k: "cond"; c: IExpr; t: IExpr; f: IExpr }

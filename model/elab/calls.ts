@@ -1,5 +1,6 @@
 // Calls: user functions, the builtins (assert, assume, await, choose, ...) and wait_event.
 import type { Expr, Stmt, TypeExpr } from "../ast";
+import { isUnsigned32 } from "../ctypes";
 import type { IExpr } from "../ir";
 import { INT, isIntegral, isWordInt, showType, typeEquals, VOID } from "../types";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
@@ -76,6 +77,11 @@ export abstract class Calls extends Expressions {
         const hi = this.rvalue(e.args[1] as Expr);
         if (!isIntegral(lo.type) || !isIntegral(hi.type))
           this.error("KC304", e.span, "choose(lo, hi) takes two integers");
+        // It chooses an int, its bounds converted to int: an unsigned bound above INT_MAX would
+        // become negative and choose from another range than the one written.
+        for (const b of [lo, hi])
+          if (isUnsigned32(b.type) && b.x.k === "const" && b.x.v < 0)
+            this.error("KC304", e.span, `choose(lo, hi) chooses an int, and ${b.x.v >>> 0} is above INT_MAX`);
         const t = this.temp();
         this.emit({ k: "choose", dest: this.frameAddr(t), lo: lo.x, hi: hi.x, at: this.currentSite });
         return { x: { k: "take", off: t }, type: INT };

@@ -1,6 +1,6 @@
 // Expressions: lvalues, rvalues, operators, conversions, assignment; every expression is typed as it is lowered.
 import type { BinaryOp, Expr, Span } from "../ast";
-import { commonType } from "../ctypes";
+import { commonType, isUnsigned32 } from "../ctypes";
 import { type IExpr, stackTag } from "../ir";
 import {
   BOOL,
@@ -305,7 +305,9 @@ export abstract class Expressions extends Arith {
           if (!isIntegral(i.type))
             this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
           const stride = sizeOf(bt.of, this.structs);
-          const idx: IExpr = { k: "index", e: i.x, n: bt.n, span: e.index.span };
+          const idx: IExpr = isUnsigned32(i.type)
+            ? { k: "index", e: i.x, n: bt.n, span: e.index.span, unsigned: true }
+            : { k: "index", e: i.x, n: bt.n, span: e.index.span };
           const scaled: IExpr =
             stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
           return {
