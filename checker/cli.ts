@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { CompileError, formatDiagnostic } from "../model/diagnostics";
-import type { Expectation } from "../model/ir";
+import type { ExecModel, Expectation } from "../model/ir";
 import { lex } from "../model/lexer";
 import { type LoadResult, loadProgram, readSourceFile } from "../model/load";
 import { printable, SourceSet } from "../model/source";
@@ -94,11 +94,12 @@ function load(
   defines: ReadonlyMap<string, number>,
   includeDirs: string[],
   fine = false,
+  model?: ExecModel,
 ): LoadResult & { ok: true } {
   if (!existsSync(spec)) throw new UsageError(`${spec}: no such file`);
   if (statSync(spec).isDirectory())
     throw new UsageError(`${spec} is a directory (did you mean: ipcmc suite ${spec}?)`);
-  const r = loadProgram(spec, { defines, includeDirs, fine });
+  const r = loadProgram(spec, { defines, includeDirs, fine, ...(model ? { model } : {}) });
   if (!r.ok) throw new SpecError(diagnosticsText(r));
   return r;
 }
@@ -232,6 +233,14 @@ interface CheckArgs {
   columns: boolean;
   fine: boolean;
   fullTrace: boolean;
+  model?: string;
+}
+
+/** `--model up|smp` (yargs checks the choices; this types it), or undefined: the spec's own. */
+function modelFlag(v: unknown): ExecModel | undefined {
+  if (v === undefined) return undefined;
+  if (v === "up" || v === "smp") return v;
+  throw new UsageError("--model expects up or smp");
 }
 
 /** A numeric flag must be a finite number >= 0 (yargs turns `--max-states abc` into NaN). */
@@ -254,7 +263,8 @@ function runCheck(a: CheckArgs): number {
   for (const d of includeDirs)
     if (!statSync(d, { throwIfNoEntry: false })?.isDirectory())
       throw new UsageError(`-I ${d}: no such directory`);
-  const r = load(a.spec, defines, includeDirs, a.fine);
+  const model = modelFlag(a.model);
+  const r = load(a.spec, defines, includeDirs, a.fine, model);
   if (a.json) checkOutputs([{ flag: "json", path: a.json }], r.inputs);
   const sys = new System(r.program);
   const opts: Partial<SearchOptions> = {
@@ -281,7 +291,9 @@ function runCheck(a: CheckArgs): number {
     null;
   const reach = o.properties.find((p) => p.status === "violated" && p.kind === "reachable") ?? null;
   const defs = [...defines].map(([k, v]) => `-D ${k}=${v}`);
-  const base = ["ipcmc", "check", shellQuote(a.spec), ...defs].join(" ");
+  const base = ["ipcmc", "check", shellQuote(a.spec), ...defs, ...(model ? [`--model ${model}`] : [])].join(
+    " ",
+  );
   // Two commands, not `&&`: check exits 1 on the violation, which would skip the replay.
   const replayHint = first
     ? a.json
@@ -305,7 +317,7 @@ function runCheck(a: CheckArgs): number {
       : null;
   say(
     process.stdout,
-    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters })}\n`,
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters, model: r.program.model })}\n`,
   );
   if (a.json) {
     const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
@@ -476,7 +488,8 @@ function suiteCase(
           ? `inconclusive (${inconclusiveReason(o)})`
           : `violated: ${violatedNames(o)}`;
     const figures = { states: o.stats.states, transitions: o.stats.transitions, seconds: o.stats.seconds };
-    return { spec: name, result: suiteResult(e, o), expected, got, detail: null, ...figures };
+    const model = r.program.model;
+    return { spec: name, result: suiteResult(e, o), expected, got, detail: null, model, ...figures };
   } catch (err) {
     const detail = internalDetail(err, debug);
     return { spec: name, result: "fail", expected, got: "internal error of ipcmc", detail, ...NO_FIGURES };
@@ -662,6 +675,12 @@ export function main(argv: string[]): number {
         describe:
           "SMP race finding: every shared read or write is its own step (mark hardware-atomic code with atomic {})",
       })
+      .option("model", {
+        choices: ["up", "smp"],
+        describe:
+          "execution model, overriding the spec's model declaration: up (one CPU, a task in the kernel runs until it sleeps or returns to user space) or smp",
+        requiresArg: true,
+      })
       .option("columns", {
         type: "boolean",
         default: false,
@@ -712,6 +731,11 @@ export function main(argv: string[]): number {
               describe: "also search this directory for #include (a trace's own -I list is not used)",
               requiresArg: true,
             })
+            .option("model", {
+              choices: ["up", "smp"],
+              describe: "the trace's execution model (a trace replays in its own; another is refused)",
+              requiresArg: true,
+            })
             .epilogue(
               "exit codes: 1 reproduced (the violation is real on this spec); 2 not reproduced, or a wrong trace, spec or command line; 3 inconclusive (a limit stopped the decision)",
             ),
@@ -721,6 +745,7 @@ export function main(argv: string[]): number {
             force: a.force === true,
             maxStates: Number(a.maxStates),
             includeDirs: (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String),
+            ...(a.model !== undefined ? { model: modelFlag(a.model) as ExecModel } : {}),
           });
         },
       )

@@ -33,6 +33,7 @@ import {
   type ObjectMap,
   objectMap,
   stackObjectEnd,
+  unpublished,
   wordKinds,
 } from "../model/objects";
 import type { Type } from "../model/types";
@@ -193,7 +194,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
+  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -306,8 +307,13 @@ function runtimeHelpers(
       sp(s),
     );
   };
+  const slotOfBlock = new Map(layout.slots.map((s, i) => [s.base, i]));
   return {
     Fault,
+    /** Whether pointer value `v` points into an object only the task at block `tb` can reach (objects.ts unpublished). */
+    V(m: Int32Array, tb: number, v: number): boolean {
+      return unpublished(p, layout, m, slotOfBlock.get(tb) ?? -1, v);
+    },
     /**
      * A pointer that is dereferenced for an object of `size` words: not NULL, and those words
      * inside one live object (a global, a pool object not freed, a task_struct, a variable of
@@ -471,14 +477,18 @@ class Gen {
         out.push(
           js`if (--budget < 0) F("infinite_loop", MS[${this.messageId(ENDLESS_STEP)}], ${this.siteId(ins.at)});`,
         );
-        if (info.visible) {
-          out.push(js`if (vis !== 0 && ${excl}) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; }`);
-          out.push(js`prev = vis; vis = 1;`);
+        const visible = js`if (vis !== 0 && ${excl}) { ${this.yieldAt(i)} } prev = vis; vis = 1;`;
+        // The end of a visible group, outside atomic: a place where a fault may cut the step.
+        const invisible = js`if (vis !== 0 && ${excl}) { if (ctx.short) { ${this.yieldAt(i)} } cut = 1; }`;
+        if (info.visible && info.privateAddrs) {
+          // Visible only through objects no other task may reach yet: decided now (privacy.ts).
+          const tests = info.privateAddrs.map((a) => js`V(m, tb, ${this.preAddr(a)})`);
+          // Inside atomic or cli nothing yields, so the answer could not matter: not asked.
+          out.push(js`if (${excl} && ${joinJs(tests, js` && `)}) { ${invisible} } else { ${visible} }`);
+        } else if (info.visible) {
+          out.push(visible);
         } else {
-          // The end of a visible group, outside atomic: a place where a fault may cut the step.
-          out.push(
-            js`if (vis !== 0 && ${excl}) { if (ctx.short) { m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1; } cut = 1; }`,
-          );
+          out.push(invisible);
         }
         // After the yield check: the trail lists only statements this step really runs.
         if (traced) out.push(js`if (ctx.trail !== null) ctx.trail.push(pc);`);
@@ -503,9 +513,24 @@ class Gen {
     );
   }
 
-  /** Code that leaves the step at pc `i` (saving the registers). */
+  /** Code that leaves the step at pc `i` (saving the registers, and in the up model the CPU word). */
   private yieldAt(i: number): Js {
-    return js`m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; return 1;`;
+    return js`m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; ${this.cpuAt(i)} return 1;`;
+  }
+
+  /**
+   * In the up model, who holds the CPU once a step ends at pc `i` (schedule.ts): a task in its
+   * process body (user space) does not; one in a function (the kernel) does, unless it stops at
+   * schedule(), which gives the CPU up. A handler's step never changes the word.
+   */
+  private cpuAt(i: number): Js {
+    const c = this.p.cpuWord;
+    if (this.p.model !== "up" || c < 0) return js``;
+    const kind = this.unitOf(i).kind;
+    if (kind === "interrupt") return js``;
+    const ins = this.p.code[i];
+    const holds = kind === "function" && !(ins?.k === "prim" && ins.name === "schedule");
+    return js`if (cur !== 0) { m[${c}] = ${holds ? js`tb` : js`0`}; DM |= ${this.cm[c] ?? -1}; }`;
   }
 
   /** Code for blocking at pc `i`: nothing visible done yet means no step at all. */
@@ -595,7 +620,7 @@ class Gen {
         if (this.unitOf(i).kind === "interrupt") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; return 1;`;
+        return js`m.fill(0, tb + ${T_PC}, lim); m[tb + ${T_STATE}] = ${TASK_ZOMBIE}; ${this.cpuAt(i)} return 1;`;
       }
     }
   }
@@ -623,6 +648,38 @@ class Gen {
       case "restore_flags":
         return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : 1; ${next}`;
     }
+  }
+
+  /**
+   * JS for an address of a group that may be private, evaluated before the group runs
+   * (model/elab/privacy.ts says which expressions qualify): no checks and no side effects —
+   * a temporary is read, not taken. A check that would fail makes the access fault when it runs.
+   */
+  private preAddr(e: IExpr): Js {
+    switch (e.k) {
+      case "const":
+      case "fp":
+      case "self":
+      case "current":
+        return this.int(e);
+      case "load":
+        return js`m[${this.preAddr(e.addr)}]`;
+      case "take":
+        return js`m[fp + ${e.off}]`;
+      case "ptr":
+      case "index":
+      case "layout":
+        return this.preAddr(e.e);
+      case "un":
+        if (e.op === "-") return js`(-${this.preAddr(e.e)} | 0)`;
+        break;
+      case "bin":
+        if (e.op === "+") return js`((${this.preAddr(e.l)} + ${this.preAddr(e.r)}) | 0)`;
+        if (e.op === "-") return js`((${this.preAddr(e.l)} - ${this.preAddr(e.r)}) | 0)`;
+        if (e.op === "*") return js`Math.imul(${this.preAddr(e.l)}, ${this.preAddr(e.r)})`;
+        break;
+    }
+    throw new Error(`internal error: ${e.k} in an address evaluated before its group`);
   }
 
   /** JS for an int-valued expression (an int32). */

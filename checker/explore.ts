@@ -7,6 +7,7 @@ import type { FaultKind } from "./compile";
 import { makeFrontier } from "./frontier";
 import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
+import { lockupMessage } from "./schedule";
 import { MAX_CHOICE, StateStore, type StateStoreLike } from "./stateStore";
 import { type MemoNode, StepMemo } from "./stepMemo";
 import type { StepFault, System } from "./system";
@@ -329,7 +330,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
       } else if (deadlock.status !== "violated") {
         violate(deadlock, {
           choices: pathTo(store, s),
-          message: "no process can take a step",
+          message: lockupMessage(sys, buf) ?? "no process can take a step",
           span: null,
           fault: null,
           sleeper: null,

@@ -32,6 +32,7 @@ import {
   kindMap,
   layoutMismatch,
   objectMap,
+  unpublished,
   wordKinds,
 } from "../model/objects";
 import { sizeOf } from "../model/types";
@@ -168,7 +169,22 @@ class Run {
   private yieldAt(at: number): never {
     this.m[this.tb + T_PC] = at;
     this.m[this.tb + T_FP] = this.fp;
+    this.noteCpu(at);
     throw new Done(MOVED);
+  }
+
+  /**
+   * The up model's CPU word as a task's step ends at `at`: the task holds the CPU when it stops
+   * inside a function (in the kernel) anywhere but at schedule(), and not in its process body.
+   * A handler leaves the word alone.
+   */
+  private noteCpu(at: number): void {
+    const { p } = this;
+    if (p.model !== "up" || this.cur === 0) return;
+    const unit = p.units[p.info[at]?.unit ?? -1];
+    const ins = p.code[at];
+    const sleeps = ins?.k === "prim" && ins.name === "schedule";
+    this.m[p.cpuWord] = unit?.kind === "function" && !sleeps ? this.tb : 0;
   }
 
   /** Blocks at `at`: with nothing visible done yet there is no step at all, else the step ends here. */
@@ -195,7 +211,8 @@ class Run {
     if (!ins || !info) throw new Trap("bad_pointer", `corrupt program counter ${i}`, null);
     if (info.boundary) {
       if (--this.budget < 0) throw new Trap("infinite_loop", ENDLESS_STEP, this.siteSpan(ins.at));
-      if (info.visible) {
+      const alone = (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) !== 0;
+      if (info.visible && (alone || !this.unreachedByOthers(info.privateAddrs))) {
         // A second visible group ends the step here, unless the task holds atomic or cli.
         if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) this.yieldAt(i);
         this.prev = this.vis;
@@ -210,6 +227,40 @@ class Run {
       this.ctx?.trail?.push(i);
     }
     this.pc = this.instr(ins, i);
+  }
+
+  /**
+   * Whether a group that may be private is (model/elab/privacy.ts): every address it touches,
+   * computed before it runs, lies in an object no other task can reach now (objects.ts).
+   */
+  private unreachedByOthers(addrs: IExpr[] | undefined): boolean {
+    if (addrs === undefined) return false;
+    const layout = layoutOf(this.p);
+    const slot = layout.slots.findIndex((s) => s.base === this.tb);
+    return addrs.every((a) => unpublished(this.p, layout, this.m, slot, this.before(a)));
+  }
+
+  /** An address's value before its group runs: no checks, and a temporary is read, not taken. */
+  private before(e: IExpr): number {
+    switch (e.k) {
+      case "load":
+        return this.m[this.before(e.addr)]!;
+      case "take":
+        return this.m[this.fp + e.off]!;
+      case "ptr":
+      case "index":
+      case "layout":
+        return this.before(e.e);
+      case "un":
+        return -this.before(e.e) | 0;
+      case "bin": {
+        const l = this.before(e.l);
+        const r = this.before(e.r);
+        return e.op === "+" ? (l + r) | 0 : e.op === "-" ? (l - r) | 0 : Math.imul(l, r);
+      }
+      default:
+        return this.int(e);
+    }
   }
 
   /** Executes instruction `i` (pc stays `i` while it runs, so a fault names it); returns the next pc. */
@@ -344,6 +395,7 @@ class Run {
         // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
         m.fill(0, tb + T_PC, this.lim);
         m[tb + T_STATE] = TASK_ZOMBIE;
+        this.noteCpu(i);
         throw new Done(MOVED);
       }
     }

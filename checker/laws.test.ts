@@ -97,6 +97,30 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
       else for (let v = ctx.lo; v <= ctx.hi; v++) attempt(slotIndex, [...values, v]);
     }
   };
+  const handlers = (): void => {
+    for (let i = procs.length; i < slots.length; i++) attempt(i, []);
+  };
+  // The up model: a task in the kernel that holds the CPU runs alone but for interrupt handlers
+  // (while it has interrupts on and is not in atomic). If it cannot move: with interrupts off
+  // nothing runs (a lockup); spinning in atomic, only handlers; waiting in a plain await, it
+  // sleeps and the CPU is free, so the rules below apply as when nobody holds it.
+  const cpu = sys.program.model === "up" ? (src[sys.program.cpuWord] as number) : 0;
+  if (cpu !== 0) {
+    const holder = procs.find((s) => s.base === cpu);
+    if (!holder) throw new Error(`the CPU word holds ${cpu}, which is no task`);
+    attempt(slots.indexOf(holder), []);
+    const irqOff = src[cpu + T_IRQOFF] !== 0;
+    const inAtomic = src[cpu + T_ATOMIC] !== 0;
+    if (choices.length > 0 || pruned) {
+      if (!irqOff && !inAtomic) handlers();
+      return { choices, pruned };
+    }
+    if (irqOff) return { choices, pruned };
+    if (inAtomic) {
+      handlers();
+      return { choices, pruned };
+    }
+  }
   const exclusive = procs.filter(holds);
   for (const s of exclusive) attempt(slots.indexOf(s), []);
   // A task holding the CPU whose step was pruned still holds it: nobody runs in its place.
@@ -106,7 +130,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
     return { choices, pruned };
   for (const s of procs)
     if (src[s.base + T_PC] !== 0 && !exclusive.includes(s)) attempt(slots.indexOf(s), []);
-  for (let i = procs.length; i < slots.length; i++) attempt(i, []);
+  handlers();
   return { choices, pruned };
 }
 

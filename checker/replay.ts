@@ -5,11 +5,12 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
+import type { ExecModel } from "../model/ir";
 import { type LoadResult, loadProgram } from "../model/load";
 import type { SourceSet } from "../model/source";
 import { printable } from "../model/source";
 import { type JsonReport, type TraceOrigin, validateJson } from "../reports/json";
-import { renderTrace } from "../reports/text";
+import { MODEL_WORD, renderTrace } from "../reports/text";
 import { DEFAULT_OPTIONS } from "./options";
 import { MAX_CHOICE, StateStore } from "./stateStore";
 import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
@@ -53,6 +54,13 @@ export interface ReplayOptions {
    * trace: they widen what a spec may read (model/load.ts), and a trace is not trusted to.
    */
   includeDirs?: string[];
+  /** `--model`: must name the trace's own model (refused otherwise). */
+  model?: ExecModel;
+}
+
+/** The model a trace was made in; traces from before the field existed are smp. */
+function traceModel(report: JsonReport): ExecModel {
+  return report.model ?? "smp";
 }
 
 // ---------------------------------------------------------------- the spec's identity
@@ -66,6 +74,7 @@ export function specHash(
   sources: SourceSet,
   defines: Record<string, number> | ReadonlyMap<string, number>,
   fine: boolean,
+  model: ExecModel = "smp",
 ): string {
   const pairs = (defines instanceof Map ? [...defines] : Object.entries(defines)).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
@@ -75,13 +84,15 @@ export function specHash(
     sources: sources.files.map((f) => f.text),
     defines: pairs,
     fine,
+    // Only the up model is named, so that the hashes of traces made before it stay valid.
+    ...(model === "up" ? { model } : {}),
   });
   return `sha256:${createHash("sha256").update(canonical).digest("hex")}`;
 }
 
 /** What a trace written to `json` records about the spec it was made from. */
 export function traceOrigin(
-  loaded: { sources: SourceSet },
+  loaded: { sources: SourceSet; program: { model: ExecModel } },
   run: {
     spec: string;
     json: string;
@@ -94,9 +105,10 @@ export function traceOrigin(
   return {
     spec: run.spec,
     specFromTrace: relative(dirname(resolve(run.json)), resolve(run.spec)),
-    specHash: specHash(loaded.sources, run.defines, run.fine),
+    specHash: specHash(loaded.sources, run.defines, run.fine, loaded.program.model),
     defines,
     fine: run.fine,
+    model: loaded.program.model,
     includeDirs: run.includeDirs.map((d) => resolve(d)),
   };
 }
@@ -221,7 +233,7 @@ function findSpec(
       problem ??= `${shown(path)} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a spec`;
       continue;
     }
-    const r = loadProgram(path, { defines, includeDirs, fine: report.fine });
+    const r = loadProgram(path, { defines, includeDirs, fine: report.fine, model: traceModel(report) });
     if (!r.ok) {
       const n = r.diagnostics.length;
       const hint =
@@ -233,7 +245,8 @@ function findSpec(
       problem ??= `${shown(path)} does not compile (${n} error${n === 1 ? "" : "s"}; run ipcmc check on it to see them)${hint}`;
       continue;
     }
-    const found = { path, loaded: r, matches: specHash(r.sources, defines, report.fine) === report.specHash };
+    const hash = specHash(r.sources, defines, report.fine, traceModel(report));
+    const found = { path, loaded: r, matches: hash === report.specHash };
     if (found.matches) return found;
     firstLoaded ??= found;
   }
@@ -264,6 +277,12 @@ function replayFile(file: string, options: ReplayOptions): number {
   if (!Number.isSafeInteger(maxStates) || maxStates < 1)
     throw new ReplayInputError("--max-states expects a whole number >= 1");
   const report = readTrace(file);
+  // The trace's execution model is the one replayed (a trace saved before models were recorded
+  // is smp); a --model that says otherwise is a mistake, not an override.
+  if (options.model !== undefined && options.model !== traceModel(report))
+    throw new ReplayInputError(
+      `${shown(file)} was made in the ${MODEL_WORD[traceModel(report)]} model, not ${MODEL_WORD[options.model]} (--model ${options.model}); a trace replays in its own model`,
+    );
   // The only values that leave the trace for the compiler: names checked as identifiers,
   // values as 32-bit integers (validateJson).
   const defines = new Map(Object.entries(report.defines));
@@ -285,7 +304,7 @@ function replayFile(file: string, options: ReplayOptions): number {
       `${shown(file)}: its spec ${report.spec} cannot be found (nor ${report.specFromTrace} beside the trace)`,
     );
   if (!found.matches) {
-    const why = `${shown(file)} was made from a different spec than ${shown(found.path)} (its sources, the defines or --fine differ)`;
+    const why = `${shown(file)} was made from a different spec than ${shown(found.path)} (its sources, the defines, --fine or the model differ)`;
     if (!options.force)
       throw new ReplayInputError(
         `${why}; replay it against the spec it came from, or pass --force to decide the property on this spec`,
@@ -322,7 +341,7 @@ function replayFile(file: string, options: ReplayOptions): number {
     );
   const defs = [...defines].map(([k, v]) => `${k}=${v}`).join(" ");
   out(
-    `replaying ${p.kind} ${p.name} of ${printable(found.path)}${defs ? ` (${defs})` : ""}${report.fine ? " --fine" : ""}: ${cx.choices.length} steps\n\n`,
+    `replaying ${p.kind} ${p.name} of ${printable(found.path)}${defs ? ` (${defs})` : ""}${report.fine ? " --fine" : ""}${traceModel(report) === "up" ? " --model up" : ""}: ${cx.choices.length} steps\n\n`,
   );
   out(`${renderTrace(built.trace)}\n\n`);
   const verdict = reproduces(sys, p, built, { maxStates, memoryLimit: DEFAULT_OPTIONS.memoryLimit });

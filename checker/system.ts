@@ -30,6 +30,7 @@ import {
   StepContext,
   type StepFn,
 } from "./compile";
+import { blockedHolder, HOLDER_LOCKS_UP, HOLDER_SLEEPS, holderTakesInterrupts } from "./schedule";
 import { MEMO_MOVED, MEMO_NONE, MEMO_PRUNED, MEMO_RUN, type MemoNode, type StepMemo } from "./stepMemo";
 
 /** What one choice of a state does: which task steps, and the values its `choose` calls got. */
@@ -104,6 +105,8 @@ export class System {
     this.compiled = compileProgram(program, this.words, this.componentMask, this.layout);
     this.stepFn = this.compiled.step;
     this.scratch = new Int32Array(this.words);
+    this.cpuWord = program.model === "up" ? program.cpuWord : -1;
+    this.slotAt = new Map(this.layout.procs.map((sl, i) => [sl.base, i]));
     this.isSchedulePc = new Uint8Array(program.code.length + 1);
     program.code.forEach((ins, pc) => {
       if (ins.k === "prim" && ins.name === "schedule") this.isSchedulePc[pc] = 1;
@@ -117,6 +120,11 @@ export class System {
   /** The dirty bit of each slot's own block. */
   private readonly ownBit: number[];
 
+  /** The up model's CPU word (schedule.ts), or -1 in the smp model. */
+  readonly cpuWord: number;
+  /** Process slot index by task block address: the CPU word names its holder by address. */
+  private readonly slotAt: Map<number, number>;
+
   /** isSchedulePc[pc] = 1 when instruction pc is a schedule() call. */
   private readonly isSchedulePc: Uint8Array;
 
@@ -125,7 +133,9 @@ export class System {
   }
 
   /**
-   * Calls the sink for every successor of `src` in a fixed order: exclusive tasks (inside
+   * Calls the sink for every successor of `src` in a fixed order. In the up model, while a task
+   * holds the CPU, only it and the interrupt handlers (expandHolder, schedule.ts). Otherwise
+   * exclusive tasks (inside
    * atomic or with interrupts off) first and alone if any can move; none at all when one with
    * interrupts off is blocked but not asleep (a lockup); otherwise every process in slot
    * order, then every interrupt handler. Returns the number of choices, or-ed with
@@ -134,6 +144,10 @@ export class System {
   expand(src: Int32Array, sink: ExpandSink, memo: StepMemo | null = null): number {
     const procs = this.layout.procs;
     this.scratch.set(src);
+    if (this.cpuWord >= 0 && src[this.cpuWord] !== 0) {
+      const r = this.expandHolder(src, sink, memo);
+      if (r >= 0) return r;
+    }
     let count = 0;
     let pruned = 0;
     let exclusive = false;
@@ -176,6 +190,32 @@ export class System {
       const r = this.tryStep(src, i, sink, count, memo);
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
+    }
+    return count | pruned;
+  }
+
+  /**
+   * The up model's successors while a task holds the CPU (schedule.ts): the holder's step, and
+   * the handlers' while the holder takes interrupts. Returns -1 when the holder sleeps in an
+   * await, so the CPU is free and expand's other rules apply.
+   */
+  private expandHolder(src: Int32Array, sink: ExpandSink, memo: StepMemo | null): number {
+    const base = src[this.cpuWord] as number;
+    const i = this.slotAt.get(base);
+    if (i === undefined) throw new Error(`internal error: the CPU word holds ${base}, no task's block`);
+    const r = this.tryStep(src, i, sink, 0, memo);
+    let count = r & COUNT_MASK;
+    let pruned = r & EXPAND_PRUNED;
+    if (count === 0 && pruned === 0) {
+      const what = blockedHolder(src, base);
+      if (what === HOLDER_SLEEPS) return -1;
+      if (what === HOLDER_LOCKS_UP) return 0;
+    } else if (!holderTakesInterrupts(src, base)) return count | pruned;
+    const slots = this.layout.slots;
+    for (let k = this.layout.procs.length; k < slots.length; k++) {
+      const rr = this.tryStep(src, k, sink, count, memo);
+      count = rr & COUNT_MASK;
+      if (rr & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
     }
     return count | pruned;
   }

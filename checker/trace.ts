@@ -130,11 +130,21 @@ export function buildTrace(
         if (hidden(name)) continue;
         const ptr = after.pointer[a];
         const isState = name.endsWith(".state");
-        changes.push({
-          name,
-          from: formatValue(asStored(m[a] as number, after, a), ptr === 1, isState, before.objects, p),
-          to: formatValue(asStored(r.next[a] as number, after, a), ptr === 1, isState, after.objects, p),
-        });
+        changes.push(
+          a === p.cpuWord
+            ? { name, from: cpuHolder(sys, m[a] as number), to: cpuHolder(sys, r.next[a] as number) }
+            : {
+                name,
+                from: formatValue(asStored(m[a] as number, after, a), ptr === 1, isState, before.objects, p),
+                to: formatValue(
+                  asStored(r.next[a] as number, after, a),
+                  ptr === 1,
+                  isState,
+                  after.objects,
+                  p,
+                ),
+              },
+        );
       }
     }
     const statements: Where[] = [];
@@ -222,6 +232,12 @@ function formatValue(
   return String(v);
 }
 
+/** The up model's CPU word as a trace shows it: the holding task, or "free" (schedule.ts). */
+function cpuHolder(sys: System, v: number): string {
+  if (v === 0) return "free";
+  return sys.layout.procs.find((s) => s.base === v)?.label ?? `@${v}`;
+}
+
 /** The globals of a state, named, for the end of a trace. */
 export function describeState(sys: System, m: Int32Array): Change[] {
   const mem = nameMemory(sys.program, sys.layout, m);
@@ -232,13 +248,16 @@ export function describeState(sys: System, m: Int32Array): Change[] {
     out.push({
       name,
       from: "",
-      to: formatValue(
-        asStored(m[a] as number, mem, a),
-        mem.pointer[a] === 1,
-        false,
-        mem.objects,
-        sys.program,
-      ),
+      to:
+        a === sys.program.cpuWord
+          ? cpuHolder(sys, m[a] as number)
+          : formatValue(
+              asStored(m[a] as number, mem, a),
+              mem.pointer[a] === 1,
+              false,
+              mem.objects,
+              sys.program,
+            ),
     });
   }
   return out;

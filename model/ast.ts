@@ -188,6 +188,8 @@ export type Decl =
   | { kind: "property"; property: PropertyKind; name: string; expr: Expr; span: Span; nameSpan: Span }
   /** `expect holds;` or `expect violation NAME;`. */
   | { kind: "expect"; verdict: "holds" | "violation"; property: string | null; span: Span }
+  /** `model uniprocessor;` or `model smp;`: the execution model (ir.ts ExecModel). */
+  | { kind: "model"; model: import("./ir").ExecModel; span: Span }
   /** `pool struct T[COUNT];`: at most COUNT live objects of type T from kmalloc. */
   | { kind: "pool"; type: TypeExpr; count: Expr; span: Span }
   /** `#include "path"`: resolved and parsed by the loader, not the parser. */

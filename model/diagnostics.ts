@@ -51,6 +51,7 @@ export const CODES = {
   KC408: "constant out of range",
   KC409: "no pool for kmalloc",
   KC410: "state too large",
+  KC411: "conflicting model",
   // files
   KC501: "include file not found",
   KC502: "cannot read input file",

@@ -4,7 +4,7 @@
 // expression reports a diagnostic and lowers to a placeholder so that checking goes on and the
 // user sees all errors of a file at once.
 import type { Decl, Stmt } from "./ast";
-import { type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
+import { type ExecModel, type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
 import { TASK_HEADER } from "./layout";
 import { showType, sizeOf, type Type } from "./types";
 
@@ -28,6 +28,7 @@ import {
   type Overrides,
   RECURSIVE_STACK_WORDS,
 } from "./elab/context";
+import { privateCandidates } from "./elab/privacy";
 import { Statements } from "./elab/statements";
 import { BUILTIN_PROPERTIES, collectEscaping, instrVisible, NOSPAN, successors } from "./elab/util";
 
@@ -51,11 +52,14 @@ class Elaborator extends Statements {
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
+    const model = this.executionModel(decls);
+    // The up model's CPU word is one more global, after every declared one (-1: smp, no word).
+    const cpuWord = model === "up" ? this.globalInit.push(0) - 1 : -1;
     this.diags.check();
     this.computeStacks();
     this.checkStateSize();
     this.diags.check();
-    this.computeGroups();
+    this.computeGroups(model);
     return {
       code: this.code,
       info: this.info,
@@ -73,7 +77,17 @@ class Elaborator extends Statements {
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
+      model,
+      cpuWord,
     };
+  }
+
+  /** The `--model` override, else the program's one `model` declaration, else smp. */
+  protected executionModel(decls: Decl[]): ExecModel {
+    const declared = decls.filter((d) => d.kind === "model");
+    for (const d of declared.slice(1))
+      this.error("KC411", d.span, "a program has at most one model declaration");
+    return this.options.model ?? declared[0]?.model ?? "smp";
   }
 
   // ------------------------------------------------------------ bodies
@@ -242,8 +256,18 @@ class Elaborator extends Statements {
    * Marks each statement group (the instructions reachable from a boundary without crossing
    * another) visible when any of its instructions may touch memory other processes can see.
    */
-  protected computeGroups(): void {
+  protected computeGroups(model: ExecModel): void {
     const n = this.code.length;
+    // In the up model a call from a process body is a system call: the task may be preempted
+    // in user space right up to it, so it starts a visible group of its own (the step before
+    // ends there, and the state before the call is one where any task may run).
+    const sysCall = new Uint8Array(n);
+    if (model === "up")
+      for (let i = 0; i < n; i++)
+        if (this.code[i]?.k === "call" && this.units[this.info[i]?.unit ?? -1]?.kind === "process") {
+          sysCall[i] = 1;
+          (this.info[i] as InstrInfo).boundary = true;
+        }
     const own = new Uint8Array(n);
     for (let i = 0; i < n; i++) own[i] = instrVisible(this.code[i] as Instr) ? 1 : 0;
     for (let i = 0; i < n; i++) {
@@ -261,7 +285,12 @@ class Elaborator extends Statements {
           if (s >= 0 && s < n && !(this.info[s] as InstrInfo).boundary) stack.push(s);
         }
       }
-      inf.visible = vis || this.options.noMerge === true;
+      inf.visible = vis || sysCall[i] === 1 || this.options.noMerge === true;
+      // A system call's entry under the uniprocessor model must start a step: never merged.
+      if (vis && sysCall[i] !== 1 && this.options.noMerge !== true) {
+        const addrs = privateCandidates(this.code, this.info, i);
+        if (addrs !== null) inf.privateAddrs = addrs;
+      }
     }
   }
 }

@@ -131,6 +131,12 @@ export interface InstrInfo {
   boundary: boolean;
   /** The statement group starting here touches shared memory (only meaningful on boundaries). */
   visible: boolean;
+  /**
+   * For a visible group that may, when it runs, touch only objects no other task can reach yet:
+   * the addresses it touches, evaluable before it runs (model/elab/privacy.ts). When every one
+   * is private at that moment, the group merges into the step like a group of private locals.
+   */
+  privateAddrs?: IExpr[];
   /** Index of the function or process body this instruction belongs to (into `Lowered.units`); -1 for the sentinel at PC_NONE. */
   unit: number;
 }
@@ -222,6 +228,14 @@ export interface PoolDecl {
   base: number;
 }
 
+/**
+ * The execution model. "smp": any runnable task may take the next step. "up": one CPU, a
+ * non-preemptive kernel (Linux 2.0): a task that entered the kernel (a call from its process
+ * body) keeps the CPU until it sleeps or returns to its body; only interrupt handlers run
+ * meanwhile (checker/schedule.ts).
+ */
+export type ExecModel = "smp" | "up";
+
 /** A checked and lowered KC program: everything the checker needs, no syntax left. */
 export interface Lowered {
   code: Instr[];
@@ -244,4 +258,10 @@ export interface Lowered {
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
   structs: import("./types").StructTable;
+  model: ExecModel;
+  /**
+   * In the up model, the global word that holds the task block address of the task holding the
+   * CPU (0: none, any runnable task may run); -1 in the smp model, whose states have no such word.
+   */
+  cpuWord: number;
 }

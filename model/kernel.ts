@@ -237,9 +237,12 @@ void spin_lock(spinlock_t *l) {
     }
 }
 
+// One step, as the kernel's release store is: the check reads the word the store writes.
 void spin_unlock(spinlock_t *l) {
-    assert(l->locked == 1, "spin_unlock of a spinlock that is not held");
-    l->locked = 0;
+    atomic {
+        assert(l->locked == 1, "spin_unlock of a spinlock that is not held");
+        l->locked = 0;
+    }
 }
 
 // include/linux/types.h, include/asm-i386/types.h, posix_types.h: the kernel's integer types on

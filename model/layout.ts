@@ -29,6 +29,9 @@ export const TASK_UNINTERRUPTIBLE = 2;
 /** include/linux/sched.h (2.0): TASK_ZOMBIE, the state of a task that has exited. */
 export const TASK_ZOMBIE = 3;
 
+/** The name of the up model's CPU word in traces; not a KC name, so no variable shadows it. */
+export const CPU_NAME = "<cpu>";
+
 /** One running instance: a process instance or an interrupt handler. */
 export interface Slot {
   /** `worker[1]`, or `worker` for a single instance, or the handler's name. */
@@ -146,6 +149,8 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
   const out: MemoryNames = { names, pointer, unsigned, objects };
   names[0] = "NULL";
   for (const g of p.globals) nameVar(out, g.name, g.type, g.offset, p.structs);
+  // The up model's CPU word (checker/schedule.ts): a trace shows who holds the CPU.
+  if (p.cpuWord > 0) names[p.cpuWord] = CPU_NAME;
   const frames = callerFrames(p);
   for (const s of layout.slots) {
     objects.set(s.base, s.label);

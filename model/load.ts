@@ -31,6 +31,8 @@ export interface LoadOptions {
   includeDirs?: string[];
   /** SMP race finding: every shared read or write is a step of its own (see ElaborateOptions). */
   fine?: boolean;
+  /** The execution model, overriding the spec's `model` declaration (`--model`). */
+  model?: import("./ir").ExecModel;
   /** Every statement its own step (no merging of local-only statements): for comparison tests. */
   noMerge?: boolean;
   /**
@@ -204,6 +206,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     const program = elaborate(decls, overridesOf(options.defines), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
+      ...(options.model ? { model: options.model } : {}),
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };
   } catch (e) {

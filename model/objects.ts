@@ -5,7 +5,7 @@
 // to no object.
 import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT } from "./ir";
 import { TASK_FIELDS } from "./kernel";
-import { type Layout, T_FP } from "./layout";
+import { type Layout, T_FP, T_PC, TASK_HEADER } from "./layout";
 import { type StructTable, showType, sizeOf, type Type } from "./types";
 
 /** Static tables that tell, for a word address, the object it belongs to. */
@@ -307,4 +307,64 @@ export function layoutMismatch(
 /** The message of a pointer conversion whose target's layout the memory does not have. */
 export function badCastMessage(to: Type, bad: { at: number; is: string; wanted: string }): string {
   return `a pointer made to point at ${showType(to)} points at memory laid out otherwise: word ${bad.at} of ${showType(to)} is ${bad.wanted}, but the memory there holds ${bad.is || "no variable"} (KC stores every scalar in a word, so the read would not mean what C means)`;
+}
+
+/** Words that hold machine registers (pc, fp, atomic depth, interrupts-off) of some task: never a pointer. */
+const registerWords = new WeakMap<Layout, Uint8Array>();
+function registersOf(layout: Layout): Uint8Array {
+  let r = registerWords.get(layout);
+  if (!r) {
+    r = new Uint8Array(layout.words);
+    for (const s of layout.slots) r.fill(1, s.base + T_PC, s.base + TASK_HEADER);
+    registerWords.set(layout, r);
+  }
+  return r;
+}
+
+/**
+ * Whether the word a pointer value `v` points at lies in an object that no task but `slot` can
+ * reach now: the task's own stack, or a pool object it allocated, while no word of memory
+ * outside that object and the task's own stack holds a pointer into it (or one past it). Another
+ * task (or an interrupt handler) could only reach the object through such a pointer, so until
+ * one is stored, accesses to it commute with everything they do (model/elab/privacy.ts). An
+ * integer that happens to equal an address counts as a pointer: that only makes the answer
+ * "no", never a wrong "yes".
+ */
+export function unpublished(p: Lowered, layout: Layout, m: Int32Array, slot: number, v: number): boolean {
+  const s = layout.slots[slot];
+  if (!s) return false;
+  const a = v > ADDRESS_MASK ? v & ADDRESS_MASK : v;
+  let lo: number;
+  let hi: number;
+  if (a >= s.stackBase && a < s.stackEnd) {
+    lo = s.stackBase;
+    hi = s.stackEnd;
+  } else {
+    if (v > ADDRESS_MASK) return false; // a stack pointer into another task's stack
+    const pool = p.pools.find((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
+    if (!pool) return false;
+    const h = a - ((a - pool.base) % (pool.size + 1));
+    if (h === a || m[h] === 0) return false; // the allocated-flag word, or a free object
+    lo = h + 1;
+    hi = lo + pool.size;
+  }
+  const regs = registersOf(layout);
+  const own0 = s.stackBase;
+  const own1 = s.stackEnd;
+  for (let w = 0; w < m.length; w++) {
+    if (w === lo) {
+      w = hi - 1;
+      continue;
+    }
+    if (w === own0) {
+      w = own1 - 1;
+      continue;
+    }
+    if (regs[w] === 1) continue;
+    const x = m[w] as number;
+    if (x === 0) continue;
+    const u = x > ADDRESS_MASK ? x & ADDRESS_MASK : x;
+    if (u >= lo && u <= hi) return false;
+  }
+  return true;
 }

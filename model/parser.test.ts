@@ -173,6 +173,8 @@ function dc(d: Decl): string {
       return `expect ${d.verdict}${d.property ? ` ${d.property}` : ""}`;
     case "include":
       return `include ${d.path}`;
+    case "model":
+      return `model ${d.model}`;
   }
 }
 
@@ -329,6 +331,15 @@ describe("the DESIGN.md example", () => {
 // ------------------------------------------------------------ declarations
 
 describe("declarations", () => {
+  it("reads the execution model; 'model' stays a name elsewhere", () => {
+    expect(decls("model uniprocessor; model smp; int model; int f(int model) { return model; }")).toEqual([
+      "model up",
+      "model smp",
+      "var model:int",
+      "fn f(model:int):int {return model;}",
+    ]);
+  });
+
   it("applies pointers and array dimensions in C order", () => {
     expect(decls("int a[3][2]; struct foo **pp; int *ap[3]; struct wait_queue *wait;")).toEqual([
       "var a:[3][2]int",
@@ -855,6 +866,8 @@ describe("syntax errors", () => {
       ";",
     ],
     ["expect holds", "KC110", "expected ';' after 'expect holds', found end of file", ""],
+    ["model up;", "KC110", "expected 'uniprocessor' or 'smp' after 'model', found 'up'", "up"],
+    ["model smp", "KC110", "expected ';' after 'model smp', found end of file", ""],
     ["invariant x a > 0;", "KC110", "expected ':' after the name of invariant 'x', found 'a'", "a"],
     ["final x: a > 0", "KC110", "expected ';' after final 'x', found end of file", ""],
     ["void f(void) { else x; }", "KC110", "'else' without a matching 'if'", "else"],

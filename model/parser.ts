@@ -64,7 +64,16 @@ export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext
   return program;
 }
 
-const CONTEXTUAL = new Set(["process", "interrupt", "invariant", "final", "reachable", "expect", "pool"]);
+const CONTEXTUAL = new Set([
+  "process",
+  "interrupt",
+  "invariant",
+  "final",
+  "reachable",
+  "expect",
+  "pool",
+  "model",
+]);
 
 // Binding strength of the binary operators; higher binds tighter.
 const BINARY_PREC: Partial<Record<string, number>> = {
@@ -353,6 +362,16 @@ class Parser {
           return { kind: "expect", verdict: "violation", property: name.text, span: this.spanFrom(start) };
         }
         return this.unexpected("KC110", "'holds' or 'violation' after 'expect'");
+      }
+      case "model": {
+        // The execution model (README "Execution models"); `--model` overrides it.
+        const m = this.peek();
+        if (m.kind === "ident" && (m.text === "uniprocessor" || m.text === "smp")) {
+          this.next();
+          this.expect(";", `after 'model ${m.text}'`);
+          return { kind: "model", model: m.text === "smp" ? "smp" : "up", span: this.spanFrom(start) };
+        }
+        return this.unexpected("KC110", "'uniprocessor' or 'smp' after 'model'");
       }
       default: {
         const property = kw.text as PropertyKind;

@@ -157,6 +157,7 @@ const DECLARATIONS: Record<Decl["kind"], string[]> = {
   interrupt: ["interrupt ih# { x = $; }"],
   property: ["invariant in#: $;", "final fi#: $;", "reachable re#: $;"],
   expect: [],
+  model: [],
   pool: ["pool struct S[$];"],
   include: [],
 };

@@ -2,10 +2,12 @@
 // and the schema a trace file must meet before `ipcmc replay` uses any of it.
 import type { Outcome } from "../checker/outcome";
 import type { Trace } from "../checker/trace";
+import type { ExecModel } from "../model/ir";
 
 /**
  * Version of the JSON layout; `ipcmc replay` refuses other versions. 2: the spec's content
- * hash, its path relative to the trace, --fine and the -I directories are recorded.
+ * hash, its path relative to the trace, --fine and the -I directories are recorded (and, optional
+ * so that older traces still read, the execution model).
  */
 export const JSON_FORMAT = 2;
 
@@ -27,6 +29,8 @@ export interface TraceOrigin {
   specHash: string;
   defines: Record<string, number>;
   fine: boolean;
+  /** The execution model the run used (the spec's or --model's); absent in older traces: smp. */
+  model?: ExecModel;
   /** `-I` directories, absolute. */
   includeDirs: string[];
 }
@@ -201,6 +205,7 @@ const report: Schema = {
     specHash: { t: "string", max: 71, pattern: /^sha256:[0-9a-f]{64}$/, what: "sha256: and 64 hex digits" },
     defines: { t: "map", key: IDENT, keyWhat: "a constant's name", of: INT32, max: TRACE_LIMITS.defines },
     fine: { t: "bool" },
+    model: { t: "enum", values: ["smp", "up"] },
     includeDirs: list(label, TRACE_LIMITS.includeDirs),
     verdict: { t: "enum", values: ["holds", "violated", "inconclusive"] },
     limit: nullable(label),
@@ -209,7 +214,7 @@ const report: Schema = {
     properties: list(property, TRACE_LIMITS.properties),
   },
   // Traces written before the field existed are still read.
-  optional: ["inconclusiveReason"],
+  optional: ["inconclusiveReason", "model"],
 };
 
 /** Keys that would reach an object's prototype if copied into a plain object. */

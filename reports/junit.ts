@@ -1,5 +1,7 @@
 // JUnit XML for `ipcmc suite --junit FILE`: one test case per spec, so CI systems show each verdict.
+import type { ExecModel } from "../model/ir";
 import { printable } from "../model/source";
+import { MODEL_WORD } from "./text";
 
 /** One spec's result in a suite run. */
 export interface SuiteCase {
@@ -15,6 +17,8 @@ export interface SuiteCase {
   seconds: number;
   /** Compiler diagnostics or other detail for a failure. */
   detail: string | null;
+  /** The execution model the spec was checked in; absent when it was not loaded. */
+  model?: ExecModel;
 }
 
 /**
@@ -42,20 +46,24 @@ export function renderJunit(suite: string, cases: SuiteCase[]): string {
     `<testsuite name="${esc(`ipcmc ${suite}`)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time.toFixed(3)}">`,
   ];
   for (const c of cases) {
-    const head = `  <testcase classname="ipcmc" name="${esc(c.spec)}" time="${c.seconds.toFixed(3)}"`;
+    // The model as a testcase property: a CI page can tell an up verdict from an smp one.
+    const model = c.model
+      ? `\n    <properties><property name="model" value="${MODEL_WORD[c.model]}"/></properties>`
+      : "";
+    const head = `  <testcase classname="ipcmc" name="${esc(c.spec)}" time="${c.seconds.toFixed(3)}">${model}`;
     if (c.result === "pass") {
       out.push(
-        `${head}>`,
+        head,
         `    <system-out>${esc(`expect ${c.expected}; got ${c.got}; ${c.states} states, ${c.transitions} transitions`)}</system-out>`,
         "  </testcase>",
       );
     } else if (c.result === "skip") {
-      out.push(`${head}>`, `    <skipped message="${esc(c.got)}"/>`, "  </testcase>");
+      out.push(head, `    <skipped message="${esc(c.got)}"/>`, "  </testcase>");
     } else {
       const message = c.expected ? `expect ${c.expected}; got ${c.got}` : c.got;
       const type = c.result === "inconclusive" ? ' type="inconclusive"' : "";
       out.push(
-        `${head}>`,
+        head,
         `    <failure message="${esc(message)}"${type}>${esc(c.detail ?? message)}</failure>`,
         "  </testcase>",
       );

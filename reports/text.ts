@@ -1,6 +1,7 @@
 // Plain-text rendering of outcomes and counterexamples, read top to bottom by a person.
 import type { Outcome, PropertyResult, Stats } from "../checker/outcome";
 import type { Trace, TraceStep } from "../checker/trace";
+import type { ExecModel } from "../model/ir";
 import { printable } from "../model/source";
 
 /** Everything the text report needs besides the outcome: names and traces already replayed. */
@@ -23,7 +24,18 @@ export interface ReportInput {
   fullTrace?: boolean;
   /** False when the run skipped the stuck-waiter check (`--no-stuck-waiters`); default true. */
   stuckWaiters?: boolean;
+  /** The execution model of the run; default smp. */
+  model?: ExecModel;
 }
+
+/** How a report names an execution model (`model uniprocessor;` in a spec, `--model up`). */
+export const MODEL_WORD: Record<ExecModel, string> = { smp: "smp", up: "uniprocessor" };
+
+/** What a model means, in one line of the report. */
+const MODEL_MEANING: Record<ExecModel, string> = {
+  smp: "any runnable task may take the next step",
+  up: "a task in the kernel keeps the CPU until it sleeps or returns to user space; only interrupts run meanwhile",
+};
 
 /** Why `stuck_waiter` has no verdict when its check was skipped. */
 export const STUCK_WAITERS_SKIPPED = "stuck waiters were not checked (--no-stuck-waiters)";
@@ -255,6 +267,8 @@ export function renderReport(r: ReportInput): string {
     // The hint holds the spec's path: one line, whatever the name holds.
     if (r.replayHint) out.push(`replay: ${printable(r.replayHint)}`);
   }
+  const model = r.model ?? "smp";
+  out.push("", `model: ${MODEL_WORD[model]} (${MODEL_MEANING[model]})`);
   out.push("", "properties:");
   const w = maxOf(
     o.properties.map((p) => p.name.length),
@@ -299,7 +313,7 @@ export function explain(p: PropertyResult, trace: Trace): string {
     case "deadlock": {
       const asleep = trace.tasks.filter((t) => t.status.startsWith("asleep")).map((t) => t.process);
       const first = asleep[0];
-      return `no process can take a step${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.${first ? ` ${wakeStory(trace, first)}` : ""}`;
+      return `${cx?.message ?? "no process can take a step"}${asleep.length ? `; ${asleep.join(", ")} ${asleep.length === 1 ? "sleeps" : "sleep"} and nobody is left to wake ${asleep.length === 1 ? "it" : "them"}` : ""}.${first ? ` ${wakeStory(trace, first)}` : ""}`;
     }
     case "invariant":
       return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}.`;

@@ -68,6 +68,8 @@ interface Shape {
   /** The handler also wakes the wait queue (wake_up from interrupt context). */
   handlerWakes: boolean;
   props: Array<{ kind: "invariant" | "final" | "reachable"; e: Expr }>;
+  /** A `model` declaration: the uniprocessor model, smp said out loud, or none (smp). */
+  model: "uniprocessor" | "smp" | null;
 }
 
 /**
@@ -343,6 +345,7 @@ function shape(): fc.Arbitrary<Shape> {
       }),
       { maxLength: 2 },
     ),
+    model: fc.constantFrom("uniprocessor" as const, "uniprocessor" as const, "smp" as const, null, null),
   });
 }
 
@@ -356,7 +359,8 @@ function shape(): fc.Arbitrary<Shape> {
  * sleep_on/wake_up and signals, a maybe-NULL store; locals and casts of C's other integer
  * types (unsigned, short, the chars, u8, size_t) and unsigned constants, so that every operator
  * meets unsigned and narrow operands; optional invariant/final/reachable
- * properties over globals. Run-time faults (division by zero, an index out of bounds, a range
+ * properties over globals; `model uniprocessor;` in two programs of five, where every call from
+ * a body is a system call. Run-time faults (division by zero, an index out of bounds, a range
  * overflow, a NULL dereference, an empty choose, a stack overflow) are meant to happen: an
  * explorer must find them. Every process terminates, so the state space is finite and mostly
  * tiny (median ~25 states; a few percent pass 3000); cap the search anyway.
@@ -436,6 +440,7 @@ function render(s: Shape): string {
     out.push(`interrupt irq { assume(${r0} < ${Math.min(2, globals[0]?.hi ?? 3)}); ${r0}++;${wake} }`);
   }
 
+  if (s.model) out.push(`model ${s.model};`);
   const pctx = new Ctx(s, [...globals, ...elems], false, 0, true);
   s.props.forEach((p, i) => {
     out.push(`${p.kind} prop${i}: ${pctx.expr(p.e)};`);

@@ -32,6 +32,8 @@ export interface ElaborateOptions {
    * in `atomic { }`. Await and assume conditions are still evaluated in one step.
    */
   fine?: boolean;
+  /** The execution model, overriding the program's `model` declaration (the `--model` flag). */
+  model?: import("../ir").ExecModel;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
