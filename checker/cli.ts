@@ -83,8 +83,8 @@ export function parseDefines(list: unknown): Map<string, number> {
     const value = integerConstant(m[3] as string);
     if (typeof value === "string") throw new UsageError(`-D ${text}: ${value}`);
     if (out.has(name)) throw new UsageError(`-D ${name} is given twice`);
-    // A 32-bit word, as the same constant converted to int or unsigned int in the spec.
-    out.set(name, m[2] ? -value | 0 : value | 0);
+    // Its value, -2^31 .. 2^32 - 1 (`#if` reads it as C does; a const takes it as its word).
+    out.set(name, m[2] ? -value | 0 : value);
   }
   return out;
 }
@@ -631,7 +631,12 @@ export function main(argv: string[]): number {
   const searchFlags = (y: ReturnType<typeof yargs>) =>
     limitFlags(
       y
-        .option("D", { type: "string", array: true, describe: "override a const: -D N=4", requiresArg: true })
+        .option("D", {
+          type: "string",
+          array: true,
+          describe: "override a const or #define: -D N=4",
+          requiresArg: true,
+        })
         .option("I", {
           type: "string",
           array: true,

@@ -6,6 +6,20 @@ export interface Span {
   file: number;
   start: number;
   end: number;
+  /**
+   * Set on what a macro expansion produced (model/preprocess.ts): `file`, `start` and `end` are
+   * then the macro's use, and this names the macro and where it was defined.
+   */
+  expansion?: Expansion;
+}
+
+/** One macro expansion, for diagnostics: the macro, its definition, and the expansion it happened in. */
+export interface Expansion {
+  macro: string;
+  /** The macro's name in its `#define`. */
+  defined: Span;
+  /** The expansion whose result this macro's use came from (a macro used in another's body); null at the outermost. */
+  outer: Expansion | null;
 }
 
 // ---------------------------------------------------------------- types as written
@@ -22,7 +36,9 @@ export type TypeExpr =
   | { kind: "typedef"; name: string; span: Span }
   | { kind: "pointer"; to: TypeExpr; span: Span }
   /** `T name[size]`; size is a constant expression. */
-  | { kind: "array"; of: TypeExpr; size: Expr; span: Span };
+  | { kind: "array"; of: TypeExpr; size: Expr; span: Span }
+  /** A function type, only ever pointed to: `int (*op)(struct file *, int)`. */
+  | { kind: "function"; returns: TypeExpr; params: Param[]; span: Span };
 
 export interface FieldDecl {
   name: string;
@@ -94,15 +110,32 @@ export type Expr =
   | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; span: Span }
   | { kind: "assign"; op: AssignOp; target: Expr; value: Expr; span: Span }
   | { kind: "cond"; test: Expr; then: Expr; else: Expr; span: Span }
-  /** `f(a, b)`: the callee is always a plain name in KC (no function pointers). */
-  | { kind: "call"; callee: string; calleeSpan: Span; args: Expr[]; span: Span }
+  /**
+   * `f(a, b)`; a call through any other expression (`p->op(x)`, `(*fn)(x)`) has that expression
+   * as `fn` and an empty callee. A name may also be a function pointer variable.
+   */
+  | {
+      kind: "call";
+      callee: string;
+      calleeSpan: Span;
+      args: Expr[];
+      fn?: Expr;
+      /** The type argument of offsetof(T, m), container_of(p, T, m) and list_entry(p, T, m). */
+      typeArg?: TypeExpr;
+      span: Span;
+    }
   | { kind: "index"; base: Expr; index: Expr; span: Span }
   /** `base.field` (arrow false) or `base->field` (arrow true). */
   | { kind: "member"; base: Expr; field: string; arrow: boolean; span: Span }
   | { kind: "sizeof"; of: TypeExpr | Expr; span: Span }
   | { kind: "cast"; to: TypeExpr; operand: Expr; span: Span }
   /** `e1, e2` (comma operator). */
-  | { kind: "comma"; left: Expr; right: Expr; span: Span };
+  | { kind: "comma"; left: Expr; right: Expr; span: Span }
+  /**
+   * GNU `({ stmt; ...; expr; })`: the statements run in a scope of their own; the value is the
+   * last statement's, when that is an expression statement, else void.
+   */
+  | { kind: "stmtExpr"; body: Stmt[]; span: Span };
 
 /** An initializer: an expression, or a brace list with optional `.field =` / `[i] =` designators. */
 export type Init = { kind: "expr"; expr: Expr; span: Span } | { kind: "list"; items: InitItem[]; span: Span };

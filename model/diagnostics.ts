@@ -1,5 +1,5 @@
 // Every KC error code, listed once, and the rendering of a diagnostic with its source line and caret.
-import type { Span } from "./ast";
+import type { Expansion, Span } from "./ast";
 import { printable, type SourceSet } from "./source";
 
 /**
@@ -17,6 +17,19 @@ export const CODES = {
   KC112: "expected a type",
   KC113: "unsupported preprocessor directive",
   KC114: "nesting too deep",
+  // the preprocessor (model/preprocess.ts)
+  KC120: "#error",
+  KC121: "unterminated #if",
+  KC122: "misplaced #elif, #else or #endif",
+  KC123: "malformed directive",
+  KC124: "invalid #if expression",
+  KC125: "wrong number of macro arguments",
+  KC126: "unterminated macro call",
+  KC127: "misplaced # or ##",
+  KC128: "macro redefined differently",
+  KC129: "name cannot be a macro",
+  KC130: "macro expansion too large",
+  KC131: "invalid token paste",
   // names
   KC201: "unknown name",
   KC202: "duplicate definition",
@@ -40,6 +53,8 @@ export const CODES = {
   KC311: "incompatible initializer",
   KC312: "incomplete type",
   KC313: "type not supported yet",
+  KC320: "byte arithmetic on word memory",
+  KC321: "not a pointer value",
   // constants, declarations and program shape
   KC401: "not a constant expression",
   KC402: "-D names no constant",
@@ -116,9 +131,27 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceSet): string {
   const pad = `${from > 0 ? " " : ""}${cut(from, col - 1)}`.replace(/[^\t]/g, " ");
   const width = Math.max(1, cut(col - 1, Math.min(endCol, to)).length);
   const gutter = `${String(line).padStart(4)} | `;
-  return [
+  const lines = [
     `${printable(f.name)}:${line}:${col}: error ${d.code}: ${printable(d.message)}`,
     `${gutter}${text}`,
     `${" ".repeat(gutter.length - 2)}| ${pad}${"^".repeat(width)}`,
-  ].join("\n");
+  ];
+  // A span from a macro expansion points at the use; the notes name the macros, innermost first,
+  // and their definitions. A long chain shows its innermost ones and the outermost (the one used).
+  const chain: Expansion[] = [];
+  for (let x = d.span.expansion; x; x = x.outer ?? undefined) chain.push(x);
+  const note = `${" ".repeat(gutter.length - 2)}= `;
+  chain.forEach((x, i) => {
+    if (chain.length > EXPANSIONS_SHOWN && i >= EXPANSIONS_SHOWN - 1 && i < chain.length - 1) {
+      if (i === EXPANSIONS_SHOWN - 1) lines.push(`${note}… (${chain.length - EXPANSIONS_SHOWN} more)`);
+      return;
+    }
+    const at = sources.position(x.defined.file, x.defined.start);
+    const where = `${printable(sources.file(x.defined.file).name)}:${at.line}:${at.col}`;
+    lines.push(`${note}in expansion of macro ${printable(x.macro)} (defined at ${where})`);
+  });
+  return lines.join("\n");
 }
+
+/** The most "in expansion of macro" notes under a diagnostic. */
+const EXPANSIONS_SHOWN = 4;

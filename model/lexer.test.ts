@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CompileError, type Diagnostic } from "./diagnostics";
-import { lex, type Token } from "./lexer";
+import { lex, lexRaw, type Token } from "./lexer";
 import { SourceSet } from "./source";
 
 function tokens(text: string): Token[] {
@@ -324,5 +324,73 @@ describe("lexer robustness", () => {
         for (const t of tokens(text)) expect(text.slice(t.span.start, t.span.end)).toBe(t.text);
       }),
     );
+  });
+});
+
+describe("lexRaw, the preprocessor's tokens", () => {
+  /** Tokens as `kind:text`, `^` before the first of a line, without the final eof. */
+  function raw(text: string): string[] {
+    const sources = new SourceSet();
+    return lexRaw(sources, sources.add("t.kc", text))
+      .filter((t) => t.kind !== "eof")
+      .map((t) => `${t.bol ? "^" : ""}${t.kind}:${t.text}`);
+  }
+
+  it("makes # and ## tokens and marks the first token of each line", () => {
+    expect(raw("#define F(a) #a ## b\nx")).toEqual([
+      "^punct:#",
+      "ident:define",
+      "ident:F",
+      "punct:(",
+      "ident:a",
+      "punct:)",
+      "punct:#",
+      "ident:a",
+      "punct:##",
+      "ident:b",
+      "^ident:x",
+    ]);
+  });
+
+  it("keeps #include lines whole, and a spliced or commented line is one line", () => {
+    expect(raw('#include "a.kc"\n#define X 1 \\\n + 2 /* and\n more */ + 3\ny')).toEqual([
+      '^include:#include "a.kc"',
+      "^punct:#",
+      "ident:define",
+      "ident:X",
+      "int:1",
+      "punct:+",
+      "int:2",
+      "punct:+",
+      "int:3",
+      "^ident:y",
+    ]);
+  });
+
+  it("turns text that does not lex into a bad token instead of an error", () => {
+    expect(raw("x 1.5 y\ndon't stop\n@ z")).toEqual([
+      "^ident:x",
+      "bad:1.5",
+      "ident:y",
+      "^ident:don",
+      "bad:'t stop",
+      "^bad:@",
+      "ident:z",
+    ]);
+    const sources = new SourceSet();
+    expect(() => lexRaw(sources, sources.add("t.kc", "/* never closed"))).toThrow(CompileError);
+  });
+
+  it("a file of nothing but bad text is the first bad token's error, quickly", () => {
+    const sources = new SourceSet();
+    const t = performance.now();
+    for (const text of ["@ ".repeat(400_000), "1x ".repeat(300_000), "'\n".repeat(400_000)]) {
+      expect(() => lexRaw(sources, sources.add("t.kc", text))).toThrow(CompileError);
+    }
+    expect(performance.now() - t).toBeLessThan(3000);
+  });
+
+  it("accepts a line splice between tokens in plain lex too", () => {
+    expect(show("a \\\n b")).toEqual(["ident:a", "ident:b"]);
   });
 });

@@ -1,6 +1,7 @@
 // The KC lexer: C tokens plus `..`, and `#include` lines as single tokens; the first error throws.
+// `lexRaw` is the preprocessor's variant: `#` and `##` are tokens, lines are marked, errors wait.
 import type { Span } from "./ast";
-import { type Code, CompileError } from "./diagnostics";
+import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import type { SourceSet } from "./source";
 
 /**
@@ -60,8 +61,17 @@ export type Token =
   /** A whole `#include "path"` (or `<path>`) line. */
   | { kind: "include"; text: string; span: Span; path: string };
 
-// Longest first, so that the first match is the longest one (`<<=` before `<<` before `<`).
-const PUNCTUATORS = [
+/**
+ * A token as the preprocessor reads it (`lexRaw`): also `bad`, text that does not lex, whose
+ * diagnostic is reported only if the text is used (not in a skipped `#if` group, not an unused
+ * macro argument); `bol` marks the first token of a line (a `#` there starts a directive).
+ */
+export type RawToken = (Token | { kind: "bad"; text: string; span: Span; diagnostic: Diagnostic }) & {
+  bol?: true;
+};
+
+/** C's punctuators and KC's `..`, longest first, so that the first match is the longest one (`<<=` before `<<` before `<`). */
+export const PUNCTUATORS: readonly string[] = [
   "<<=",
   ">>=",
   "...",
@@ -128,6 +138,30 @@ const SIMPLE_ESCAPES: Record<string, number> = {
 // A C integer constant: hex, octal (leading 0, which covers plain 0) or decimal, then an optional suffix.
 const INTEGER = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?$/;
 
+/**
+ * The most bad tokens lexRaw makes of one file; past it, the first one's error is reported. A
+ * spec has a few at most (in an `#if 0` group); a file of nothing else is not worth lexing on.
+ */
+const MAX_BAD_TOKENS = 10_000;
+
+/** 1 for each ASCII code that can begin a token, a blank or a comment (whatever the lexer does not call unexpected). */
+const STARTS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c <= 32; c++) t[c] = 1;
+  for (const ch of "0123456789_\"'#\\") t[ch.charCodeAt(0)] = 1;
+  for (let c = 65; c <= 90; c++) {
+    t[c] = 1;
+    t[c + 32] = 1;
+  }
+  for (const op of PUNCTUATORS) t[op.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/** What lexRaw's `fail` throws: bad text, to become a `bad` token (cheap: not an Error). */
+class BadText {
+  constructor(readonly diagnostic: Diagnostic) {}
+}
+
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
@@ -154,9 +188,25 @@ function showChar(text: string, at: number): string {
  * are dropped. Throws a `CompileError` (KC101-KC104, KC113) at the first bad character.
  */
 export function lex(sources: SourceSet, file: number): Token[] {
+  return scan(sources, file, false) as Token[];
+}
+
+/**
+ * The tokens of one file for the preprocessor: as `lex`, but `#` and `##` are punctuators
+ * (a `#include` line is still one token), the first token of each line is marked `bol`, and
+ * text that does not lex becomes a `bad` token up to the end of its line instead of an error
+ * (an unterminated comment is still an error: it hides the rest of the file).
+ */
+export function lexRaw(sources: SourceSet, file: number): RawToken[] {
+  return scan(sources, file, true);
+}
+
+function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
   const text = sources.file(file).text;
   const n = text.length;
-  const tokens: Token[] = [];
+  const tokens: RawToken[] = [];
+  /** The diagnostics of lexRaw's bad tokens so far. */
+  const bads: Diagnostic[] = [];
   let i = 0;
   // A `#` starts a directive only when nothing but blanks precedes it on its line.
   let atLineStart = true;
@@ -169,7 +219,10 @@ export function lex(sources: SourceSet, file: number): Token[] {
     end,
     message,
   ) => {
-    throw new CompileError([{ code, span: span(start, end), message }]);
+    const diagnostic: Diagnostic = { code, span: span(start, end), message };
+    // For lexRaw, bad text is a token: no Error (and its stack) per bad token of a hostile line.
+    if (raw && code !== "KC102") throw new BadText(diagnostic);
+    throw new CompileError([diagnostic]);
   };
   const lineEnd = (from: number): number => {
     const nl = text.indexOf("\n", from);
@@ -377,6 +430,11 @@ export function lex(sources: SourceSet, file: number): Token[] {
       i++;
       continue;
     }
+    // A backslash at the end of a line splices the next line on (a multi-line #define).
+    if (c === 92 && (text[i + 1] === "\n" || (text[i + 1] === "\r" && text[i + 2] === "\n"))) {
+      i += text[i + 1] === "\n" ? 2 : 3;
+      continue;
+    }
     if (c === 47 && text[i + 1] === "/") {
       const nl = text.indexOf("\n", i);
       i = nl < 0 ? n : nl;
@@ -386,11 +444,75 @@ export function lex(sources: SourceSet, file: number): Token[] {
       i = skipBlockComment(i);
       continue;
     }
+    if (!raw) {
+      token(c);
+      continue;
+    }
+    const before = tokens.length;
+    const bol = atLineStart;
+    if (bads.length > MAX_BAD_TOKENS) throw new CompileError([bads[0] as Diagnostic]);
+    if (c >= 128 || STARTS[c] === 0) {
+      // A run of characters no token starts with is one bad token, made without a throw: a
+      // hostile line of them costs no more than a line of good tokens.
+      let j = i + 1;
+      for (let d = text.charCodeAt(j); j < n && (d >= 128 || STARTS[d] === 0); d = text.charCodeAt(j)) j++;
+      const diagnostic: Diagnostic = {
+        code: "KC101",
+        span: span(i, i + ((text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1)),
+        message: `unexpected character ${showChar(text, i)}`,
+      };
+      bads.push(diagnostic);
+      tokens.push({
+        kind: "bad",
+        text: text.slice(i, j),
+        span: span(i, j),
+        diagnostic,
+        ...(bol ? { bol: true } : {}),
+      });
+      i = j;
+      atLineStart = false;
+      continue;
+    }
+    try {
+      token(c);
+    } catch (e) {
+      if (!(e instanceof BadText)) throw e;
+      // A literal's (or #include's) error reaches to the end of the line: lexing on inside it
+      // would start a new literal. Other bad text ends where its diagnostic does.
+      const literal = c === 34 || c === 39 || c === 35;
+      const end = Math.max(i + 1, literal ? lineEnd(i) : (e.diagnostic.span?.end ?? i + 1));
+      tokens.length = before;
+      bads.push(e.diagnostic);
+      tokens.push({ kind: "bad", text: text.slice(i, end), span: span(i, end), diagnostic: e.diagnostic });
+      i = end;
+      atLineStart = false;
+    }
+    if (bol && tokens.length > before) (tokens[before] as RawToken).bol = true;
+  }
+  tokens.push({ kind: "eof", text: "", span: span(n, n) });
+  return tokens;
+
+  /** Lexes the token that starts with character code `c` at `i`. */
+  function token(c: number): void {
+    if (c === 35 && raw) {
+      // `#include` stays one token; any other `#` is a punctuator for the preprocessor.
+      let j = i + 1;
+      while (text[j] === " " || text[j] === "\t") j++;
+      if (atLineStart && text.startsWith("include", j) && !isIdentPart(text.charCodeAt(j + 7))) {
+        directive(i);
+        return;
+      }
+      atLineStart = false;
+      const p = text[i + 1] === "#" ? "##" : "#";
+      tokens.push({ kind: "punct", text: p, span: span(i, i + p.length) });
+      i += p.length;
+      return;
+    }
     if (c === 35) {
       if (!atLineStart)
         fail("KC101", i, i + 1, "unexpected character '#': a directive must begin its own line");
       directive(i);
-      continue;
+      return;
     }
     atLineStart = false;
     if (isIdentStart(c)) {
@@ -399,19 +521,19 @@ export function lex(sources: SourceSet, file: number): Token[] {
       const word = text.slice(i, j);
       tokens.push({ kind: KEYWORDS.has(word) ? "keyword" : "ident", text: word, span: span(i, j) });
       i = j;
-      continue;
+      return;
     }
     if (isDigit(c)) {
       number(i);
-      continue;
+      return;
     }
     if (c === 39) {
       charLiteral(i);
-      continue;
+      return;
     }
     if (c === 34) {
       stringLiteral(i);
-      continue;
+      return;
     }
     const p = PUNCTUATORS.find((op) => text.startsWith(op, i));
     if (p === undefined) {
@@ -422,6 +544,4 @@ export function lex(sources: SourceSet, file: number): Token[] {
       i += p.length;
     }
   }
-  tokens.push({ kind: "eof", text: "", span: span(n, n) });
-  return tokens;
 }

@@ -1,5 +1,5 @@
-// Loads a KC program: reads the main file and its includes, parses them after the kernel prelude,
-// and elaborates the whole to the IR. The single entry point from the command line and tests.
+// Loads a KC program: reads the main file and its includes, preprocesses and parses them after the
+// kernel prelude, and elaborates the whole to the IR. The single entry point from the command line and tests.
 // Every file it reads is input from anyone (a spec a student hands in): it must be a regular
 // UTF-8 text file under a size cap, and an include must stay inside the directories it is
 // searched in, so that a spec cannot make ipcmc read a device, a pipe or a secret.
@@ -13,6 +13,7 @@ import { elaborate, type Overrides } from "./elaborate";
 import type { Lowered } from "./ir";
 import { PRELUDE, PRELUDE_NAME } from "./kernel";
 import { parseProgram } from "./parser";
+import { Preprocessor } from "./preprocess";
 import { SourceSet } from "./source";
 
 /** The most bytes one source file may hold (the main spec or an include): 1 MiB. */
@@ -21,11 +22,14 @@ export const MAX_FILE_BYTES = 1 << 20;
 export const MAX_PROGRAM_BYTES = 8 << 20;
 /** The most files one program may read (each included file counts once). */
 export const MAX_FILES = 1000;
-/** How deep includes may nest (each level is a recursive parse). */
+/** How deep includes may nest (each level is a recursive preprocessing and parse). */
 export const MAX_INCLUDE_DEPTH = 32;
 
 export interface LoadOptions {
-  /** `-D NAME=VALUE` overrides of `const` declarations (a Map, so `__proto__` is a name like any other). */
+  /**
+   * `-D NAME=VALUE` (a Map, so `__proto__` is a name like any other): overrides `const NAME`, and
+   * a `#define NAME` of the program (see PreprocessOptions.defines).
+   */
   defines?: ReadonlyMap<string, number> | Readonly<Record<string, number>>;
   /** Extra directories searched for `#include` after the including file's own directory. */
   includeDirs?: string[];
@@ -118,11 +122,40 @@ function decodeSource(path: string, bytes: Uint8Array): string {
   }
 }
 
-/** Overrides for `elaborate` from either form of defines; a Record gives only its own keys. */
-function overridesOf(defines: LoadOptions["defines"]): Overrides {
-  const entries =
-    defines === undefined ? [] : defines instanceof Map ? [...defines] : Object.entries(defines);
-  return new Map(entries.map(([k, v]) => [k, { value: v, used: false }]));
+/** Either form of defines as a Map; a Record gives only its own keys. */
+function definesOf(defines: LoadOptions["defines"]): Map<string, number> {
+  return new Map(
+    defines === undefined ? [] : defines instanceof Map ? [...defines] : Object.entries(defines),
+  );
+}
+
+/**
+ * Overrides for `elaborate`. A -D name that the program #defines or tests in a directive but
+ * does not declare as a `const` becomes a constant of the -D value, declared at the first such
+ * directive: it is never macro-expanded (so that `const NAME = 3;` still parses), and it means
+ * its value wherever the program names it.
+ */
+function overridesOf(
+  defines: Map<string, number>,
+  seen: ReadonlyMap<string, Span>,
+  decls: Decl[],
+): Overrides {
+  const consts = new Set(decls.flatMap((d) => (d.kind === "const" ? [d.name] : [])));
+  const extra: Decl[] = [];
+  for (const [name, span] of seen) {
+    const value = defines.get(name);
+    if (value === undefined || consts.has(name)) continue;
+    extra.push({
+      kind: "const",
+      name,
+      type: null,
+      value: { kind: "int", value, span },
+      span,
+      nameSpan: span,
+    });
+  }
+  decls.unshift(...extra);
+  return new Map([...defines].map(([k, v]) => [k, { value: v, used: false }]));
 }
 
 /** Loads `path` (or in-memory `text` under that name) into a lowered program. */
@@ -152,35 +185,58 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     total += size;
   };
 
-  const parseInto = (file: number, dir: string, depth: number): void => {
-    const program = parseProgram(sources, file, {
-      typedefs,
-      onInclude: (inc: string, span: Span) => {
-        const fail = (code: Code, message: string): never => {
-          throw new CompileError([{ code, span, message }]);
-        };
-        if (depth >= MAX_INCLUDE_DEPTH) fail("KC505", `includes nest more than ${MAX_INCLUDE_DEPTH} deep`);
-        let found: { path: string; text: string } | null;
-        try {
-          found = resolveInclude(inc, dir, includeDirs, read);
-        } catch (e) {
-          if (e instanceof Refusal) return fail(e.code, e.message);
-          throw e;
-        }
-        if (!found) {
-          return fail(
-            "KC501",
-            `cannot find include file "${inc}" (looked in ${[dir, ...includeDirs].map((d) => displayPath(d)).join(", ")})`,
-          );
-        }
-        if (seen.has(found.path)) return; // each file is included once
-        seen.add(found.path);
-        admit(displayPath(found.path), found.text, span);
-        inputs.push(found.path);
-        const f = sources.add(displayPath(found.path), found.text);
-        parseInto(f, dirname(found.path), depth + 1);
+  const dirs = new Map<number, string>();
+  // The file each #include resolved to (by the include's file and offset), for the parse.
+  const targets = new Map<string, number>();
+  const at = (span: Span): string => `${span.file}:${span.start}`;
+  const defines = definesOf(options.defines);
+  const pp = new Preprocessor(sources, {
+    defines,
+    include: (inc: string, span: Span, depth: number): number | null => {
+      const fail = (code: Code, message: string): never => {
+        throw new CompileError([{ code, span, message }]);
+      };
+      if (depth >= MAX_INCLUDE_DEPTH) fail("KC505", `includes nest more than ${MAX_INCLUDE_DEPTH} deep`);
+      const dir = dirs.get(span.file) ?? ".";
+      let found: { path: string; text: string } | null;
+      try {
+        found = resolveInclude(inc, dir, includeDirs, read);
+      } catch (e) {
+        if (e instanceof Refusal) return fail(e.code, e.message);
+        throw e;
+      }
+      if (!found) {
+        return fail(
+          "KC501",
+          `cannot find include file "${inc}" (looked in ${[dir, ...includeDirs].map((d) => displayPath(d)).join(", ")})`,
+        );
+      }
+      // Each file is included once: a second #include of it is skipped (include guards and
+      // #pragma once are then redundant, and harmless).
+      if (seen.has(found.path)) return null;
+      seen.add(found.path);
+      admit(displayPath(found.path), found.text, span);
+      inputs.push(found.path);
+      const f = sources.add(displayPath(found.path), found.text);
+      dirs.set(f, dirname(found.path));
+      targets.set(at(span), f);
+      return f;
+    },
+  });
+
+  const parseInto = (file: number): void => {
+    const program = parseProgram(
+      sources,
+      file,
+      {
+        typedefs,
+        onInclude: (_inc: string, span: Span) => {
+          const f = targets.get(at(span));
+          if (f !== undefined) parseInto(f);
+        },
       },
-    });
+      pp.files.get(file),
+    );
     // Included files' declarations were pushed while parsing; this file's go after them in
     // order, with each include's contents standing where the include was.
     for (const d of program.decls) if (d.kind !== "include") decls.push(d);
@@ -188,7 +244,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
 
   try {
     const pre = sources.add(PRELUDE_NAME, PRELUDE);
-    parseInto(pre, ".", 0);
+    pp.run(pre);
     let mainText: string | null;
     try {
       mainText = text ?? read(path);
@@ -202,8 +258,11 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     admit(displayPath(path), mainText, null);
     inputs.push(abs);
     const main = sources.add(displayPath(path), mainText);
-    parseInto(main, dirname(abs), 0);
-    const program = elaborate(decls, overridesOf(options.defines), {
+    dirs.set(main, dirname(abs));
+    pp.run(main);
+    parseInto(pre);
+    parseInto(main);
+    const program = elaborate(decls, overridesOf(defines, pp.definesSeen, decls), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
       ...(options.model ? { model: options.model } : {}),

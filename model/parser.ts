@@ -4,6 +4,7 @@ import type {
   BinaryOp,
   Decl,
   EnumMember,
+  Expansion,
   Expr,
   FieldDecl,
   Init,
@@ -57,9 +58,11 @@ export function newParseContext(onInclude?: (path: string, span: Span) => void):
  * that contains it; type expressions then refer to it by name with `fields`/`members` null.
  * An anonymous struct gets the name `<anon@FILE:LINE:COL>`. `#include` calls `ctx.onInclude`
  * at once and stays in the result as an `include` Decl. Throws a `CompileError` at the first error.
+ * `tokens`, when given, are the file's tokens as the preprocessor left them (else it is lexed);
+ * a node that starts with a token from a macro expansion carries the expansion in its span.
  */
-export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext): Program {
-  const program = new Parser(sources, file, ctx).program();
+export function parseProgram(sources: SourceSet, file: number, ctx: ParseContext, tokens?: Token[]): Program {
+  const program = new Parser(sources, file, ctx, tokens).program();
   checkNesting(program.decls);
   return program;
 }
@@ -173,15 +176,23 @@ class Parser {
   private depth = 0;
   /** End offset of the last consumed token: where a node being finished ends. */
   private lastEnd = 0;
+  private lastSpan: Span | null = null;
   /** The program's declarations; hoisted struct and enum definitions are pushed here as they are met. */
   private readonly decls: Decl[] = [];
+  /** The macro expansion of the first expanded token at each offset (all of one use share the use's offset). */
+  private readonly expansions = new Map<number, Expansion>();
 
   constructor(
     private readonly sources: SourceSet,
     private readonly file: number,
     private readonly ctx: ParseContext,
+    tokens?: Token[],
   ) {
-    this.toks = lex(sources, file);
+    this.toks = tokens ?? lex(sources, file);
+    for (const t of this.toks) {
+      const x = t.span.expansion;
+      if (x && !this.expansions.has(t.span.start)) this.expansions.set(t.span.start, x);
+    }
   }
 
   // ------------------------------------------------------------ token helpers
@@ -195,6 +206,7 @@ class Parser {
     if (t.kind !== "eof") {
       this.pos++;
       this.lastEnd = t.span.end;
+      this.lastSpan = t.span;
     }
     return t;
   }
@@ -265,11 +277,19 @@ class Parser {
 
   /** The span from `start` to the end of the last consumed token. */
   private spanFrom(start: number): Span {
+    const expansion = this.expansions.get(start);
+    if (expansion) return { file: this.file, start, end: this.lastEnd, expansion };
+    // A node that starts at a macro argument and ends in the macro's body is shown as the use.
+    const last = this.lastSpan;
+    if (last?.expansion && last.start <= start && start < last.end)
+      return { file: this.file, start: last.start, end: this.lastEnd, expansion: last.expansion };
     return { file: this.file, start, end: this.lastEnd };
   }
 
   private join(a: Span, b: Span): Span {
-    return { file: this.file, start: a.start, end: b.end };
+    return a.expansion
+      ? { file: this.file, start: a.start, end: b.end, expansion: a.expansion }
+      : { file: this.file, start: a.start, end: b.end };
   }
 
   private enter(): void {
@@ -729,11 +749,13 @@ class Parser {
         // Qualifiers on the pointer itself mean nothing to KC.
       }
     }
+    if (this.is("(") && this.is("*", 1))
+      return this.functionPointer(type, start, typeStart, what, nameOptional);
     if (this.is("(")) {
       this.fail(
         "KC110",
         this.peek().span,
-        "function pointers (and parenthesized declarators) are not supported in KC",
+        "parenthesized declarators other than a function pointer's are not supported in KC",
       );
     }
     let name = "";
@@ -762,6 +784,49 @@ class Parser {
       dims.push({ size, span: this.spanFrom(open.span.start) });
     }
     return { name, nameSpan, type, dims, params: null, start, typeStart };
+  }
+
+  /** `(*name)(params)` after the return type: a pointer to a function (name optional in a type name). */
+  private functionPointer(
+    returns: TypeExpr,
+    start: number,
+    typeStart: number,
+    what: string,
+    nameOptional: boolean,
+  ): Declarator {
+    const open = this.next();
+    this.next(); // *
+    while (this.eat("const") || this.eat("volatile")) {
+      // Qualifiers on the pointer itself mean nothing to KC.
+    }
+    let name = "";
+    let nameSpan: Span = { file: this.file, start: this.peek().span.start, end: this.peek().span.start };
+    if (this.isIdent()) {
+      const t = this.next();
+      name = t.text;
+      nameSpan = t.span;
+    } else if (!nameOptional) {
+      this.unexpected("KC110", `a name ${what}`);
+    }
+    if (this.is("["))
+      this.fail(
+        "KC110",
+        this.peek().span,
+        "arrays of function pointers are not supported in KC; use a struct of them",
+      );
+    this.close(")", open);
+    if (!this.is("(")) this.unexpected("KC110", "the parameter list of the function pointer");
+    const params = this.params();
+    const fn: TypeExpr = { kind: "function", returns, params, span: this.spanFrom(typeStart) };
+    return {
+      name,
+      nameSpan,
+      type: { kind: "pointer", to: fn, span: fn.span },
+      dims: [],
+      params: null,
+      start,
+      typeStart,
+    };
   }
 
   /**
@@ -1253,8 +1318,13 @@ class Parser {
         this.close("]", t);
         e = { kind: "index", base: e, index, span: this.spanFrom(start) };
       } else if (t.text === "(") {
-        if (e.kind !== "name") this.fail("KC110", t.span, "only a named function can be called in KC");
-        e = this.call(e.name, e.span, start);
+        // A call through a pointer (`p->op(x)`, `(*fn)(x)`) keeps its callee expression.
+        if (e.kind === "name") e = this.call(e.name, e.span, start);
+        else {
+          const c = this.call("", e.span, start);
+          if (c.kind === "call") c.fn = e;
+          e = c;
+        }
       } else if (t.text === "." || t.text === "->") {
         this.next();
         const field = this.ident(`a field name after '${t.text}'`);
@@ -1277,13 +1347,26 @@ class Parser {
   private call(callee: string, calleeSpan: Span, start: number): Expr {
     const open = this.next();
     const args: Expr[] = [];
+    // The kernel's offsetof and container_of take a type among their arguments.
+    const typeAt = callee === "offsetof" ? 0 : callee === "container_of" || callee === "list_entry" ? 1 : -1;
+    let typeArg: TypeExpr | undefined;
     if (!this.is(")")) {
-      do args.push(this.assign());
-      while (this.eat(","));
+      do {
+        if (args.length === typeAt && typeArg === undefined && this.isTypeStart(this.peek()))
+          typeArg = this.typeName();
+        else args.push(this.assign());
+      } while (this.eat(","));
     }
-    if (!this.is(")")) this.unexpected("KC110", `',' or ')' in the arguments of '${callee}'`);
+    if (!this.is(")"))
+      this.unexpected(
+        "KC110",
+        callee === "" ? "',' or ')' in the arguments" : `',' or ')' in the arguments of '${callee}'`,
+      );
     this.close(")", open);
-    return { kind: "call", callee, calleeSpan, args, span: this.spanFrom(start) };
+    const span = this.spanFrom(start);
+    return typeArg
+      ? { kind: "call", callee, calleeSpan, args, typeArg, span }
+      : { kind: "call", callee, calleeSpan, args, span };
   }
 
   /** One or more adjacent string literals, joined as in C. */
@@ -1324,6 +1407,7 @@ class Parser {
         }
         break;
       case "punct":
+        if (t.text === "(" && this.is("{", 1)) return this.statementExpression();
         if (t.text === "(") {
           this.next();
           const e = this.expr();
@@ -1333,5 +1417,15 @@ class Parser {
         break;
     }
     return this.unexpected("KC111", "an expression");
+  }
+
+  /** GNU `({ statements })`, the form of the kernel's wait_event_interruptible. */
+  private statementExpression(): Expr {
+    const open = this.next();
+    this.enter();
+    const block = this.statement() as Extract<Stmt, { kind: "block" }>;
+    this.leave();
+    this.close(")", open);
+    return { kind: "stmtExpr", body: block.body, span: this.spanFrom(open.span.start) };
   }
 }

@@ -96,6 +96,7 @@ const EXPRESSIONS: Record<Expr["kind"], string[]> = {
   sizeof: ["sizeof(@)", "sizeof @", "sizeof(int[@])", "sizeof(int<0..@>)"],
   cast: ["(int)@", "(char)@", "(bool)@", "(struct S *)@", "(void)@", "(int<0..@>)1"],
   comma: ["@, 1", "1, @"],
+  stmtExpr: ["({ @; })", "({ x = 1; @; })", "({ if (@) x = 1; 0; })", "({ int t = @; t; })"],
 };
 
 /**
@@ -171,6 +172,7 @@ const TYPES: Record<TypeExpr["kind"], string[]> = {
   typedef: [],
   pointer: ["int *tp#[$];"],
   array: ["int ta#[$];", "int tb#[2][$];"],
+  function: ["int (*tf#)(int m[$]);"],
 };
 
 /** Kinds found anywhere in a parsed value (every syntax node is a plain object with a `kind`). */

@@ -15,7 +15,9 @@ export type Type =
   | { k: "null" }
   | { k: "ptr"; to: Type }
   | { k: "struct"; name: string }
-  | { k: "array"; of: Type; n: number };
+  | { k: "array"; of: Type; n: number }
+  /** A function type: only ever pointed to (`int (*op)(struct file *)`), never a variable's type. */
+  | { k: "fn"; returns: Type; params: Type[] };
 
 export const INT: Type = { k: "int", lo: null, hi: null };
 /** `unsigned int` (also `unsigned long` and `size_t`: i386 has 32-bit longs). */
@@ -64,6 +66,8 @@ export function sizeOf(t: Type, structs: StructTable): number {
     }
     case "void":
       return 0;
+    case "fn":
+      return -1;
     default:
       return 1;
   }
@@ -94,6 +98,7 @@ export function cLayout(
       if (t.bits) return { size: t.bits / 8, align: t.bits / 8 };
       return { size: 4, align: 4 };
     case "void":
+    case "fn":
       return null;
     case "array": {
       const e = cLayout(t.of, structs, known);
@@ -136,6 +141,14 @@ export function typeEquals(a: Type, b: Type): boolean {
       return a.name === (b as typeof a).name;
     case "array":
       return a.n === (b as typeof a).n && typeEquals(a.of, (b as typeof a).of);
+    case "fn": {
+      const f = b as typeof a;
+      return (
+        typeEquals(a.returns, f.returns) &&
+        a.params.length === f.params.length &&
+        a.params.every((t, i) => typeEquals(t, f.params[i] as Type))
+      );
+    }
     default:
       return true;
   }
@@ -149,6 +162,8 @@ export function typeEquals(a: Type, b: Type): boolean {
  * when their targets do.
  */
 export function pointeesAgree(from: Type, to: Type): boolean {
+  // A function is no data: its pointer converts to no other pointer (pointers.ts says why).
+  if (from.k === "fn" || to.k === "fn") return typeEquals(from, to);
   if (from.k === "void" || to.k === "void") return true;
   if (from.k === "struct" && to.k === "struct") return true;
   if (from.k === "ptr" && to.k === "ptr") return pointeesAgree(from.to, to.to);
@@ -177,7 +192,10 @@ export function showType(t: Type): string {
     case "int":
       return t.lo === null ? intName(t) : `int<${t.lo}..${t.hi}>`;
     case "ptr":
+      if (t.to.k === "fn") return `${showType(t.to.returns)} (*)(${t.to.params.map(showType).join(", ")})`;
       return `${showType(t.to)} *`;
+    case "fn":
+      return `${showType(t.returns)} (${t.params.map(showType).join(", ")})`;
     case "struct":
       return `struct ${t.name}`;
     case "array":

@@ -2,11 +2,11 @@
 import type { Expr, Init, Span, Stmt, VarDecl } from "../ast";
 import { isByteType } from "../ctypes";
 import type { IExpr, Instr } from "../ir";
-import { isIntegral, isScalar, showType, sizeOf, type Type } from "../types";
+import { isIntegral, isScalar, showType, sizeOf, type Type, VOID } from "../types";
 
 import { Calls } from "./calls";
 
-import { C0, C1, type LValue, type RValue, type Sym, type UnitCtx } from "./context";
+import { C0, C1, ERR, type LValue, type RValue, type Sym, type UnitCtx } from "./context";
 
 export abstract class Statements extends Calls {
   protected pushScope(): void {
@@ -328,18 +328,19 @@ export abstract class Statements extends Calls {
     if (scope.has(d.name)) this.error("KC202", d.span, `'${d.name}' is already declared in this block`);
     if (d.isStatic) {
       // A static local is a global with a local name.
-      if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+      if (!this.roomFor(size + this.redzone(), d.span, `variable '${d.name}'`)) {
         scope.set(d.name, { k: "global", addr: 0, type: t });
         return;
       }
       const addr = this.globalInit.length;
-      for (let i = 0; i < size; i++) this.globalInit.push(0);
+      for (let i = 0; i < size + this.redzone(); i++) this.globalInit.push(0);
       this.globals.push({ name: `${c.unit.name}.${d.name}`, type: t, offset: addr });
       if (d.init) this.constInit(addr, t, d.init, d.name);
       scope.set(d.name, { k: "global", addr, type: t });
       return;
     }
     const off = this.allocLocal(size);
+    this.allocLocal(this.redzone());
     c.unit.locals.push({ name: d.name, type: t, offset: off });
     // A struct with an array member escapes like an array: `pub = b.a` takes b's address without '&'.
     const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || this.holdsArray(t) };
@@ -429,5 +430,63 @@ export abstract class Statements extends Calls {
   protected condition(r: RValue, span: Span): void {
     if (!isScalar(r.type))
       this.error("KC310", span, `a condition must be a number, bool or pointer, not ${showType(r.type)}`);
+  }
+
+  /**
+   * GNU `({ ... })`: the statements in a scope of their own, then the last one's value (void when
+   * it is not an expression statement), copied to a temp before the scope ends. Leaving it by a
+   * jump (return, goto, a label, break or continue to a loop outside) is an error: the enclosing
+   * expression would be left half evaluated.
+   */
+  protected statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue {
+    const c = this.cur as UnitCtx;
+    const jumps: Stmt[] = [...e.body];
+    for (let s = jumps.pop(); s; s = jumps.pop()) {
+      if (s.kind === "return" || s.kind === "goto" || s.kind === "labeled") {
+        const what = s.kind === "labeled" ? "a label" : `'${s.kind}'`;
+        this.error(
+          "KC406",
+          s.span,
+          `${what} inside a statement expression ({ ... }): it cannot be jumped out of or into`,
+        );
+      } else if (s.kind === "block") for (const b of s.body) jumps.push(b);
+      else if (s.kind === "if") {
+        jumps.push(s.then);
+        if (s.else) jumps.push(s.else);
+      } else if ("body" in s && !Array.isArray(s.body)) jumps.push(s.body);
+    }
+    this.pushScope();
+    // A break, continue or case inside belongs to a loop or switch inside, or is KC208/KC210.
+    const { loops, inSwitch } = c;
+    c.loops = [];
+    c.inSwitch = [];
+    try {
+      const last = e.body[e.body.length - 1];
+      const valued = last?.kind === "expr" ? last : null;
+      for (const s of valued ? e.body.slice(0, -1) : e.body) this.lowerStmt(s);
+      if (!valued) return { x: C0, type: VOID };
+      this.startStmt(valued.span);
+      if (!wantValue) {
+        this.effect(valued.expr);
+        return { x: C0, type: VOID };
+      }
+      const r = this.rvalue(valued.expr);
+      if (r.type.k === "void" || r.type === ERR || r.x.k === "const") return r;
+      if (!isScalar(r.type)) {
+        this.error(
+          "KC313",
+          valued.span,
+          `a statement expression whose value is ${showType(r.type)} is not supported yet`,
+        );
+        return { x: C0, type: ERR };
+      }
+      const t = this.temp();
+      this.emit({ k: "store", addr: this.frameAddr(t), value: r.x, range: null, at: this.currentSite });
+      return { x: { k: "take", off: t }, type: r.type };
+    } finally {
+      c.loops = loops;
+      c.inSwitch = inSwitch;
+      this.popScope();
+    }
   }
 }

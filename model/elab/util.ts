@@ -17,6 +17,7 @@ export const TYPE_KINDS = new Set<string>([
   "typedef",
   "pointer",
   "array",
+  "function",
 ]);
 
 /** Properties every program has, besides its own invariant/final/reachable declarations. */
@@ -128,8 +129,15 @@ export function exprVisible(e: IExpr): boolean {
     case "cond":
       return exprVisible(e.c) || exprVisible(e.t) || exprVisible(e.f);
     case "layout":
+    case "padd":
+    case "pdiff":
+    case "pcmp":
       // It reads the object the pointer points into (another task's frames, say): shared.
       return true;
+    case "p2i":
+    case "i2p":
+    case "callee":
+      return exprVisible(e.e);
   }
 }
 
@@ -192,6 +200,7 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
         visitExpr(e.else);
         return;
       case "call":
+        visitExpr(e.fn);
         for (const a of e.args) visitExpr(a);
         return;
       case "index":
@@ -207,6 +216,9 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
       case "comma":
         visitExpr(e.left);
         visitExpr(e.right);
+        return;
+      case "stmtExpr":
+        for (const s of e.body) stack.push(s);
         return;
       default:
         return;
