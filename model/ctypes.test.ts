@@ -260,3 +260,14 @@ describe("C integer types in declarations", () => {
     ).toEqual([]);
   });
 });
+
+describe("C integer constants in #if", () => {
+  it("a u constant in #if is KC313 (uintmax_t arithmetic), a large hex one is intmax_t as in C", () => {
+    expect(codes("#if -1 < 0u\nconst X = 1;\n#endif\nprocess p { }\n")).toEqual(["KC313"]);
+    expect(
+      violated(
+        "#if 0xffffffff > 0 && 'u' == 117\nconst X = 1;\n#else\nconst X = 2;\n#endif\nprocess p { assert(X == 1); }\n",
+      ),
+    ).toEqual([]);
+  });
+});
