@@ -81,9 +81,16 @@ export function parseDefines(list: unknown): Map<string, number> {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?)([0-9][0-9A-Za-z]*)$/.exec(text);
     if (!m) throw new UsageError(`-D ${text}: expected NAME=INTEGER, e.g. -D N=3`);
     const name = m[1] as string;
+    // A -D value also feeds #if, where a `u` constant means uintmax_t arithmetic, which KC's
+    // #if does not do: an unsigned value is written in hex (0xffffffff), as its int type allows.
+    if (/[uU]/.test(m[3] as string))
+      throw new UsageError(
+        `-D ${text}: a -D value takes no u suffix (write an unsigned value in hex, e.g. 0xffffffff)`,
+      );
     const value = integerConstant(m[3] as string);
     if (typeof value === "string") throw new UsageError(`-D ${text}: ${value}`);
     if (out.has(name)) throw new UsageError(`-D ${name} is given twice`);
+    // Its value, -2^31 .. 2^32 - 1 (`#if` reads it as C does; a const takes it as its word).
     out.set(name, m[2] ? -value | 0 : value);
   }
   return out;

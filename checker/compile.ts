@@ -62,6 +62,7 @@ export type FaultKind =
   | "out_of_bounds"
   | "div_by_zero"
   | "div_overflow"
+  | "bad_shift"
   | "range_overflow"
   | "infinite_loop"
   | "stack_overflow"
@@ -130,6 +131,11 @@ export class Fault {
 
 const INT_MIN = -(2 ** 31);
 /** i386's idiv raises a divide error when the quotient does not fit: INT_MIN / -1 (and % -1). */
+/** The fault of a shift by a negative count or by 32 or more (undefined in C, C11 6.5.7). */
+export function badShiftMessage(n: number): string {
+  return `shift count ${n} is outside 0..31: C leaves a shift by a negative count or by the width or more undefined`;
+}
+
 export const DIV_OVERFLOW = "INT_MIN / -1 does not fit in an int: a divide error (#DE) on i386";
 
 /** The fault of an interrupt handler that waits (await, or a spin lock taken by the task it interrupted). */
@@ -191,7 +197,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, D, M, R, F, V, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
+  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -375,6 +381,11 @@ function runtimeHelpers(
       if (i >= 0 && i < n) return i;
       throw new Fault("out_of_bounds", `index ${i} is out of bounds for an array of ${n}`, sp(s));
     },
+    /** An unsigned index: its word read as 0 .. 2^32 - 1, so a fault names 4294967295, not -1. */
+    XU(i: number, n: number, s: number): number {
+      if (i >= 0 && i < n) return i;
+      throw new Fault("out_of_bounds", `index ${i >>> 0} is out of bounds for an array of ${n}`, sp(s));
+    },
     D(a: number, b: number, s: number): number {
       if (b === 0) throw new Fault("div_by_zero", "division by zero", sp(s));
       if (b === -1 && a === INT_MIN) throw new Fault("div_overflow", DIV_OVERFLOW, sp(s));
@@ -384,6 +395,20 @@ function runtimeHelpers(
       if (b === 0) throw new Fault("div_by_zero", "remainder by zero", sp(s));
       if (b === -1 && a === INT_MIN) throw new Fault("div_overflow", DIV_OVERFLOW, sp(s));
       return (a % b) | 0;
+    },
+    /** Unsigned division and remainder: the words read as unsigned 32-bit values. */
+    UD(a: number, b: number, s: number): number {
+      if (b === 0) throw new Fault("div_by_zero", "division by zero", sp(s));
+      return Math.floor((a >>> 0) / (b >>> 0)) | 0;
+    },
+    UM(a: number, b: number, s: number): number {
+      if (b === 0) throw new Fault("div_by_zero", "remainder by zero", sp(s));
+      return ((a >>> 0) % (b >>> 0)) | 0;
+    },
+    /** A shift count, which C defines only from 0 to 31 on a 32-bit (promoted) operand. */
+    SH(n: number, s: number): number {
+      if (n >= 0 && n < 32) return n;
+      throw new Fault("bad_shift", badShiftMessage(n), sp(s));
     },
     R(v: number, lo: number, hi: number, s: number): number {
       if (v >= lo && v <= hi) return v;
@@ -474,6 +499,11 @@ class Gen {
           const tests = info.privateAddrs.map((a) => js`V(m, tb, ${this.preAddr(a)})`);
           // Inside atomic or cli nothing yields, so the answer could not matter: not asked.
           out.push(js`if (${excl} && ${joinJs(tests, js` && `)}) { ${invisible} } else { ${visible} }`);
+        } else if (info.rest) {
+          // A place a property observes: the step ends here unless it began here.
+          out.push(
+            js`if ((vis !== 0 || budget < ${STEP_BUDGET - 1}) && ${excl}) { ${this.yieldAt(i)} } prev = vis; vis = 1;`,
+          );
         } else if (info.visible) {
           out.push(visible);
         } else {
@@ -700,7 +730,9 @@ class Gen {
       case "ptr":
         return js`P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`;
       case "index":
-        return js`X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
+        return e.unsigned
+          ? js`XU(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`
+          : js`X(${this.int(e.e)}, ${e.n}, ${this.spanId(e.span)})`;
       case "un":
         if (e.op === "-") return js`(-${this.int(e.e)} | 0)`;
         if (e.op === "~") return js`(~${this.int(e.e)})`;
@@ -709,6 +741,10 @@ class Gen {
         return js`(${this.int(e.e)} !== 0 ? 1 : 0)`;
       case "char":
         return js`((${this.int(e.e)} << 24) >> 24)`;
+      case "wrap":
+        return e.unsigned
+          ? js`((${this.int(e.e)} << ${32 - e.bits}) >>> ${32 - e.bits})`
+          : js`((${this.int(e.e)} << ${32 - e.bits}) >> ${32 - e.bits})`;
       case "layout":
         return js`L(m, ${this.int(e.e)}, ${this.layoutId(e.to)}, ${this.spanId(e.span)})`;
       case "cond":
@@ -734,10 +770,16 @@ class Gen {
             return js`D(${l}, ${r}, ${this.spanId(e.span)})`;
           case "%":
             return js`M(${l}, ${r}, ${this.spanId(e.span)})`;
+          case "u/":
+            return js`UD(${l}, ${r}, ${this.spanId(e.span)})`;
+          case "u%":
+            return js`UM(${l}, ${r}, ${this.spanId(e.span)})`;
           case "<<":
-            return js`(${l} << ${r})`;
+            return js`(${l} << SH(${r}, ${this.spanId(e.span)}))`;
           case ">>":
-            return js`(${l} >> ${r})`;
+            return js`(${l} >> SH(${r}, ${this.spanId(e.span)}))`;
+          case "u>>":
+            return js`((${l} >>> SH(${r}, ${this.spanId(e.span)})) | 0)`;
           case "&":
             return js`(${l} & ${r})`;
           case "|":
@@ -791,6 +833,14 @@ class Gen {
           return js`(${this.int(e.l)} === ${this.int(e.r)})`;
         case "!=":
           return js`(${this.int(e.l)} !== ${this.int(e.r)})`;
+        case "u<":
+          return js`((${this.int(e.l)} >>> 0) < (${this.int(e.r)} >>> 0))`;
+        case "u<=":
+          return js`((${this.int(e.l)} >>> 0) <= (${this.int(e.r)} >>> 0))`;
+        case "u>":
+          return js`((${this.int(e.l)} >>> 0) > (${this.int(e.r)} >>> 0))`;
+        case "u>=":
+          return js`((${this.int(e.l)} >>> 0) >= (${this.int(e.r)} >>> 0))`;
         case "&&":
           return js`(${this.cond(e.l)} && ${this.cond(e.r)})`;
         case "||":

@@ -20,6 +20,7 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   out_of_bounds: "runtime_error",
   div_by_zero: "runtime_error",
   div_overflow: "runtime_error",
+  bad_shift: "runtime_error",
   range_overflow: "runtime_error",
   infinite_loop: "runtime_error",
   stack_overflow: "runtime_error",

@@ -36,6 +36,7 @@ import {
 import { sizeOf } from "../model/types";
 import {
   BLOCKED,
+  badShiftMessage,
   CUT,
   DIV_OVERFLOW,
   ENDLESS_STEP,
@@ -233,8 +234,10 @@ class Run {
       if (--this.budget < 0) throw new Trap("infinite_loop", ENDLESS_STEP, this.siteSpan(ins.at));
       const alone = (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) !== 0;
       if (info.visible && (alone || !this.unreachedByOthers(info.privateAddrs))) {
-        // A second visible group ends the step here, unless the task holds atomic or cli.
-        if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) this.yieldAt(i);
+        // A second visible group ends the step here, unless the task holds atomic or cli; so
+        // does any place a property observes that the step did not begin at.
+        const began = this.budget === STEP_BUDGET - 1;
+        if ((this.vis !== 0 || (info.rest === true && !began)) && !alone) this.yieldAt(i);
         this.prev = this.vis;
         this.vis = 1;
       } else if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) {
@@ -506,7 +509,8 @@ class Run {
       case "index": {
         const x = this.int(e.e);
         if (x >= 0 && x < e.n) return x;
-        throw new Trap("out_of_bounds", `index ${x} is out of bounds for an array of ${e.n}`, e.span);
+        const shown = e.unsigned ? unsigned(x) : x;
+        throw new Trap("out_of_bounds", `index ${shown} is out of bounds for an array of ${e.n}`, e.span);
       }
       case "un":
         if (e.op === "-") return -this.int(e.e) | 0;
@@ -516,6 +520,12 @@ class Run {
         return this.truth(e.e) ? 1 : 0;
       case "char":
         return (this.int(e.e) << 24) >> 24;
+      case "wrap": {
+        // Modulo 2^bits by arithmetic on numbers, not by the shifts the compiled code uses.
+        const size = 2 ** e.bits;
+        const v = ((this.int(e.e) % size) + size) % size;
+        return !e.unsigned && v >= size / 2 ? v - size : v;
+      }
       case "layout": {
         const v = this.int(e.e);
         if (v === 0) return v;
@@ -705,11 +715,26 @@ class Run {
         if (r === 0) throw new Trap("div_by_zero", "remainder by zero", span);
         if (r === -1 && l === -2147483648) throw new Trap("div_overflow", DIV_OVERFLOW, span);
         return (l % r) | 0;
-      // Shift counts are taken mod 32, as the machine (and JS) does.
+      case "u/":
+        if (r === 0) throw new Trap("div_by_zero", "division by zero", span);
+        return asInt32(Math.trunc(unsigned(l) / unsigned(r)));
+      case "u%":
+        if (r === 0) throw new Trap("div_by_zero", "remainder by zero", span);
+        return asInt32(unsigned(l) % unsigned(r));
       case "<<":
-        return l << r;
+        return l << shiftCount(r, span);
       case ">>":
-        return l >> r;
+        return l >> shiftCount(r, span);
+      case "u>>":
+        return asInt32(Math.floor(unsigned(l) / 2 ** shiftCount(r, span)));
+      case "u<":
+        return unsigned(l) < unsigned(r) ? 1 : 0;
+      case "u<=":
+        return unsigned(l) <= unsigned(r) ? 1 : 0;
+      case "u>":
+        return unsigned(l) > unsigned(r) ? 1 : 0;
+      case "u>=":
+        return unsigned(l) >= unsigned(r) ? 1 : 0;
       case "&":
         return l & r;
       case "|":
@@ -730,4 +755,20 @@ class Run {
         return l !== r ? 1 : 0;
     }
   }
+}
+
+/** A word read as an unsigned 32-bit value. */
+function unsigned(w: number): number {
+  return w < 0 ? w + 2 ** 32 : w;
+}
+
+/** An unsigned 32-bit value as the word that holds it. */
+function asInt32(v: number): number {
+  return v >= 2 ** 31 ? v - 2 ** 32 : v;
+}
+
+/** A shift count: C defines only 0 to 31 for a (promoted) 32-bit operand. */
+function shiftCount(n: number, span: Span): number {
+  if (n < 0 || n > 31) throw new Trap("bad_shift", badShiftMessage(n), span);
+  return n;
 }

@@ -70,6 +70,26 @@ final all: done == 2;
     expect(o.stats.states).toBe(4);
   });
 
+  it("a place a property observes a task at is one whatever merges (at, in)", () => {
+    // h0 touches only locals, and the store after L is to an unpublished object: merged, the
+    // task would never rest inside h0 or at L.
+    const text = `
+int h0() { return 1; }
+struct box { int v; };
+pool struct box[1];
+process w0 {
+    struct box *b = kmalloc(sizeof(struct box), GFP_KERNEL);
+    h0();
+L:  if (b != NULL) b->v = 1;
+}
+reachable inside: exists i: w0[i] in h0;
+reachable atL: w0 at L;
+`;
+    const { merged, plain } = both(text);
+    expect(violated(merged)).toEqual([]);
+    expect(violated(plain)).toEqual([]);
+  });
+
   it("still sees an object published before it is filled in", () => {
     // The bug: head = p before the fields are set; a reader sees a half-built item.
     const text = `

@@ -264,7 +264,7 @@ describe("a hostile trace file", () => {
     const marker = join(dir, "pwned");
     const payload = `2) + (process.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'x'), 0`;
     rewrite(json, { ...data, defines: { N: payload } });
-    refused(replay(json), "defines.N: expected an integer from -2147483648 to 2147483647, found a string");
+    refused(replay(json), "defines.N: expected an integer from -2147483648 to 4294967295, found a string");
     expect(existsSync(marker)).toBe(false);
     rewrite(json, { ...data, defines: { "N) + (1": 2 } });
     refused(replay(json), 'defines: "N) + (1" is not a constant\'s name');
@@ -272,7 +272,8 @@ describe("a hostile trace file", () => {
 
   const spoiled: Array<[string, (d: Json) => unknown, string]> = [
     ["a huge define", (d) => ({ ...d, defines: { N: 1e300 } }), "defines.N: expected an integer"],
-    ["a define of 2^31", (d) => ({ ...d, defines: { N: 2 ** 31 } }), "found 2147483648"],
+    // An unsigned constant may be as large as 2^32 - 1 (-D M=0xffffffff), no larger.
+    ["a define of 2^32", (d) => ({ ...d, defines: { N: 2 ** 32 } }), "found 4294967296"],
     ["a fractional define", (d) => ({ ...d, defines: { N: 2.5 } }), "found a fraction"],
     [
       "a __proto__ define",

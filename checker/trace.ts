@@ -2,7 +2,7 @@
 // ran, and the memory words it changed, named. Plain data for reports/; no formatting here.
 import type { Span } from "../model/ast";
 import { ADDRESS_MASK, type Operand as IrOperand, type Lowered, STACK_TAG_SHIFT, untag } from "../model/ir";
-import { nameMemory, type Slot, T_PC } from "../model/layout";
+import { type MemoryNames, nameMemory, type Slot, T_PC } from "../model/layout";
 import { formatNonData } from "../model/objectBounds";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
@@ -147,8 +147,14 @@ export function buildTrace(
             ? { name, from: cpuHolder(sys, m[a] as number), to: cpuHolder(sys, r.next[a] as number) }
             : {
                 name,
-                from: formatValue(m[a] as number, ptr === 1, isState, before.objects, p),
-                to: formatValue(r.next[a] as number, ptr === 1, isState, after.objects, p),
+                from: formatValue(asStored(m[a] as number, after, a), ptr === 1, isState, before.objects, p),
+                to: formatValue(
+                  asStored(r.next[a] as number, after, a),
+                  ptr === 1,
+                  isState,
+                  after.objects,
+                  p,
+                ),
               },
         );
       }
@@ -252,6 +258,11 @@ function explainFault(f: StepFault, popped: Popped): string {
     : `${f.message} (it was ${pop.name}; ${pop.fn} returned at step ${pop.step})`;
 }
 
+/** The C value of word `a`: an unsigned int's bit pattern read as 0 .. 4294967295 (model/ctypes.ts). */
+function asStored(v: number, mem: MemoryNames, a: number): number {
+  return mem.unsigned[a] === 1 ? v >>> 0 : v;
+}
+
 function formatValue(
   v: number,
   pointer: boolean,
@@ -295,7 +306,13 @@ export function describeState(sys: System, m: Int32Array): Change[] {
       to:
         a === sys.program.cpuWord
           ? cpuHolder(sys, m[a] as number)
-          : formatValue(m[a] as number, mem.pointer[a] === 1, false, mem.objects, sys.program),
+          : formatValue(
+              asStored(m[a] as number, mem, a),
+              mem.pointer[a] === 1,
+              false,
+              mem.objects,
+              sys.program,
+            ),
     });
   }
   return out;

@@ -25,7 +25,7 @@ export interface Expansion {
 // ---------------------------------------------------------------- types as written
 
 export type TypeExpr =
-  | { kind: "named"; name: "int" | "bool" | "char" | "void"; span: Span }
+  | { kind: "named"; name: NamedType; span: Span }
   /** `int<lo..hi>`: an int whose value must stay within [lo, hi]. */
   | { kind: "range"; lo: Expr; hi: Expr; span: Span }
   /** `struct NAME`, or `struct NAME { fields }` when defined inline. */
@@ -54,6 +54,18 @@ export interface EnumMember {
 
 // ---------------------------------------------------------------- expressions
 
+/** The integer types C spells with keywords (`long` is int on i386), and bool and void. */
+export type NamedType =
+  | "int"
+  | "unsigned int"
+  | "short"
+  | "unsigned short"
+  | "signed char"
+  | "unsigned char"
+  | "bool"
+  | "char"
+  | "void";
+
 export type BinaryOp =
   | "+"
   | "-"
@@ -79,7 +91,8 @@ export type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | 
 export type UnaryOp = "-" | "+" | "!" | "~" | "*" | "&";
 
 export type Expr =
-  | { kind: "int"; value: number; span: Span }
+  /** An integer constant, 0 .. 2^32 - 1; `unsigned` when C types it unsigned int (`1u`, `0xffffffff`). */
+  | { kind: "int"; value: number; span: Span; unsigned?: true }
   /** `true` / `false`. */
   | { kind: "bool"; value: boolean; span: Span }
   /**

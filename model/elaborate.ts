@@ -92,7 +92,6 @@ class Elaborator extends Operands {
     this.checkStateSize();
     this.diags.check();
     this.computeGroups(model);
-    this.checkAtLabels();
     this.diags.check();
     return {
       code: this.code,
@@ -315,6 +314,7 @@ class Elaborator extends Operands {
           sysCall[i] = 1;
           (this.info[i] as InstrInfo).boundary = true;
         }
+    for (const pc of this.restingPoints) (this.info[pc] as InstrInfo).boundary = true;
     const own = new Uint8Array(n);
     for (let i = 0; i < n; i++) own[i] = instrVisible(this.code[i] as Instr) ? 1 : 0;
     for (let i = 0; i < n; i++) {
@@ -332,9 +332,12 @@ class Elaborator extends Operands {
           if (s >= 0 && s < n && !(this.info[s] as InstrInfo).boundary) stack.push(s);
         }
       }
-      inf.visible = vis || sysCall[i] === 1 || this.options.noMerge === true;
-      // A system call's entry under the uniprocessor model must start a step: never merged.
-      if (vis && sysCall[i] !== 1 && this.options.noMerge !== true) {
+      const forced = sysCall[i] === 1 || this.restingPoints.has(i);
+      if (this.restingPoints.has(i)) inf.rest = true;
+      inf.visible = vis || forced || this.options.noMerge === true;
+      // A system call's entry under the uniprocessor model, or a place a property observes a
+      // task at, must start a step: never merged.
+      if (vis && !forced && this.options.noMerge !== true) {
         const addrs = privateCandidates(this.code, this.info, i);
         if (addrs !== null) inf.privateAddrs = addrs;
       }

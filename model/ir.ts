@@ -22,8 +22,8 @@ export type IExpr =
   /** Checks that a pointer is not NULL and points into memory; yields it. */
   /** A pointer that is dereferenced: the object of `size` words it points to must lie in memory. */
   | { k: "ptr"; e: IExpr; size: number; span: Span }
-  /** Checks 0 <= e < n (an array index); yields e. */
-  | { k: "index"; e: IExpr; n: number; span: Span }
+  /** Checks 0 <= e < n (an array index); yields e. `unsigned`: a fault names e as unsigned. */
+  | { k: "index"; e: IExpr; n: number; span: Span; unsigned?: true }
   | { k: "un"; op: "-" | "!" | "~"; e: IExpr }
   | { k: "bin"; op: BinOp; l: IExpr; r: IExpr; span: Span }
   | { k: "cond"; c: IExpr; t: IExpr; f: IExpr }
@@ -31,6 +31,12 @@ export type IExpr =
   | { k: "bool"; e: IExpr }
   /** Wraps to a signed 8-bit value (conversion to char). */
   | { k: "char"; e: IExpr }
+  /**
+   * Conversion to a narrow integer type (C11 6.3.1.3): the value modulo 2^bits, as an unsigned
+   * value in [0, 2^bits) or, signed, in [-2^(bits-1), 2^(bits-1)) (gcc's wrap, implementation-defined
+   * in C). Words of those types always hold values so normalised (model/ctypes.ts).
+   */
+  | { k: "wrap"; e: IExpr; bits: 8 | 16; unsigned: boolean }
   /**
    * A pointer converted to point at `to` (a cast, or a `void *` made into another pointer): the
    * memory it points into must be laid out as `to` over the words they share (model/objects.ts
@@ -61,8 +67,17 @@ export type IExpr =
    */
   | { k: "callee"; e: IExpr; ok: number[]; type: string; span: Span };
 
-/** The binary operators of the IR are exactly KC's (`&&`/`||` stay lazy inside pure expressions). */
-export type BinOp = BinaryOp;
+/**
+ * The binary operators of the IR: KC's (`&&`/`||` stay lazy inside pure expressions), on words
+ * read as signed 32-bit ints, and the unsigned variants of those whose result depends on the
+ * sign: their operands are read as unsigned 32-bit values (`u>>` shifts in zeros). `+ - * & | ^
+ * <<` and `== !=` mean the same on both, modulo 2^32. A shift count outside 0..31 is a fault
+ * (`bad_shift`; undefined in C).
+ */
+export type BinOp = BinaryOp | UnsignedOp;
+
+/** The unsigned variants of the sign-dependent operators (see BinOp). */
+export type UnsignedOp = "u<" | "u<=" | "u>" | "u>=" | "u/" | "u%" | "u>>";
 
 /** One instruction. `at` indexes the program's source map (`Lowered.sites`). */
 export type Instr =
@@ -174,6 +189,12 @@ export interface InstrInfo {
    * is private at that moment, the group merges into the step like a group of private locals.
    */
   privateAddrs?: IExpr[];
+  /**
+   * A place a property observes a task at (`at` labels, `in` functions): a step ends here
+   * unless it began here, and the group is always visible, so the task rests here with merging
+   * as without.
+   */
+  rest?: true;
   /** Index of the function or process body this instruction belongs to (into `Lowered.units`); -1 for the sentinel at PC_NONE. */
   unit: number;
 }

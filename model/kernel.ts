@@ -1,5 +1,6 @@
 // The kernel side that KC programs get for free: task states, the Linux 2.0 wait queue and its
 // primitives, written in KC itself so they step, sleep and race exactly like user code.
+import { kernelIntTypedefs } from "./ctypes";
 
 /** File name under which the prelude appears in messages and traces. */
 export const PRELUDE_NAME = "<kernel>";
@@ -249,4 +250,8 @@ void *ERR_CAST(const void *ptr) { return (void *) ptr; }
 
 // include/linux/sched.h: the state of a task that has exited; the machine sets it (model/layout.ts).
 const TASK_ZOMBIE = 3;
+
+// include/linux/types.h, include/asm-i386/types.h, posix_types.h: the kernel's integer types on
+// i386 (at the end, so that the lines above keep their numbers in traces).
+${kernelIntTypedefs()}
 `;

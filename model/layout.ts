@@ -1,6 +1,7 @@
 // The machine's memory layout: where globals, task blocks and stacks live in the state vector,
 // and how a word address is named in a trace (`sem.count`, `worker[1].state`, `worker[0]:__down.wait.task`).
 
+import { isUnsigned32 } from "./ctypes";
 import { RECURSIVE_STACK_WORDS } from "./elaborate";
 import type { Lowered, Unit, VarInfo } from "./ir";
 import { callerFrames, FRAME_HEADER } from "./ir";
@@ -148,6 +149,8 @@ export function unitOfPc(p: Lowered, pc: number): Unit | undefined {
 export interface MemoryNames {
   names: string[];
   pointer: Uint8Array;
+  /** 1 where the word is an unsigned int, shown as 0 .. 4294967295 (it holds the bit pattern). */
+  unsigned: Uint8Array;
   objects: Map<number, string>;
 }
 
@@ -159,8 +162,9 @@ export interface MemoryNames {
 export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNames {
   const names: string[] = new Array(layout.words).fill("");
   const pointer = new Uint8Array(layout.words);
+  const unsigned = new Uint8Array(layout.words);
   const objects = new Map<number, string>();
-  const out: MemoryNames = { names, pointer, objects };
+  const out: MemoryNames = { names, pointer, unsigned, objects };
   names[0] = "NULL";
   for (const g of p.globals) nameVar(out, g.name, g.type, g.offset, p.structs);
   // The up model's CPU word (checker/schedule.ts): a trace shows who holds the CPU.
@@ -208,4 +212,5 @@ function nameVar(out: MemoryNames, name: string, t: Type, addr: number, structs:
   }
   out.names[addr] = name;
   if (t.k === "ptr") out.pointer[addr] = 1;
+  if (isUnsigned32(t)) out.unsigned[addr] = 1;
 }

@@ -58,18 +58,34 @@ describe("lexer tokens", () => {
     ]);
   });
 
+  it("types constants as C does on i386: u makes unsigned int, hex and octal above INT_MAX are unsigned int", () => {
+    const typed = (text: string) =>
+      tokens(text).flatMap((t) => (t.kind === "int" ? [`${t.value}${t.unsigned ? "u" : ""}`] : []));
+    expect(
+      typed("1u 1U 1UL 7lu 0ul 0xffffffff 0x80000000 037777777777 4294967295u 0x7fffffff 2147483647"),
+    ).toEqual([
+      "1u",
+      "1u",
+      "1u",
+      "7u",
+      "0u",
+      "4294967295u",
+      "2147483648u",
+      "4294967295u",
+      "4294967295u",
+      "2147483647",
+      "2147483647",
+    ]);
+  });
+
   it.each([
-    ["0xffffffff", "(as a 32-bit int it is -1)"],
-    ["0x80000000", "(as a 32-bit int it is (-2147483647 - 1))"],
-    ["2147483648", "does not fit in int"],
-    ["4294967295", "does not fit in int"],
-    ["037777777777", "does not fit in int"],
-    ["1u", "is unsigned in C"],
-    ["1UL", "is unsigned in C"],
-    ["7lu", "is unsigned in C"],
+    ["2147483648", "C makes it long long (64-bit)"],
+    ["4294967295", "write 4294967295u"],
+    ["2147483648l", "C makes it long long (64-bit)"],
     ["1ll", "is long long (64-bit)"],
     ["1LL", "is long long (64-bit)"],
-  ])("%s is KC313: its C type is unsigned or 64-bit, not int", (text, message) => {
+    ["1ull", "is long long (64-bit)"],
+  ])("%s is KC313: its C type is 64-bit, not int", (text, message) => {
     const e = lexError(`x = ${text};`);
     expect(e).toMatchObject({ code: "KC313", quoted: text });
     expect(e.message).toContain(message);

@@ -55,7 +55,8 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
  */
 export type Token =
   | { kind: "ident" | "keyword" | "punct" | "eof"; text: string; span: Span }
-  | { kind: "int"; text: string; span: Span; value: number }
+  /** An integer constant: its value (0 .. 2^32 - 1) and whether C types it unsigned int. */
+  | { kind: "int"; text: string; span: Span; value: number; unsigned?: true }
   | { kind: "string"; text: string; span: Span; value: string }
   /** A whole `#include "path"` (or `<path>`) line. */
   | { kind: "include"; text: string; span: Span; path: string };
@@ -332,25 +333,30 @@ function scan(sources: SourceSet, file: number, raw: boolean): RawToken[] {
         ? BigInt(`0o${digits.slice(1)}`)
         : BigInt(digits);
     if (big > 0xffffffffn) fail("KC104", start, j, `integer constant '${raw}' does not fit in 32 bits`);
-    // C gives a constant with a `u` suffix, or above INT_MAX, an unsigned or a 64-bit type, and
-    // `ll` is 64-bit: KC has neither yet, and reading them as int changes comparisons and division.
+    // C11 6.4.4.1 on i386 (long is 32-bit): a constant's type is the first of its list that holds
+    // it. With `u`: unsigned int; a decimal one without: int, then long long; a hex or octal one
+    // without: int, then unsigned int. `l` changes nothing here; `ll` is 64-bit, which KC lacks.
     const suffix = raw.slice(digits.length);
-    if (/[uU]/.test(suffix))
-      fail("KC313", start, j, `'${raw}' is unsigned in C, and unsigned types are not supported yet`);
     if (/ll|LL/.test(suffix))
-      fail("KC313", start, j, `'${raw}' is long long (64-bit) in C, which is not supported`);
-    if (big > 0x7fffffffn) {
-      const int = BigInt.asIntN(32, big);
-      const spelled = int === -0x80000000n ? "(-2147483647 - 1)" : String(int);
-      fail(
-        "KC313",
-        start,
-        j,
-        `integer constant '${raw}' does not fit in int: C makes it unsigned or 64-bit, which KC does not support yet (as a 32-bit int it is ${spelled})`,
-      );
+      fail("KC313", start, j, `'${raw}' is long long (64-bit) in C, and KC has no 64-bit integers`);
+    const decimal = /^[1-9]/.test(digits);
+    let unsigned = /[uU]/.test(suffix);
+    if (big > 0x7fffffffn && !unsigned) {
+      if (decimal)
+        fail(
+          "KC313",
+          start,
+          j,
+          `integer constant '${raw}' does not fit in int, so C makes it long long (64-bit), which KC does not have: write ${raw}u for an unsigned int`,
+        );
+      unsigned = true;
     }
     const value = Number(big);
-    tokens.push({ kind: "int", text: raw, span: span(start, j), value });
+    tokens.push(
+      unsigned
+        ? { kind: "int", text: raw, span: span(start, j), value, unsigned: true }
+        : { kind: "int", text: raw, span: span(start, j), value },
+    );
     i = j;
   };
 

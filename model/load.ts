@@ -3,9 +3,11 @@
 // Every file it reads is input from anyone (a spec a student hands in): it must be a regular
 // UTF-8 text file under a size cap, and an include must stay inside the directories it is
 // searched in, so that a spec cannot make ipcmc read a device, a pipe or a secret.
+
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import type { Decl, Span } from "./ast";
+import { WIDE_TYPEDEFS } from "./ctypes";
 import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import { elaborate, type Overrides } from "./elaborate";
 import type { Lowered } from "./ir";
@@ -163,7 +165,8 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const decls: Decl[] = [];
   const seen = new Set<string>();
   const inputs: string[] = [];
-  const typedefs = new Set<string>();
+  // The 64-bit kernel types parse as types, so that using one is KC313, not a syntax error.
+  const typedefs = new Set<string>(WIDE_TYPEDEFS);
   const includeDirs = options.includeDirs ?? [];
   let total = 0;
 

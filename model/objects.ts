@@ -181,7 +181,8 @@ export function liveFrames(
 }
 
 /**
- * The kind of each word of a type, in order: `int`, `int<lo..hi>`, `char`, `bool`, or the pointer
+ * The kind of each word of a type, in order: `int` (also for unsigned int), `int<lo..hi>`,
+ * `short`, `unsigned char` and the other narrow types, `char`, `bool`, or the pointer
  * type itself (`char *`, `struct s *`: reading a word as a pointer to something else would give
  * that something a layout it does not have). Two types agree on a word when
  * their kinds there are equal; KC stores every scalar in one word, so only then does reading
@@ -190,7 +191,10 @@ export function liveFrames(
 export function wordKinds(t: Type, structs: StructTable, out: string[] = []): string[] {
   switch (t.k) {
     case "int":
-      out.push(t.lo === null ? "int" : `int<${t.lo}..${t.hi}>`);
+      // An int word may be read as an unsigned int and back, as C allows (C11 6.5p7): both hold
+      // the same 32-bit pattern (model/ctypes.ts). A narrow type holds its value normalised to
+      // its own range, so its words are of its own kind.
+      out.push(t.lo !== null ? `int<${t.lo}..${t.hi}>` : t.bits === undefined ? "int" : showType(t));
       break;
     case "char":
     case "bool":

@@ -9,6 +9,7 @@ import type {
   FieldDecl,
   Init,
   InitItem,
+  NamedType,
   Param,
   Program,
   PropertyKind,
@@ -18,6 +19,7 @@ import type {
   UnaryOp,
   VarDecl,
 } from "./ast";
+import { KERNEL_INT_TYPEDEFS, WIDE_TYPEDEFS } from "./ctypes";
 import { type Code, CompileError } from "./diagnostics";
 import { lex, type Token } from "./lexer";
 import { checkNesting, MAX_NESTING, nestingMessage } from "./nesting";
@@ -37,6 +39,8 @@ export const BUILTIN_TYPEDEFS: readonly string[] = [
   "wait_queue_entry_t",
   "spinlock_t",
   "atomic_t",
+  ...KERNEL_INT_TYPEDEFS.map(([name]) => name),
+  ...WIDE_TYPEDEFS,
 ];
 
 /** A fresh context knowing only the built-in type names. */
@@ -560,8 +564,9 @@ class Parser {
 
   /**
    * Declaration specifiers: qualifiers and storage classes (accepted, mostly ignored) around one
-   * base type. `signed` and `long` (alone or with int) mean int and `signed char` is char, as on
-   * i386; `unsigned`, `short` and `long long` are rejected (see checkModifiers). Fails with KC112
+   * base type. `signed` and `long` (alone or with int) mean int, as on i386; `unsigned`, `short`
+   * and `signed`/`unsigned char` name C's other integer types, and `long long` is rejected (see
+   * checkModifiers). Fails with KC112
    * `expected WHAT, found X` when no type is there.
    */
   private specifiers(what: string): Specifiers {
@@ -613,16 +618,18 @@ class Parser {
     const first = mods[0];
     const last = mods[mods.length - 1];
     if (first && last) {
-      this.checkModifiers(mods, base, baseWord);
-      if (base === null) {
-        base = { kind: "named", name: "int", span: this.join(first.span, last.span) };
-      } else if (base.kind === "named" && (base.name === "int" || base.name === "char")) {
-        if (base.name === "char" && mods.some((m) => m.text === "long" || m.text === "short")) {
+      const name = this.checkModifiers(mods, base, baseWord);
+      if (base === null || (base.kind === "named" && (base.name === "int" || base.name === "char"))) {
+        if (
+          base?.kind === "named" &&
+          base.name === "char" &&
+          mods.some((m) => m.text === "long" || m.text === "short")
+        ) {
           this.fail("KC110", base.span, `'${mods.map((m) => m.text).join(" ")} char' is not a C type`);
         }
-        const from = Math.min(first.span.start, base.span.start);
-        const to = Math.max(last.span.end, base.span.end);
-        base = { kind: "named", name: base.name, span: { file: this.file, start: from, end: to } };
+        const from = Math.min(first.span.start, base?.span.start ?? first.span.start);
+        const to = Math.max(last.span.end, base?.span.end ?? last.span.end);
+        base = { kind: "named", name, span: { file: this.file, start: from, end: to } };
       } else if (base.kind !== "range") {
         this.fail("KC110", first.span, `'${first.text}' cannot be combined with '${baseWord}'`);
       }
@@ -632,11 +639,12 @@ class Parser {
   }
 
   /**
-   * KC's integer types are C's on i386: int, long and signed are 32-bit, char is signed 8-bit.
-   * A word whose C meaning KC cannot give yet (unsigned, short, long long) is rejected rather
-   * than read as int: `unsigned x = 0; x - 1 > 0` must not quietly be false.
+   * KC's integer types are C's on i386: int, long and signed are 32-bit, short 16-bit, char a
+   * signed byte, each also unsigned. long long is 64-bit, which KC does not have: rejected rather
+   * than read as a 32-bit type. A ranged int `int<lo..hi>` is a signed int and takes only
+   * `signed` and `long`. Returns the type the words name with an `int` or `char` base.
    */
-  private checkModifiers(mods: Token[], base: TypeExpr | null, baseWord: string): void {
+  private checkModifiers(mods: Token[], base: TypeExpr | null, baseWord: string): NamedType {
     const all = (w: string): Token[] => mods.filter((m) => m.text === w);
     const [signed, unsigned, short, long] = ["signed", "unsigned", "short", "long"].map(all) as Token[][];
     for (const ws of [signed, unsigned, short])
@@ -647,25 +655,23 @@ class Parser {
     if (short?.[0] && long?.[0]) this.fail("KC110", short[0].span, "both 'long' and 'short' in one type");
     // The caller reports words that cannot qualify this base type at all (`long char`, `unsigned bool`).
     const intBase = base === null || base.kind === "range" || (base.kind === "named" && baseWord === "int");
-    if (unsigned?.[0] && (intBase || baseWord === "char"))
-      this.fail(
-        "KC313",
-        unsigned[0].span,
-        "unsigned types are not supported yet: KC's integers are signed (use int where the value stays below 2^31)",
-      );
-    if (!intBase) return;
-    if (short?.[0])
-      this.fail(
-        "KC313",
-        short[0].span,
-        "short (16-bit) is not supported yet: use int, or int<lo..hi> for a bounded value",
-      );
-    if (long?.[1])
+    if (intBase && long?.[1])
       this.fail(
         "KC313",
         long[1].span,
-        "long long (64-bit) is not supported: KC's int and long are 32-bit, as on i386",
+        "long long (64-bit) is not supported: KC's integers are at most 32-bit (int and long, as on i386)",
       );
+    if (base?.kind === "range" && (unsigned?.[0] || short?.[0])) {
+      const w = (unsigned?.[0] ?? short?.[0]) as Token;
+      this.fail(
+        "KC313",
+        w.span,
+        `a ranged int<lo..hi> is a signed int and cannot be '${w.text}': its range says which values it holds`,
+      );
+    }
+    if (baseWord === "char") return unsigned?.[0] ? "unsigned char" : signed?.[0] ? "signed char" : "char";
+    if (short?.[0]) return unsigned?.[0] ? "unsigned short" : "short";
+    return unsigned?.[0] ? "unsigned int" : "int";
   }
 
   /** `int<lo..hi>`, after the `int`. */
@@ -1419,7 +1425,9 @@ class Parser {
     switch (t.kind) {
       case "int":
         this.next();
-        return { kind: "int", value: t.value, span: t.span };
+        return t.unsigned
+          ? { kind: "int", value: t.value, span: t.span, unsigned: true }
+          : { kind: "int", value: t.value, span: t.span };
       case "string":
         return { kind: "string", ...this.strings() };
       case "ident":

@@ -874,7 +874,19 @@ class IfExpression {
       this.pos++;
       return v;
     }
-    if (t.kind === "int") return BigInt(t.value);
+    if (t.kind === "int") {
+      // C11 6.10.1p4: a `u` constant makes #if arithmetic uintmax_t, which this evaluator (in
+      // intmax_t) does not do; 0xffffffff without `u` fits intmax_t and stays signed here.
+      if (/^[0-9]/.test(t.text) && /[uU]/.test(t.text))
+        throw new CompileError([
+          {
+            code: "KC313",
+            span: t.span,
+            message: `'${t.text}' is unsigned, and #if does not do unsigned (uintmax_t) arithmetic in KC: write it without the u`,
+          },
+        ]);
+      return BigInt(t.value);
+    }
     if (t.kind === "bad") throw new CompileError([t.diagnostic]);
     if (t.kind === "ident" || t.kind === "keyword") {
       const v = this.name(t.text, t.span);

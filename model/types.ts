@@ -2,7 +2,13 @@
 
 /** A KC type after name resolution. Sizes are in words. */
 export type Type =
-  | { k: "int"; lo: number | null; hi: number | null }
+  /**
+   * An integer type of C: `int` (lo/hi null), a ranged int `int<lo..hi>` (signed 32-bit), or with
+   * `bits` and `unsigned` one of C's other integer types (model/ctypes.ts). Absent fields mean
+   * 32 bits and signed, so `int` is written as it always was. `char` and `bool` are kinds of
+   * their own.
+   */
+  | { k: "int"; lo: number | null; hi: number | null; bits?: 8 | 16; unsigned?: true }
   | { k: "bool" }
   | { k: "char" }
   | { k: "void" }
@@ -14,6 +20,12 @@ export type Type =
   | { k: "fn"; returns: Type; params: Type[] };
 
 export const INT: Type = { k: "int", lo: null, hi: null };
+/** `unsigned int` (also `unsigned long` and `size_t`: i386 has 32-bit longs). */
+export const UINT: Type = { k: "int", lo: null, hi: null, unsigned: true };
+export const SHORT: Type = { k: "int", lo: null, hi: null, bits: 16 };
+export const USHORT: Type = { k: "int", lo: null, hi: null, bits: 16, unsigned: true };
+export const SCHAR: Type = { k: "int", lo: null, hi: null, bits: 8 };
+export const UCHAR: Type = { k: "int", lo: null, hi: null, bits: 8, unsigned: true };
 export const BOOL: Type = { k: "bool" };
 export const CHAR: Type = { k: "char" };
 export const VOID: Type = { k: "void" };
@@ -68,8 +80,8 @@ export interface CLayout {
 }
 
 /**
- * Size and alignment in bytes that C gives a type on i386 (gcc -m32), for `sizeof`: char and
- * bool 1, int, long and pointers 4, struct fields aligned and the struct padded to its widest
+ * Size and alignment in bytes that C gives a type on i386 (gcc -m32), for `sizeof`: the chars
+ * and bool 1, the shorts 2, int, long (either signed) and pointers 4, struct fields aligned and the struct padded to its widest
  * field. KC stores every scalar in a word of its own, but a program asking sizeof means C's
  * answer. Null for an incomplete type or void.
  */
@@ -82,6 +94,9 @@ export function cLayout(
     case "char":
     case "bool":
       return { size: 1, align: 1 };
+    case "int":
+      if (t.bits) return { size: t.bits / 8, align: t.bits / 8 };
+      return { size: 4, align: 4 };
     case "void":
     case "fn":
       return null;
@@ -116,8 +131,10 @@ export function cLayout(
 export function typeEquals(a: Type, b: Type): boolean {
   if (a.k !== b.k) return false;
   switch (a.k) {
-    case "int":
-      return a.lo === (b as typeof a).lo && a.hi === (b as typeof a).hi;
+    case "int": {
+      const c = b as typeof a;
+      return a.lo === c.lo && a.hi === c.hi && a.bits === c.bits && a.unsigned === c.unsigned;
+    }
     case "ptr":
       return typeEquals(a.to, (b as typeof a).to);
     case "struct":
@@ -150,14 +167,30 @@ export function pointeesAgree(from: Type, to: Type): boolean {
   if (from.k === "void" || to.k === "void") return true;
   if (from.k === "struct" && to.k === "struct") return true;
   if (from.k === "ptr" && to.k === "ptr") return pointeesAgree(from.to, to.to);
+  // C lets an int be read as an unsigned int and back (C11 6.5p7); both are held as the same
+  // 32-bit pattern, so either reading means what C means. Narrow types are held normalised to
+  // their own range, and a ranged int checks its range on a store: those stay exact.
+  if (isWordInt(from) && isWordInt(to)) return true;
   return typeEquals(from, to);
+}
+
+/** A plain 32-bit `int` or `unsigned int`: no range, no narrow width. */
+export function isWordInt(t: Type): boolean {
+  return t.k === "int" && t.lo === null && t.bits === undefined;
+}
+
+/** The C spelling of an integer type without a range: `int`, `unsigned short`, `signed char`. */
+export function intName(t: Extract<Type, { k: "int" }>): string {
+  const base = t.bits === 8 ? "char" : t.bits === 16 ? "short" : "int";
+  if (t.unsigned) return `unsigned ${base}`;
+  return t.bits === 8 ? "signed char" : base;
 }
 
 /** C spelling of a type, for messages: `struct semaphore *`, `int<0..7>`, `int[4]`. */
 export function showType(t: Type): string {
   switch (t.k) {
     case "int":
-      return t.lo === null ? "int" : `int<${t.lo}..${t.hi}>`;
+      return t.lo === null ? intName(t) : `int<${t.lo}..${t.hi}>`;
     case "ptr":
       if (t.to.k === "fn") return `${showType(t.to.returns)} (*)(${t.to.params.map(showType).join(", ")})`;
       return `${showType(t.to)} *`;

@@ -127,6 +127,8 @@ type Schema =
   | { t: "map"; key: RegExp; keyWhat: string; of: Schema; max: number };
 
 const INT32 = { t: "int", min: -(2 ** 31), max: 2 ** 31 - 1 } as const;
+/** A -D value: an int, or an unsigned int constant above INT_MAX (`-D M=0xffffffff`). */
+const DEFINE = { t: "int", min: -(2 ** 31), max: 2 ** 32 - 1 } as const;
 const COUNT = { t: "int", min: 0, max: 2 ** 31 - 1 } as const;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** No control characters (C0, DEL, C1): these strings are printed. */
@@ -214,7 +216,7 @@ const report: Schema = {
     spec: label,
     specFromTrace: label,
     specHash: { t: "string", max: 71, pattern: /^sha256:[0-9a-f]{64}$/, what: "sha256: and 64 hex digits" },
-    defines: { t: "map", key: IDENT, keyWhat: "a constant's name", of: INT32, max: TRACE_LIMITS.defines },
+    defines: { t: "map", key: IDENT, keyWhat: "a constant's name", of: DEFINE, max: TRACE_LIMITS.defines },
     fine: { t: "bool" },
     model: { t: "enum", values: ["smp", "up"] },
     includeDirs: list(label, TRACE_LIMITS.includeDirs),

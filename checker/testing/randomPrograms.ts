@@ -5,6 +5,10 @@ import fc from "fast-check";
 /** An expression shape; `pick` chooses among the variables in scope when rendered. */
 type Expr =
   | { k: "const"; v: number }
+  /** An unsigned or large constant, as C types it (`1u`, `0x80000000`). */
+  | { k: "lit"; text: string }
+  /** A conversion to one of C's integer types. */
+  | { k: "cast"; to: IntType; e: Expr }
   | { k: "var"; pick: number }
   | { k: "self" }
   | { k: "un"; op: "!" | "-" | "~"; e: Expr }
@@ -28,7 +32,7 @@ type Stmt =
   | { k: "choose"; pick: number; hi: number | null }
   | { k: "call"; pick: number; args: Expr[]; into: number | null }
   | { k: "cli"; body: Stmt[]; save: boolean }
-  | { k: "decl"; type: "int" | "char" | "bool"; e: Expr }
+  | { k: "decl"; type: DeclType; e: Expr }
   | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
   | { k: "nullptr"; pick: number; c: Expr; e: Expr }
   | { k: "bump"; pick: number }
@@ -45,7 +49,8 @@ interface Helper {
 }
 
 interface Shape {
-  globals: Array<{ hi: 1 | 3 | null; init: number | null }>;
+  /** `type` is the declared type of an unranged global after the first. */
+  globals: Array<{ hi: 1 | 3 | null; init: number | null; type: "int" | "unsigned" | "u8" }>;
   arr: 2 | 3 | null;
   struct: boolean;
   wait: boolean;
@@ -73,6 +78,25 @@ interface Shape {
   /** A `model` declaration: the uniprocessor model, smp said out loud, or none (smp). */
   model: "uniprocessor" | "smp" | null;
 }
+
+/**
+ * C's integer types besides int, char and bool: declared locals and casts of these make every
+ * operator meet unsigned and narrow operands (promotions, the unsigned IR operators, wrapping).
+ */
+const INT_TYPES = [
+  "unsigned",
+  "u8",
+  "short",
+  "unsigned short",
+  "signed char",
+  "unsigned char",
+  "size_t",
+  "s16",
+] as const;
+type IntType = (typeof INT_TYPES)[number];
+type DeclType = "int" | "char" | "bool" | IntType;
+/** Constants whose C type is unsigned int, or whose value a narrow type wraps. */
+const LITERALS = ["1u", "0u", "4294967295u", "0x80000000", "0xffffffff", "200", "65535", "40000u"];
 
 const BIN_OPS = [
   "+",
@@ -109,6 +133,10 @@ function expr(depth: number): fc.Arbitrary<Expr> {
     },
     { arbitrary: fc.record({ k: fc.constant("var" as const), pick: fc.nat(63) }), weight: 4 },
     { arbitrary: fc.constant({ k: "self" as const }), weight: 1 },
+    {
+      arbitrary: fc.record({ k: fc.constant("lit" as const), text: fc.constantFrom(...LITERALS) }),
+      weight: 1,
+    },
   );
   let arb = leaf;
   if (depth > 0) {
@@ -133,6 +161,10 @@ function expr(depth: number): fc.Arbitrary<Expr> {
         weight: 1,
       },
       { arbitrary: fc.record({ k: fc.constant("cond" as const), c: sub, t: sub, f: sub }), weight: 1 },
+      {
+        arbitrary: fc.record({ k: fc.constant("cast" as const), to: fc.constantFrom(...INT_TYPES), e: sub }),
+        weight: 1,
+      },
       {
         arbitrary: fc.record({
           k: fc.constant("call" as const),
@@ -209,7 +241,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     {
       arbitrary: fc.record({
         k: fc.constant("decl" as const),
-        type: fc.constantFrom("int" as const, "int" as const, "char" as const, "bool" as const),
+        type: fc.constantFrom<DeclType>("int", "int", "char", "bool", ...INT_TYPES),
         e,
       }),
       weight: 3,
@@ -287,6 +319,7 @@ function shape(): fc.Arbitrary<Shape> {
   const global = fc.record({
     hi: fc.option(fc.constantFrom(1 as const, 3 as const), { freq: 2, nil: null }),
     init: fc.option(fc.integer({ min: -1, max: 3 }), { freq: 2, nil: null }),
+    type: fc.constantFrom("int" as const, "int" as const, "unsigned" as const, "u8" as const),
   });
   const helper = fc.record({
     params: fc.integer({ min: 0, max: 2 }),
@@ -340,12 +373,14 @@ function shape(): fc.Arbitrary<Shape> {
 
 /**
  * Small random KC programs as source text. Every one compiles: 1–3 processes (some with two
- * instances, at most three tasks in all), 1–4 int globals (the first ranged, so an interrupt
+ * instances, at most three tasks in all), 1–4 globals of int, unsigned or u8 (the first a ranged int, so an interrupt
  * handler `assume(g0 < 2); g0++;` stays bounded), sometimes an array, a struct, a wait queue;
  * 0–2 int helpers, a pointer helper and a recursive one; bodies of assignments (plain and
  * compound), `++`/`--`, if/else, switch, two-round for/while/do loops with break/continue,
  * atomic, await/assume/assert, choose, calls, cli/sti and save/restore_flags, struct copies,
- * sleep_on/wake_up and signals, a maybe-NULL store; optional invariant/final/reachable
+ * sleep_on/wake_up and signals, a maybe-NULL store; locals and casts of C's other integer
+ * types (unsigned, short, the chars, u8, size_t) and unsigned constants, so that every operator
+ * meets unsigned and narrow operands; optional invariant/final/reachable
  * properties over globals; `model uniprocessor;` in two programs of five, where every call from
  * a body is a system call. Run-time faults (division by zero, an index out of bounds, a range
  * overflow, a NULL dereference, an empty choose, a stack overflow) are meant to happen: an
@@ -360,7 +395,7 @@ interface Var {
   name: string;
   /** Declared range bound (int<0..hi>), or null for plain int, char or bool. */
   hi: number | null;
-  type: "int" | "char" | "bool";
+  type: DeclType;
   /** Loop counters are read, never written. */
   writable: boolean;
   /** Plain int memory whose address may be passed as `int *`. */
@@ -372,11 +407,12 @@ function render(s: Shape): string {
   const out: string[] = [];
   const globals: Var[] = s.globals.map((g, i) => {
     const hi = i === 0 ? (g.hi ?? 3) : g.hi;
-    return { name: `g${i}`, hi, type: "int", writable: true, addressable: hi === null };
+    const type = hi === null && i > 0 ? g.type : "int";
+    return { name: `g${i}`, hi, type, writable: true, addressable: hi === null && type === "int" };
   });
   s.globals.forEach((g, i) => {
     const v = globals[i] as Var;
-    const type = v.hi !== null ? `int<0..${v.hi}>` : "int";
+    const type = v.hi !== null ? `int<0..${v.hi}>` : v.type;
     const init = g.init !== null && (v.hi === null || (g.init >= 0 && g.init <= v.hi)) ? ` = ${g.init}` : "";
     out.push(`${type} ${v.name}${init};`);
   });
@@ -525,6 +561,10 @@ class Ctx {
     switch (e.k) {
       case "const":
         return e.v < 0 ? `(${e.v})` : String(e.v);
+      case "lit":
+        return e.text;
+      case "cast":
+        return `((${e.to})${this.expr(e.e)})`;
       case "var":
         return this.pickVar(e.pick, () => true)?.name ?? "0";
       case "self":
@@ -532,8 +572,10 @@ class Ctx {
       case "un":
         return `(${e.op}${this.expr(e.e)})`;
       case "bin": {
-        // In init, no division that may be by zero.
-        const op = this.init && (e.op === "/" || e.op === "%") ? (e.op === "/" ? "+" : "-") : e.op;
+        // In init, nothing that may fault: no division that may be by zero, no shift whose
+        // count may be out of range.
+        const faulting: Record<string, string> = { "/": "+", "%": "-", "<<": "|", ">>": "&" };
+        const op = this.init ? (faulting[e.op] ?? e.op) : e.op;
         return `(${this.expr(e.l)} ${op} ${this.expr(e.r)})`;
       }
       case "cond":
@@ -577,7 +619,8 @@ class Ctx {
         const value = this.expr(st.e);
         // Keep a ranged target in range (most of the time: an overflow is a finding too).
         // In init, no compound division that may be by zero.
-        const op = this.init && (st.op === "/=" || st.op === "%=") ? "+=" : st.op;
+        const op =
+          this.init && (st.op === "/=" || st.op === "%=" || st.op === "<<=" || st.op === ">>=") ? "+=" : st.op;
         if (v.hi !== null && st.wrap) line(`${v.name} = ${value} & ${v.hi};`);
         else line(`${v.name} ${op} ${value};`);
         return;

@@ -1,7 +1,8 @@
 // Calls: user functions, the builtins (assert, assume, await, choose, ...) and wait_event.
 import type { Expr, Stmt, TypeExpr } from "../ast";
+import { isUnsigned32 } from "../ctypes";
 import type { IExpr } from "../ir";
-import { INT, isIntegral, showType, typeEquals, VOID } from "../types";
+import { INT, isIntegral, isWordInt, showType, typeEquals, VOID } from "../types";
 import { Containers } from "./containers";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
 
@@ -81,6 +82,11 @@ export abstract class Calls extends Containers {
         const hi = this.rvalue(e.args[1] as Expr);
         if (!isIntegral(lo.type) || !isIntegral(hi.type))
           this.error("KC304", e.span, "choose(lo, hi) takes two integers");
+        // It chooses an int, its bounds converted to int: an unsigned bound above INT_MAX would
+        // become negative and choose from another range than the one written.
+        for (const b of [lo, hi])
+          if (isUnsigned32(b.type) && b.x.k === "const" && b.x.v < 0)
+            this.error("KC304", e.span, `choose(lo, hi) chooses an int, and ${b.x.v >>> 0} is above INT_MAX`);
         const t = this.temp();
         this.emit({ k: "choose", dest: this.frameAddr(t), lo: lo.x, hi: hi.x, at: this.currentSite });
         return { x: { k: "take", off: t }, type: INT };
@@ -95,7 +101,13 @@ export abstract class Calls extends Containers {
         // include/asm-i386/system.h: save_flags(x) is a macro that stores EFLAGS in x.
         if (!arity(1)) return noValue();
         const lv = this.lvalue(e.args[0] as Expr);
-        if (!isIntegral(lv.type)) this.error("KC304", e.span, "save_flags needs an integer variable");
+        // It stores 0 or 0x200 with no conversion: only a 32-bit int or unsigned holds that as is.
+        if (!isWordInt(lv.type) && lv.type !== ERR)
+          this.error(
+            "KC304",
+            e.span,
+            `save_flags needs an int or unsigned long variable, not ${showType(lv.type)}`,
+          );
         this.emit({ k: "prim", name: "save_flags", args: [lv.addr], at: this.currentSite });
         return noValue();
       }

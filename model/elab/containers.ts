@@ -4,8 +4,8 @@
 // runs: the struct it yields lies inside one live object, laid out as that struct there.
 import type { Expr, Span } from "../ast";
 import type { IExpr } from "../ir";
-import { cLayout, showType, type Type, typeEquals } from "../types";
-import { C0, ERR, type RValue, SIZE_T } from "./context";
+import { cLayout, showType, type Type, typeEquals, UINT } from "../types";
+import { C0, ERR, type RValue } from "./context";
 import { FunctionPointers } from "./functionPointers";
 import { takes } from "./util";
 
@@ -103,7 +103,7 @@ export abstract class Containers extends FunctionPointers {
       return { x: C0, type: ERR };
     }
     const place = t ? this.memberPlace(t, e.args[0] as Expr) : null;
-    return place ? { x: { k: "const", v: place.bytes }, type: SIZE_T } : { x: C0, type: ERR };
+    return place ? { x: { k: "const", v: place.bytes }, type: UINT } : { x: C0, type: ERR };
   }
 
   /**

@@ -68,7 +68,8 @@ export const MAX_STATE_WORDS = 1 << 18; // = 2^STACK_TAG_SHIFT: addresses fit be
 export type Sym =
   | { k: "global"; addr: number; type: Type }
   | { k: "local"; off: number; type: Type; escapes: boolean; flag?: number }
-  | { k: "const"; value: number };
+  /** A constant: the word that holds it, and its type (int unless declared or unsigned). */
+  | { k: "const"; value: number; type: Type };
 
 export interface FnSig {
   index: number;
@@ -96,14 +97,6 @@ import { frameOffset, isLocalAddr, NOSPAN } from "./util";
 
 export const ERR: Type = { k: "int", lo: null, hi: null };
 export const C0: IExpr = { k: "const", v: 0 };
-/**
- * The type of `sizeof`: C's size_t, unsigned. KC has no unsigned arithmetic yet, so it is an int
- * known by identity, and the operations whose result depends on signedness are refused when a
- * value of this type meets one that may be negative (see unsignedMix).
- */
-export const SIZE_T: Type = { k: "int", lo: null, hi: null };
-/** Operators whose result differs between signed and unsigned operands. */
-export const SIGN_SENSITIVE = new Set(["<", "<=", ">", ">=", "/", "%", ">>"]);
 export const C1: IExpr = { k: "const", v: 1 };
 
 /** State of lowering one function, process body or handler. */

@@ -1,18 +1,32 @@
 // Declarations: types, structs, enums, constants, globals and their initializers, function signatures.
 import type { Decl, Expr, Init, Span, TypeExpr, VarDecl } from "../ast";
+import {
+  commonType,
+  convertValue,
+  fitsType,
+  irOperator,
+  isArithmetic,
+  isByteType,
+  isUnsigned32,
+  NAMED_TYPES,
+  promote,
+  valueOfWord,
+  WIDE_TYPEDEFS,
+} from "../ctypes";
 import { MAX_NESTING, nestingMessage } from "../nesting";
 import {
   BOOL,
-  CHAR,
   cLayout,
   INT,
+  isIntegral,
   isScalar,
+  isWordInt,
   type StructInfo,
   showType,
   sizeOf,
   type Type,
   typeEquals,
-  VOID,
+  UINT,
 } from "../types";
 import { ElabContext, ERR, type FnSig, type Sym, type UnitCtx } from "./context";
 import { foldBin, isTypeExpr, NOSPAN } from "./util";
@@ -22,32 +36,29 @@ export abstract class Declarations extends ElabContext {
 
   protected declare(d: Decl): void {
     switch (d.kind) {
-      case "const": {
-        const o = this.overrides.get(d.name);
-        let value = this.constExpr(d.value);
-        if (o) {
-          o.used = true;
-          value = o.value;
-        }
-        if (d.type) {
-          const t = this.resolveType(d.type);
-          if (t.k === "int" && t.lo !== null && (value < t.lo || value > (t.hi as number)))
-            this.error("KC408", d.value.span, `constant ${d.name} = ${value} is outside ${showType(t)}`);
-        }
-        this.defineGlobal(d.name, { k: "const", value }, d.nameSpan);
-        this.constants.set(d.name, value);
+      case "const":
+        this.declareConst(d);
         return;
-      }
       case "struct":
         this.declareStruct(d.name, d.fields, d.span);
         return;
       case "enum":
         this.declareEnum(d.members);
         return;
-      case "typedef":
-        if (this.typedefs.has(d.name)) this.error("KC202", d.span, `typedef '${d.name}' is already defined`);
-        this.typedefs.set(d.name, this.resolveType(d.type));
+      case "typedef": {
+        // C11 6.7p3: a typedef may be declared again as the same type (`typedef unsigned int
+        // u32;` in a pasted header, beside the prelude's).
+        const t = this.resolveType(d.type);
+        const was = this.typedefs.get(d.name);
+        if (was && !typeEquals(was, t))
+          this.error(
+            "KC202",
+            d.span,
+            `typedef '${d.name}' is already defined${was === ERR ? "" : ` as ${showType(was)}`}`,
+          );
+        if (!was) this.typedefs.set(d.name, t);
         return;
+      }
       case "var":
         this.declareGlobalVar(d.decl);
         return;
@@ -65,6 +76,32 @@ export abstract class Declarations extends ElabContext {
       case "include":
         return;
     }
+  }
+
+  /**
+   * `const N = 3;` or `const unsigned M = 4096;`: the constant has its declared type, or its
+   * initialiser's (promoted, so int or unsigned int), and holds its value converted to that type
+   * as C converts. A `-D` value replaces the initialiser: a 32-bit word for an int or unsigned
+   * const, a value in range for a narrower or ranged one.
+   */
+  protected declareConst(d: Extract<Decl, { kind: "const" }>): void {
+    const o = this.overrides.get(d.name);
+    const c = this.constTypedExpr(d.value);
+    const declared = d.type ? this.resolveType(d.type) : null;
+    const t = declared && isIntegral(declared) ? declared : promote(c.t);
+    let value = valueOfWord(c.v, c.t);
+    if (o) {
+      o.used = true;
+      // A -D value is a 32-bit word (the CLI reads 0xffffffff as -1): an int or unsigned int
+      // const takes it as C converts it; a narrower or ranged one must hold it as it is.
+      value = isWordInt(t) ? valueOfWord(o.value | 0, t) : o.value;
+      if (!fitsType(value, t))
+        this.error("KC408", d.value.span, `-D ${d.name}=${value} is not a value of ${showType(t)}`);
+    } else if (t.k === "int" && t.lo !== null && !fitsType(value, t))
+      this.error("KC408", d.value.span, `constant ${d.name} = ${value} is outside ${showType(t)}`);
+    const word = convertValue(value, t);
+    this.defineGlobal(d.name, { k: "const", value: word, type: t }, d.nameSpan);
+    this.constants.set(d.name, word);
   }
 
   /** `pool T[COUNT];`: COUNT slots of [allocated flag, object words] in global memory. */
@@ -149,8 +186,12 @@ export abstract class Declarations extends ElabContext {
           m.span,
           `enumerator '${m.name}' would be ${after} + 1, which does not fit in int`,
         );
-      const v = m.value ? this.constExpr(m.value) : next;
-      this.defineGlobal(m.name, { k: "const", value: v }, m.span);
+      let v = m.value ? this.constExpr(m.value) : next;
+      if (!fitsType(v, INT)) {
+        this.error("KC408", m.span, `enumerator '${m.name}' = ${v} does not fit in int`);
+        v |= 0;
+      }
+      this.defineGlobal(m.name, { k: "const", value: v, type: INT }, m.span);
       this.constants.set(m.name, v);
       next = (v + 1) | 0;
       after = m.name;
@@ -174,10 +215,20 @@ export abstract class Declarations extends ElabContext {
   protected resolveTypeOnce(t: TypeExpr): Type {
     switch (t.kind) {
       case "named":
-        return t.name === "int" ? INT : t.name === "bool" ? BOOL : t.name === "char" ? CHAR : VOID;
+        return NAMED_TYPES[t.name];
       case "range": {
         const lo = this.constExpr(t.lo);
         const hi = this.constExpr(t.hi);
+        // A ranged int is an int: bounds outside it (an unsigned constant above INT_MAX) would
+        // make a range no int word can hold.
+        for (const [v, e] of [
+          [lo, t.lo],
+          [hi, t.hi],
+        ] as const)
+          if (!fitsType(v, INT)) {
+            this.error("KC408", e.span, `the bound ${v} of a ranged int does not fit in int`);
+            return ERR;
+          }
         if (lo > hi) this.error("KC403", t.span, `empty range int<${lo}..${hi}>`);
         return { k: "int", lo, hi };
       }
@@ -190,6 +241,10 @@ export abstract class Declarations extends ElabContext {
         return INT;
       case "typedef": {
         const r = this.typedefs.get(t.name);
+        if (!r && WIDE_TYPEDEFS.includes(t.name)) {
+          this.error("KC313", t.span, `'${t.name}' is a 64-bit type, and KC has no 64-bit integers`);
+          return ERR;
+        }
         if (!r) {
           this.error("KC112", t.span, `unknown type name '${t.name}'`);
           return ERR;
@@ -255,14 +310,8 @@ export abstract class Declarations extends ElabContext {
    * that folding skips) is reported as such, not as a mere "not a constant".
    */
   protected constExpr(e: Expr): number {
-    const before = this.diags.items.length;
-    this.speculate(() => this.rvalue(e));
-    const v = this.tryConst(e);
-    if (v === null) {
-      if (this.diags.items.length === before) this.error("KC401", e.span, "not a constant expression");
-      return 0;
-    }
-    return v;
+    const c = this.constTypedExpr(e);
+    return valueOfWord(c.v, c.t);
   }
 
   /** A constant's exact value, or KC408 when it does not fit in int (then wrapped, to go on). */
@@ -276,57 +325,103 @@ export abstract class Declarations extends ElabContext {
     return v | 0;
   }
 
+  /** A constant expression's C value (an unsigned int's from 0 to 2^32 - 1), or null. */
   protected tryConst(e: Expr): number | null {
+    const c = this.constTyped(e);
+    return c && valueOfWord(c.v, c.t);
+  }
+
+  /** Like constExpr, with the constant's type: its word (int32) and C type. */
+  protected constTypedExpr(e: Expr): { v: number; t: Type } {
+    const before = this.diags.items.length;
+    this.speculate(() => this.rvalue(e));
+    const c = this.constTyped(e);
+    if (c === null) {
+      if (this.diags.items.length === before) this.error("KC401", e.span, "not a constant expression");
+      return { v: 0, t: INT };
+    }
+    return c;
+  }
+
+  /**
+   * Evaluates a constant expression with C's types (model/ctypes.ts), as the same expression
+   * computes at run time: the word it yields and its type, or null when it is not constant.
+   */
+  protected constTyped(e: Expr): { v: number; t: Type } | null {
     switch (e.kind) {
       case "int":
-        return e.value | 0;
+        return { v: e.value | 0, t: e.unsigned ? UINT : INT };
       case "bool":
-        return e.value ? 1 : 0;
+        return { v: e.value ? 1 : 0, t: BOOL };
       case "null":
-        return 0;
+        return { v: 0, t: INT };
       case "name": {
         const s = this.lookup(e.name);
-        return s && s.k === "const" ? s.value : null;
+        return s && s.k === "const" ? { v: s.value, t: s.type } : null;
       }
       case "unary": {
-        const v = this.tryConst(e.operand);
-        if (v === null) return null;
-        if (e.op === "-") return this.exact(-v, e.span);
-        if (e.op === "+") return v;
-        if (e.op === "!") return +(v === 0);
-        if (e.op === "~") return ~v;
+        const c = this.constTyped(e.operand);
+        if (c === null) return null;
+        const t = promote(c.t);
+        if (e.op === "!") return { v: +(c.v === 0), t: INT };
+        if (e.op === "+") return { v: c.v, t };
+        if (e.op === "~") return { v: ~c.v, t };
+        // Unsigned negation wraps (C11 6.2.5p9); an int's overflows only at INT_MIN.
+        if (e.op === "-") return { v: isUnsigned32(t) ? -c.v | 0 : this.exact(-c.v, e.span), t };
         return null;
       }
-      case "binary": {
-        const a = this.tryConst(e.left);
-        const b = this.tryConst(e.right);
-        if (a === null || b === null) return null;
-        // Signed overflow in a constant expression is undefined in C (gcc: "overflow in
-        // constant expression"): an error rather than a silently wrapped size or value.
-        if (e.op === "+") return this.exact(a + b, e.span);
-        if (e.op === "-") return this.exact(a - b, e.span);
-        if (e.op === "*") return this.exact(a * b, e.span);
-        return foldBin(e.op, a, b);
-      }
+      case "binary":
+        return this.constBinary(e);
       case "cond": {
-        const c = this.tryConst(e.test);
+        const c = this.constTyped(e.test);
         if (c === null) return null;
-        return this.tryConst(c ? e.then : e.else);
+        const arm = this.constTyped(c.v ? e.then : e.else);
+        if (arm === null) return null;
+        const other = this.typeOfExpr(c.v ? e.else : e.then);
+        return isIntegral(arm.t) && isIntegral(other) ? { v: arm.v, t: commonType(arm.t, other) } : arm;
       }
       case "sizeof":
-        return this.sizeofOf(e);
+        return { v: this.sizeofOf(e), t: UINT };
       case "cast": {
-        const v = this.tryConst(e.operand);
+        const c = this.constTyped(e.operand);
         const to = this.resolveType(e.to);
-        if (v === null) return null;
-        // The same conversions as at run time: (char)200 is -56, (bool)7 is 1.
-        if (to.k === "char") return (v << 24) >> 24;
-        if (to.k === "bool") return +(v !== 0);
-        return v;
+        if (c === null) return null;
+        // The same conversions as at run time: (char)200 is -56, (bool)7 is 1, (u8)-1 is 255.
+        return { v: convertValue(c.v, to), t: to };
       }
       default:
         return null;
     }
+  }
+
+  /** A binary operator over constants, by C's conversions: see constTyped. */
+  protected constBinary(e: Extract<Expr, { kind: "binary" }>): { v: number; t: Type } | null {
+    const a = this.constTyped(e.left);
+    const b = this.constTyped(e.right);
+    if (a === null || b === null) return null;
+    const op = e.op;
+    if (op === "&&" || op === "||") return { v: foldBin(op, a.v, b.v) as number, t: INT };
+    if (op === "<<" || op === ">>") {
+      // C11 6.5.7: the type is the promoted left operand's; the count is the right's value.
+      const n = valueOfWord(b.v, b.t);
+      if (n < 0 || n > 31) {
+        this.error("KC408", e.span, `shift count ${n} is outside 0..31: C makes that undefined`);
+        return null;
+      }
+      const t = promote(a.t);
+      return { v: foldBin(irOperator(op, t), a.v, b.v) as number, t };
+    }
+    const t = commonType(a.t, b.t);
+    const rt = isArithmetic(op) ? t : INT;
+    // Signed overflow in a constant expression is undefined in C (gcc: "overflow in constant
+    // expression"): an error rather than a silently wrapped size or value. Unsigned wraps.
+    if (!isUnsigned32(t)) {
+      if (op === "+") return { v: this.exact(a.v + b.v, e.span), t };
+      if (op === "-") return { v: this.exact(a.v - b.v, e.span), t };
+      if (op === "*") return { v: this.exact(a.v * b.v, e.span), t };
+    }
+    const v = foldBin(irOperator(op, t), a.v, b.v);
+    return v === null ? null : { v, t: rt };
   }
 
   /** The type `sizeof` (or kmalloc's size) names: a type as written, or an expression's type. */
@@ -417,11 +512,12 @@ export abstract class Declarations extends ElabContext {
   protected constInit(addr: number, t: Type, init: Init, what: string): void {
     if (init.kind === "expr") {
       const e = init.expr;
-      if (e.kind === "string" && t.k === "array" && t.of.k === "char") {
+      if (e.kind === "string" && t.k === "array" && isByteType(t.of)) {
         if (e.value.length > t.n)
           this.error("KC311", e.span, `string of ${e.value.length} bytes does not fit ${showType(t)}`);
         const chars = this.charsOf(e);
-        for (let i = 0; i < Math.min(t.n, chars.length); i++) this.globalInit[addr + i] = chars[i] as number;
+        for (let i = 0; i < Math.min(t.n, chars.length); i++)
+          this.globalInit[addr + i] = convertValue(chars[i] as number, t.of);
         return;
       }
       if (!isScalar(t)) {
@@ -458,7 +554,7 @@ export abstract class Declarations extends ElabContext {
       if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
         this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
       // C's conversion to the variable's type, as a store does it: bool is 0 or 1, char wraps.
-      this.globalInit[addr] = t.k === "bool" ? +(v !== 0) : t.k === "char" ? (v << 24) >> 24 : v;
+      this.globalInit[addr] = convertValue(v, t);
       return;
     }
     this.walkInitList(t, init, what, (off, ft, item) => this.constInit(addr + off, ft, item, what));

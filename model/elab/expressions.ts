@@ -1,5 +1,6 @@
 // Expressions: lvalues, rvalues, operators, conversions, assignment; every expression is typed as it is lowered.
-import type { Expr, Span } from "../ast";
+import type { BinaryOp, Expr, Span } from "../ast";
+import { commonType, isUnsigned32 } from "../ctypes";
 import { type IExpr, stackTag } from "../ir";
 import {
   BOOL,
@@ -12,13 +13,17 @@ import {
   sizeOf,
   type Type,
   typeEquals,
+  UINT,
   VOID,
 } from "../types";
-import { C0, ERR, type LValue, type RValue, SIGN_SENSITIVE, SIZE_T, type UnitCtx } from "./context";
-import { Declarations } from "./declarations";
+import { Arith } from "./arith";
+import { C0, ERR, type LValue, type RValue, type UnitCtx } from "./context";
 import { fold, fpRooted, NOSPAN, pointerValue } from "./util";
 
-export abstract class Expressions extends Declarations {
+/** The `1` of `x++` and `x--`. */
+const ONE: RValue = { x: { k: "const", v: 1 }, type: INT };
+
+export abstract class Expressions extends Arith {
   // ------------------------------------------------------------ expressions
 
   /** Lowers an expression evaluated only for its effects. */
@@ -76,13 +81,7 @@ export abstract class Expressions extends Declarations {
    * a temporary, then the read and the write are separate steps. Yields the old value, the
    * new value, or nothing; every temporary is cleared by its last use.
    */
-  protected rmwFine(
-    lv: LValue,
-    op: import("../ir").BinOp,
-    rhs: IExpr,
-    span: Span,
-    want: "none" | "old" | "new",
-  ): IExpr {
+  protected rmwFine(lv: LValue, op: BinaryOp, rhs: RValue, span: Span, want: "none" | "old" | "new"): IExpr {
     const tA = this.temp();
     this.emit({ k: "store", addr: this.frameAddr(tA), value: lv.addr, range: null, at: this.currentSite });
     const addrKeep: IExpr = { k: "load", addr: this.frameAddr(tA), local: true };
@@ -121,23 +120,24 @@ export abstract class Expressions extends Declarations {
 
   /**
    * The new value of `old op rhs` stored back into an lvalue of type t (x++, x += n): a pointer
-   * moves by elements (pointers.ts), an integer is narrowed to its storage form.
+   * moves by elements (pointers.ts), an integer is computed in C's common type and converted
+   * back (arith.ts compoundValue).
    */
-  protected update(op: import("../ir").BinOp, old: IExpr, rhs: IExpr, t: Type, span: Span): IExpr {
+  protected update(op: BinaryOp, old: IExpr, rhs: RValue, t: Type, span: Span): IExpr {
     if (t.k === "ptr" && (op === "+" || op === "-"))
-      return this.pointerAdd(old, t, op === "-" ? fold({ k: "un", op: "-", e: rhs }) : rhs, span);
-    return this.narrow({ k: "bin", op, l: old, r: rhs, span }, t);
+      return this.pointerAdd(old, t, op === "-" ? fold({ k: "un", op: "-", e: rhs.x }) : rhs.x, span);
+    return this.compoundValue(t, old, op, rhs, span);
   }
 
   /** x++ or x-- whose value is not used. */
   protected storeIncDec(lv: LValue, op: "++" | "--", span: Span): void {
     this.checkIncDec(lv, op, span);
     if (this.fineActive() && !lv.local) {
-      this.rmwFine(lv, op === "++" ? "+" : "-", { k: "const", v: 1 }, span, "none");
+      this.rmwFine(lv, op === "++" ? "+" : "-", ONE, span, "none");
       return;
     }
     const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
-    this.emitStore(lv, this.update(op === "++" ? "+" : "-", old, { k: "const", v: 1 }, lv.type, span), span);
+    this.emitStore(lv, this.update(op === "++" ? "+" : "-", old, ONE, lv.type, span), span);
   }
 
   protected emitStore(lv: LValue, value: IExpr, _span: Span): void {
@@ -146,41 +146,14 @@ export abstract class Expressions extends Declarations {
     this.emit({ k: "store", addr: lv.addr, value, range, at: this.currentSite });
   }
 
-  /**
-   * Whether `l op r` involves a size_t (so is unsigned in C). When `op` depends on signedness and
-   * an operand may be negative as an int, C's answer differs from KC's: KC313, with the way out.
-   */
-  protected unsignedMix(op: string, l: RValue, r: RValue, span: Span): boolean {
-    if (l.type !== SIZE_T && r.type !== SIZE_T) return false;
-    const nonNegative = (v: RValue): boolean =>
-      (v.x.k === "const" && v.x.v >= 0) ||
-      v.type.k === "bool" ||
-      (v.type.k === "int" && v.type !== SIZE_T && v.type.lo !== null && v.type.lo >= 0);
-    if (SIGN_SENSITIVE.has(op) && !(nonNegative(l) && nonNegative(r)))
-      this.error(
-        "KC313",
-        span,
-        `'${op}' with sizeof's value is unsigned in C (size_t), and KC has no unsigned arithmetic yet: a negative int would compare or divide differently; cast it, as in (int)sizeof(x), or use a non-negative int<0..N>`,
-      );
-    return true;
-  }
-
-  /** Converts an int-valued expression to the storage form of type t (bool 0/1, char wrap). */
-  protected narrow(x: IExpr, t: Type): IExpr {
-    if (t.k === "bool") return { k: "bool", e: x };
-    if (t.k === "char") return { k: "char", e: x };
-    return x;
-  }
-
   protected assign(e: Extract<Expr, { kind: "assign" }>): RValue {
     const lv = this.lvalue(e.target);
     if (e.op === "=") {
       const r = this.rvalue(e.value);
       return this.assignTo(lv, r, e.span);
     }
-    const op = e.op.slice(0, -1) as import("../ir").BinOp;
+    const op = e.op.slice(0, -1) as BinaryOp;
     const r = this.rvalue(e.value);
-    this.unsignedMix(op, { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type }, r, e.span);
     const pointerStep = lv.type.k === "ptr" && (op === "+" || op === "-") && isIntegral(r.type);
     if (!pointerStep && (!isIntegral(lv.type) || !isIntegral(r.type))) {
       this.error(
@@ -191,10 +164,10 @@ export abstract class Expressions extends Declarations {
       return { x: C0, type: ERR };
     }
     if (this.fineActive() && !lv.local) {
-      this.rmwFine(lv, op, r.x, e.span, "none");
+      this.rmwFine(lv, op, r, e.span, "none");
       return { x: C0, type: lv.type };
     }
-    const value = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r.x, lv.type, e.span);
+    const value = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r, lv.type, e.span);
     this.emitStore(lv, value, e.span);
     return { x: value, type: lv.type };
   }
@@ -349,7 +322,9 @@ export abstract class Expressions extends Declarations {
           if (!isIntegral(i.type))
             this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
           const stride = sizeOf(bt.of, this.structs);
-          const idx: IExpr = { k: "index", e: i.x, n: bt.n, span: e.index.span };
+          const idx: IExpr = isUnsigned32(i.type)
+            ? { k: "index", e: i.x, n: bt.n, span: e.index.span, unsigned: true }
+            : { k: "index", e: i.x, n: bt.n, span: e.index.span };
           const scaled: IExpr =
             stride === 1 ? idx : { k: "bin", op: "*", l: idx, r: { k: "const", v: stride }, span: NOSPAN };
           return {
@@ -407,7 +382,7 @@ export abstract class Expressions extends Declarations {
   protected rvalueNoDecay(e: Expr): RValue {
     switch (e.kind) {
       case "int":
-        return { x: { k: "const", v: e.value | 0 }, type: INT };
+        return { x: { k: "const", v: e.value | 0 }, type: e.unsigned ? UINT : INT };
       case "bool":
         return { x: { k: "const", v: e.value ? 1 : 0 }, type: BOOL };
       case "null":
@@ -445,7 +420,7 @@ export abstract class Expressions extends Declarations {
           this.error("KC201", e.span, `unknown name '${e.name}'`);
           return { x: C0, type: ERR };
         }
-        if (s.k === "const") return { x: { k: "const", v: s.value }, type: INT };
+        if (s.k === "const") return { x: { k: "const", v: s.value }, type: s.type };
         const lv = this.lvalue(e);
         return { x: this.valueLoad(lv), type: lv.type };
       }
@@ -475,27 +450,19 @@ export abstract class Expressions extends Declarations {
             this.error("KC301", e.span, `'${e.op}' needs an integer, not ${showType(r.type)}`);
           return { x: C0, type: ERR };
         }
-        // -sizeof(x) and ~sizeof(x) stay unsigned in C.
-        const t = r.type === SIZE_T ? SIZE_T : INT;
-        if (e.op === "+") return { x: r.x, type: t };
-        return { x: fold({ k: "un", op: e.op as "-" | "~", e: r.x }), type: t };
+        return this.intUnary(e.op as "-" | "~" | "+", r);
       }
       case "incdec": {
         const lv = this.lvalue(e.operand);
-        const valueType = lv.type.k === "ptr" ? lv.type : INT;
+        // A pointer's x++ is a pointer; an integer's is of the integer's own type (C11 6.5.2.4).
+        const valueType = lv.type;
         if (
           this.fineActive() &&
           !lv.local &&
           (isIntegral(lv.type) || lv.type.k === "ptr") &&
           lv.type.k !== "bool"
         ) {
-          const x = this.rmwFine(
-            lv,
-            e.op === "++" ? "+" : "-",
-            { k: "const", v: 1 },
-            e.span,
-            e.prefix ? "new" : "old",
-          );
+          const x = this.rmwFine(lv, e.op === "++" ? "+" : "-", ONE, e.span, e.prefix ? "new" : "old");
           return { x, type: valueType };
         }
         if (e.prefix) {
@@ -506,7 +473,7 @@ export abstract class Expressions extends Declarations {
           this.emit({
             k: "store",
             addr: this.frameAddr(t),
-            value: this.update(e.op === "++" ? "+" : "-", old, { k: "const", v: 1 }, lv.type, e.span),
+            value: this.update(e.op === "++" ? "+" : "-", old, ONE, lv.type, e.span),
             range: null,
             at: this.currentSite,
           });
@@ -531,7 +498,6 @@ export abstract class Expressions extends Declarations {
         const lv = this.lvalue(e.target);
         const r = this.rvalue(e.value);
         let v: IExpr;
-        if (e.op !== "=") this.unsignedMix(e.op.slice(0, -1), { x: C0, type: lv.type }, r, e.span);
         const ptrStep = lv.type.k === "ptr" && (e.op === "+=" || e.op === "-=") && isIntegral(r.type);
         if (
           e.op !== "=" &&
@@ -540,15 +506,15 @@ export abstract class Expressions extends Declarations {
           (isIntegral(lv.type) || ptrStep) &&
           isIntegral(r.type)
         ) {
-          const op = e.op.slice(0, -1) as import("../ir").BinOp;
-          return { x: this.rmwFine(lv, op, r.x, e.span, "new"), type: lv.type };
+          const op = e.op.slice(0, -1) as BinaryOp;
+          return { x: this.rmwFine(lv, op, r, e.span, "new"), type: lv.type };
         }
         if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
         else {
           if (!ptrStep && (!isIntegral(lv.type) || !isIntegral(r.type)))
             this.error("KC301", e.span, `'${e.op}' needs integers`);
-          const op = e.op.slice(0, -1) as import("../ir").BinOp;
-          v = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r.x, lv.type, e.span);
+          const op = e.op.slice(0, -1) as BinaryOp;
+          v = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r, lv.type, e.span);
         }
         if (!isScalar(lv.type)) {
           this.error("KC302", e.span, "only a scalar assignment can be used as a value");
@@ -581,7 +547,7 @@ export abstract class Expressions extends Declarations {
         return { x: this.valueLoad(lv), type: lv.type };
       }
       case "sizeof":
-        return { x: { k: "const", v: this.sizeofOf(e) }, type: SIZE_T };
+        return { x: { k: "const", v: this.sizeofOf(e) }, type: UINT };
       case "cast": {
         const to = this.resolveType(e.to);
         const r = this.rvalue(e.operand);
@@ -649,7 +615,7 @@ export abstract class Expressions extends Declarations {
   }
 
   protected joinTypes(a: Type, b: Type, span: Span): Type {
-    if (isIntegral(a) && isIntegral(b)) return INT;
+    if (isIntegral(a) && isIntegral(b)) return commonType(a, b);
     if (a.k === "ptr" && b.k === "null") return a;
     if (b.k === "ptr" && a.k === "null") return b;
     if (typeEquals(a, b)) return a;
@@ -681,14 +647,7 @@ export abstract class Expressions extends Declarations {
     const r = this.rvalue(e.right);
     if (l.type === ERR || r.type === ERR) return { x: C0, type: ERR };
     const cmp = op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
-    if (isIntegral(l.type) && isIntegral(r.type)) {
-      // Arithmetic on a size_t stays size_t (unsigned in C); a comparison yields int.
-      const unsigned = this.unsignedMix(op, l, r, e.span);
-      return {
-        x: fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }),
-        type: unsigned && !cmp ? SIZE_T : INT,
-      };
-    }
+    if (isIntegral(l.type) && isIntegral(r.type)) return this.intBinary(op, l, r, e.span);
     const ptrish = (t: Type) => t.k === "ptr" || t.k === "null";
     if ((op === "==" || op === "!=") && ptrish(l.type) && ptrish(r.type)) {
       const ok =

@@ -70,6 +70,7 @@ export function privateCandidates(code: Instr[], info: InstrInfo[], start: numbe
       case "un":
       case "bool":
       case "char":
+      case "wrap":
         value(e.e);
         return;
       case "bin":

@@ -4,7 +4,7 @@ import type { Decl, Expr, Span } from "../ast";
 import type { IExpr, TaskLayout } from "../ir";
 import { T_PC, TASK_REGS } from "../layout";
 import { INT, isIntegral, showType, sizeOf, type Type } from "../types";
-import { C0, ERR, type LValue, MAX_STATE_WORDS, type RValue } from "./context";
+import { C0, ERR, type LValue, MAX_STATE_WORDS, type RValue, type Sym } from "./context";
 import { Statements } from "./statements";
 import { collectEscaping, fold, NOSPAN, takes } from "./util";
 
@@ -289,32 +289,18 @@ export abstract class ProcessRefs extends Processes {
         this.error("KC207", e.nameSpan, `the body of process ${r.name} has no label '${e.name}'`);
         return { x: C0, type: ERR };
       }
-      this.atLabels.push({ pc: label.pc, span: e.nameSpan, name: e.name, proc: r.name });
+      this.restingPoints.add(label.pc);
       return { x: eq(label.pc), type: INT };
     }
     return { x: this.inFunction(r, unitIndex, e), type: INT };
   }
 
-  /** `at` references, checked once steps are known: the task must be able to rest at the label. */
-  protected readonly atLabels: Array<{ pc: number; span: Span; name: string; proc: string }> = [];
-
   /**
-   * A task rests between steps only before a statement that touches shared memory (or at the
-   * start of its body): `at` a label of a statement that touches only its own locals would never
-   * hold, so it is KC422 rather than a property that is silently false.
+   * Places a property observes a task resting at (`at` labels, the entry of an `in` function):
+   * each starts a step of its own, never merged away (not even as an unpublished-object
+   * statement), so that whether a task is there does not depend on how statements merge.
    */
-  protected checkAtLabels(): void {
-    for (const a of this.atLabels) {
-      const inf = this.info[a.pc];
-      const entry = this.units.some((u) => u.kind === "process" && u.entry === a.pc);
-      if (entry || (inf?.boundary && inf.visible)) continue;
-      this.error(
-        "KC422",
-        a.span,
-        `${a.proc} never rests at '${a.name}': that statement touches only its own locals, so it runs in one step with the statement before it; label a statement that touches shared memory`,
-      );
-    }
-  }
+  protected readonly restingPoints = new Set<number>();
 
   /** The absolute stack words that properties read (Lowered.observed). */
   protected observedWords(): number[] {
@@ -364,6 +350,8 @@ export abstract class ProcessRefs extends Processes {
       this.error("KC205", e.nameSpan, `no function '${e.name}' with a body`);
       return C0;
     }
+    const entry = this.units[target]?.entry;
+    if (entry !== undefined) this.restingPoints.add(entry);
     if (r.at?.k !== "const") {
       this.error(
         "KC401",
@@ -454,7 +442,7 @@ export abstract class ProcessRefs extends Processes {
     const scopes = this.cur?.scopes ?? [];
     if (count === undefined || counts.size > 1) {
       // The body's own errors still count (an unknown name inside it, say).
-      scopes.push(new Map([[e.name, { k: "const", value: 0 }]]));
+      scopes.push(new Map<string, Sym>([[e.name, { k: "const", value: 0, type: INT }]]));
       this.rvalue(e.body);
       scopes.pop();
       this.error(
@@ -474,7 +462,7 @@ export abstract class ProcessRefs extends Processes {
     this.quantified *= count;
     const cases: IExpr[] = [];
     for (let v = 0; v < count; v++) {
-      scopes.push(new Map([[e.name, { k: "const", value: v }]]));
+      scopes.push(new Map<string, Sym>([[e.name, { k: "const", value: v, type: INT }]]));
       const r = this.rvalue(e.body);
       scopes.pop();
       this.condition(r, e.body.span);

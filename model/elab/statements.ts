@@ -1,7 +1,8 @@
 // Statements: control flow, scopes, local declarations, labels and goto, atomic blocks.
 import type { Expr, Init, Span, Stmt, VarDecl } from "../ast";
+import { isByteType } from "../ctypes";
 import type { IExpr, Instr } from "../ir";
-import { CHAR, isIntegral, isScalar, showType, sizeOf, type Type, VOID } from "../types";
+import { isIntegral, isScalar, showType, sizeOf, type Type, VOID } from "../types";
 
 import { Calls } from "./calls";
 
@@ -284,7 +285,9 @@ export abstract class Statements extends Calls {
     this.pendingBoundary = true;
     const pc = this.here();
     if (s.value) {
-      const v = this.constExpr(s.value);
+      // C converts a case to the promoted type of the switch's value; either 32-bit type holds
+      // the value's bit pattern (model/ctypes.ts), which is what the switch compares.
+      const v = this.constExpr(s.value) | 0;
       if (sw.cases.some(([x]) => x === v)) this.error("KC202", s.value.span, `duplicate case ${v}`);
       sw.cases.push([v, pc]);
     } else {
@@ -387,15 +390,16 @@ export abstract class Statements extends Calls {
     const items: Array<[number, Type, Init]> = [];
     if (init.kind === "expr" && init.expr.kind === "string") {
       const e = init.expr;
-      if (lv.type.k !== "array" || lv.type.of.k !== "char") {
+      if (lv.type.k !== "array" || !isByteType(lv.type.of)) {
         this.error("KC311", e.span, `a string cannot initialise ${showType(lv.type)}`);
         return;
       }
       const chars = this.charsOf(e);
+      // Signed bytes, converted to the element type as the char array of C's string would be.
       for (let i = 0; i < Math.min(lv.type.n, chars.length); i++)
         items.push([
           i,
-          CHAR,
+          lv.type.of,
           { kind: "expr", expr: { kind: "int", value: chars[i] as number, span: e.span }, span: e.span },
         ]);
     } else this.walkInitList(lv.type, init, what, (off, t, item) => items.push([off, t, item]));

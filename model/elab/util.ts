@@ -122,6 +122,7 @@ export function exprVisible(e: IExpr): boolean {
     case "un":
     case "bool":
     case "char":
+    case "wrap":
       return exprVisible(e.e);
     case "bin":
       return exprVisible(e.l) || exprVisible(e.r);
@@ -151,6 +152,11 @@ export function fold(x: IExpr): IExpr {
     return { k: "const", v };
   }
   if (x.k === "cond" && x.c.k === "const") return x.c.v ? x.t : x.f;
+  if (x.k === "wrap" && x.e.k === "const") {
+    const shift = 32 - x.bits;
+    return { k: "const", v: x.unsigned ? (x.e.v << shift) >>> shift : (x.e.v << shift) >> shift };
+  }
+  if (x.k === "char" && x.e.k === "const") return { k: "const", v: (x.e.v << 24) >> 24 };
   return x;
 }
 
@@ -275,9 +281,30 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
   return { names: out, goto };
 }
 
-/** Integer arithmetic with C's 32-bit wrap, for constant folding. */
+/**
+ * Integer arithmetic with C's 32-bit wrap, for constant folding, on words (ir.ts BinOp): the
+ * `u` operators read them as unsigned. Null where the machine faults (a divide error, a shift
+ * count outside 0..31): such an operation is left to run, or is not a constant.
+ */
 export function foldBin(op: string, a: number, b: number): number | null {
+  if ((op === "<<" || op === ">>" || op === "u>>") && (b < 0 || b > 31)) return null;
+  const ua = a >>> 0;
+  const ub = b >>> 0;
   switch (op) {
+    case "u/":
+      return ub === 0 ? null : Math.floor(ua / ub) | 0;
+    case "u%":
+      return ub === 0 ? null : (ua % ub) | 0;
+    case "u>>":
+      return (a >>> b) | 0;
+    case "u<":
+      return +(ua < ub);
+    case "u<=":
+      return +(ua <= ub);
+    case "u>":
+      return +(ua > ub);
+    case "u>=":
+      return +(ua >= ub);
     case "+":
       return (a + b) | 0;
     case "-":
@@ -337,6 +364,7 @@ export function takes(x: IExpr): boolean {
     case "un":
     case "bool":
     case "char":
+    case "wrap":
     case "layout":
     case "p2i":
     case "i2p":
