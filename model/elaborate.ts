@@ -73,6 +73,7 @@ class Elaborator extends Statements {
       properties: this.properties,
       expect: this.expect,
       constants: this.constants,
+      replaced: this.replaced,
       functionUnits: this.fnList.map((f) => f.unit),
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,

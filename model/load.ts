@@ -230,6 +230,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   // Whether the program uses the kernel headers (see kernelHeadersNamed); then the core comes
   // first instead of the legacy prelude.
   let modern = false;
+  const preludeFiles = new Set<number>();
   /** `#include <path>`: a header of the bundled prelude, never a file of the spec's or -I's. */
   const includeHeader = (
     inc: string,
@@ -248,6 +249,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     if (seen.has(key)) return null;
     seen.add(key);
     const f = sources.add(`<${inc}>`, text);
+    preludeFiles.add(f);
     targets.set(at(span), f);
     return f;
   };
@@ -281,6 +283,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     if (mainText === null) return refused(sources, "KC502", `cannot read ${path}: no such file`);
     modern = kernelHeadersNamed(mainText);
     const pre = sources.add(PRELUDE_NAME, PRELUDE_FILES.get(modern ? CORE_PRELUDE : LEGACY_PRELUDE) ?? "");
+    preludeFiles.add(pre);
     pp.run(pre);
     const abs = realOrResolved(path);
     seen.add(abs);
@@ -295,6 +298,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       noMerge: options.noMerge === true,
       fine: options.fine === true,
       ...(options.model ? { model: options.model } : {}),
+      preludeFiles,
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };
   } catch (e) {

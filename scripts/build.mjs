@@ -1,24 +1,7 @@
 // Bundles the command line and the benchmark into dist/ with esbuild (run by `npm ci` via "prepare").
-import { chmodSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync } from "node:fs";
 import { build } from "esbuild";
-
-/** The prelude's headers (model/prelude/**\/*.h) by relative path, walked as model/preludeFiles.ts walks them. */
-function preludeTree(dir) {
-  const out = [];
-  const walk = (rel) => {
-    const entries = readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
-    for (const e of entries) {
-      const p = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".h")) out.push([p, readFileSync(join(dir, p), "utf8")]);
-    }
-  };
-  walk("");
-  return out;
-}
+import { preludeTree } from "./preludeTree.mjs";
 
 // The bundle carries the headers' text: model/preludeFiles.ts, which reads them from the tree,
 // is replaced by a module that holds them, so dist/ipcmc.js reads no file of its own.

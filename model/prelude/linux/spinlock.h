@@ -93,6 +93,7 @@ void spin_lock_irqsave_wait(spinlock_t *lock) {
     lock->locked = 1;
 }
 
+// The release half.
 void spin_unlock_irqrestore_release(spinlock_t *lock) {
     assert(lock->locked == 1, "spin_unlock_irqrestore of a spinlock that is not held");
     lock->locked = 0;

@@ -27,10 +27,14 @@ const WQ_FUNC_WOKEN = 2;
 
 /// include/linux/wait.h: one sleeper on a queue: its link, flags, task (private) and wake function.
 struct wait_queue_entry { struct list_head entry; int flags; void *private; int func; };
+
+/// include/linux/wait.h: the entry type's name.
 typedef struct wait_queue_entry wait_queue_entry_t;
 
 /// include/linux/wait.h: a wait queue: its lock and the list of entries.
 struct wait_queue_head { spinlock_t lock; struct list_head head; };
+
+/// include/linux/wait.h: the queue type's name.
 typedef struct wait_queue_head wait_queue_head_t;
 
 /// include/linux/wait.h: define an empty wait queue name.
