@@ -1,23 +1,7 @@
 // Bundles the command line and the benchmark into dist/ with esbuild (run by `npm ci` via "prepare").
 import { chmodSync } from "node:fs";
 import { build } from "esbuild";
-import { preludeTree } from "./preludeTree.mjs";
-
-// The bundle carries the headers' text: model/preludeFiles.ts, which reads them from the tree,
-// is replaced by a module that holds them, so dist/ipcmc.js reads no file of its own.
-const bundledPrelude = {
-  name: "bundled-prelude",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]model[\\/]preludeFiles\.ts$/ }, () => ({
-      loader: "js",
-      contents: [
-        'export const PRELUDE_DIR = "<bundled>";',
-        'export function readPreludeTree() { throw new Error("the bundled prelude has no tree"); }',
-        `export const PRELUDE_FILES = new Map(${JSON.stringify(preludeTree("model/prelude"))});`,
-      ].join("\n"),
-    }));
-  },
-};
+import { bundledPrelude } from "./bundledPrelude.mjs";
 
 const common = {
   bundle: true,
@@ -27,7 +11,8 @@ const common = {
   sourcemap: true,
   packages: "external",
   logLevel: "warning",
-  plugins: [bundledPrelude],
+  // The bundle carries the prelude headers' text (scripts/bundledPrelude.mjs).
+  plugins: [bundledPrelude(".")],
 };
 await build({
   ...common,
