@@ -24,6 +24,7 @@ import {
   T_STATE,
   TASK_ZOMBIE,
 } from "../model/layout";
+import { notDataMessage } from "../model/objectBounds";
 import {
   badCastMessage,
   describeStatic,
@@ -38,6 +39,7 @@ import {
 } from "../model/objects";
 import type { Type } from "../model/types";
 import { buildFunction, type Js, joinJs, js } from "./emit";
+import { pointerHelpers } from "./pointerChecks";
 
 /** What a step did. */
 export const BLOCKED = 0;
@@ -188,7 +190,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, D, M, R, F, V, Fault, CFS, CDO, CM, PS, PZ, MS} = H;`;
+  const header = js`"use strict"; const {P, L, X, D, M, R, F, V, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -304,6 +306,7 @@ function runtimeHelpers(
   const slotOfBlock = new Map(layout.slots.map((s, i) => [s.base, i]));
   return {
     Fault,
+    ...pointerHelpers(p, layout, words, objects, PH, sp),
     /** Whether pointer value `v` points into an object only the task at block `tb` can reach (objects.ts unpublished). */
     V(m: Int32Array, tb: number, v: number): boolean {
       return unpublished(p, layout, m, slotOfBlock.get(tb) ?? -1, v);
@@ -341,6 +344,7 @@ function runtimeHelpers(
         if (unit !== undefined && at < words && SO[at] !== 0) return onStack(m, at, size, s, unit);
       }
       if (a === 0) throw new Fault("null_deref", "NULL pointer dereference", sp(s));
+      if (a < 0) throw new Fault("bad_pointer", notDataMessage(p, a), sp(s));
       throw new Fault("bad_pointer", `pointer ${a} points outside memory`, sp(s));
     },
     /**
@@ -551,7 +555,7 @@ class Gen {
           js` `,
         );
         const stores = joinJs(
-          ins.args.map((_, k) => js`m[nf + ${FRAME_HEADER + k}] = a${k};`),
+          ins.args.map((_, k) => js`m[nf + ${callee.params[k]?.offset ?? FRAME_HEADER + k}] = a${k};`),
           js` `,
         );
         const s = this.siteId(ins.at);
@@ -690,6 +694,13 @@ class Gen {
         return js`L(m, ${this.int(e.e)}, ${this.layoutId(e.to)}, ${this.spanId(e.span)})`;
       case "cond":
         return js`(${this.cond(e.c)} ? ${this.int(e.t)} : ${this.int(e.f)})`;
+      case "padd":
+      case "pdiff":
+      case "pcmp":
+      case "p2i":
+      case "i2p":
+      case "callee":
+        return this.pointerOp(e);
       case "bin": {
         const l = this.int(e.l);
         const r = this.int(e.r);
@@ -717,6 +728,30 @@ class Gen {
           default:
             return js`(${this.cond(e)} ? 1 : 0)`;
         }
+      }
+    }
+  }
+
+  /** JS for the IR's pointer operations: calls of the checks in pointerChecks.ts. */
+  private pointerOp(e: Extract<IExpr, { k: "padd" | "pdiff" | "pcmp" | "p2i" | "i2p" | "callee" }>): Js {
+    const s = this.spanId(e.span);
+    switch (e.k) {
+      case "padd":
+        return js`PA(m, ${this.int(e.p)}, ${this.int(e.n)}, ${e.scale}, ${s})`;
+      case "pdiff":
+        return js`PD(m, ${this.int(e.l)}, ${this.int(e.r)}, ${e.scale}, ${s})`;
+      case "pcmp":
+        return js`(PC(m, ${this.int(e.l)}, ${this.int(e.r)}, ${["<", "<=", ">", ">="].indexOf(e.op)}, ${s}) ? 1 : 0)`;
+      case "p2i":
+        return js`PI(${this.int(e.e)}, ${s})`;
+      case "i2p":
+        return js`IP(${this.int(e.e)}, ${s})`;
+      case "callee": {
+        const ok = joinJs(
+          e.ok.map((v) => js`${v}`),
+          js`, `,
+        );
+        return js`CE(${this.int(e.e)}, [${ok}], MS[${this.messageId(e.type)}], ${s})`;
       }
     }
   }

@@ -147,6 +147,29 @@ describe("interpretStep agrees with the compiled step", () => {
     );
   });
 
+  it("on pointers: arithmetic in and out of objects, stale frames, error and function pointers, container_of", () => {
+    const programs = [
+      // Globals, one past the end, out of bounds both ways, across objects.
+      "int a[3] = { 1, 2, 3 }; int b[2]; int *p; int x; process w { p = a; x = choose(0, 4); p = p + x; x = p - a; x = p < a + 2; p[-1] = *p; }",
+      "int a[3]; int b[2]; int x; process w { int *q = b + choose(0, 1); x = q - a; }",
+      // Stack arrays, a pointer kept past its frame, pointer arithmetic on it.
+      "int *sp; int x; void f(void) { int loc[2]; sp = loc + 1; } process w { f(); x = choose(0, 1); sp = sp - x; } process v { await(sp != NULL); x = *sp; }",
+      "int x; int g(int v[2]) { int *e = v + 2; return e - v + v[1]; } process w { int loc[2] = { 3, 4 }; x = g(loc); }",
+      // Pool objects: arithmetic on a freed one.
+      "struct N { int v[2]; }; pool struct N[1]; struct N *np; int *ip; process w { np = kmalloc(sizeof(struct N)); ip = &np->v[0]; kfree(np); ip++; }",
+      // Error pointers and casts.
+      "int *p; int x; process w { p = ERR_PTR(-choose(0, 2)); x = IS_ERR(p) + IS_ERR_OR_NULL(p) * 2; x = PTR_ERR(p); x = *p; }",
+      "int g; int x; process w { x = (long)&g; }",
+      "int v; int *p; process w { v = choose(-4096, -4095); p = (int *)v; }",
+      // Function pointers: through NULL, tables, recursion through a pointer.
+      "int f0(int a) { return a + 1; } int f1(int a) { return a - 1; } int (*fp)(int); int x; process w { if (choose(0, 1)) fp = f0; x = fp(2); fp = &f1; x = (*fp)(x); }",
+      "int down(int n); int (*again)(int) = down; int down(int n) { if (n <= 0) return 0; return again(n - 1) + 1; } int x; process w { x = down(choose(0, 2)); }",
+      // container_of inside and outside its struct.
+      "struct L { struct L *next; }; struct I { int k; struct L n; }; struct I is[2]; struct L lone; int x; process w { struct L *l = choose(0, 1) ? &is[1].n : &lone; struct I *i = container_of(l, struct I, n); x = i->k + offsetof(struct I, n); }",
+    ];
+    for (const text of programs) expect(compareProgram(text, 400), text).toBeNull();
+  });
+
   it("on kmalloc pools: allocation, exhaustion, use after free, double and bad frees", () => {
     const pools = [
       "struct msg { int type; struct msg *next; };\npool struct msg[2];\nstruct msg *queue;\nstruct msg stray;\n",

@@ -26,6 +26,7 @@ import {
   TASK_RUNNING,
   TASK_ZOMBIE,
 } from "../model/layout";
+import { notDataMessage } from "../model/objectBounds";
 import {
   badCastMessage,
   describeStatic,
@@ -50,6 +51,7 @@ import {
   STEP_BUDGET,
   type StepContext,
 } from "./compile";
+import { PointerChecker, PointerFault } from "./interpretPointers";
 
 /** Layouts of the programs interpreted, computed once each. */
 const layouts = new WeakMap<Lowered, Layout>();
@@ -297,7 +299,7 @@ class Run {
           );
         m[nf] = next;
         args.forEach((v, k) => {
-          m[nf + FRAME_HEADER + k] = v;
+          m[nf + (callee.params[k]?.offset ?? FRAME_HEADER + k)] = v;
         });
         this.fp = nf;
         return callee.entry;
@@ -506,6 +508,44 @@ class Run {
         return this.truth(e.c) ? this.int(e.t) : this.int(e.f);
       case "bin":
         return this.bin(e.op, e.l, e.r, e.span);
+      case "padd":
+      case "pdiff":
+      case "pcmp":
+      case "p2i":
+      case "i2p":
+      case "callee":
+        return this.pointerOp(e);
+    }
+  }
+
+  /** The IR's pointer operations, checked by interpretPointers.ts; operands left to right. */
+  private pointerOp(e: Extract<IExpr, { k: "padd" | "pdiff" | "pcmp" | "p2i" | "i2p" | "callee" }>): number {
+    const checker = (): PointerChecker =>
+      new PointerChecker(this.p, layoutOf(this.p), this.m, { tb: this.tb, pc: this.pc, fp: this.fp });
+    try {
+      switch (e.k) {
+        case "padd": {
+          const v = this.int(e.p);
+          return checker().add(v, this.int(e.n), e.scale, e.span);
+        }
+        case "pdiff": {
+          const l = this.int(e.l);
+          return checker().diff(l, this.int(e.r), e.scale, e.span);
+        }
+        case "pcmp": {
+          const l = this.int(e.l);
+          return checker().compare(e.op, l, this.int(e.r), e.span);
+        }
+        case "p2i":
+          return PointerChecker.toInt(this.int(e.e), e.span);
+        case "i2p":
+          return PointerChecker.toPointer(this.int(e.e), e.span);
+        case "callee":
+          return PointerChecker.callee(this.p, this.int(e.e), e.ok, e.type, e.span);
+      }
+    } catch (x) {
+      if (x instanceof PointerFault) throw new Trap(x.kind, x.message, x.span);
+      throw x;
     }
   }
 
@@ -523,6 +563,7 @@ class Run {
     const expected = tagged ? (p.stackTagUnits[(value >>> STACK_TAG_SHIFT) - 1] ?? -2) : -1;
     const inStack = layout.slots.some((sl) => a >= sl.stackBase && a < sl.stackEnd);
     if (value === 0) throw new Trap("null_deref", "NULL pointer dereference", span);
+    if (value < 0) throw new Trap("bad_pointer", notDataMessage(p, value), span);
     if (value < 0 || a >= m.length || (tagged && (!inStack || expected === -2)))
       throw new Trap("bad_pointer", `pointer ${value} points outside memory`, span);
     const words = (n: number): string => `${n} word${n === 1 ? "" : "s"}`;

@@ -3,6 +3,7 @@
 import type { Span } from "../model/ast";
 import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT, untag } from "../model/ir";
 import { nameMemory, T_PC, T_STATE } from "../model/layout";
+import { formatNonData } from "../model/objectBounds";
 import type { SourceSet } from "../model/source";
 import { sleepQueue } from "../properties/waitQueues";
 import { frameVariable, poppedFrames } from "./frames";
@@ -208,6 +209,8 @@ function formatValue(
 ): string {
   if (pointer) {
     if (v === 0) return "NULL";
+    // A function pointer by its function's name, an error pointer as ERR_PTR(-errno).
+    if (v < 0 && p) return formatNonData(p, v);
     // A stack pointer's tag names the function of its frame (ir.ts): when the object now at its
     // address is in another function's frame, the pointer is stale and says so.
     const at = untag(v);

@@ -50,7 +50,8 @@ function observed(sys: System, m: Int32Array): string {
   for (let a = 0; a < p.globalWords; a++) {
     if (a === cpu) continue;
     let v = m[a] as number;
-    if (cpu >= 0 && names.pointer[a] === 1 && (v & ADDRESS_MASK) > cpu) v -= 1;
+    // Function and error pointers (negative, ir.ts) are no addresses: the cpu word moves none.
+    if (cpu >= 0 && names.pointer[a] === 1 && v > 0 && (v & ADDRESS_MASK) > cpu) v -= 1;
     out.push(v);
   }
   for (const s of sys.layout.procs) for (let k = 0; k < 4; k++) out.push(m[s.base + k] as number);

@@ -36,7 +36,9 @@ export type TypeExpr =
   | { kind: "typedef"; name: string; span: Span }
   | { kind: "pointer"; to: TypeExpr; span: Span }
   /** `T name[size]`; size is a constant expression. */
-  | { kind: "array"; of: TypeExpr; size: Expr; span: Span };
+  | { kind: "array"; of: TypeExpr; size: Expr; span: Span }
+  /** A function type, only ever pointed to: `int (*op)(struct file *, int)`. */
+  | { kind: "function"; returns: TypeExpr; params: Param[]; span: Span };
 
 export interface FieldDecl {
   name: string;
@@ -95,8 +97,20 @@ export type Expr =
   | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; span: Span }
   | { kind: "assign"; op: AssignOp; target: Expr; value: Expr; span: Span }
   | { kind: "cond"; test: Expr; then: Expr; else: Expr; span: Span }
-  /** `f(a, b)`: the callee is always a plain name in KC (no function pointers). */
-  | { kind: "call"; callee: string; calleeSpan: Span; args: Expr[]; span: Span }
+  /**
+   * `f(a, b)`; a call through any other expression (`p->op(x)`, `(*fn)(x)`) has that expression
+   * as `fn` and an empty callee. A name may also be a function pointer variable.
+   */
+  | {
+      kind: "call";
+      callee: string;
+      calleeSpan: Span;
+      args: Expr[];
+      fn?: Expr;
+      /** The type argument of offsetof(T, m), container_of(p, T, m) and list_entry(p, T, m). */
+      typeArg?: TypeExpr;
+      span: Span;
+    }
   | { kind: "index"; base: Expr; index: Expr; span: Span }
   /** `base.field` (arrow false) or `base->field` (arrow true). */
   | { kind: "member"; base: Expr; field: string; arrow: boolean; span: Span }

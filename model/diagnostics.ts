@@ -53,6 +53,8 @@ export const CODES = {
   KC311: "incompatible initializer",
   KC312: "incomplete type",
   KC313: "type not supported yet",
+  KC320: "byte arithmetic on word memory",
+  KC321: "not a pointer value",
   // constants, declarations and program shape
   KC401: "not a constant expression",
   KC402: "-D names no constant",

@@ -18,7 +18,12 @@ export { BUILTIN_PROPERTIES, successors } from "./elab/util";
 
 /** Lowers a whole program. Throws CompileError with every diagnostic found. */
 export function elaborate(decls: Decl[], overrides: Overrides, options: ElaborateOptions = {}): Lowered {
-  return new Elaborator(overrides, options).run(decls);
+  const first = new Elaborator(overrides, options);
+  const lowered = first.run(decls);
+  if (!first.hasPointerArithmetic() || options.redzones === true) return lowered;
+  // Laid out again with a redzone after every variable: the -D overrides are marked used again.
+  for (const o of overrides.values()) o.used = false;
+  return new Elaborator(overrides, { ...options, redzones: true }).run(decls);
 }
 
 import {
@@ -40,6 +45,7 @@ class Elaborator extends Statements {
     this.info.push({ boundary: false, visible: false, unit: -1 });
     // Pass 1: types, constants, globals and function signatures, in order.
     for (const d of decls) this.declare(d);
+    this.noteAddressTaken(decls);
     for (const [name, o] of this.overrides) {
       if (!o.used)
         this.error("KC402", null, `-D ${name}=${o.value}: the program has no constant named '${name}'`);
@@ -49,6 +55,7 @@ class Elaborator extends Statements {
       if (d.kind === "function" && d.body) this.lowerFunction(d);
       else if (d.kind === "process" || d.kind === "interrupt") this.lowerProcess(d);
     }
+    this.checkPointedFunctionsDefined();
     for (const d of decls) if (d.kind === "property") this.lowerProperty(d);
     for (const d of decls) if (d.kind === "expect") this.checkExpect(d);
     if (this.processes.length === 0) this.error("KC405", null, "the program declares no process to run");
@@ -75,6 +82,7 @@ class Elaborator extends Statements {
       constants: this.constants,
       replaced: this.replaced,
       functionUnits: this.fnList.map((f) => f.unit),
+      functionNames: this.fnList.map((f) => f.name),
       stackTagUnits: this.stackTagUnits,
       pools: this.pools,
       structs: this.structs,
@@ -103,6 +111,7 @@ class Elaborator extends Statements {
       const p = d.params[i] as (typeof d.params)[number];
       const t = sig.params[i] as Type;
       const off = this.allocLocal(1);
+      this.allocLocal(this.redzone()); // the call stores arguments at the parameters' offsets
       if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
       ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
       if (ctx.escaping.has(p.name)) ctx.escapingWords.add(off);

@@ -37,7 +37,29 @@ export type IExpr =
    * layoutMismatch); NULL passes. Yields the pointer. KC stores every scalar in one word, so
    * reading an int as a char through such a pointer could not mean what C means.
    */
-  | { k: "layout"; e: IExpr; to: Type; span: Span };
+  | { k: "layout"; e: IExpr; to: Type; span: Span }
+  // Pointers as the kernel uses them (model/elab/pointers.ts; checked by checker/pointerChecks.ts):
+  /**
+   * p + n elements of `scale` words: the result must lie inside the object p points into or one
+   * past its end (C's rule, checked when the program runs); a stack pointer keeps its tag.
+   */
+  | { k: "padd"; p: IExpr; n: IExpr; scale: number; span: Span }
+  /** p - q in elements of `scale` words (an int): both must point into one object. */
+  | { k: "pdiff"; l: IExpr; r: IExpr; scale: number; span: Span }
+  /** A relational comparison of two pointers into one object (C leaves any other undefined). */
+  | { k: "pcmp"; op: "<" | "<=" | ">" | ">="; l: IExpr; r: IExpr; span: Span }
+  /**
+   * A pointer converted to an integer: NULL gives 0, an error pointer its errno value; a pointer
+   * to an object or a function has no integer in KC's word memory (a fault).
+   */
+  | { k: "p2i"; e: IExpr; span: Span }
+  /** An integer converted to a pointer: only 0 (NULL) and -MAX_ERRNO..-1 (ERR_PTR) mean something. */
+  | { k: "i2p"; e: IExpr; span: Span }
+  /**
+   * The function a call through a pointer enters: the value must be one of `ok` (function
+   * pointer values, fnPointer), else a fault (NULL, an error pointer, another function's type).
+   */
+  | { k: "callee"; e: IExpr; ok: number[]; type: string; span: Span };
 
 /** The binary operators of the IR are exactly KC's (`&&`/`||` stay lazy inside pure expressions). */
 export type BinOp = BinaryOp;
@@ -108,6 +130,32 @@ export function stackTag(index: number): number {
 /** The address a pointer value points at, without its tag (for naming words in traces). */
 export function untag(v: number): number {
   return v > ADDRESS_MASK ? v & ADDRESS_MASK : v;
+}
+
+/** include/linux/err.h: the largest errno an error pointer carries. */
+export const MAX_ERRNO = 4095;
+/**
+ * Function pointer values lie far below the error pointers (-MAX_ERRNO..-1) and every data
+ * address (>= 0): the value of a pointer to function `index` (Lowered.functionUnits) is
+ * FN_POINTER_BASE + index, so neither kind can pass for the other.
+ */
+export const FN_POINTER_BASE = -(1 << 30);
+/** Functions a program may take the address of (their pointer values stay below the error pointers). */
+export const MAX_FUNCTIONS = 1 << 20;
+
+/** The value of a pointer to function `index`. */
+export function fnPointer(index: number): number {
+  return FN_POINTER_BASE + index;
+}
+
+/** The function index a function pointer value names, or -1 when it is no function pointer value. */
+export function fnIndexOf(v: number): number {
+  return v >= FN_POINTER_BASE && v < FN_POINTER_BASE + MAX_FUNCTIONS ? v - FN_POINTER_BASE : -1;
+}
+
+/** Whether `v` is an error pointer (ERR_PTR(-MAX_ERRNO) .. ERR_PTR(-1)). */
+export function isErrorPointer(v: number): boolean {
+  return v < 0 && v >= -MAX_ERRNO;
 }
 
 /** Per-instruction flags computed by lowering. */
@@ -242,6 +290,8 @@ export interface Lowered {
   stackTagUnits: number[];
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
+  /** Name of each function, by function index: traces and faults name a function pointer by it. */
+  functionNames: string[];
   structs: import("./types").StructTable;
   model: ExecModel;
   /**

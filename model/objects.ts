@@ -81,7 +81,7 @@ export function objectMap(p: Lowered, layout: Layout): ObjectMap {
  * words that change when those frames come and go, not at every
  * step: the step memo sees the same reads each time.
  */
-function frameHolding(
+export function frameHolding(
   p: Lowered,
   map: ObjectMap,
   layout: Layout,
@@ -218,6 +218,7 @@ export function wordKinds(t: Type, structs: StructTable, out: string[] = []): st
       for (let i = 0; i < t.n; i++) wordKinds(t.of, structs, out);
       break;
     case "void":
+    case "fn":
       break;
   }
   return out;

@@ -743,11 +743,13 @@ class Parser {
         // Qualifiers on the pointer itself mean nothing to KC.
       }
     }
+    if (this.is("(") && this.is("*", 1))
+      return this.functionPointer(type, start, typeStart, what, nameOptional);
     if (this.is("(")) {
       this.fail(
         "KC110",
         this.peek().span,
-        "function pointers (and parenthesized declarators) are not supported in KC",
+        "parenthesized declarators other than a function pointer's are not supported in KC",
       );
     }
     let name = "";
@@ -776,6 +778,49 @@ class Parser {
       dims.push({ size, span: this.spanFrom(open.span.start) });
     }
     return { name, nameSpan, type, dims, params: null, start, typeStart };
+  }
+
+  /** `(*name)(params)` after the return type: a pointer to a function (name optional in a type name). */
+  private functionPointer(
+    returns: TypeExpr,
+    start: number,
+    typeStart: number,
+    what: string,
+    nameOptional: boolean,
+  ): Declarator {
+    const open = this.next();
+    this.next(); // *
+    while (this.eat("const") || this.eat("volatile")) {
+      // Qualifiers on the pointer itself mean nothing to KC.
+    }
+    let name = "";
+    let nameSpan: Span = { file: this.file, start: this.peek().span.start, end: this.peek().span.start };
+    if (this.isIdent()) {
+      const t = this.next();
+      name = t.text;
+      nameSpan = t.span;
+    } else if (!nameOptional) {
+      this.unexpected("KC110", `a name ${what}`);
+    }
+    if (this.is("["))
+      this.fail(
+        "KC110",
+        this.peek().span,
+        "arrays of function pointers are not supported in KC; use a struct of them",
+      );
+    this.close(")", open);
+    if (!this.is("(")) this.unexpected("KC110", "the parameter list of the function pointer");
+    const params = this.params();
+    const fn: TypeExpr = { kind: "function", returns, params, span: this.spanFrom(typeStart) };
+    return {
+      name,
+      nameSpan,
+      type: { kind: "pointer", to: fn, span: fn.span },
+      dims: [],
+      params: null,
+      start,
+      typeStart,
+    };
   }
 
   /**
@@ -1267,8 +1312,13 @@ class Parser {
         this.close("]", t);
         e = { kind: "index", base: e, index, span: this.spanFrom(start) };
       } else if (t.text === "(") {
-        if (e.kind !== "name") this.fail("KC110", t.span, "only a named function can be called in KC");
-        e = this.call(e.name, e.span, start);
+        // A call through a pointer (`p->op(x)`, `(*fn)(x)`) keeps its callee expression.
+        if (e.kind === "name") e = this.call(e.name, e.span, start);
+        else {
+          const c = this.call("", e.span, start);
+          if (c.kind === "call") c.fn = e;
+          e = c;
+        }
       } else if (t.text === "." || t.text === "->") {
         this.next();
         const field = this.ident(`a field name after '${t.text}'`);
@@ -1291,13 +1341,26 @@ class Parser {
   private call(callee: string, calleeSpan: Span, start: number): Expr {
     const open = this.next();
     const args: Expr[] = [];
+    // The kernel's offsetof and container_of take a type among their arguments.
+    const typeAt = callee === "offsetof" ? 0 : callee === "container_of" || callee === "list_entry" ? 1 : -1;
+    let typeArg: TypeExpr | undefined;
     if (!this.is(")")) {
-      do args.push(this.assign());
-      while (this.eat(","));
+      do {
+        if (args.length === typeAt && typeArg === undefined && this.isTypeStart(this.peek()))
+          typeArg = this.typeName();
+        else args.push(this.assign());
+      } while (this.eat(","));
     }
-    if (!this.is(")")) this.unexpected("KC110", `',' or ')' in the arguments of '${callee}'`);
+    if (!this.is(")"))
+      this.unexpected(
+        "KC110",
+        callee === "" ? "',' or ')' in the arguments" : `',' or ')' in the arguments of '${callee}'`,
+      );
     this.close(")", open);
-    return { kind: "call", callee, calleeSpan, args, span: this.spanFrom(start) };
+    const span = this.spanFrom(start);
+    return typeArg
+      ? { kind: "call", callee, calleeSpan, args, typeArg, span }
+      : { kind: "call", callee, calleeSpan, args, span };
   }
 
   /** One or more adjacent string literals, joined as in C. */

@@ -172,6 +172,7 @@ const TYPES: Record<TypeExpr["kind"], string[]> = {
   typedef: [],
   pointer: ["int *tp#[$];"],
   array: ["int ta#[$];", "int tb#[2][$];"],
+  function: ["int (*tf#)(int m[$]);"],
 };
 
 /** Kinds found anywhere in a parsed value (every syntax node is a plain object with a `kind`). */

@@ -9,7 +9,9 @@ export type Type =
   | { k: "null" }
   | { k: "ptr"; to: Type }
   | { k: "struct"; name: string }
-  | { k: "array"; of: Type; n: number };
+  | { k: "array"; of: Type; n: number }
+  /** A function type: only ever pointed to (`int (*op)(struct file *)`), never a variable's type. */
+  | { k: "fn"; returns: Type; params: Type[] };
 
 export const INT: Type = { k: "int", lo: null, hi: null };
 export const BOOL: Type = { k: "bool" };
@@ -52,6 +54,8 @@ export function sizeOf(t: Type, structs: StructTable): number {
     }
     case "void":
       return 0;
+    case "fn":
+      return -1;
     default:
       return 1;
   }
@@ -79,6 +83,7 @@ export function cLayout(
     case "bool":
       return { size: 1, align: 1 };
     case "void":
+    case "fn":
       return null;
     case "array": {
       const e = cLayout(t.of, structs, known);
@@ -119,6 +124,14 @@ export function typeEquals(a: Type, b: Type): boolean {
       return a.name === (b as typeof a).name;
     case "array":
       return a.n === (b as typeof a).n && typeEquals(a.of, (b as typeof a).of);
+    case "fn": {
+      const f = b as typeof a;
+      return (
+        typeEquals(a.returns, f.returns) &&
+        a.params.length === f.params.length &&
+        a.params.every((t, i) => typeEquals(t, f.params[i] as Type))
+      );
+    }
     default:
       return true;
   }
@@ -132,6 +145,8 @@ export function typeEquals(a: Type, b: Type): boolean {
  * when their targets do.
  */
 export function pointeesAgree(from: Type, to: Type): boolean {
+  // A function is no data: its pointer converts to no other pointer (pointers.ts says why).
+  if (from.k === "fn" || to.k === "fn") return typeEquals(from, to);
   if (from.k === "void" || to.k === "void") return true;
   if (from.k === "struct" && to.k === "struct") return true;
   if (from.k === "ptr" && to.k === "ptr") return pointeesAgree(from.to, to.to);
@@ -144,7 +159,10 @@ export function showType(t: Type): string {
     case "int":
       return t.lo === null ? "int" : `int<${t.lo}..${t.hi}>`;
     case "ptr":
+      if (t.to.k === "fn") return `${showType(t.to.returns)} (*)(${t.to.params.map(showType).join(", ")})`;
       return `${showType(t.to)} *`;
+    case "fn":
+      return `${showType(t.returns)} (${t.params.map(showType).join(", ")})`;
     case "struct":
       return `struct ${t.name}`;
     case "array":

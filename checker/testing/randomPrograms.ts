@@ -34,7 +34,8 @@ type Stmt =
   | { k: "bump"; pick: number }
   | { k: "task"; op: number }
   | { k: "stackptr"; op: number; e: Expr }
-  | { k: "pool"; op: number; e: Expr };
+  | { k: "pool"; op: number; e: Expr }
+  | { k: "ptrarith"; op: number; pick: number; e: Expr };
 
 interface Helper {
   params: number;
@@ -57,6 +58,8 @@ interface Shape {
   stackPtr: boolean;
   /** A kmalloc pool of one object, shared through a global pointer. */
   pool: boolean;
+  /** Arrays `pa`, `pq` and a pointer `pp` that moves through them (pointer arithmetic). */
+  ptrs: boolean;
   helpers: Helper[];
   procs: Array<{ count: number; body: Stmt[] }>;
   handler: boolean;
@@ -230,6 +233,10 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(2) }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
+    {
+      arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(13), pick: fc.nat(63), e: c }),
+      weight: 2,
+    },
   ];
   let arb: fc.Arbitrary<Stmt> = fc.oneof(...simple);
   if (depth > 0) {
@@ -293,6 +300,7 @@ function shape(): fc.Arbitrary<Shape> {
     task: fc.boolean(),
     stackPtr: fc.boolean(),
     pool: fc.boolean(),
+    ptrs: fc.boolean(),
     helpers: fc.array(helper, { minLength: 0, maxLength: 2 }),
     procs: fc.array(fc.record({ count: fc.integer({ min: 1, max: 2 }), body }), {
       minLength: 1,
@@ -375,6 +383,17 @@ function render(s: Shape): string {
   if (s.task) out.push("struct task_struct *tk;");
   if (s.stackPtr) out.push("int *sp;", "void stash(int v) { int loc = v; sp = &loc; loc = loc + 1; }");
   if (s.pool) out.push("struct N { int v; struct N *next; };", "pool struct N[1];", "struct N *np;");
+  if (s.ptrs)
+    out.push(
+      "int pa[3] = { 1, 2, 3 };",
+      "int pq[2];",
+      "int *pp = pa;",
+      "int pf0(int a, int b) { return a + b; }",
+      "int pf1(int a, int b) { pa[0] = b; return a - b; }",
+      "int (*fpp)(int, int) = pf1;",
+      "struct PC { int k; int m[2]; };",
+      "struct PC pcs[2];",
+    );
 
   s.helpers.forEach((h, k) => {
     const params = Array.from({ length: h.params }, (_, i) => `int p${i}`);
@@ -658,6 +677,42 @@ class Ctx {
             `if (np != NULL) np->next = np; if (np != NULL && np->next != NULL) np->next->v = ${this.expr(st.e)};`,
           );
         return;
+      case "ptrarith": {
+        // A pointer stepping through arrays: past either end, into another array, or compared
+        // across arrays is a fault the explorer must find at the arithmetic.
+        if (!this.s.ptrs) return;
+        const g = this.pickVar(st.pick, (x) => x.writable && x.hi === null && x.type === "int");
+        const v = this.expr(st.e);
+        const into = g ? `${g.name} = ` : "";
+        if (st.op === 0) line(`pp = pp + (${v}) % 3;`);
+        else if (st.op === 1) line(`${into}*pp;`);
+        else if (st.op === 2) line(`pp${st.pick % 2 === 0 ? "++" : "--"};`);
+        else if (st.op === 3) line(`${into}pp - pa;`);
+        else if (st.op === 4) line(`${into}pp < pa + 2;`);
+        else if (st.op === 5)
+          line(st.pick % 3 === 0 ? "pp = pq;" : st.pick % 3 === 1 ? "pp = pa;" : "pp = &pa[1];");
+        else if (st.op === 6) line(`pp[(${v}) % 2] = 5;`);
+        // Function pointers (NULL, or either function) and error pointers (ERR_PTR of a
+        // positive value is a bad_cast).
+        else if (st.op === 8)
+          line(st.pick % 3 === 0 ? "fpp = NULL;" : st.pick % 3 === 1 ? "fpp = pf0;" : "fpp = &pf1;");
+        else if (st.op === 9) line(`${into}fpp(${v}, 1);`);
+        else if (st.op === 10) line(`pp = ERR_PTR(-((${v}) % 5));`);
+        else if (st.op === 11) line(`${into}IS_ERR(pp) ? PTR_ERR(pp) : IS_ERR_OR_NULL(pp);`);
+        // container_of from a member of a struct, and from a word of an array (out of it, or
+        // read as the struct where the words agree).
+        else if (st.op === 12)
+          line(
+            `{ struct PC *pc = container_of(&pcs[${st.pick % 2}].m[1], struct PC, m[1]); ${into}pc->k + offsetof(struct PC, m[1]); }`,
+          );
+        else if (st.op === 13)
+          line(`{ struct PC *pc = container_of(&pa[${st.pick % 3}], struct PC, m[1]); pc->k = ${v}; }`);
+        else
+          line(
+            `{ int loc[2] = { 4, 5 }; int *lp = loc + 1; lp[-1] = ${v}; ${into}(lp - loc) + *loc + loc[1]; }`,
+          );
+        return;
+      }
       case "bump": {
         if (!this.s.bump) return;
         const v = this.pickVar(st.pick, (x) => x.addressable && x.writable);

@@ -2,13 +2,14 @@
 import type { Expr, Stmt, TypeExpr } from "../ast";
 import type { IExpr } from "../ir";
 import { INT, isIntegral, showType, typeEquals, VOID } from "../types";
+import { Containers } from "./containers";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
-import { Expressions } from "./expressions";
 
-export abstract class Calls extends Expressions {
+export abstract class Calls extends Containers {
   // ------------------------------------------------------------ calls
 
   protected call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue {
+    if (e.fn || this.callsThroughVariable(e.callee)) return this.indirectCall(e, wantValue);
     const prim = this.builtinCall(e, wantValue);
     if (prim) return prim;
     const sig = this.fns.get(e.callee);
@@ -69,6 +70,8 @@ export abstract class Calls extends Expressions {
       return { x: C0, type: VOID };
     };
     if (this.fns.has(e.callee)) return null;
+    const pointer = this.pointerBuiltin(e);
+    if (pointer) return pointer;
     switch (e.callee) {
       case "choose": {
         if (!arity(2)) return { x: C0, type: ERR };

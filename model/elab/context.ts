@@ -32,6 +32,12 @@ export interface ElaborateOptions {
    * in `atomic { }`. Await and assume conditions are still evaluated in one step.
    */
   fine?: boolean;
+  /**
+   * A word of no object after every variable and pool (KASAN's redzone), so that a pointer one
+   * past the end of an object never equals a pointer to the next one: set by elaborate() for a
+   * program with pointer arithmetic (model/elab/pointers.ts), whose checks tell objects apart.
+   */
+  redzones?: boolean;
   /** The execution model, overriding the program's `model` declaration (the `--model` flag). */
   model?: import("../ir").ExecModel;
   /**
@@ -258,6 +264,11 @@ export abstract class ElabContext {
     const off = c.next;
     c.next += size;
     return off;
+  }
+
+  /** Words left free after a variable (see ElaborateOptions.redzones). */
+  protected redzone(): number {
+    return this.options.redzones === true ? 1 : 0;
   }
 
   protected temp(): number {

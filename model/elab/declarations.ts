@@ -83,7 +83,7 @@ export abstract class Declarations extends ElabContext {
       this.error("KC202", d.span, `there is already a pool of ${showType(t)}`);
       return;
     }
-    if (!this.roomFor(count * (size + 1), d.span, `pool ${showType(t)}[${count}]`)) return;
+    if (!this.roomFor(count * (size + 1) + this.redzone(), d.span, `pool ${showType(t)}[${count}]`)) return;
     const base = this.globalInit.length;
     const label = t.k === "struct" ? t.name : showType(t);
     for (let i = 0; i < count; i++) {
@@ -91,7 +91,7 @@ export abstract class Declarations extends ElabContext {
       this.globals.push({ name: `pool<${label}>[${i}].allocated`, type: BOOL, offset: slot });
       this.globals.push({ name: `pool<${label}>[${i}]`, type: t, offset: slot + 1 });
     }
-    for (let i = 0; i < count * (size + 1); i++) this.globalInit.push(0);
+    for (let i = 0; i < count * (size + 1) + this.redzone(); i++) this.globalInit.push(0);
     this.pools.push({ typeName: showType(t), type: t, size, count, base });
   }
 
@@ -202,6 +202,22 @@ export abstract class Declarations extends ElabContext {
         if (n <= 0) this.error("KC403", t.size.span, `array size must be positive, not ${n}`);
         return this.bounded({ k: "array", of: this.resolveType(t.of), n: Math.max(1, n) }, t.span);
       }
+      case "function": {
+        const returns = this.resolveType(t.returns);
+        const params = t.params.map((p) => this.resolveType(p.type));
+        // C drops an array parameter's first size but still checks it (checkDecayedSizes).
+        for (const p of t.params) if (p.decayedSize) this.speculate(() => this.rvalue(p.decayedSize as Expr));
+        if (
+          params.some((p) => sizeOf(p, this.structs) !== 1) ||
+          (returns.k !== "void" && sizeOf(returns, this.structs) !== 1)
+        )
+          this.error(
+            "KC312",
+            t.span,
+            "a function pointer's parameters and result must be scalars or pointers, as a function's",
+          );
+        return this.bounded({ k: "fn", returns, params }, t.span);
+      }
     }
   }
 
@@ -219,11 +235,14 @@ export abstract class Declarations extends ElabContext {
   /** Levels of a type: one per pointer and array, and a struct's deepest field below it. */
   protected typeDepth(t: Type): number {
     if (t.k === "struct") return this.structDepth.get(t.name) ?? 1;
-    if (t.k !== "ptr" && t.k !== "array") return 1;
+    if (t.k !== "ptr" && t.k !== "array" && t.k !== "fn") return 1;
     let d = this.typeDepths.get(t);
     if (d === undefined) {
       // A pointer does not hold its struct: walks over a pointer's type print only its name.
-      d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
+      // A fold, not Math.max(...): a hostile parameter list may be longer than a call's arguments.
+      if (t.k === "fn")
+        d = 1 + t.params.reduce((m, p) => Math.max(m, this.typeDepth(p)), this.typeDepth(t.returns));
+      else d = 1 + (t.k === "array" ? this.typeDepth(t.of) : t.to.k === "struct" ? 1 : this.typeDepth(t.to));
       this.typeDepths.set(t, d);
     }
     return d;
@@ -371,13 +390,13 @@ export abstract class Declarations extends ElabContext {
       this.error("KC312", d.span, `variable '${d.name}' has incomplete type ${showType(t)}`);
       return;
     }
-    if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+    if (!this.roomFor(size + this.redzone(), d.span, `variable '${d.name}'`)) {
       // Known by name all the same, so that its uses raise no errors of their own.
       this.defineGlobal(d.name, { k: "global", addr: 0, type: t }, d.span);
       return;
     }
     const addr = this.globalInit.length;
-    for (let i = 0; i < size; i++) this.globalInit.push(0);
+    for (let i = 0; i < size + this.redzone(); i++) this.globalInit.push(0);
     this.defineGlobal(d.name, { k: "global", addr, type: t }, d.span);
     this.globals.push({ name: d.name, type: t, offset: addr });
     if (d.init) this.constInit(addr, t, d.init, d.name);
@@ -419,9 +438,22 @@ export abstract class Declarations extends ElabContext {
           return;
         }
       }
+      if (t.k === "ptr") {
+        // A table of operations (`.read = pipe_read`), a global array decayed (`int *p = buf`),
+        // an error pointer: a pointer whose value is known before the program runs.
+        const f = this.speculate(() => this.rvalue(e));
+        if (f.x.k === "const") {
+          this.globalInit[addr] = f.x.v;
+          return;
+        }
+      }
       const v = this.constExpr(e);
       if (t.k === "ptr" && v !== 0)
-        this.error("KC311", e.span, "a pointer can only be initialised with NULL or &global");
+        this.error(
+          "KC311",
+          e.span,
+          "a pointer can only be initialised with NULL, &global, a global array or a function",
+        );
       if (t.k === "int" && t.lo !== null && (v < t.lo || v > (t.hi as number)))
         this.error("KC408", e.span, `initial value ${v} is outside ${showType(t)}`);
       // C's conversion to the variable's type, as a store does it: bool is 0 or 1, char wraps.
@@ -550,6 +582,13 @@ export abstract class Declarations extends ElabContext {
 
   protected declareFunction(d: Extract<Decl, { kind: "function" }>): void {
     const returns = this.resolveType(d.returns);
+    // A struct result would be returned as its first word: refused rather than cut short.
+    if (returns.k === "struct" || returns.k === "array")
+      this.error(
+        "KC313",
+        d.span,
+        `'${d.name}' returns ${showType(returns)} by value, which KC does not support yet: return a pointer, or fill a struct the caller passes`,
+      );
     const params = d.params.map((p) => this.paramType(this.resolveType(p.type)));
     this.checkDecayedSizes(d, params);
     const existing = this.fns.get(d.name);

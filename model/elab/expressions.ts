@@ -98,14 +98,11 @@ export abstract class Expressions extends Declarations {
     this.pendingBoundary = true;
     const target: LValue = { addr: { k: "take", off: tA }, type: lv.type, local: false };
     if (want === "old") {
-      const v = this.narrow(
-        { k: "bin", op, l: { k: "load", addr: this.frameAddr(tV), local: true }, r: rhs, span },
-        lv.type,
-      );
+      const v = this.update(op, { k: "load", addr: this.frameAddr(tV), local: true }, rhs, lv.type, span);
       this.emitStore(target, v, span);
       return { k: "take", off: tV };
     }
-    const v = this.narrow({ k: "bin", op, l: { k: "take", off: tV }, r: rhs, span }, lv.type);
+    const v = this.update(op, { k: "take", off: tV }, rhs, lv.type, span);
     if (want === "none") {
       this.emitStore(target, v, span);
       return C0;
@@ -118,9 +115,18 @@ export abstract class Expressions extends Declarations {
 
   /** `++`/`--` need an integer lvalue: reports KC301 otherwise. */
   protected checkIncDec(lv: LValue, op: "++" | "--", span: Span): void {
-    if (isIntegral(lv.type) && lv.type.k !== "bool") return;
-    if (lv.type.k === "ptr") this.error("KC301", span, "pointer arithmetic is not supported in KC");
-    else this.error("KC301", span, `'${op}' needs an integer, not ${showType(lv.type)}`);
+    if ((isIntegral(lv.type) && lv.type.k !== "bool") || lv.type.k === "ptr" || lv.type === ERR) return;
+    this.error("KC301", span, `'${op}' needs an integer or a pointer, not ${showType(lv.type)}`);
+  }
+
+  /**
+   * The new value of `old op rhs` stored back into an lvalue of type t (x++, x += n): a pointer
+   * moves by elements (pointers.ts), an integer is narrowed to its storage form.
+   */
+  protected update(op: import("../ir").BinOp, old: IExpr, rhs: IExpr, t: Type, span: Span): IExpr {
+    if (t.k === "ptr" && (op === "+" || op === "-"))
+      return this.pointerAdd(old, t, op === "-" ? fold({ k: "un", op: "-", e: rhs }) : rhs, span);
+    return this.narrow({ k: "bin", op, l: old, r: rhs, span }, t);
   }
 
   /** x++ or x-- whose value is not used. */
@@ -131,8 +137,7 @@ export abstract class Expressions extends Declarations {
       return;
     }
     const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
-    const value: IExpr = { k: "bin", op: op === "++" ? "+" : "-", l: old, r: { k: "const", v: 1 }, span };
-    this.emitStore(lv, this.narrow(value, lv.type), span);
+    this.emitStore(lv, this.update(op === "++" ? "+" : "-", old, { k: "const", v: 1 }, lv.type, span), span);
   }
 
   protected emitStore(lv: LValue, value: IExpr, _span: Span): void {
@@ -176,7 +181,8 @@ export abstract class Expressions extends Declarations {
     const op = e.op.slice(0, -1) as import("../ir").BinOp;
     const r = this.rvalue(e.value);
     this.unsignedMix(op, { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type }, r, e.span);
-    if (!isIntegral(lv.type) || !isIntegral(r.type)) {
+    const pointerStep = lv.type.k === "ptr" && (op === "+" || op === "-") && isIntegral(r.type);
+    if (!pointerStep && (!isIntegral(lv.type) || !isIntegral(r.type))) {
       this.error(
         "KC301",
         e.span,
@@ -188,14 +194,8 @@ export abstract class Expressions extends Declarations {
       this.rmwFine(lv, op, r.x, e.span, "none");
       return { x: C0, type: lv.type };
     }
-    const value: IExpr = {
-      k: "bin",
-      op,
-      l: { k: "load", addr: lv.addr, local: lv.local },
-      r: r.x,
-      span: e.span,
-    };
-    this.emitStore(lv, this.narrow(value, lv.type), e.span);
+    const value = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r.x, lv.type, e.span);
+    this.emitStore(lv, value, e.span);
     return { x: value, type: lv.type };
   }
 
@@ -236,7 +236,9 @@ export abstract class Expressions extends Declarations {
     if (t.k === "bool" && isScalar(r.type)) return { k: "bool", e: r.x };
     if (t.k === "ptr" && r.type.k === "null") return C0;
     if (t.k === "ptr" && r.type.k === "ptr") {
-      if (typeEquals(t, r.type) || t.to.k === "void" || r.type.to.k === "void")
+      // A function is no data: its pointer never passes through a void * (nor one into it).
+      const data = t.to.k !== "fn" && r.type.to.k !== "fn";
+      if (typeEquals(t, r.type) || (data && (t.to.k === "void" || r.type.to.k === "void")))
         return this.checkLayout(r.x, r.type, t, span);
     }
     if (typeEquals(t, r.type)) return r.x;
@@ -284,6 +286,8 @@ export abstract class Expressions extends Declarations {
             return { addr: C0, type: ERR, local: true };
           }
           if (r.type.to.k === "void") this.error("KC305", e.span, "cannot dereference a void pointer");
+          if (r.type.to.k === "fn")
+            this.error("KC305", e.span, "a function pointer can only be called: (*fn)(x) or fn(x)");
           return {
             addr: { k: "ptr", e: r.x, size: this.pointeeSize(r.type.to), span: e.span },
             type: r.type.to,
@@ -350,13 +354,18 @@ export abstract class Expressions extends Declarations {
             local: b.x.local,
           };
         }
-        if (bt.k === "ptr")
-          this.error(
-            "KC307",
-            e.span,
-            "indexing a pointer is pointer arithmetic, which KC does not support; index an array",
-          );
-        else if (bt !== ERR) this.error("KC307", e.span, `${showType(bt)} cannot be indexed`);
+        if (bt.k === "ptr") {
+          // p[i] is *(p + i), as in C.
+          if (!isIntegral(i.type))
+            this.error("KC301", e.index.span, `an index must be an integer, not ${showType(i.type)}`);
+          const at = this.pointerAdd(b.x, bt, i.x, e.span);
+          return {
+            addr: { k: "ptr", e: at, size: this.pointeeSize(bt.to), span: e.span },
+            type: bt.to,
+            local: false,
+          };
+        }
+        if (bt !== ERR) this.error("KC307", e.span, `${showType(bt)} cannot be indexed`);
         return { addr: C0, type: ERR, local: true };
       }
       default:
@@ -421,9 +430,9 @@ export abstract class Expressions extends Declarations {
               this.error("KC404", e.span, "'self' is only defined in a process body");
             return { x: { k: "self" }, type: INT };
           }
-          if (this.fns.has(e.name))
-            this.error("KC301", e.span, `function '${e.name}' used as a value (KC has no function pointers)`);
-          else this.error("KC201", e.span, `unknown name '${e.name}'`);
+          const fn = this.functionValue(e.name, e.span);
+          if (fn) return fn;
+          this.error("KC201", e.span, `unknown name '${e.name}'`);
           return { x: C0, type: ERR };
         }
         if (s.k === "const") return { x: { k: "const", v: s.value }, type: INT };
@@ -432,6 +441,8 @@ export abstract class Expressions extends Declarations {
       }
       case "unary": {
         if (e.op === "&") {
+          const fn = e.operand.kind === "name" ? this.functionValue(e.operand.name, e.span) : null;
+          if (fn) return fn;
           const lv = this.lvalue(e.operand);
           return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }
@@ -456,7 +467,13 @@ export abstract class Expressions extends Declarations {
       }
       case "incdec": {
         const lv = this.lvalue(e.operand);
-        if (this.fineActive() && !lv.local && isIntegral(lv.type) && lv.type.k !== "bool") {
+        const valueType = lv.type.k === "ptr" ? lv.type : INT;
+        if (
+          this.fineActive() &&
+          !lv.local &&
+          (isIntegral(lv.type) || lv.type.k === "ptr") &&
+          lv.type.k !== "bool"
+        ) {
           const x = this.rmwFine(
             lv,
             e.op === "++" ? "+" : "-",
@@ -464,29 +481,22 @@ export abstract class Expressions extends Declarations {
             e.span,
             e.prefix ? "new" : "old",
           );
-          return { x, type: INT };
+          return { x, type: valueType };
         }
         if (e.prefix) {
           // t = x + 1; x = t; the value is t (read once, so the statement is one access).
           this.checkIncDec(lv, e.op, e.span);
           const t = this.temp();
           const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
-          const v: IExpr = {
-            k: "bin",
-            op: e.op === "++" ? "+" : "-",
-            l: old,
-            r: { k: "const", v: 1 },
-            span: e.span,
-          };
           this.emit({
             k: "store",
             addr: this.frameAddr(t),
-            value: this.narrow(v, lv.type),
+            value: this.update(e.op === "++" ? "+" : "-", old, { k: "const", v: 1 }, lv.type, e.span),
             range: null,
             at: this.currentSite,
           });
           this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
-          return { x: { k: "take", off: t }, type: INT };
+          return { x: { k: "take", off: t }, type: valueType };
         }
         const t = this.temp();
         this.emit({
@@ -497,7 +507,7 @@ export abstract class Expressions extends Declarations {
           at: this.currentSite,
         });
         this.storeIncDec(lv, e.op, e.span);
-        return { x: { k: "take", off: t }, type: INT };
+        return { x: { k: "take", off: t }, type: valueType };
       }
       case "binary":
         return this.binary(e);
@@ -507,19 +517,23 @@ export abstract class Expressions extends Declarations {
         const r = this.rvalue(e.value);
         let v: IExpr;
         if (e.op !== "=") this.unsignedMix(e.op.slice(0, -1), { x: C0, type: lv.type }, r, e.span);
-        if (e.op !== "=" && this.fineActive() && !lv.local && isIntegral(lv.type) && isIntegral(r.type)) {
+        const ptrStep = lv.type.k === "ptr" && (e.op === "+=" || e.op === "-=") && isIntegral(r.type);
+        if (
+          e.op !== "=" &&
+          this.fineActive() &&
+          !lv.local &&
+          (isIntegral(lv.type) || ptrStep) &&
+          isIntegral(r.type)
+        ) {
           const op = e.op.slice(0, -1) as import("../ir").BinOp;
           return { x: this.rmwFine(lv, op, r.x, e.span, "new"), type: lv.type };
         }
         if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
         else {
-          if (!isIntegral(lv.type) || !isIntegral(r.type))
+          if (!ptrStep && (!isIntegral(lv.type) || !isIntegral(r.type)))
             this.error("KC301", e.span, `'${e.op}' needs integers`);
           const op = e.op.slice(0, -1) as import("../ir").BinOp;
-          v = this.narrow(
-            { k: "bin", op, l: { k: "load", addr: lv.addr, local: lv.local }, r: r.x, span: e.span },
-            lv.type,
-          );
+          v = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r.x, lv.type, e.span);
         }
         if (!isScalar(lv.type)) {
           this.error("KC302", e.span, "only a scalar assignment can be used as a value");
@@ -568,6 +582,8 @@ export abstract class Expressions extends Declarations {
           return { x: this.checkLayout(r.x, r.type, to, e.span), type: to };
         if (to.k === "ptr" && r.type.k === "null") return { x: r.x, type: to };
         if (to.k === "bool" && isScalar(r.type)) return { x: { k: "bool", e: r.x }, type: BOOL };
+        const between = this.pointerCast(r, to, e.span);
+        if (between) return between;
         this.error("KC301", e.span, `cannot cast ${showType(r.type)} to ${showType(to)}`);
         return { x: r.x, type: to };
       }
@@ -644,6 +660,8 @@ export abstract class Expressions extends Declarations {
       const { flow } = op === "&&" ? this.choice(l.x, right, short) : this.choice(l.x, short, right);
       return { x: flow ?? fold({ k: "bin", op, l: l.x, r: r.x, span: e.span }), type: INT };
     }
+    const bytes = this.byteArithmetic(e);
+    if (bytes) return bytes;
     const l = this.rvalue(e.left);
     const r = this.rvalue(e.right);
     if (l.type === ERR || r.type === ERR) return { x: C0, type: ERR };
@@ -667,14 +685,30 @@ export abstract class Expressions extends Declarations {
       if (!ok) this.error("KC301", e.span, `comparing ${showType(l.type)} with ${showType(r.type)}`);
       return { x: { k: "bin", op, l: l.x, r: r.x, span: e.span }, type: INT };
     }
-    if ((op === "+" || op === "-") && (l.type.k === "ptr" || r.type.k === "ptr"))
-      this.error("KC301", e.span, "pointer arithmetic is not supported in KC");
-    else
-      this.error(
-        "KC301",
-        e.span,
-        `'${op}' cannot combine ${showType(l.type)} and ${showType(r.type)}${cmp ? "" : " (it needs integers)"}`,
-      );
+    const pointer = this.pointerBinary(op, l, r, e.span);
+    if (pointer) return pointer;
+    this.error(
+      "KC301",
+      e.span,
+      `'${op}' cannot combine ${showType(l.type)} and ${showType(r.type)}${cmp ? "" : " (it needs integers)"}`,
+    );
     return { x: C0, type: ERR };
   }
+
+  // Pointers as the kernel uses them: model/elab/pointers.ts.
+  /** `p + n` elements (n may be negative), checked when the program runs. */
+  protected abstract pointerAdd(p: IExpr, t: Extract<Type, { k: "ptr" }>, n: IExpr, span: Span): IExpr;
+  /** A function's name used as a value: its pointer (functionPointers.ts); null when it names no function. */
+  protected abstract functionValue(name: string, span: Span): RValue | null;
+  /** A cast between an integer and a pointer (null: not one). */
+  protected abstract pointerCast(r: RValue, to: Type, span: Span): RValue | null;
+  /** `(char *)p - offsetof(T, m)` written out: KC320 pointing at container_of; null when e is not that. */
+  protected abstract byteArithmetic(e: Extract<Expr, { kind: "binary" }>): RValue | null;
+  /** A binary operator with a pointer operand other than == and != (null: not one; the caller reports it). */
+  protected abstract pointerBinary(
+    op: import("../ir").BinOp,
+    l: RValue,
+    r: RValue,
+    span: Span,
+  ): RValue | null;
 }

@@ -80,6 +80,18 @@ export function privateCandidates(code: Instr[], info: InstrInfo[], start: numbe
         value(e.t);
         value(e.f);
         return;
+      case "padd":
+      case "pdiff":
+      case "pcmp":
+        // The check reads the frames and pool flags that tell the object a pointer is in,
+        // anywhere in memory: never a group of private accesses.
+        ok = false;
+        return;
+      case "p2i":
+      case "i2p":
+      case "callee":
+        value(e.e);
+        return;
     }
   };
 

@@ -325,18 +325,19 @@ export abstract class Statements extends Calls {
     if (scope.has(d.name)) this.error("KC202", d.span, `'${d.name}' is already declared in this block`);
     if (d.isStatic) {
       // A static local is a global with a local name.
-      if (!this.roomFor(size, d.span, `variable '${d.name}'`)) {
+      if (!this.roomFor(size + this.redzone(), d.span, `variable '${d.name}'`)) {
         scope.set(d.name, { k: "global", addr: 0, type: t });
         return;
       }
       const addr = this.globalInit.length;
-      for (let i = 0; i < size; i++) this.globalInit.push(0);
+      for (let i = 0; i < size + this.redzone(); i++) this.globalInit.push(0);
       this.globals.push({ name: `${c.unit.name}.${d.name}`, type: t, offset: addr });
       if (d.init) this.constInit(addr, t, d.init, d.name);
       scope.set(d.name, { k: "global", addr, type: t });
       return;
     }
     const off = this.allocLocal(size);
+    this.allocLocal(this.redzone());
     c.unit.locals.push({ name: d.name, type: t, offset: off });
     // A struct with an array member escapes like an array: `pub = b.a` takes b's address without '&'.
     const sym: Sym = { k: "local", off, type: t, escapes: c.escaping.has(d.name) || this.holdsArray(t) };

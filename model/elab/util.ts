@@ -17,6 +17,7 @@ export const TYPE_KINDS = new Set<string>([
   "typedef",
   "pointer",
   "array",
+  "function",
 ]);
 
 /** Properties every program has, besides its own invariant/final/reachable declarations. */
@@ -127,8 +128,15 @@ export function exprVisible(e: IExpr): boolean {
     case "cond":
       return exprVisible(e.c) || exprVisible(e.t) || exprVisible(e.f);
     case "layout":
+    case "padd":
+    case "pdiff":
+    case "pcmp":
       // It reads the object the pointer points into (another task's frames, say): shared.
       return true;
+    case "p2i":
+    case "i2p":
+    case "callee":
+      return exprVisible(e.e);
   }
 }
 
@@ -186,6 +194,7 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
         visitExpr(e.else);
         return;
       case "call":
+        visitExpr(e.fn);
         for (const a of e.args) visitExpr(a);
         return;
       case "index":

@@ -225,3 +225,12 @@ void spin_unlock(spinlock_t *l) {
         l->locked = 0;
     }
 }
+
+// include/linux/err.h: the last MAX_ERRNO values of the address space are errnos, never
+// objects, so a function returns either an object or an error in one pointer. IS_ERR and
+// IS_ERR_OR_NULL are builtins (model/elab/pointers.ts): err.h compares every pointer as an
+// unsigned long, and a pointer to an object has no integer in KC's word memory.
+const MAX_ERRNO = 4095;
+void *ERR_PTR(long error) { return (void *) error; }
+long PTR_ERR(const void *ptr) { return (long) ptr; }
+void *ERR_CAST(const void *ptr) { return (void *) ptr; }
