@@ -11,8 +11,9 @@ import {
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import type { Span } from "../model/ast";
 import { CompileError, formatDiagnostic } from "../model/diagnostics";
-import type { ExecModel, Expectation } from "../model/ir";
+import type { ExecModel, Expectation, Lowered } from "../model/ir";
 import { lex } from "../model/lexer";
 import { type LoadResult, loadProgram, readSourceFile } from "../model/load";
 import { printable, SourceSet } from "../model/source";
@@ -334,7 +335,7 @@ function runCheck(a: CheckArgs): number {
       : null;
   say(
     process.stdout,
-    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters, model: r.program.model })}\n`,
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters, model: r.program.model, replaced: replacedLines(r.program, r.sources) })}\n`,
   );
   if (a.json) {
     const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
@@ -868,4 +869,10 @@ if (process.argv[1] && /ipcmc(\.js|\.mjs)?$|cli\.(ts|js|mjs)$/.test(process.argv
     process.exitCode = failure(e, args.includes("--debug"));
   });
   process.exitCode = main(args);
+}
+
+/** "NAME (FILE:LINE) by the spec's (FILE:LINE)" for each prelude function the spec replaced. */
+function replacedLines(program: Lowered, sources: SourceSet): string[] {
+  const at = (s: Span): string => `${sources.file(s.file).name}:${sources.position(s.file, s.start).line}`;
+  return program.replaced.map((r) => `${r.name} of ${at(r.prelude)} by ${at(r.spec)}`);
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
+import { bundledPrelude } from "../scripts/bundledPrelude.mjs";
 
 const root = join(__dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "ipcmc-process-"));
@@ -25,6 +26,7 @@ beforeAll(async () => {
     packages: "external",
     absWorkingDir: root,
     logLevel: "error",
+    plugins: [bundledPrelude(root)],
   });
 });
 

@@ -106,6 +106,7 @@ class Elaborator extends Operands {
       properties: this.properties,
       expect: this.expect,
       constants: this.constants,
+      replaced: this.replaced,
       functionUnits: this.fnList.map((f) => f.unit),
       functionNames: this.fnList.map((f) => f.name),
       stackTagUnits: this.stackTagUnits,

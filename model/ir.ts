@@ -358,4 +358,9 @@ export interface Lowered {
    * CPU (0: none, any runnable task may run); -1 in the smp model, whose states have no such word.
    */
   cpuWord: number;
+  /**
+   * Prelude functions the spec defines again (an era's `__sleep_on`, a buggy `__down_common`):
+   * every call, the prelude's own included, runs the spec's definition. Reports list them.
+   */
+  replaced: { name: string; prelude: import("./ast").Span; spec: import("./ast").Span }[];
 }

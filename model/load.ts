@@ -11,8 +11,10 @@ import { WIDE_TYPEDEFS } from "./ctypes";
 import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import { elaborate, type Overrides } from "./elaborate";
 import type { Lowered } from "./ir";
-import { PRELUDE, PRELUDE_NAME } from "./kernel";
+import { CORE_PRELUDE, LEGACY_PRELUDE, PRELUDE_NAME, preludeText } from "./kernel";
+import { lexRaw } from "./lexer";
 import { parseProgram } from "./parser";
+import { PRELUDE_FILES } from "./preludeFiles";
 import { Preprocessor } from "./preprocess";
 import { SourceSet } from "./source";
 
@@ -192,12 +194,16 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const defines = definesOf(options.defines);
   const pp = new Preprocessor(sources, {
     defines,
-    include: (inc: string, span: Span, depth: number): number | null => {
+    include: (inc: string, span: Span, depth: number, angle: boolean): number | null => {
       const fail = (code: Code, message: string): never => {
         throw new CompileError([{ code, span, message }]);
       };
       if (depth >= MAX_INCLUDE_DEPTH) fail("KC505", `includes nest more than ${MAX_INCLUDE_DEPTH} deep`);
-      const dir = dirs.get(span.file) ?? ".";
+      if (angle) return includeHeader(inc, span, fail);
+      const dir = dirs.get(span.file);
+      // A kernel header names others only as <...>; the prelude has no directory of its own.
+      if (dir === undefined)
+        return fail("KC503", `include "${inc}": a kernel header includes only <...> headers`);
       let found: { path: string; text: string } | null;
       try {
         found = resolveInclude(inc, dir, includeDirs, read);
@@ -224,6 +230,33 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     },
   });
 
+  // Whether the program uses the kernel headers (see kernelHeadersNamed); then the core comes
+  // first instead of the legacy prelude.
+  let modern = false;
+  const preludeFiles = new Set<number>();
+  /** `#include <path>`: a header of the bundled prelude, never a file of the spec's or -I's. */
+  const includeHeader = (
+    inc: string,
+    span: Span,
+    fail: (code: Code, message: string) => never,
+  ): number | null => {
+    if (!modern)
+      fail(
+        "KC503",
+        `<${inc}> is a kernel header, but the main spec includes none: the main spec's own #include <...> lines choose the kernel headers over the legacy prelude, so include it there`,
+      );
+    const text = inc.startsWith("kc-") ? undefined : PRELUDE_FILES.get(inc);
+    if (text === undefined)
+      return fail("KC501", `KC's prelude has no kernel header <${inc}> (docs/kernel-api.md lists them)`);
+    const key = `<prelude>/${inc}`;
+    if (seen.has(key)) return null;
+    seen.add(key);
+    const f = sources.add(`<${inc}>`, text);
+    preludeFiles.add(f);
+    targets.set(at(span), f);
+    return f;
+  };
+
   const parseInto = (file: number): void => {
     const program = parseProgram(
       sources,
@@ -243,8 +276,6 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   };
 
   try {
-    const pre = sources.add(PRELUDE_NAME, PRELUDE);
-    pp.run(pre);
     let mainText: string | null;
     try {
       mainText = text ?? read(path);
@@ -253,6 +284,10 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       throw e;
     }
     if (mainText === null) return refused(sources, "KC502", `cannot read ${path}: no such file`);
+    modern = kernelHeadersNamed(mainText);
+    const pre = sources.add(PRELUDE_NAME, preludeText(modern ? CORE_PRELUDE : LEGACY_PRELUDE));
+    preludeFiles.add(pre);
+    pp.run(pre);
     const abs = realOrResolved(path);
     seen.add(abs);
     admit(displayPath(path), mainText, null);
@@ -267,10 +302,29 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       fine: options.fine === true,
       preludeFile: pre,
       ...(options.model ? { model: options.model } : {}),
+      preludeFiles,
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };
   } catch (e) {
     if (e instanceof CompileError) return { ok: false, diagnostics: e.diagnostics, sources };
+    throw e;
+  }
+}
+
+/**
+ * Whether the main spec's text has an `#include <...>` line (active or not: the choice is made
+ * before preprocessing). Such a spec gets the kernel headers it includes, after a small core;
+ * any other spec gets the legacy prelude (model/prelude/kc-legacy.h), as before headers existed.
+ * A text that does not lex says no here; its real preprocessing reports the error.
+ */
+function kernelHeadersNamed(text: string): boolean {
+  const scratch = new SourceSet();
+  try {
+    return lexRaw(scratch, scratch.add("main", text)).some(
+      (t) => t.kind === "include" && t.text.endsWith(">"),
+    );
+  } catch (e) {
+    if (e instanceof CompileError) return false;
     throw e;
   }
 }

@@ -40,11 +40,11 @@ export interface PreprocessOptions {
    */
   defines?: ReadonlyMap<string, number>;
   /**
-   * Resolves `#include "path"` met at include depth `depth`: the file's index in the SourceSet,
-   * or null when the file was already included (it is skipped). Throws a CompileError to refuse.
-   * Without it, include tokens pass through untouched.
+   * Resolves `#include "path"` (or `<path>`, then `angle` is true) met at include depth `depth`:
+   * the file's index in the SourceSet, or null when the file was already included (it is
+   * skipped). Throws a CompileError to refuse. Without it, include tokens pass through untouched.
    */
-  include?: (path: string, span: Span, depth: number) => number | null;
+  include?: (path: string, span: Span, depth: number, angle: boolean) => number | null;
 }
 
 /** The hide set of a token (C11 6.10.3.4): the macros it came from, which it may not expand again. */
@@ -246,7 +246,7 @@ export class Preprocessor {
   }
 
   private include(t: RawToken & { kind: "include" }, out: Token[], depth: number): void {
-    const target = this.options.include?.(t.path, t.span, depth) ?? null;
+    const target = this.options.include?.(t.path, t.span, depth, t.text.endsWith(">")) ?? null;
     if (target !== null) this.run(target, depth + 1);
     out.push(t);
   }

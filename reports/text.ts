@@ -7,6 +7,8 @@ import { printable } from "../model/source";
 /** Everything the text report needs besides the outcome: names and traces already replayed. */
 export interface ReportInput {
   spec: string;
+  /** Prelude functions the spec replaced with its own, one line each (see Lowered.replaced). */
+  replaced?: string[];
   defines: ReadonlyMap<string, number>;
   outcome: Outcome;
   /** The replayed counterexample of the first violated property, if any. */
@@ -269,6 +271,7 @@ export function renderReport(r: ReportInput): string {
   }
   const model = r.model ?? "smp";
   out.push("", `model: ${MODEL_WORD[model]} (${MODEL_MEANING[model]})`);
+  for (const line of r.replaced ?? []) out.push(`replaced: ${printable(line)}`);
   out.push("", "properties:");
   const w = maxOf(
     o.properties.map((p) => p.name.length),

@@ -1,6 +1,7 @@
 // Bundles the command line and the benchmark into dist/ with esbuild (run by `npm ci` via "prepare").
 import { chmodSync } from "node:fs";
 import { build } from "esbuild";
+import { bundledPrelude } from "./bundledPrelude.mjs";
 
 const common = {
   bundle: true,
@@ -10,6 +11,8 @@ const common = {
   sourcemap: true,
   packages: "external",
   logLevel: "warning",
+  // The bundle carries the prelude headers' text (scripts/bundledPrelude.mjs).
+  plugins: [bundledPrelude(".")],
 };
 await build({
   ...common,

@@ -50,6 +50,11 @@ export interface ElaborateOptions {
   procSlots?: ReadonlyArray<{ base: number; task: number; stackBase: number }>;
   /** The execution model, overriding the program's `model` declaration (the `--model` flag). */
   model?: import("../ir").ExecModel;
+  /**
+   * The files of the kernel prelude (by SourceSet index): a function they define may be
+   * replaced by the spec's own definition of the same signature, which Lowered.replaced lists.
+   */
+  preludeFiles?: ReadonlySet<number>;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */
@@ -135,6 +140,8 @@ export abstract class ElabContext {
   protected readonly typedefs = new Map<string, Type>();
   protected readonly globalsScope = new Map<string, Sym>();
   protected readonly constants = new Map<string, number>();
+  /** Prelude functions the spec replaced (see Declarations.replaceable). */
+  protected readonly replaced: { name: string; prelude: Span; spec: Span }[] = [];
   protected readonly fns = new Map<string, FnSig>();
   protected readonly fnList: FnSig[] = [];
   protected readonly code: Instr[] = [];

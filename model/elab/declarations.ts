@@ -695,7 +695,10 @@ export abstract class Declarations extends ElabContext {
         existing.params.length === params.length &&
         existing.params.every((p, i) => typeEquals(p, params[i] as Type));
       if (!same) this.error("KC202", d.nameSpan, `'${d.name}' is declared again with a different signature`);
-      else if (d.body && existing.decl?.body)
+      else if (d.body && existing.decl?.body && this.replaceable(existing.decl, d)) {
+        this.replaced.push({ name: d.name, prelude: existing.decl.nameSpan, spec: d.nameSpan });
+        existing.decl = d;
+      } else if (d.body && existing.decl?.body)
         this.error("KC202", d.nameSpan, `function '${d.name}' is already defined`);
       else if (d.body) existing.decl = d;
       return;
@@ -715,6 +718,19 @@ export abstract class Declarations extends ElabContext {
     };
     this.fns.set(d.name, sig);
     this.fnList.push(sig);
+  }
+
+  /**
+   * A spec may define again, once, a function the kernel prelude defines (same signature), as the
+   * kernel links a strong definition over a weak one; the replacement is listed, never silent.
+   */
+  private replaceable(
+    old: Extract<Decl, { kind: "function" }>,
+    d: Extract<Decl, { kind: "function" }>,
+  ): boolean {
+    const prelude = this.options.preludeFiles;
+    if (!prelude?.has(old.span.file) || prelude.has(d.span.file)) return false;
+    return !this.replaced.some((r) => r.name === d.name);
   }
 
   /** The dropped first size of array parameters (`int a[n]`) is checked with the parameters in scope. */

@@ -1,0 +1,20 @@
+// The machine's essentials, first in every spec that includes a kernel header (a spec that
+// includes none gets kc-legacy.h instead). The machine itself provides current, schedule(),
+// cli()/sti(), save_flags()/restore_flags() and kmalloc()/kfree(); this file names what they use.
+
+// include/linux/sched.h: task states (the machine knows these three values)
+const TASK_RUNNING = 0;
+const TASK_INTERRUPTIBLE = 1;
+const TASK_UNINTERRUPTIBLE = 2;
+
+// include/linux/sched.h: the fields of struct task_struct that the machine keeps in every
+// task block (pid, state, pending and blocked signals as bit masks); current points to it.
+struct task_struct { int pid; int state; int signal; int blocked; };
+
+// include/linux/gfp_types.h: allocation flags. kmalloc never sleeps in the model; they are
+// accepted (<linux/slab.h> says when an allocation may fail).
+const GFP_KERNEL = 0;
+const GFP_ATOMIC = 1;
+
+// include/linux/sched.h: the state of a task that has exited; the machine sets it (model/layout.ts).
+const TASK_ZOMBIE = 3;

@@ -1,0 +1,203 @@
+// The kernel headers keep the kernel's rules (docs/kernel-api-facts.md): small programs over each
+// primitive, checked with the explorer, and for the [SC] races of the fact sheet's catalogue a
+// buggy variant the explorer finds. Also the loader's rules for <...> includes and replacements,
+// and that docs/kernel-api.md is what `npm run docs:api` would write.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { explore } from "../../checker/explore";
+import { System } from "../../checker/system";
+import { formatDiagnostic } from "../diagnostics";
+import { parseHeader, renderKernelApi } from "../kernelApiDoc";
+import { loadProgram } from "../load";
+import { PRELUDE_FILES } from "../preludeFiles";
+
+function load(text: string, files: Record<string, string> = {}) {
+  return loadProgram("/spec/k.kc", { readFile: (p) => files[p] ?? null }, text);
+}
+
+function violated(text: string): string[] {
+  const r = load(text);
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+  const o = explore(new System(r.program), { keepGoing: true, maxStates: 500_000 });
+  expect(o.verdict).not.toBe("inconclusive");
+  return o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+}
+
+function errors(text: string, files: Record<string, string> = {}): string[] {
+  const r = load(text, files);
+  return r.ok ? [] : r.diagnostics.map((d) => `${d.code}: ${d.message}`);
+}
+
+describe("the reference page", () => {
+  it("docs/kernel-api.md is current (npm run docs:api)", () => {
+    const page = readFileSync(new URL("../../docs/kernel-api.md", import.meta.url), "utf8");
+    expect(page).toBe(renderKernelApi(PRELUDE_FILES));
+  });
+
+  it("every definition in a header is documented with /// (or is a helper with a // comment)", () => {
+    for (const [path, text] of PRELUDE_FILES) {
+      if (path.startsWith("kc-")) continue;
+      const h = parseHeader(path, text);
+      expect({ path, undocumented: h.undocumented }).toEqual({ path, undocumented: [] });
+      for (const e of h.entries)
+        expect(e.kernelFile, `${path}:${e.line}`).toMatch(/^(include|kernel|Documentation)\//);
+    }
+  });
+});
+
+describe("which prelude a spec gets", () => {
+  it("a spec with no #include <...> gets the legacy prelude, <...> the kernel headers", () => {
+    expect(errors("struct wait_queue *q;\nprocess p { wake_up(&q); }\n")).toEqual([]);
+    expect(errors("#include <linux/wait.h>\nstruct wait_queue *q;\nprocess p { wake_up(&q); }\n")[0]).toMatch(
+      /^KC/,
+    );
+    expect(
+      errors("#include <linux/wait.h>\nDECLARE_WAIT_QUEUE_HEAD(q);\nprocess p { wake_up(&q); }\n"),
+    ).toEqual([]);
+  });
+
+  it("<...> names only the bundled headers: an -I or spec directory never shadows one", () => {
+    const files = { "/spec/linux/wait.h": "int shadow;", "/spec/linux/wait.h.kc": "int shadow;" };
+    const r = load("#include <linux/wait.h>\nprocess p { shadow = 1; }\n", files);
+    expect(r.ok).toBe(false);
+    expect(errors("#include <linux/nosuch.h>\nprocess p { }\n", files)).toEqual([
+      "KC501: KC's prelude has no kernel header <linux/nosuch.h> (docs/kernel-api.md lists them)",
+    ]);
+    expect(errors("#include <kc-legacy.h>\nprocess p { }\n")[0]).toMatch(/^KC501/);
+  });
+
+  it("a kernel header included only from an included file is refused, not mixed with the legacy prelude", () => {
+    const files = { "/spec/lib.kc": "#include <linux/list.h>\n" };
+    expect(errors('#include "lib.kc"\nprocess p { }\n', files)[0]).toMatch(
+      /^KC503: <linux\/list.h> is a kernel header/,
+    );
+  });
+
+  it("a spec's definition of a prelude function replaces it, listed; a second one is KC202", () => {
+    const spec =
+      "#include <linux/sched.h>\nint wake_up_process(struct task_struct *p) { return 7; }\nint r;\nprocess p { r = wake_up_process(current); }\n";
+    const r = load(spec);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.program.replaced.map((x) => x.name)).toEqual(["wake_up_process"]);
+    expect(errors(`${spec}int wake_up_process(struct task_struct *p) { return 8; }\n`)[0]).toMatch(/^KC202/);
+    expect(errors("#include <linux/sched.h>\nvoid wake_up_process(int x) { }\nprocess p { }\n")[0]).toMatch(
+      /^KC202/,
+    );
+  });
+});
+
+const inc = (...hs: string[]): string => hs.map((h) => `#include <linux/${h}.h>\n`).join("");
+
+describe("kernel rules", () => {
+  it("a spin lock keeps two tasks out of its section; without it the section races", () => {
+    const body = (lock: boolean) =>
+      `${inc("spinlock")}DEFINE_SPINLOCK(l);\nint in;\nprocess p[2] { ${lock ? "spin_lock(&l);" : ""} in++; in--; ${lock ? "spin_unlock(&l);" : ""} }\ninvariant excl: in <= 1;\n`;
+    expect(violated(body(true))).toEqual([]);
+    expect(violated(body(false))).toContain("excl");
+  });
+
+  it("list_add_tail under the lock keeps the list consistent; without the lock two adds lose one", () => {
+    const body = (lock: boolean) =>
+      `${inc("list", "spinlock")}LIST_HEAD(h);\nDEFINE_SPINLOCK(l);\nstruct list_head e[2];\nprocess p[2] { ${lock ? "spin_lock(&l);" : ""} list_add_tail(&e[self], &h); ${lock ? "spin_unlock(&l);" : ""} }\nfinal both: h.next->next->next == &h && h.prev->prev->prev == &h;\n`;
+    expect(violated(body(true))).toEqual([]);
+    expect(violated(body(false))).toContain("both");
+  });
+
+  it("a second list_del of an entry is a fault (the kernel's poison oops)", () => {
+    expect(
+      violated(
+        `${inc("list")}LIST_HEAD(h);\nstruct list_head e;\nprocess p { list_add(&e, &h); list_del(&e); list_del(&e); }\n`,
+      ),
+    ).toContain("runtime_error");
+  });
+
+  it("atomic_inc is one step; a plain counter++ written as load and store is not", () => {
+    const body = (op: string) =>
+      `${inc("atomic")}atomic_t n;\nprocess p[2] { ${op} }\nfinal two: atomic_read(&n) == 2;\n`;
+    expect(violated(body("atomic_inc(&n);"))).toEqual([]);
+    expect(violated(body("int v = atomic_read(&n); atomic_set(&n, v + 1);"))).toContain("two");
+  });
+
+  it("a mutex excludes, and freeing its object right after another task's unlock is a use after free (M1)", () => {
+    const pipe = (fixed: boolean) => `${inc("mutex", "spinlock")}
+struct pipe { struct mutex mutex; int files; };
+pool struct pipe[1];
+DEFINE_SPINLOCK(i_lock);
+struct pipe *pp;
+int ready;
+int in;
+// fs/pipe.c pipe_release: before b0d8d2292160 it dropped i_lock, then the pipe mutex, then
+// freed; the fix drops the pipe mutex before the files count goes down.
+void pipe_release(struct pipe *pipe) {
+    int kill;
+    mutex_lock(&pipe->mutex);
+    in++; in--;
+    ${fixed ? "mutex_unlock(&pipe->mutex);" : ""}
+    spin_lock(&i_lock);
+    kill = --pipe->files == 0;
+    spin_unlock(&i_lock);
+    ${fixed ? "" : "mutex_unlock(&pipe->mutex);"}
+    if (kill) kfree(pipe);
+}
+process closer[2] {
+    if (self == 0) {
+        struct pipe *p = kmalloc(sizeof(struct pipe), GFP_KERNEL);
+        mutex_init(&p->mutex);
+        p->files = 2;
+        pp = p;
+        ready = 1;
+    }
+    await(ready);
+    pipe_release(pp);
+}
+invariant excl: in <= 1;
+`;
+    expect(violated(pipe(false))).toEqual(["runtime_error"]);
+    expect(violated(pipe(true))).toEqual([]);
+  });
+
+  it("complete() wakes exactly one waiter, complete_all() every one", () => {
+    const body = (calls: string, expectWoken: number) =>
+      `${inc("completion")}DECLARE_COMPLETION(c);\nint woke;\nprocess w[2] { wait_for_completion(&c); woke++; }\nprocess k { ${calls} }\nfinal woken: woke == ${expectWoken};\n`;
+    expect(violated(body("complete(&c);", 1))).toEqual(expect.arrayContaining(["stuck_waiter"]));
+    expect(violated(body("complete_all(&c);", 2))).toEqual([]);
+  });
+
+  it("wait_event_interruptible returns -ERESTARTSYS on a signal, 0 when the condition came", () => {
+    const body = `${inc("wait", "errno")}DECLARE_WAIT_QUEUE_HEAD(q);
+int cond;
+int r = 1;
+struct task_struct *t;
+process sleeper { t = current; r = wait_event_interruptible(q, cond != 0); }
+process killer { await(t != NULL); send_sig(2, t, 0); }
+final result: r == 0 || (r == -ERESTARTSYS && cond == 0);
+reachable signalled: r == -ERESTARTSYS;
+`;
+    expect(violated(body)).toEqual([]);
+  });
+
+  it("testing the condition before queueing loses the wake-up (W4); wait_event does not", () => {
+    const good = `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);\nint cond;\nprocess s { wait_event(q, cond != 0); }\nprocess w { cond = 1; wake_up(&q); }\n`;
+    const bad = `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);\nint cond;\nprocess s { DEFINE_WAIT(w); if (!cond) { prepare_to_wait(&q, &w, TASK_UNINTERRUPTIBLE); schedule(); } finish_wait(&q, &w); }\nprocess w { cond = 1; wake_up(&q); }\n`;
+    expect(violated(good)).toEqual([]);
+    expect(violated(bad)).toContain("stuck_waiter");
+  });
+
+  it("wake_up_interruptible leaves an uninterruptible sleeper asleep (W5)", () => {
+    const body = `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);\nint cond;\nprocess s { wait_event(q, cond != 0); }\nprocess w { cond = 1; wake_up_interruptible(&q); }\n`;
+    expect(violated(body)).toContain("stuck_waiter");
+  });
+
+  it("the semaphore hands its unit over; BUG_ON names its condition", () => {
+    const body = `${inc("semaphore", "bug")}DEFINE_SEMAPHORE(s, 0);\nint got;\nprocess d { down(&s); got = 1; }\nprocess u { up(&s); }\nfinal taken: got == 1 && s.count == 0;\n`;
+    expect(violated(body)).toEqual([]);
+    const r = load(`${inc("bug")}int x;\nprocess p { BUG_ON(x == 0); }\n`);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      const o = explore(new System(r.program), {});
+      expect(o.properties.find((p) => p.name === "assertion")?.counterexample?.message).toContain(
+        "BUG_ON(x == 0)",
+      );
+    }
+  });
+});
