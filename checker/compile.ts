@@ -549,6 +549,13 @@ class Gen {
     if (kind === "interrupt") return js``;
     const ins = this.p.code[i];
     const holds = kind === "function" && !(ins?.k === "prim" && ins.name === "schedule");
+    if (holds && ins?.k === "await") {
+      // Before an await outside atomic and cli, the task sleeps when its condition is false
+      // (the CPU is free, as at schedule()); a condition that faults is left to the next step.
+      const excl = js`(m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0`;
+      const sleeps = js`(${excl} && (() => { try { return !(${this.cond(ins.cond)}); } catch (e) { if (e instanceof Fault) return false; throw e; } })())`;
+      return js`if (cur !== 0) { m[${c}] = ${sleeps} ? 0 : tb; DM |= ${this.cm[c] ?? -1}; }`;
+    }
     return js`if (cur !== 0) { m[${c}] = ${holds ? js`tb` : js`0`}; DM |= ${this.cm[c] ?? -1}; }`;
   }
 

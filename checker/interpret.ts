@@ -204,7 +204,15 @@ class Run {
     if (p.model !== "up" || this.cur === 0) return;
     const unit = p.units[p.info[at]?.unit ?? -1];
     const ins = p.code[at];
-    const sleeps = ins?.k === "prim" && ins.name === "schedule";
+    let sleeps = ins?.k === "prim" && ins.name === "schedule";
+    // Before an await outside atomic and cli, the task sleeps when the condition is false.
+    if (ins?.k === "await" && (this.m[this.tb + T_ATOMIC]! | this.m[this.tb + T_IRQOFF]!) === 0) {
+      try {
+        sleeps = !this.truth(ins.cond);
+      } catch (e) {
+        if (!(e instanceof Trap)) throw e;
+      }
+    }
     this.m[p.cpuWord] = unit?.kind === "function" && !sleeps ? this.tb : 0;
   }
 

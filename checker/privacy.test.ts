@@ -90,6 +90,36 @@ reachable atL: w0 at L;
     expect(violated(plain)).toEqual([]);
   });
 
+  it("a pool object whose pointer sits on a published stack is published too", () => {
+    // The hostile review's case: the box's only pointer is in h, on a's stack, and hp = &h
+    // makes that stack reachable, so b may read the box between the two field stores.
+    const text = `
+struct box { int a; int b; };
+struct holder { struct box *p; };
+int pad[40];
+pool struct box[1];
+struct holder *hp;
+int seen = -1;
+process a {
+    struct holder h;
+    struct box *ob = kmalloc(sizeof(struct box), GFP_KERNEL);
+    h.p = ob;
+    hp = &h;
+    ob->a = 1;
+    ob->b = 2;
+    await(seen != -1);
+}
+process b {
+    await(hp != NULL && hp->p != NULL);
+    seen = hp->p->a * 10 + hp->p->b;
+}
+invariant never_half: seen != 10;
+`;
+    const { merged, plain } = both(text);
+    expect(violated(plain)).toContain("never_half");
+    expect(violated(merged)).toEqual(violated(plain));
+  });
+
   it("still sees an object published before it is filled in", () => {
     // The bug: head = p before the fields are set; a reader sees a half-built item.
     const text = `
@@ -138,7 +168,7 @@ reachable half: seen == 1;
         v: fc.integer({ min: 1, max: 3 }),
       }),
       fc.record({
-        k: fc.constantFrom("pub", "unpub", "pubo", "unpubo", "hold", "holdo", "chain", "local"),
+        k: fc.constantFrom("pub", "unpub", "pubo", "unpubo", "hold", "holdo", "holdpool", "chain", "local"),
       }),
     );
     const stmt = (o: { k: string; f?: number; v?: number }): string => {
@@ -161,6 +191,9 @@ reachable half: seen == 1;
           return "h.p = &x; hp = &h;";
         case "holdo":
           return "if (other != NULL) { other->link = &x; opub = other; }";
+        case "holdpool":
+          // The object's only pointer on a's stack, and a's stack reachable through hp.
+          return "if (ob != NULL) { h.p = ob; hp = &h; }";
         case "chain":
           return "if (other != NULL && ob != NULL) { other->next = ob; opub = other; }";
         default:
@@ -172,6 +205,7 @@ reachable half: seen == 1;
         const text = `
 struct box { int f[2]; struct box *link; struct box *next; };
 struct holder { struct box *p; };
+int pad[40]; // the pool away from small addresses, which small integers would match by chance
 pool struct box[2];
 struct box *pub;
 struct holder *hp;

@@ -7,8 +7,10 @@
 //   task is in the kernel until that call returns to the body. The call starts a step of its own
 //   (model/elaborate.ts computeGroups), so the state before it is one where any task may run.
 // - Every process step ends by writing the CPU word (Lowered.cpuWord): the task's block address
-//   when the step stops inside a function anywhere but at schedule(), else 0. Handler steps leave
-//   it alone: an interrupt returns to the task it interrupted.
+//   when the step stops inside a function anywhere but at schedule() or before an await (outside
+//   atomic and cli) whose condition is false there, else 0: such a task sleeps, and a handler
+//   that later makes the condition true makes it runnable, not the CPU's holder. Handler steps
+//   leave the word alone: an interrupt returns to the task it interrupted.
 // - CPU word 0: the SMP rules apply (any runnable task may run; atomic and cli run alone).
 // - CPU word = a task (the holder): the holder takes the next step, and while it is neither in
 //   atomic nor has interrupts off, so may every interrupt handler. No other task runs: one woken

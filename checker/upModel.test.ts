@@ -138,6 +138,23 @@ function violated(spec: string, model: ExecModel): string[] {
   return o.properties.filter((p) => p.status === "violated").map((p) => p.name);
 }
 
+describe("a kernel task that sleeps in an await", () => {
+  it("leaves the CPU free: a handler that wakes it does not hand it the CPU back", () => {
+    // a sleeps in the kernel; b runs; the interrupt makes a's condition true. On 2.0 the return
+    // from the interrupt goes on with b, which may see flag set and a not yet done.
+    const text = `model uniprocessor;
+int started; int flag; int a_done; int bad;
+void kwait(void) { started = 1; await(flag); a_done = 1; }
+process a { kwait(); }
+process b { await(started && flag); if (!a_done) bad = 1; }
+interrupt irq { assume(started && !flag); flag = 1; }
+invariant no_bad: bad == 0;
+`;
+    const o = explore(system(text, "up"), { keepGoing: true });
+    expect(o.properties.find((p) => p.name === "no_bad")?.status).toBe("violated");
+  });
+});
+
 describe("which races each model shows (specs/ksem)", () => {
   it("a race that needs preemption inside a system call: smp only", () => {
     // up() as two statements: a down() between them needs another task inside the kernel.

@@ -356,22 +356,41 @@ export function unpublished(p: Lowered, layout: Layout, m: Int32Array, slot: num
     if (x !== 0 && u >= lo && u <= hi) return false;
   }
   const regs = registersOf(layout);
-  const own0 = s.stackBase;
-  const own1 = s.stackEnd;
+  const stackHidden = !pointedInto(m, regs, s.stackBase, s.stackEnd, -1, -1);
+  if (lo === s.stackBase) return stackHidden;
+  // A pool object: a pointer to it held on the task's own stack hides it only while no other
+  // task can reach that stack either.
+  return stackHidden
+    ? !pointedInto(m, regs, lo, hi, s.stackBase, s.stackEnd)
+    : !pointedInto(m, regs, lo, hi, -1, -1);
+}
+
+/**
+ * Whether some word outside [lo, hi), outside [skip0, skip1) and not a register holds a pointer
+ * into [lo, hi] (one past the end included: arithmetic may bring it back).
+ */
+function pointedInto(
+  m: Int32Array,
+  regs: Uint8Array,
+  lo: number,
+  hi: number,
+  skip0: number,
+  skip1: number,
+): boolean {
   for (let w = 0; w < m.length; w++) {
     if (w === lo) {
       w = hi - 1;
       continue;
     }
-    if (w === own0) {
-      w = own1 - 1;
+    if (w === skip0) {
+      w = skip1 - 1;
       continue;
     }
     if (regs[w] === 1) continue;
     const x = m[w] as number;
     if (x === 0) continue;
     const u = x > ADDRESS_MASK ? x & ADDRESS_MASK : x;
-    if (u >= lo && u <= hi) return false;
+    if (u >= lo && u <= hi) return true;
   }
-  return true;
+  return false;
 }

@@ -530,6 +530,16 @@ describe("statement expressions", () => {
     expect(codes(load("int x;\nprocess p { x = ({ int y = 1; }); }\n"))).toContain("KC309");
   });
 
+  it("is refused in a condition checked in one step (await, assume, a property)", () => {
+    // It would run once, as steps of its own, while only its value is checked again.
+    expect(codes(load("int g;\nprocess p { await(({ int t = g; t; })); }\n"))).toEqual(["KC406"]);
+    expect(codes(load("int g;\nprocess p { assume(({ g = 1; g == 1; })); }\n"))).toEqual(["KC406"]);
+    // In wait_event the condition is lowered again for every try: allowed.
+    expect(
+      codes(load("int g;\nwait_queue_head_t q;\nprocess p { wait_event(q, ({ int t = g; t; })); }\n")),
+    ).toEqual([]);
+  });
+
   it("a jump out of a statement expression is an error", () => {
     expect(
       codes(load("int x;\nint f(void) { return ({ return 1; 2; }); }\nprocess p { x = f(); }\n")),

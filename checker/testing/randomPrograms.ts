@@ -620,7 +620,9 @@ class Ctx {
         // Keep a ranged target in range (most of the time: an overflow is a finding too).
         // In init, no compound division that may be by zero.
         const op =
-          this.init && (st.op === "/=" || st.op === "%=" || st.op === "<<=" || st.op === ">>=") ? "+=" : st.op;
+          this.init && (st.op === "/=" || st.op === "%=" || st.op === "<<=" || st.op === ">>=")
+            ? "+="
+            : st.op;
         if (v.hi !== null && st.wrap) line(`${v.name} = ${value} & ${v.hi};`);
         else line(`${v.name} ${op} ${value};`);
         return;

@@ -446,6 +446,16 @@ export abstract class Statements extends Calls {
    */
   protected statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue {
     const c = this.cur as UnitCtx;
+    if (this.noHoist > 0) {
+      // An await or assume condition (or a property) is checked in one step, and checked again
+      // whole while the task waits: statements inside it would run once, as steps of their own.
+      this.error(
+        "KC406",
+        e.span,
+        "a statement expression ({ ... }) inside a condition that is checked in one step (await, assume, a property): it is checked again whole while a task waits, so it cannot hold statements (write the wait as a loop, or use wait_event)",
+      );
+      return { x: C0, type: ERR };
+    }
     const jumps: Stmt[] = [...e.body];
     for (let s = jumps.pop(); s; s = jumps.pop()) {
       if (s.kind === "return" || s.kind === "goto" || s.kind === "labeled") {
