@@ -1,6 +1,7 @@
 // Compiles the IR to one JavaScript step function (a loop over a switch on pc), the way SPIN
 // generates C: V8 optimises it once and the explorer never walks a syntax tree.
 import type { Span } from "../model/ast";
+import { takes } from "../model/elab/util";
 import {
   ADDRESS_MASK,
   callerFrames,
@@ -549,7 +550,9 @@ class Gen {
     if (kind === "interrupt") return js``;
     const ins = this.p.code[i];
     const holds = kind === "function" && !(ins?.k === "prim" && ins.name === "schedule");
-    if (holds && ins?.k === "await") {
+    // (A condition that reads a temporary, a call's result, cannot be evaluated twice: the task
+    // keeps the CPU there, as it did before an await whatever the condition.)
+    if (holds && ins?.k === "await" && !takes(ins.cond)) {
       // Before an await outside atomic and cli, the task sleeps when its condition is false
       // (the CPU is free, as at schedule()); a condition that faults is left to the next step.
       const excl = js`(m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0`;

@@ -2,6 +2,7 @@
 // against the compiled step function and for replaying a step by hand while debugging.
 
 import type { Span } from "../model/ast";
+import { takes } from "../model/elab/util";
 import {
   ADDRESS_MASK,
   type BinOp,
@@ -206,7 +207,11 @@ class Run {
     const ins = p.code[at];
     let sleeps = ins?.k === "prim" && ins.name === "schedule";
     // Before an await outside atomic and cli, the task sleeps when the condition is false.
-    if (ins?.k === "await" && (this.m[this.tb + T_ATOMIC]! | this.m[this.tb + T_IRQOFF]!) === 0) {
+    if (
+      ins?.k === "await" &&
+      !takes(ins.cond) &&
+      (this.m[this.tb + T_ATOMIC]! | this.m[this.tb + T_IRQOFF]!) === 0
+    ) {
       try {
         sleeps = !this.truth(ins.cond);
       } catch (e) {

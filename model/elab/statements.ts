@@ -454,6 +454,14 @@ export abstract class Statements extends Calls {
         e.span,
         "a statement expression ({ ... }) inside a condition that is checked in one step (await, assume, a property): it is checked again whole while a task waits, so it cannot hold statements (write the wait as a loop, or use wait_event)",
       );
+      // Its own errors still count (an unknown name inside it); its code is dropped.
+      const hoist = this.noHoist;
+      this.noHoist = 0;
+      try {
+        this.speculate(() => this.statementExpression(e, wantValue));
+      } finally {
+        this.noHoist = hoist;
+      }
       return { x: C0, type: ERR };
     }
     const jumps: Stmt[] = [...e.body];
