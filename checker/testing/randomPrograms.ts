@@ -620,7 +620,9 @@ class Ctx {
         // Keep a ranged target in range (most of the time: an overflow is a finding too).
         // In init, no compound division that may be by zero.
         const op =
-          this.init && (st.op === "/=" || st.op === "%=" || st.op === "<<=" || st.op === ">>=") ? "+=" : st.op;
+          this.init && (st.op === "/=" || st.op === "%=" || st.op === "<<=" || st.op === ">>=")
+            ? "+="
+            : st.op;
         if (v.hi !== null && st.wrap) line(`${v.name} = ${value} & ${v.hi};`);
         else line(`${v.name} ${op} ${value};`);
         return;
@@ -726,8 +728,12 @@ class Ctx {
         }
         return;
       case "decl": {
-        const name = `l${this.locals++}`;
-        line(`${st.type} ${name} = ${this.expr(st.e)};`);
+        const k = this.locals++;
+        const name = `l${k}`;
+        // Every third local spells its type through GNU C's typeof of a cast, which names the
+        // same type: both explorers must see the declaration written the plain way.
+        const spelled = k % 3 === 2 ? `typeof((${st.type})0)` : st.type;
+        line(`${spelled} ${name} = ${this.expr(st.e)};`);
         if (st.type === "int") this.intLocals.push(name);
         (this.scopes[this.scopes.length - 1] as Var[]).push({
           name,
