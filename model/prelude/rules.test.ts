@@ -188,6 +188,67 @@ reachable signalled: r == -ERESTARTSYS;
     expect(violated(body)).toContain("stuck_waiter");
   });
 
+  it("list_for_each_entry walks the entries and leaves pos at the head (NULL) after the last", () => {
+    const body = `${inc("list")}struct item { int v; struct list_head node; };
+struct item a = { 1, { NULL, NULL } };
+struct item b = { 2, { NULL, NULL } };
+LIST_HEAD(h);
+int sum;
+int ended;
+process p {
+    struct item *pos;
+    struct item *n;
+    list_add_tail(&a.node, &h);
+    list_add_tail(&b.node, &h);
+    list_for_each_entry(pos, &h, node) sum += pos->v;
+    ended = list_entry_is_head(pos, &h, node);
+    list_for_each_entry_safe(pos, n, &h, node) { list_del(&pos->node); sum += 10 * pos->v; }
+    ended += list_first_entry_or_null(&h, struct item, node) == NULL;
+}
+final walked: sum == 33 && ended == 2 && h.next == &h;
+`;
+    expect(violated(body)).toEqual([]);
+    // The kernel's list_first_entry of an empty list is an entry around the head: C has no such pointer.
+    expect(
+      violated(
+        `${inc("list")}struct item { int v; struct list_head node; };\nLIST_HEAD(h);\nstruct item *e;\nprocess p { e = list_first_entry(&h, struct item, node); }\n`,
+      ),
+    ).toEqual(["runtime_error"]);
+  });
+
+  it("__wake_up_common calls each entry's own wake function through its pointer", () => {
+    const body = `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);
+int calls;
+int mine(wait_queue_entry_t *e, unsigned int mode, int flags, void *key) { calls++; return 0; }
+process p {
+    wait_queue_entry_t w;
+    init_waitqueue_func_entry(&w, mine);
+    add_wait_queue(&q, &w);
+    wake_up(&q);
+    wake_up_all(&q);
+    remove_wait_queue(&q, &w);
+}
+final called: calls == 2;
+`;
+    expect(violated(body)).toEqual([]);
+  });
+
+  it("wait_woken with woken_wake_function keeps a wake-up that comes before the sleep; default_wake_function loses it", () => {
+    const body = (fn: string) => `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);
+int cond;
+process s {
+    DEFINE_WAIT_FUNC(wait, ${fn});
+    add_wait_queue(&q, &wait);
+    while (!cond)
+        wait_woken(&wait, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT);
+    remove_wait_queue(&q, &wait);
+}
+process w { cond = 1; wake_up(&q); }
+`;
+    expect(violated(body("woken_wake_function"))).toEqual([]);
+    expect(violated(body("default_wake_function"))).toContain("stuck_waiter");
+  });
+
   it("the semaphore hands its unit over; BUG_ON names its condition", () => {
     const body = `${inc("semaphore", "bug")}DEFINE_SEMAPHORE(s, 0);\nint got;\nprocess d { down(&s); got = 1; }\nprocess u { up(&s); }\nfinal taken: got == 1 && s.count == 0;\n`;
     expect(violated(body)).toEqual([]);
