@@ -40,7 +40,7 @@ describe("the reference page", () => {
       const h = parseHeader(path, text);
       expect({ path, undocumented: h.undocumented }).toEqual({ path, undocumented: [] });
       for (const e of h.entries)
-        expect(e.kernelFile, `${path}:${e.line}`).toMatch(/^(include|kernel|Documentation)\//);
+        expect(e.kernelFile, `${path}:${e.line}`).toMatch(/^(include|kernel|mm|Documentation)\//);
     }
   });
 });
@@ -247,6 +247,79 @@ process w { cond = 1; wake_up(&q); }
 `;
     expect(violated(body("woken_wake_function"))).toEqual([]);
     expect(violated(body("default_wake_function"))).toContain("stuck_waiter");
+  });
+
+  it("a free that does not wait for RCU readers is a use after free; synchronize_rcu, kfree_rcu and call_rcu wait", () => {
+    const body = (free: string) => `${inc("rcupdate")}struct foo { int a; struct rcu_head rcu; };
+pool struct foo[2];
+struct foo *gp;
+int seen;
+void free_foo(struct rcu_head *head) { kfree(container_of(head, struct foo, rcu)); }
+init { gp = kmalloc(sizeof(struct foo), GFP_KERNEL); gp->a = 1; }
+process reader {
+    rcu_read_lock();
+    struct foo *p = rcu_dereference(gp);
+    seen = p->a;
+    rcu_read_unlock();
+}
+process updater {
+    struct foo *n = kmalloc(sizeof(struct foo), GFP_KERNEL);
+    n->a = 2;
+    struct foo *old = gp;
+    rcu_assign_pointer(gp, n);
+    ${free}
+}
+reachable freed: rcu_state.pending == 0 && updater exited && reader exited;
+`;
+    expect(violated(body("kfree(old);"))).toEqual(["runtime_error"]);
+    expect(violated(body("synchronize_rcu(); kfree(old);"))).toEqual([]);
+    expect(violated(body("kfree_rcu(old, rcu);"))).toEqual([]);
+    expect(violated(body("call_rcu(&old->rcu, free_foo);"))).toEqual([]);
+    // A grace period waits only for readers that were inside a section when it began.
+    expect(violated(body('synchronize_rcu(); assert(seen != 0 || gp->a == 2, "x"); kfree(old);'))).toEqual(
+      [],
+    );
+  });
+
+  it("synchronize_rcu inside a read-side section is caught", () => {
+    expect(
+      violated(`${inc("rcupdate")}process p { rcu_read_lock(); synchronize_rcu(); rcu_read_unlock(); }\n`),
+    ).toContain("assertion");
+  });
+
+  it("wake_q_add of a task another waker holds queues nothing: a grant stored after it is lost (RW2)", () => {
+    const body = (grant: string) => `${inc("sched/wake_q")}int granted;
+struct task_struct *t;
+process waiter {
+    t = current;
+    for (;;) {
+        set_current_state(TASK_UNINTERRUPTIBLE);
+        if (granted)
+            break;
+        schedule();
+    }
+    __set_current_state(TASK_RUNNING);
+}
+process other { await(t != NULL); DEFINE_WAKE_Q(q); wake_q_add(&q, t); wake_up_q(&q); }
+process granter { await(t != NULL); DEFINE_WAKE_Q(q); ${grant} wake_up_q(&q); }
+`;
+    expect(violated(body("wake_q_add(&q, t); granted = 1;"))).toContain("deadlock");
+    expect(violated(body("granted = 1; wake_q_add(&q, t);"))).toEqual([]);
+  });
+
+  it("kmalloc fails only on an empty pool, or by choice under CONFIG_FAILSLAB unless __GFP_NOFAIL", () => {
+    const body = (
+      failslab: boolean,
+    ) => `${failslab ? "#define CONFIG_FAILSLAB\n" : ""}${inc("slab")}struct foo { int a; };
+pool struct foo[2];
+struct foo *f;
+struct foo *g;
+process p { f = kzalloc(sizeof(struct foo), GFP_KERNEL); g = kmalloc(sizeof(*g), GFP_KERNEL | __GFP_NOFAIL); }
+reachable failed: p exited && f == NULL;
+final nofail: g != NULL;
+`;
+    expect(violated(body(false))).toEqual(["failed"]);
+    expect(violated(body(true))).toEqual([]);
   });
 
   it("the semaphore hands its unit over; BUG_ON names its condition", () => {
