@@ -322,6 +322,56 @@ final nofail: g != NULL;
     expect(violated(body(true))).toEqual([]);
   });
 
+  it("refcount_inc_not_zero on an object a put may free needs RCU; a misused refcount WARNs (an assertion)", () => {
+    const body = (
+      rcu: boolean,
+    ) => `${inc("refcount", "slab", "rcupdate")}struct obj { refcount_t ref; int v; struct rcu_head rcu; };
+pool struct obj[1];
+struct obj *o;
+init { o = kmalloc(sizeof(struct obj), GFP_KERNEL); refcount_set(&o->ref, 2); }
+void put(struct obj *p) { if (refcount_dec_and_test(&p->ref)) { ${rcu ? "kfree_rcu(p, rcu);" : "kfree(p);"} } }
+struct obj *mine;
+init { mine = o; }
+process remover { struct obj *p = o; rcu_assign_pointer(o, NULL); put(p); }
+process user { put(mine); }
+process finder { ${rcu ? "rcu_read_lock();" : ""} struct obj *p = rcu_dereference(o); if (p != NULL && refcount_inc_not_zero(&p->ref)) { p->v = 1; put(p); } ${rcu ? "rcu_read_unlock();" : ""} }
+`;
+    expect(violated(body(false))).toEqual(["runtime_error"]);
+    expect(violated(body(true))).toEqual([]);
+    const misuse = (ops: string) =>
+      `${inc("refcount")}refcount_t r = REFCOUNT_INIT(1);\nprocess p { ${ops} }\nfinal saturated: r.refs == REFCOUNT_SATURATED;\n`;
+    expect(violated(misuse("refcount_dec(&r);"))).toEqual(["assertion"]);
+    expect(violated(misuse("refcount_dec_and_test(&r); refcount_inc(&r);"))).toEqual(["assertion"]);
+    expect(violated(misuse("refcount_set(&r, REFCOUNT_MAX); refcount_inc(&r);"))).toEqual(["assertion"]);
+  });
+
+  it("an rwsem lets readers share and keeps a writer alone; downgrade_write lets readers in", () => {
+    const body = `${inc("rwsem")}DECLARE_RWSEM(sem);
+int rd;
+int wr;
+process reader[2] { down_read(&sem); rd++; rd--; up_read(&sem); }
+process writer { down_write(&sem); wr++; wr--; downgrade_write(&sem); rd++; rd--; up_read(&sem); }
+invariant excl: wr == 0 || rd == 0;
+reachable shared: rd == 2;
+reachable downgraded: wr == 0 && rd == 2 && writer in up_read;
+`;
+    expect(violated(body)).toEqual([]);
+  });
+
+  it("a killed rwsem waiter leaves the queue and lets the ones behind it in", () => {
+    const body = `${inc("rwsem")}DECLARE_RWSEM(sem);
+struct task_struct *w;
+int r = 1;
+int got;
+process holder { down_read(&sem); await(w != NULL); send_sig(SIGKILL, w, 0); up_read(&sem); }
+process writer { w = current; r = down_write_killable(&sem); if (r == 0) up_write(&sem); }
+process reader { await(w != NULL); down_read(&sem); got = 1; up_read(&sem); }
+final done: got == 1 && (r == 0 || r == -EINTR);
+reachable killed: r == -EINTR;
+`;
+    expect(violated(body)).toEqual([]);
+  });
+
   it("the semaphore hands its unit over; BUG_ON names its condition", () => {
     const body = `${inc("semaphore", "bug")}DEFINE_SEMAPHORE(s, 0);\nint got;\nprocess d { down(&s); got = 1; }\nprocess u { up(&s); }\nfinal taken: got == 1 && s.count == 0;\n`;
     expect(violated(body)).toEqual([]);
