@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { explore } from "../../checker/explore";
 import { System } from "../../checker/system";
 import { formatDiagnostic } from "../diagnostics";
+import { linux20Header } from "../kernel";
 import { parseHeader, renderKernelApi } from "../kernelApiDoc";
 import { loadProgram } from "../load";
 import { PRELUDE_FILES } from "../preludeFiles";
@@ -83,6 +84,25 @@ describe("which prelude a spec gets", () => {
     expect(errors("#include <linux/sched.h>\nvoid wake_up_process(int x) { }\nprocess p { }\n")[0]).toMatch(
       /^KC202/,
     );
+  });
+});
+
+describe("the Linux 2.0 era header", () => {
+  it("<linux-2.0/sched.h> is the legacy prelude's 2.0 part: a 2.0 spec explores the same states either way", () => {
+    const spec = readFileSync(new URL("../../specs/ksem/down-up.bug-sleep-on.kc", import.meta.url), "utf8");
+    const count = (text: string): number => {
+      const r = load(text);
+      if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+      return explore(new System(r.program), { keepGoing: true }).stats.states;
+    };
+    expect(count(`#include <linux-2.0/sched.h>\n${spec}`)).toBe(count(spec));
+    // Its lines keep their legacy numbers, so traces read the same.
+    const header = linux20Header().split("\n");
+    const legacy = (PRELUDE_FILES.get("kc-legacy.h") ?? "").split("\n");
+    header.forEach((l, i) => {
+      if (l !== "") expect(l).toBe(legacy[i]);
+    });
+    expect(header.join("\n")).toContain("void sleep_on(struct wait_queue **p)");
   });
 });
 
