@@ -38,7 +38,9 @@ export type TypeExpr =
   /** `T name[size]`; size is a constant expression. */
   | { kind: "array"; of: TypeExpr; size: Expr; span: Span }
   /** A function type, only ever pointed to: `int (*op)(struct file *, int)`. */
-  | { kind: "function"; returns: TypeExpr; params: Param[]; span: Span };
+  | { kind: "function"; returns: TypeExpr; params: Param[]; span: Span }
+  /** GNU C's `typeof(x)` (`__typeof__`): the type of an expression (not evaluated), or of a type name. */
+  | { kind: "typeof"; of: TypeExpr | Expr; span: Span };
 
 export interface FieldDecl {
   name: string;

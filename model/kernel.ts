@@ -28,3 +28,24 @@ export const PRELUDE: string = preludeText(LEGACY_PRELUDE);
 export function preludeText(name: string): string {
   return `${PRELUDE_FILES.get(name) ?? ""}\n${kernelIntTypedefs()}\n`;
 }
+
+/** The era header a 2.0 spec includes explicitly, and where its text comes from. */
+export const LINUX_20_HEADER = "linux-2.0/sched.h";
+
+/**
+ * `<linux-2.0/sched.h>`: the Linux 2.0 part of the legacy prelude (its wait queues, `sleep_on`,
+ * `wake_up`, `set_current_state`, signals), for a spec that names its era with an include. The
+ * text is the legacy prelude's own lines, each at its own line number (so a trace reads the same
+ * either way), with what the core already defines (task states, `task_struct`, GFP flags) and
+ * what is not 2.0's (spin locks, error pointers, after the signals) left out as blank lines.
+ */
+export function linux20Header(): string {
+  const lines = (PRELUDE_FILES.get(LEGACY_PRELUDE) ?? "").split("\n");
+  const end = lines.findIndex((l) => l.startsWith("// include/linux/spinlock.h"));
+  const gfp = lines.findIndex((l) => l.startsWith("// include/linux/gfp.h"));
+  const waitQueues = lines.findIndex((l) => l.startsWith("// Wait queues of both eras"));
+  return lines
+    .slice(0, end < 0 ? lines.length : end)
+    .map((l, i) => (i < waitQueues || (i >= gfp && i <= gfp + 2) ? "" : l))
+    .join("\n");
+}

@@ -166,6 +166,20 @@ describe("C semantics", () => {
     expect(run(body, g)).toEqual([]);
   });
 
+  it("typeof names an expression's type without running it, as GNU C does", () => {
+    // gcc: typeof(s.c) is unsigned char (255 + 1 wraps to 0), typeof(int + 1u) is unsigned int,
+    // typeof of an array is the array (sizeof 12), and the operand's call never runs.
+    const g =
+      "struct S { int a; unsigned char c; int b[3]; };\nstruct S s;\nint calls;\nint f(void) { calls++; return 1; }";
+    expect(
+      run(
+        "typeof(s.c) x = 255; x++; assert(x == 0); typeof(s.a + 1u) z = -1; assert(z > 0); __typeof__(s.b) arr; assert(sizeof(arr) == 12); typeof(f()) w = 5; typeof(&s) p = &s; p->a = w; assert(s.a == 5 && calls == 0);",
+        g,
+      ),
+    ).toEqual([]);
+    expect(codes("int x;\ntypeof(nosuch) y;\nprocess p { }\n")).toEqual(["KC201"]);
+  });
+
   it("sizeof an incomplete type is KC312, not 0", () => {
     const r = loadProgram(
       "lang.kc",

@@ -44,6 +44,8 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   "assume",
   "await",
   "sizeof",
+  "typeof",
+  "__typeof__",
   "true",
   "false",
   "NULL",

@@ -11,7 +11,14 @@ import { WIDE_TYPEDEFS } from "./ctypes";
 import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import { elaborate, type Overrides } from "./elaborate";
 import type { Lowered } from "./ir";
-import { CORE_PRELUDE, LEGACY_PRELUDE, PRELUDE_NAME, preludeText } from "./kernel";
+import {
+  CORE_PRELUDE,
+  LEGACY_PRELUDE,
+  LINUX_20_HEADER,
+  linux20Header,
+  PRELUDE_NAME,
+  preludeText,
+} from "./kernel";
 import { lexRaw } from "./lexer";
 import { parseProgram } from "./parser";
 import { PRELUDE_FILES } from "./preludeFiles";
@@ -245,7 +252,11 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
         "KC503",
         `<${inc}> is a kernel header, but the main spec includes none: the main spec's own #include <...> lines choose the kernel headers over the legacy prelude, so include it there`,
       );
-    const text = inc.startsWith("kc-") ? undefined : PRELUDE_FILES.get(inc);
+    const text = inc.startsWith("kc-")
+      ? undefined
+      : inc === LINUX_20_HEADER
+        ? linux20Header()
+        : PRELUDE_FILES.get(inc);
     if (text === undefined)
       return fail("KC501", `KC's prelude has no kernel header <${inc}> (docs/kernel-api.md lists them)`);
     const key = `<prelude>/${inc}`;

@@ -47,6 +47,8 @@ function ty(t: TypeExpr): string {
       return `func(${t.params.map((p) => ty(p.type)).join(", ")}) ${ty(t.returns)}`;
     case "array":
       return `[${ex(t.size)}]${ty(t.of)}`;
+    case "typeof":
+      return `typeof(${isType(t.of) ? `type ${ty(t.of)}` : ex(t.of)})`;
   }
 }
 

@@ -118,6 +118,8 @@ const TYPE_KEYWORDS = new Set([
   "union",
   "const",
   "volatile",
+  "typeof",
+  "__typeof__",
 ]);
 const DECL_KEYWORDS = new Set([...TYPE_KEYWORDS, "typedef", "static", "extern", "inline", "register"]);
 const INT_MODIFIERS = new Set(["unsigned", "signed", "long", "short"]);
@@ -549,6 +551,17 @@ class Parser {
 
   // ------------------------------------------------------------ types and declarators
 
+  /** `typeof ( type-name )` or `typeof ( expression )`, GNU C's: the operand is never evaluated. */
+  private typeofType(): TypeExpr {
+    const start = this.next().span.start;
+    const open = this.expect("(", "after typeof");
+    this.enter();
+    const of: TypeExpr | Expr = this.isTypeStart(this.peek()) ? this.typeName() : this.expr();
+    this.leave();
+    this.close(")", open);
+    return { kind: "typeof", of, span: this.spanFrom(start) };
+  }
+
   /** Whether `t` can begin a type name (in a cast, `sizeof`, or a declaration). */
   private isTypeStart(t: Token): boolean {
     return (t.kind === "keyword" && TYPE_KEYWORDS.has(t.text)) || this.isTypedefName(t);
@@ -603,6 +616,12 @@ class Parser {
         baseWord = word;
         base =
           this.is("<") && word === "int" ? this.rangeType(t) : { kind: "named", name: word, span: t.span };
+        continue;
+      } else if (word === "typeof" || word === "__typeof__") {
+        if (base !== null)
+          this.fail("KC110", t.span, `two types in one declaration: '${baseWord}' and '${word}'`);
+        base = this.typeofType();
+        baseWord = word;
         continue;
       } else if (word === "struct" || word === "enum") {
         if (base !== null)

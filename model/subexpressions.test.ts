@@ -178,6 +178,7 @@ const TYPES: Record<TypeExpr["kind"], string[]> = {
   pointer: ["int *tp#[$];"],
   array: ["int ta#[$];", "int tb#[2][$];"],
   function: ["int (*tf#)(int m[$]);"],
+  typeof: ["typeof($) ty#;", "typeof(int[$]) tz#;"],
 };
 
 /** Kinds found anywhere in a parsed value (every syntax node is a plain object with a `kind`). */

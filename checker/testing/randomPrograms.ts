@@ -728,8 +728,12 @@ class Ctx {
         }
         return;
       case "decl": {
-        const name = `l${this.locals++}`;
-        line(`${st.type} ${name} = ${this.expr(st.e)};`);
+        const k = this.locals++;
+        const name = `l${k}`;
+        // Every third local spells its type through GNU C's typeof of a cast, which names the
+        // same type: both explorers must see the declaration written the plain way.
+        const spelled = k % 3 === 2 ? `typeof((${st.type})0)` : st.type;
+        line(`${spelled} ${name} = ${this.expr(st.e)};`);
         if (st.type === "int") this.intLocals.push(name);
         (this.scopes[this.scopes.length - 1] as Var[]).push({
           name,

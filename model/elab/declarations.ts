@@ -274,6 +274,9 @@ export abstract class Declarations extends ElabContext {
           );
         return this.bounded({ k: "fn", returns, params }, t.span);
       }
+      case "typeof":
+        // As sizeof sees it: an array stays an array, and the expression is not run.
+        return this.sizeofType(t.of);
     }
   }
 

@@ -18,6 +18,7 @@ export const TYPE_KINDS = new Set<string>([
   "pointer",
   "array",
   "function",
+  "typeof",
 ]);
 
 /** Properties every program has, besides its own invariant/final/reachable declarations. */

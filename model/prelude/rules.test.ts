@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { explore } from "../../checker/explore";
 import { System } from "../../checker/system";
 import { formatDiagnostic } from "../diagnostics";
+import { linux20Header } from "../kernel";
 import { parseHeader, renderKernelApi } from "../kernelApiDoc";
 import { loadProgram } from "../load";
 import { PRELUDE_FILES } from "../preludeFiles";
@@ -40,7 +41,7 @@ describe("the reference page", () => {
       const h = parseHeader(path, text);
       expect({ path, undocumented: h.undocumented }).toEqual({ path, undocumented: [] });
       for (const e of h.entries)
-        expect(e.kernelFile, `${path}:${e.line}`).toMatch(/^(include|kernel|Documentation)\//);
+        expect(e.kernelFile, `${path}:${e.line}`).toMatch(/^(include|kernel|mm|Documentation)\//);
     }
   });
 });
@@ -83,6 +84,25 @@ describe("which prelude a spec gets", () => {
     expect(errors("#include <linux/sched.h>\nvoid wake_up_process(int x) { }\nprocess p { }\n")[0]).toMatch(
       /^KC202/,
     );
+  });
+});
+
+describe("the Linux 2.0 era header", () => {
+  it("<linux-2.0/sched.h> is the legacy prelude's 2.0 part: a 2.0 spec explores the same states either way", () => {
+    const spec = readFileSync(new URL("../../specs/ksem/down-up.bug-sleep-on.kc", import.meta.url), "utf8");
+    const count = (text: string): number => {
+      const r = load(text);
+      if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
+      return explore(new System(r.program), { keepGoing: true }).stats.states;
+    };
+    expect(count(`#include <linux-2.0/sched.h>\n${spec}`)).toBe(count(spec));
+    // Its lines keep their legacy numbers, so traces read the same.
+    const header = linux20Header().split("\n");
+    const legacy = (PRELUDE_FILES.get("kc-legacy.h") ?? "").split("\n");
+    header.forEach((l, i) => {
+      if (l !== "") expect(l).toBe(legacy[i]);
+    });
+    expect(header.join("\n")).toContain("void sleep_on(struct wait_queue **p)");
   });
 });
 
@@ -186,6 +206,190 @@ reachable signalled: r == -ERESTARTSYS;
   it("wake_up_interruptible leaves an uninterruptible sleeper asleep (W5)", () => {
     const body = `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);\nint cond;\nprocess s { wait_event(q, cond != 0); }\nprocess w { cond = 1; wake_up_interruptible(&q); }\n`;
     expect(violated(body)).toContain("stuck_waiter");
+  });
+
+  it("list_for_each_entry walks the entries and leaves pos at the head (NULL) after the last", () => {
+    const body = `${inc("list")}struct item { int v; struct list_head node; };
+struct item a = { 1, { NULL, NULL } };
+struct item b = { 2, { NULL, NULL } };
+LIST_HEAD(h);
+int sum;
+int ended;
+process p {
+    struct item *pos;
+    struct item *n;
+    list_add_tail(&a.node, &h);
+    list_add_tail(&b.node, &h);
+    list_for_each_entry(pos, &h, node) sum += pos->v;
+    ended = list_entry_is_head(pos, &h, node);
+    list_for_each_entry_safe(pos, n, &h, node) { list_del(&pos->node); sum += 10 * pos->v; }
+    ended += list_first_entry_or_null(&h, struct item, node) == NULL;
+}
+final walked: sum == 33 && ended == 2 && h.next == &h;
+`;
+    expect(violated(body)).toEqual([]);
+    // The kernel's list_first_entry of an empty list is an entry around the head: C has no such pointer.
+    expect(
+      violated(
+        `${inc("list")}struct item { int v; struct list_head node; };\nLIST_HEAD(h);\nstruct item *e;\nprocess p { e = list_first_entry(&h, struct item, node); }\n`,
+      ),
+    ).toEqual(["runtime_error"]);
+  });
+
+  it("__wake_up_common calls each entry's own wake function through its pointer", () => {
+    const body = `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);
+int calls;
+int mine(wait_queue_entry_t *e, unsigned int mode, int flags, void *key) { calls++; return 0; }
+process p {
+    wait_queue_entry_t w;
+    init_waitqueue_func_entry(&w, mine);
+    add_wait_queue(&q, &w);
+    wake_up(&q);
+    wake_up_all(&q);
+    remove_wait_queue(&q, &w);
+}
+final called: calls == 2;
+`;
+    expect(violated(body)).toEqual([]);
+  });
+
+  it("wait_woken with woken_wake_function keeps a wake-up that comes before the sleep; default_wake_function loses it", () => {
+    const body = (fn: string) => `${inc("wait")}DECLARE_WAIT_QUEUE_HEAD(q);
+int cond;
+process s {
+    DEFINE_WAIT_FUNC(wait, ${fn});
+    add_wait_queue(&q, &wait);
+    while (!cond)
+        wait_woken(&wait, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT);
+    remove_wait_queue(&q, &wait);
+}
+process w { cond = 1; wake_up(&q); }
+`;
+    expect(violated(body("woken_wake_function"))).toEqual([]);
+    expect(violated(body("default_wake_function"))).toContain("stuck_waiter");
+  });
+
+  it("a free that does not wait for RCU readers is a use after free; synchronize_rcu, kfree_rcu and call_rcu wait", () => {
+    const body = (free: string) => `${inc("rcupdate")}struct foo { int a; struct rcu_head rcu; };
+pool struct foo[2];
+struct foo *gp;
+int seen;
+void free_foo(struct rcu_head *head) { kfree(container_of(head, struct foo, rcu)); }
+init { gp = kmalloc(sizeof(struct foo), GFP_KERNEL); gp->a = 1; }
+process reader {
+    rcu_read_lock();
+    struct foo *p = rcu_dereference(gp);
+    seen = p->a;
+    rcu_read_unlock();
+}
+process updater {
+    struct foo *n = kmalloc(sizeof(struct foo), GFP_KERNEL);
+    n->a = 2;
+    struct foo *old = gp;
+    rcu_assign_pointer(gp, n);
+    ${free}
+}
+reachable freed: rcu_state.pending == 0 && updater exited && reader exited;
+`;
+    expect(violated(body("kfree(old);"))).toEqual(["runtime_error"]);
+    expect(violated(body("synchronize_rcu(); kfree(old);"))).toEqual([]);
+    expect(violated(body("kfree_rcu(old, rcu);"))).toEqual([]);
+    expect(violated(body("call_rcu(&old->rcu, free_foo);"))).toEqual([]);
+    // A grace period waits only for readers that were inside a section when it began.
+    expect(violated(body('synchronize_rcu(); assert(seen != 0 || gp->a == 2, "x"); kfree(old);'))).toEqual(
+      [],
+    );
+  });
+
+  it("synchronize_rcu inside a read-side section is caught", () => {
+    expect(
+      violated(`${inc("rcupdate")}process p { rcu_read_lock(); synchronize_rcu(); rcu_read_unlock(); }\n`),
+    ).toContain("assertion");
+  });
+
+  it("wake_q_add of a task another waker holds queues nothing: a grant stored after it is lost (RW2)", () => {
+    const body = (grant: string) => `${inc("sched/wake_q")}int granted;
+struct task_struct *t;
+process waiter {
+    t = current;
+    for (;;) {
+        set_current_state(TASK_UNINTERRUPTIBLE);
+        if (granted)
+            break;
+        schedule();
+    }
+    __set_current_state(TASK_RUNNING);
+}
+process other { await(t != NULL); DEFINE_WAKE_Q(q); wake_q_add(&q, t); wake_up_q(&q); }
+process granter { await(t != NULL); DEFINE_WAKE_Q(q); ${grant} wake_up_q(&q); }
+`;
+    expect(violated(body("wake_q_add(&q, t); granted = 1;"))).toContain("deadlock");
+    expect(violated(body("granted = 1; wake_q_add(&q, t);"))).toEqual([]);
+  });
+
+  it("kmalloc fails only on an empty pool, or by choice under CONFIG_FAILSLAB unless __GFP_NOFAIL", () => {
+    const body = (
+      failslab: boolean,
+    ) => `${failslab ? "#define CONFIG_FAILSLAB\n" : ""}${inc("slab")}struct foo { int a; };
+pool struct foo[2];
+struct foo *f;
+struct foo *g;
+process p { f = kzalloc(sizeof(struct foo), GFP_KERNEL); g = kmalloc(sizeof(*g), GFP_KERNEL | __GFP_NOFAIL); }
+reachable failed: p exited && f == NULL;
+final nofail: g != NULL;
+`;
+    expect(violated(body(false))).toEqual(["failed"]);
+    expect(violated(body(true))).toEqual([]);
+  });
+
+  it("refcount_inc_not_zero on an object a put may free needs RCU; a misused refcount WARNs (an assertion)", () => {
+    const body = (
+      rcu: boolean,
+    ) => `${inc("refcount", "slab", "rcupdate")}struct obj { refcount_t ref; int v; struct rcu_head rcu; };
+pool struct obj[1];
+struct obj *o;
+init { o = kmalloc(sizeof(struct obj), GFP_KERNEL); refcount_set(&o->ref, 2); }
+void put(struct obj *p) { if (refcount_dec_and_test(&p->ref)) { ${rcu ? "kfree_rcu(p, rcu);" : "kfree(p);"} } }
+struct obj *mine;
+init { mine = o; }
+process remover { struct obj *p = o; rcu_assign_pointer(o, NULL); put(p); }
+process user { put(mine); }
+process finder { ${rcu ? "rcu_read_lock();" : ""} struct obj *p = rcu_dereference(o); if (p != NULL && refcount_inc_not_zero(&p->ref)) { p->v = 1; put(p); } ${rcu ? "rcu_read_unlock();" : ""} }
+`;
+    expect(violated(body(false))).toEqual(["runtime_error"]);
+    expect(violated(body(true))).toEqual([]);
+    const misuse = (ops: string) =>
+      `${inc("refcount")}refcount_t r = REFCOUNT_INIT(1);\nprocess p { ${ops} }\nfinal saturated: r.refs == REFCOUNT_SATURATED;\n`;
+    expect(violated(misuse("refcount_dec(&r);"))).toEqual(["assertion"]);
+    expect(violated(misuse("refcount_dec_and_test(&r); refcount_inc(&r);"))).toEqual(["assertion"]);
+    expect(violated(misuse("refcount_set(&r, REFCOUNT_MAX); refcount_inc(&r);"))).toEqual(["assertion"]);
+  });
+
+  it("an rwsem lets readers share and keeps a writer alone; downgrade_write lets readers in", () => {
+    const body = `${inc("rwsem")}DECLARE_RWSEM(sem);
+int rd;
+int wr;
+process reader[2] { down_read(&sem); rd++; rd--; up_read(&sem); }
+process writer { down_write(&sem); wr++; wr--; downgrade_write(&sem); rd++; rd--; up_read(&sem); }
+invariant excl: wr == 0 || rd == 0;
+reachable shared: rd == 2;
+reachable downgraded: wr == 0 && rd == 2 && writer in up_read;
+`;
+    expect(violated(body)).toEqual([]);
+  });
+
+  it("a killed rwsem waiter leaves the queue and lets the ones behind it in", () => {
+    const body = `${inc("rwsem")}DECLARE_RWSEM(sem);
+struct task_struct *w;
+int r = 1;
+int got;
+process holder { down_read(&sem); await(w != NULL); send_sig(SIGKILL, w, 0); up_read(&sem); }
+process writer { w = current; r = down_write_killable(&sem); if (r == 0) up_write(&sem); }
+process reader { await(w != NULL); down_read(&sem); got = 1; up_read(&sem); }
+final done: got == 1 && (r == 0 || r == -EINTR);
+reachable killed: r == -EINTR;
+`;
+    expect(violated(body)).toEqual([]);
   });
 
   it("the semaphore hands its unit over; BUG_ON names its condition", () => {

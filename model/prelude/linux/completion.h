@@ -34,7 +34,7 @@ void complete(struct completion *x) {
     spin_lock_irqsave(&x->wait.lock, flags);
     if (x->done != COMPLETION_ALL)
         x->done++;
-    __wake_up_common(&x->wait, TASK_NORMAL, 1);
+    __wake_up_locked(&x->wait, TASK_NORMAL, 1);
     spin_unlock_irqrestore(&x->wait.lock, flags);
 }
 
@@ -43,7 +43,7 @@ void complete_all(struct completion *x) {
     int flags;
     spin_lock_irqsave(&x->wait.lock, flags);
     x->done = COMPLETION_ALL;
-    __wake_up_common(&x->wait, TASK_NORMAL, 0);
+    __wake_up_locked(&x->wait, TASK_NORMAL, 0);
     spin_unlock_irqrestore(&x->wait.lock, flags);
 }
 

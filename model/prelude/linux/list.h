@@ -146,3 +146,51 @@ void list_splice_tail_init(struct list_head *list, struct list_head *head) {
 
 /// include/linux/list.h: list_for_each that may delete pos: n holds the next link, loaded before the body.
 #define list_for_each_safe(pos, n, head) for (pos = (head)->next, n = pos->next; pos != (head); pos = n, n = pos->next)
+
+// The walks over entries. The kernel's list_for_each_entry ends with pos = container_of(head),
+// an "entry" around the head that no object holds: C does not allow that pointer (its arithmetic
+// leaves the head's object) and KC's container_of faults on it. Here the walks stop before it
+// and leave pos NULL instead, and list_entry_is_head counts NULL as the head, so the kernel's
+// test after a walk (did it run to the end?) keeps its meaning; a dereference of pos there, which
+// the kernel's code never does, is a NULL dereference rather than a read of the head.
+
+/// include/linux/list.h: the struct of type that holds the link ptr as its member.
+#define list_entry(ptr, type, member) container_of(ptr, type, member)
+
+/// include/linux/list.h: the first entry of a list that must not be empty.
+#define list_first_entry(ptr, type, member) list_entry((ptr)->next, type, member)
+
+/// include/linux/list.h: the last entry of a list that must not be empty.
+#define list_last_entry(ptr, type, member) list_entry((ptr)->prev, type, member)
+
+/// include/linux/list.h: the entry after pos (pos must not be the last).
+#define list_next_entry(pos, member) list_entry((pos)->member.next, typeof(*(pos)), member)
+
+/// include/linux/list.h: the entry before pos (pos must not be the first).
+#define list_prev_entry(pos, member) list_entry((pos)->member.prev, typeof(*(pos)), member)
+
+/// include/linux/list.h: the first entry, or NULL when the list is empty (one load of head->next).
+#define list_first_entry_or_null(ptr, type, member) ({ \
+    struct list_head *__kc_head = (ptr); \
+    struct list_head *__kc_pos = READ_ONCE(__kc_head->next); \
+    __kc_pos != __kc_head ? list_entry(__kc_pos, type, member) : NULL; })
+
+/// include/linux/list.h: the entry after pos, or NULL when pos is the last of head (one load).
+#define list_next_entry_or_null(pos, head, member) ({ \
+    struct list_head *__kc_next = (pos)->member.next; \
+    __kc_next != (head) ? list_entry(__kc_next, typeof(*(pos)), member) : NULL; })
+
+/// include/linux/list.h: whether a walk's pos is at the head, i.e. ran off the end (NULL here: see above).
+#define list_entry_is_head(pos, head, member) ((pos) == NULL || &(pos)->member == (head))
+
+/// include/linux/list.h: walk the entries of head in order: pos is each entry in turn, NULL after the last.
+#define list_for_each_entry(pos, head, member) \
+    for (pos = list_first_entry_or_null(head, typeof(*(pos)), member); pos != NULL; \
+         pos = list_next_entry_or_null(pos, head, member))
+
+/// include/linux/list.h: list_for_each_entry that may delete pos: n, the next entry, is loaded before the body.
+#define list_for_each_entry_safe(pos, n, head, member) \
+    for (pos = list_first_entry_or_null(head, typeof(*(pos)), member), \
+         n = (pos) != NULL ? list_next_entry_or_null(pos, head, member) : NULL; \
+         pos != NULL; \
+         pos = n, n = (pos) != NULL ? list_next_entry_or_null(pos, head, member) : NULL)

@@ -21,7 +21,7 @@ const MUTEX_FLAG_PICKUP = 4;
 /// include/linux/mutex.h: owner (NULL when free) and flags, the wait_lock and the FIFO of waiters.
 struct mutex { struct task_struct *owner; int flags; raw_spinlock_t wait_lock; struct list_head wait_list; };
 
-/// include/linux/mutex.h: a sleeper on the mutex, on its stack (list first: see <linux/wait.h>).
+/// include/linux/mutex.h: a sleeper on the mutex, on its stack: its link and its task.
 struct mutex_waiter { struct list_head list; struct task_struct *task; };
 
 /// include/linux/mutex.h: define an unlocked mutex name.
@@ -173,7 +173,7 @@ void __mutex_unlock_slowpath(struct mutex *lock) {
     // Touches of the mutex after the release.
     raw_spin_lock(&lock->wait_lock);
     if (!list_empty(&lock->wait_list)) {
-        struct mutex_waiter *waiter = (struct mutex_waiter *)lock->wait_list.next;
+        struct mutex_waiter *waiter = list_first_entry(&lock->wait_list, struct mutex_waiter, list);
         next = waiter->task;
     }
     if (handoff)

@@ -16,8 +16,8 @@ struct semaphore { raw_spinlock_t lock; int count; struct list_head wait_list; }
 /// include/linux/semaphore.h: define semaphore name with n units.
 #define DEFINE_SEMAPHORE(name, n) struct semaphore name = __SEMAPHORE_INITIALIZER(name, n)
 
-/// kernel/locking/semaphore.c: a sleeper on the semaphore, on its stack (list first: see <linux/wait.h>).
-struct semaphore_waiter { struct list_head list; struct task_struct *task; int up; };
+/// kernel/locking/semaphore.c: a sleeper on the semaphore, on its stack: its link, its task, and whether up() handed it the unit.
+struct semaphore_waiter { struct list_head list; struct task_struct *task; bool up; };
 
 /// include/linux/semaphore.h: val units, no waiters.
 void sema_init(struct semaphore *sem, int val) {
@@ -31,7 +31,7 @@ int __down_common(struct semaphore *sem, int state, long timeout) {
     struct semaphore_waiter waiter;
     list_add_tail(&waiter.list, &sem->wait_list);
     waiter.task = current;
-    waiter.up = 0;
+    waiter.up = false;
     for (;;) {
         if (signal_pending_state(state, current))
             goto interrupted;
@@ -54,9 +54,9 @@ interrupted:
 
 /// kernel/locking/semaphore.c: with the lock held: hand the unit to the first waiter and wake it.
 void __up(struct semaphore *sem) {
-    struct semaphore_waiter *waiter = (struct semaphore_waiter *)sem->wait_list.next;
+    struct semaphore_waiter *waiter = list_first_entry(&sem->wait_list, struct semaphore_waiter, list);
     list_del(&waiter->list);
-    waiter->up = 1;
+    waiter->up = true;
     wake_up_process(waiter->task);
 }
 

@@ -2,9 +2,9 @@
 // entries, usually on the sleepers' stacks; every queue operation takes the queue's lock, and the
 // wait_event family follows ___wait_event's loop (enqueue and set the state, test the condition,
 // test for a signal, sleep, and finish_wait), so a condition tested outside that order loses
-// wake-ups exactly as in the kernel. Two departures until KC has container_of and function
-// pointers: the entry's list link is its first member (so the walk casts the link back to its
-// entry), and its wake function is a number naming one of the kernel's three (WQ_FUNC_*).
+// wake-ups exactly as in the kernel. An entry is laid out as the kernel's (flags, private, func,
+// entry); the walk finds each entry from its link with list_for_each_entry_safe and calls its
+// wake function through the pointer, so a spec's own wake function runs where the kernel's would.
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/sched.h>
@@ -16,20 +16,36 @@ const WQ_FLAG_EXCLUSIVE = 1;
 /// include/linux/wait.h: set by woken_wake_function, read by wait_woken.
 const WQ_FLAG_WOKEN = 2;
 
-/// kernel/sched/wait.c: default_wake_function, the wake function of DECLARE_WAITQUEUE (the entry stays queued).
-const WQ_FUNC_DEFAULT = 0;
+// The entry's tag, declared first so the wake function's type can name it.
+struct wait_queue_entry;
 
-/// kernel/sched/wait.c: autoremove_wake_function, of DEFINE_WAIT and wait_event (a woken entry is unlinked).
-const WQ_FUNC_AUTOREMOVE = 1;
+/// include/linux/wait.h: a wake function: wake the entry's task for mode; nonzero if it woke one (a negative value stops the walk).
+typedef int (*wait_queue_func_t)(struct wait_queue_entry *wq_entry, unsigned int mode, int flags, void *key);
 
-/// kernel/sched/wait.c: woken_wake_function, for wait_woken (sets WQ_FLAG_WOKEN).
-const WQ_FUNC_WOKEN = 2;
-
-/// include/linux/wait.h: one sleeper on a queue: its link, flags, task (private) and wake function.
-struct wait_queue_entry { struct list_head entry; int flags; void *private; int func; };
+/// include/linux/wait.h: one sleeper on a queue: flags, its task (private), its wake function and its link.
+struct wait_queue_entry { unsigned int flags; void *private; wait_queue_func_t func; struct list_head entry; };
 
 /// include/linux/wait.h: the entry type's name.
 typedef struct wait_queue_entry wait_queue_entry_t;
+
+/// kernel/sched/core.c: the plain wake function: try_to_wake_up on the entry's task (the entry stays queued).
+int default_wake_function(wait_queue_entry_t *curr, unsigned int mode, int wake_flags, void *key) {
+    return try_to_wake_up(curr->private, mode);
+}
+
+/// kernel/sched/wait.c: default_wake_function, then unlink the entry if its task was woken.
+int autoremove_wake_function(wait_queue_entry_t *wq_entry, unsigned int mode, int sync, void *key) {
+    int ret = default_wake_function(wq_entry, mode, sync, key);
+    if (ret)
+        list_del_init(&wq_entry->entry);
+    return ret;
+}
+
+/// kernel/sched/wait.c: set WQ_FLAG_WOKEN (so a wait_woken that has not slept yet does not), then default_wake_function.
+int woken_wake_function(wait_queue_entry_t *wq_entry, unsigned int mode, int sync, void *key) {
+    wq_entry->flags = wq_entry->flags | WQ_FLAG_WOKEN;
+    return default_wake_function(wq_entry, mode, sync, key);
+}
 
 /// include/linux/wait.h: a wait queue: its lock and the list of entries.
 struct wait_queue_head { spinlock_t lock; struct list_head head; };
@@ -50,25 +66,35 @@ void init_waitqueue_head(wait_queue_head_t *wq_head) {
 void init_waitqueue_entry(wait_queue_entry_t *wq_entry, struct task_struct *p) {
     wq_entry->flags = 0;
     wq_entry->private = p;
-    wq_entry->func = WQ_FUNC_DEFAULT;
+    wq_entry->func = default_wake_function;
+}
+
+/// include/linux/wait.h: an entry for no task with wake function func, for a waker-side callback.
+void init_waitqueue_func_entry(wait_queue_entry_t *wq_entry, wait_queue_func_t func) {
+    wq_entry->flags = 0;
+    wq_entry->private = NULL;
+    wq_entry->func = func;
 }
 
 /// include/linux/wait.h: define an entry name for task tsk with default_wake_function.
-#define DECLARE_WAITQUEUE(name, tsk) wait_queue_entry_t name = { { NULL, NULL }, 0, (tsk), WQ_FUNC_DEFAULT }
+#define DECLARE_WAITQUEUE(name, tsk) wait_queue_entry_t name = { 0, (tsk), default_wake_function, { NULL, NULL } }
 
 /// kernel/sched/wait.c: an entry for current with autoremove_wake_function, not queued, with flags.
 void init_wait_entry(wait_queue_entry_t *wq_entry, int flags) {
     wq_entry->flags = flags;
     wq_entry->private = current;
-    wq_entry->func = WQ_FUNC_AUTOREMOVE;
+    wq_entry->func = autoremove_wake_function;
     INIT_LIST_HEAD(&wq_entry->entry);
 }
 
 /// include/linux/wait.h: init_wait_entry with no flags.
 #define init_wait(wait) init_wait_entry(wait, 0)
 
+/// include/linux/wait.h: define an entry name for current with wake function function.
+#define DEFINE_WAIT_FUNC(name, function) wait_queue_entry_t name = { 0, current, function, { &(name).entry, &(name).entry } }
+
 /// include/linux/wait.h: define an entry name for current with autoremove_wake_function.
-#define DEFINE_WAIT(name) wait_queue_entry_t name = { { &(name).entry, &(name).entry }, 0, current, WQ_FUNC_AUTOREMOVE }
+#define DEFINE_WAIT(name) DEFINE_WAIT_FUNC(name, autoremove_wake_function)
 
 /// include/linux/wait.h: link the entry at the head; the caller holds the queue's lock.
 void __add_wait_queue(wait_queue_head_t *wq_head, wait_queue_entry_t *wq_entry) {
@@ -121,60 +147,67 @@ int wq_has_sleeper(wait_queue_head_t *wq_head) {
     return waitqueue_active(wq_head);
 }
 
-/// kernel/sched/wait.c: run the entry's wake function: wake its task if its state is in mode (1), else 0.
-int __wake_entry(wait_queue_entry_t *curr, int mode) {
-    if (curr->func == WQ_FUNC_WOKEN)
-        curr->flags = curr->flags | WQ_FLAG_WOKEN;
-    int ret = try_to_wake_up(curr->private, mode);
-    if (ret && curr->func == WQ_FUNC_AUTOREMOVE)
-        list_del_init(&curr->entry);
-    return ret;
-}
-
-/// kernel/sched/wait.c: walk the queue in order and wake each entry whose task sleeps in mode, stopping after nr_exclusive exclusive ones (0: all); the caller holds the lock.
-void __wake_up_common(wait_queue_head_t *wq_head, int mode, int nr_exclusive) {
-    struct list_head *pos;
-    struct list_head *n;
-    list_for_each_safe(pos, n, &wq_head->head) {
-        wait_queue_entry_t *curr = (wait_queue_entry_t *)pos;
-        int flags = curr->flags;
-        int ret = __wake_entry(curr, mode);
+/// kernel/sched/wait.c: walk the queue in order and call each entry's wake function, stopping at a negative result or after nr_exclusive exclusive entries were woken (0: all); the exclusive wakes left. The caller holds the lock.
+int __wake_up_common(wait_queue_head_t *wq_head, unsigned int mode, int nr_exclusive, int wake_flags, void *key) {
+    wait_queue_entry_t *curr;
+    wait_queue_entry_t *next;
+    list_for_each_entry_safe(curr, next, &wq_head->head, entry) {
+        unsigned int flags = curr->flags;
+        int ret = curr->func(curr, mode, wake_flags, key);
+        if (ret < 0)
+            break;
         if (ret && (flags & WQ_FLAG_EXCLUSIVE) != 0) {
             nr_exclusive--;
             if (nr_exclusive == 0)
                 break;
         }
     }
+    return nr_exclusive;
 }
 
-/// kernel/sched/wait.c: __wake_up_common under the queue's lock.
-void __wake_up(wait_queue_head_t *wq_head, int mode, int nr_exclusive) {
+/// kernel/sched/wait.c: __wake_up_common under the queue's lock; how many exclusive entries it woke.
+int __wake_up(wait_queue_head_t *wq_head, unsigned int mode, int nr_exclusive, void *key) {
     int flags;
+    int remaining;
     spin_lock_irqsave(&wq_head->lock, flags);
-    __wake_up_common(wq_head, mode, nr_exclusive);
+    remaining = __wake_up_common(wq_head, mode, nr_exclusive, 0, key);
     spin_unlock_irqrestore(&wq_head->lock, flags);
+    return nr_exclusive - remaining;
+}
+
+/// kernel/sched/wait.c: __wake_up_common, the caller holding the queue's lock.
+void __wake_up_locked(wait_queue_head_t *wq_head, unsigned int mode, int nr) {
+    __wake_up_common(wq_head, mode, nr, 0, NULL);
+}
+
+/// kernel/sched/wait.c: __wake_up_locked with a key for the wake functions.
+void __wake_up_locked_key(wait_queue_head_t *wq_head, unsigned int mode, void *key) {
+    __wake_up_common(wq_head, mode, 1, 0, key);
 }
 
 /// include/linux/wait.h: wake every non-exclusive sleeper and one exclusive one.
-#define wake_up(x) __wake_up(x, TASK_NORMAL, 1)
+#define wake_up(x) __wake_up(x, TASK_NORMAL, 1, NULL)
 
 /// include/linux/wait.h: wake up to nr exclusive sleepers.
-#define wake_up_nr(x, nr) __wake_up(x, TASK_NORMAL, nr)
+#define wake_up_nr(x, nr) __wake_up(x, TASK_NORMAL, nr, NULL)
 
 /// include/linux/wait.h: wake every sleeper.
-#define wake_up_all(x) __wake_up(x, TASK_NORMAL, 0)
+#define wake_up_all(x) __wake_up(x, TASK_NORMAL, 0, NULL)
 
 /// include/linux/wait.h: wake_up, the caller holding the queue's lock.
-#define wake_up_locked(x) __wake_up_common(x, TASK_NORMAL, 1)
+#define wake_up_locked(x) __wake_up_locked(x, TASK_NORMAL, 1)
 
 /// include/linux/wait.h: wake_up_all, the caller holding the queue's lock.
-#define wake_up_all_locked(x) __wake_up_common(x, TASK_NORMAL, 0)
+#define wake_up_all_locked(x) __wake_up_locked(x, TASK_NORMAL, 0)
 
 /// include/linux/wait.h: wake_up for TASK_INTERRUPTIBLE sleepers only.
-#define wake_up_interruptible(x) __wake_up(x, TASK_INTERRUPTIBLE, 1)
+#define wake_up_interruptible(x) __wake_up(x, TASK_INTERRUPTIBLE, 1, NULL)
+
+/// include/linux/wait.h: wake up to nr exclusive TASK_INTERRUPTIBLE sleepers.
+#define wake_up_interruptible_nr(x, nr) __wake_up(x, TASK_INTERRUPTIBLE, nr, NULL)
 
 /// include/linux/wait.h: wake_up_all for TASK_INTERRUPTIBLE sleepers only.
-#define wake_up_interruptible_all(x) __wake_up(x, TASK_INTERRUPTIBLE, 0)
+#define wake_up_interruptible_all(x) __wake_up(x, TASK_INTERRUPTIBLE, 0, NULL)
 
 /// kernel/sched/wait.c: queue the entry at the head unless queued, then set the state, under the lock.
 void prepare_to_wait(wait_queue_head_t *wq_head, wait_queue_entry_t *wq_entry, int state) {
