@@ -7,9 +7,11 @@ import { MAX_NESTING } from "./nesting";
 import { SourceSet } from "./source";
 
 /**
- * The most tokens macro expansion may handle in one program: every token an expansion produces
- * and every token read as a macro argument counts. A macro bomb (`#define A B B`, 40 deep) stops
- * here with KC130 instead of exhausting memory.
+ * The most work macro expansion may do in one program, in tokens: every token an expansion
+ * produces, every token read as a macro argument, every token of a body substituted (also one
+ * that yields nothing, a parameter whose argument is empty), and every name copied or compared
+ * in a hide set count one. A macro bomb (`#define A B B`, 40 deep) or a large body used often
+ * stops here with KC130, after a bounded time, instead of exhausting memory or time.
  */
 export const MAX_EXPANSION_TOKENS = 1_000_000;
 /** The most characters `#` and `##` may create in one program (KC130). */
@@ -27,6 +29,8 @@ export interface Macro {
   params: string[] | null;
   variadic: boolean;
   body: RawToken[];
+  /** For each token of `body`, the index of the parameter it names, or -1 (all -1 object-like). */
+  bodyParams: Int32Array;
   /** The macro's name in its `#define`. */
   span: Span;
 }
@@ -47,18 +51,32 @@ export interface PreprocessOptions {
   include?: (path: string, span: Span, depth: number) => number | null;
 }
 
-/** The hide set of a token (C11 6.10.3.4): the macros it came from, which it may not expand again. */
+/** Work done on hide sets, charged to the expansion budget with the tokens. */
+interface Ledger {
+  work: number;
+}
+
+/**
+ * The hide set of a token (C11 6.10.3.4): the macros it came from, which it may not expand again.
+ * Sets are shared and their operations remembered; each set made and each operation first done
+ * adds the names it goes through to the ledger.
+ */
 class HideSet {
   private readonly added = new Map<string, HideSet>();
   private readonly joined = new Map<HideSet, HideSet>();
+  private readonly common = new Map<HideSet, HideSet>();
 
-  constructor(readonly names: ReadonlySet<string> = new Set()) {}
+  constructor(
+    private readonly ledger: Ledger,
+    readonly names: ReadonlySet<string> = new Set(),
+  ) {}
 
   with(name: string): HideSet {
     if (this.names.has(name)) return this;
     let s = this.added.get(name);
     if (!s) {
-      s = new HideSet(new Set([...this.names, name]));
+      this.ledger.work += this.names.size + 1;
+      s = new HideSet(this.ledger, new Set([...this.names, name]));
       this.added.set(name, s);
     }
     return s;
@@ -69,6 +87,7 @@ class HideSet {
     if (this.names.size === 0) return other;
     let s = this.joined.get(other);
     if (!s) {
+      this.ledger.work += other.names.size;
       s = this;
       for (const n of other.names) s = s.with(n);
       this.joined.set(other, s);
@@ -78,8 +97,13 @@ class HideSet {
 
   intersect(other: HideSet, empty: HideSet): HideSet {
     if (other === this) return this;
-    let s = empty;
-    for (const n of this.names) if (other.names.has(n)) s = s.with(n);
+    let s = this.common.get(other);
+    if (!s) {
+      this.ledger.work += this.names.size;
+      s = empty;
+      for (const n of this.names) if (other.names.has(n)) s = s.with(n);
+      this.common.set(other, s);
+    }
     return s;
   }
 }
@@ -93,7 +117,7 @@ interface PTok {
 /** Stands for an empty argument next to `##` while a body is substituted (C11 6.10.3.3). */
 const PLACEMARKER: PTok = {
   t: { kind: "punct", text: "", span: { file: -1, start: 0, end: 0 } },
-  hs: new HideSet(),
+  hs: new HideSet({ work: 0 }),
 };
 
 /** An open `#if` group. */
@@ -175,8 +199,9 @@ export class Preprocessor {
   readonly files = new Map<number, Token[]>();
   /** Every -D name the program defines, undefines or tests in a directive, with the first such place. */
   readonly definesSeen = new Map<string, Span>();
-  private readonly empty = new HideSet();
-  private spent = 0;
+  /** Expansion work so far (see MAX_EXPANSION_TOKENS). */
+  private readonly ledger: Ledger = { work: 0 };
+  private readonly empty = new HideSet(this.ledger);
   private pasted = 0;
   private readonly defines: ReadonlyMap<string, number>;
 
@@ -234,14 +259,14 @@ export class Preprocessor {
     throw new CompileError([{ code, span, message } satisfies Diagnostic]);
   }
 
-  /** Charges `n` tokens of expansion work against MAX_EXPANSION_TOKENS. */
+  /** Charges `n` tokens of expansion work (and the hide sets' work) against MAX_EXPANSION_TOKENS. */
   private charge(n: number, span: Span): void {
-    this.spent += n;
-    if (this.spent > MAX_EXPANSION_TOKENS)
+    this.ledger.work += n;
+    if (this.ledger.work > MAX_EXPANSION_TOKENS)
       this.fail(
         "KC130",
         span,
-        `macro expansion produces more than ${MAX_EXPANSION_TOKENS.toLocaleString("en-US")} tokens in this program (a macro that expands to several copies of another, nested?)`,
+        `macro expansion handles more than ${MAX_EXPANSION_TOKENS.toLocaleString("en-US")} tokens in this program (produced, read as arguments or substituted in bodies: a macro that expands to several copies of another, nested, or a long body used often?)`,
       );
   }
 
@@ -288,6 +313,8 @@ export class Preprocessor {
         use,
         `macro expansions nest more than ${MAX_MACRO_NESTING} levels (a macro whose body uses another, and so on)`,
       );
+    // The body is walked whatever it yields (a parameter whose argument is empty yields nothing).
+    this.charge(m.body.length, use);
     const result = this.substitute(m, args, hs, use, level);
     this.charge(result.length + 1, use);
     input.unread(result);
@@ -337,9 +364,7 @@ export class Preprocessor {
   /** C11 6.10.3.1-3: the body of `m` with its parameters replaced, hide set `hs` added to every token. */
   private substitute(m: Macro, args: PTok[][], hs: HideSet, use: Span, level: number): PTok[] {
     const body = m.body;
-    const params = m.params ?? [];
-    const param = (t: RawToken | undefined): number =>
-      m.params !== null && t !== undefined && t.kind === "ident" ? params.indexOf(t.text) : -1;
+    const param = (i: number): number => (i < body.length ? (m.bodyParams[i] as number) : -1);
     const fromBody = (t: RawToken): PTok => ({ t: { ...t, span: use } as RawToken, hs: this.empty });
     const expanded = new Map<number, PTok[]>();
     const out: PTok[] = [];
@@ -350,14 +375,14 @@ export class Preprocessor {
       const t = body[i] as RawToken;
       if (m.params !== null && isPunct(t, "#")) {
         // The definition made sure a parameter follows.
-        out.push(this.stringize(args[param(body[i + 1])] ?? [], use));
+        out.push(this.stringize(args[param(i + 1)] ?? [], use));
         i++;
         continue;
       }
       if (isPunct(t, "##")) {
         // Never first or last in a body (checked at the definition), so both operands exist.
         const next = body[++i] as RawToken;
-        const k = param(next);
+        const k = param(i);
         const a = k >= 0 ? (args[k] as PTok[]) : [fromBody(next)];
         const right = a.length > 0 ? a : [PLACEMARKER];
         const left = out.pop() as PTok;
@@ -365,7 +390,7 @@ export class Preprocessor {
         for (let j = 1; j < right.length; j++) out.push(right[j] as PTok);
         continue;
       }
-      const k = param(t);
+      const k = param(i);
       if (k >= 0) {
         const a = args[k] as PTok[];
         if (isPunct(body[i + 1], "##")) append(a.length > 0 ? a : [PLACEMARKER]);
@@ -588,6 +613,8 @@ export class Preprocessor {
       this.fail("KC129", n.span, `'${n.text}' cannot be defined as a macro`);
     let i = 2;
     let params: string[] | null = null;
+    /** Each parameter's index, by name. */
+    const index = new Map<string, number>();
     let variadic = false;
     const open = line[2];
     // A '(' right after the name (no blank between) makes a function-like macro.
@@ -600,11 +627,13 @@ export class Preprocessor {
           const p = line[i];
           if (isPunct(p, "...")) {
             variadic = true;
+            index.set("__VA_ARGS__", params.length);
             params.push("__VA_ARGS__");
             i++;
           } else if (p?.kind === "ident" && p.text !== "__VA_ARGS__") {
-            if (params.includes(p.text))
+            if (index.has(p.text))
               this.fail("KC123", p.span, `macro '${n.text}' has two parameters named '${p.text}'`);
+            index.set(p.text, params.length);
             params.push(p.text);
             i++;
           } else
@@ -642,7 +671,7 @@ export class Preprocessor {
       const t = body[j] as RawToken;
       if (params !== null && isPunct(t, "#")) {
         const p = body[j + 1];
-        if (p?.kind !== "ident" || !params.includes(p.text))
+        if (p?.kind !== "ident" || !index.has(p.text))
           this.fail(
             "KC127",
             t.span,
@@ -653,7 +682,13 @@ export class Preprocessor {
         this.fail("KC129", t.span, `__VA_ARGS__ can only be used in a macro whose parameters end with '...'`);
     }
     if (this.pinned(n.text, n.span)) return;
-    const m: Macro = { name: n.text, params, variadic, body, span: n.span };
+    const bodyParams = new Int32Array(body.length).fill(-1);
+    if (params !== null)
+      for (let j = 0; j < body.length; j++) {
+        const t = body[j] as RawToken;
+        if (t.kind === "ident") bodyParams[j] = index.get(t.text) ?? -1;
+      }
+    const m: Macro = { name: n.text, params, variadic, body, bodyParams, span: n.span };
     const old = this.macros.get(n.text);
     // An identical redefinition is allowed and changes nothing (the first stays the one named).
     if (old && sameDefinition(old, m)) return;
