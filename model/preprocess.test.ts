@@ -129,6 +129,15 @@ int j[] = { t(1,2,3), t(,4,5), t(6,,7), t(8,9,),
     expect(pp(src)).toBe(tokens("int j[] = { 123, 45, 67, 89, 10, 11, 12, };"));
   });
 
+  it("6.10.3.3 EXAMPLE: '# ## #' in an object-like macro is the token '##', which is no operator", () => {
+    const src = `#define hash_hash # ## #
+#define mkstr(a) # a
+#define in_between(a) mkstr(a)
+#define join(c, d) in_between(c hash_hash d)
+char p[] = join(x, y);`;
+    expect(pp(src)).toBe(tokens('char p[] = "x ## y";'));
+  });
+
   it("6.10.3.5 EXAMPLE 7: variadic macros and __VA_ARGS__", () => {
     const src = `#define debug(...) fprintf(stderr, __VA_ARGS__)
 #define showlist(...) puts(#__VA_ARGS__)
@@ -256,6 +265,27 @@ describe("directive errors", () => {
       "__VA_ARGS__ can only be used in a macro whose parameters end with '...'",
     ],
     ["#define F(x, x) x\n", "KC123", "macro 'F' has two parameters named 'x'"],
+    // C11 6.10.3p12: '...' is the last parameter (attack 8 #10).
+    [
+      "#define f(..., a) [a|__VA_ARGS__]\n",
+      "KC123",
+      "expected ')' after '...' in macro 'f': '...' must be its last parameter",
+    ],
+    [
+      "#define g(a, ..., b) a\n",
+      "KC123",
+      "expected ')' after '...' in macro 'g': '...' must be its last parameter",
+    ],
+    // C11 6.10.3p5, 6.10.8p4.
+    ["#undef __VA_ARGS__\n", "KC129", "'__VA_ARGS__' cannot be undefined: it is not a macro"],
+    ["#undef defined\n", "KC129", "'defined' cannot be undefined: it is not a macro"],
+    ["#define __VA_ARGS__ 1\n", "KC129", "'__VA_ARGS__' cannot be defined as a macro"],
+    [
+      "#define hash_hash # ## #\nhash_hash\n",
+      "KC101",
+      "unexpected character '#': a directive must begin its own line",
+    ],
+    ["#define F(x\n", "KC123", "expected ',' or ')' in the parameters of macro 'F', found end of line"],
     ["#define\n", "KC123", "#define needs a macro name"],
     ["#define 3 4\n", "KC123", "expected a macro name after #define, found 3"],
     [

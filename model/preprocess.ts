@@ -470,7 +470,8 @@ export class Preprocessor {
       );
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text))
       return { t: { kind: KEYWORDS.has(text) ? "keyword" : "ident", text, span: use }, hs };
-    if (PUNCTUATORS.includes(text)) return { t: { kind: "punct", text, span: use }, hs };
+    // `#` ## `#` is the token `##` (C11 6.10.3.3 EXAMPLE): made by a paste, it is no operator.
+    if (PUNCTUATORS.includes(text) || text === "##") return { t: { kind: "punct", text, span: use }, hs };
     if (/^[0-9]/.test(text)) {
       const scratch = new SourceSet();
       let tokens: Token[];
@@ -550,6 +551,9 @@ export class Preprocessor {
         const n = line[1];
         if (!isName(n) || n.kind !== "ident")
           return this.fail("KC123", nameSpan, "#undef needs a macro name");
+        // C11 6.10.8p4 and 6.10.3p5: neither is a name a program may define or undefine.
+        if (n.text === "defined" || n.text === "__VA_ARGS__")
+          this.fail("KC129", n.span, `'${n.text}' cannot be undefined: it is not a macro`);
         if (line.length > 2)
           this.fail("KC123", this.rest(line, 2), "unexpected text after the name in #undef");
         if (this.pinned(n.text, n.span)) return end;
@@ -643,9 +647,14 @@ export class Preprocessor {
               `expected a parameter name or '...' in the parameters of macro '${n.text}', found ${p ? shown(p.text) : "end of line"}`,
             );
           const sep = line[i];
-          if (isPunct(sep, ")") || (variadic && !isPunct(sep, ","))) {
+          if (isPunct(sep, ")") || variadic) {
+            // C11 6.10.3p12: '...' ends the parameter list.
             if (!isPunct(sep, ")"))
-              this.fail("KC123", sep?.span ?? open.span, `expected ')' after '...' in macro '${n.text}'`);
+              this.fail(
+                "KC123",
+                sep?.span ?? open.span,
+                `expected ')' after '...' in macro '${n.text}': '...' must be its last parameter`,
+              );
             i++;
             break;
           }
