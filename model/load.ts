@@ -20,7 +20,10 @@ import { SourceSet } from "./source";
 export const MAX_FILE_BYTES = 1 << 20;
 /** The most bytes all files of one program may hold together: 8 MiB. */
 export const MAX_PROGRAM_BYTES = 8 << 20;
-/** The most files one program may read (each included file counts once). */
+/**
+ * The most files one program may read, each inclusion counted (a file included twice counts
+ * twice, and its bytes count twice against MAX_PROGRAM_BYTES).
+ */
 export const MAX_FILES = 1000;
 /** How deep includes may nest (each level is a recursive preprocessing and parse). */
 export const MAX_INCLUDE_DEPTH = 32;
@@ -163,8 +166,10 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const sources = new SourceSet();
   const read = options.readFile ?? readSourceFile;
   const decls: Decl[] = [];
-  const seen = new Set<string>();
   const inputs: string[] = [];
+  /** The real path of each file read, by its index in `sources` (one index per inclusion). */
+  const pathOf = new Map<number, string>();
+  let files = 0;
   // The 64-bit kernel types parse as types, so that using one is KC313, not a syntax error.
   const typedefs = new Set<string>(WIDE_TYPEDEFS);
   const includeDirs = options.includeDirs ?? [];
@@ -178,11 +183,12 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
         ? tooLarge(name)
         : total + size > MAX_PROGRAM_BYTES
           ? `the program's files together are larger than ${MAX_PROGRAM_BYTES / 1024 / 1024} MiB`
-          : inputs.length >= MAX_FILES
-            ? `the program reads more than ${MAX_FILES} files`
+          : files >= MAX_FILES
+            ? `the program reads more than ${MAX_FILES} files (each inclusion of a file counts)`
             : null;
     if (why) throw new CompileError([{ code: "KC505", span, message: why }]);
     total += size;
+    files++;
   };
 
   const dirs = new Map<number, string>();
@@ -211,13 +217,13 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
           `cannot find include file "${inc}" (looked in ${[dir, ...includeDirs].map((d) => displayPath(d)).join(", ")})`,
         );
       }
-      // Each file is included once: a second #include of it is skipped (include guards and
-      // #pragma once are then redundant, and harmless).
-      if (seen.has(found.path)) return null;
-      seen.add(found.path);
+      // As in C, a file included again is read again (an include guard or #pragma once stops
+      // that); each inclusion is a file of its own here and counts against the caps.
+      for (const f of pp.once) if (pathOf.get(f) === found.path) return null;
       admit(displayPath(found.path), found.text, span);
-      inputs.push(found.path);
+      if (!inputs.includes(found.path)) inputs.push(found.path);
       const f = sources.add(displayPath(found.path), found.text);
+      pathOf.set(f, found.path);
       dirs.set(f, dirname(found.path));
       targets.set(at(span), f);
       return f;
@@ -254,10 +260,10 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     }
     if (mainText === null) return refused(sources, "KC502", `cannot read ${path}: no such file`);
     const abs = realOrResolved(path);
-    seen.add(abs);
     admit(displayPath(path), mainText, null);
     inputs.push(abs);
     const main = sources.add(displayPath(path), mainText);
+    pathOf.set(main, abs);
     dirs.set(main, dirname(abs));
     pp.run(main);
     parseInto(pre);

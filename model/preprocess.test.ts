@@ -395,10 +395,42 @@ describe("includes are textual", () => {
     expect(constants(load(text, {}, files)).get("TOTAL")).toBe(5);
   });
 
-  it("a guard is not needed: a file included a second time is skipped, as before", () => {
-    const files = { "lib.kc": "#define ONE 1\nint shared;\n" };
-    const text = `#include "lib.kc"\n#include "lib.kc"\nconst X = ONE;\n${PROCESS}`;
-    expect(constants(load(text, {}, files)).get("X")).toBe(1);
+  it("a file included a second time is read again, as in C: X-macro lists expand twice (attack 8 #6)", () => {
+    const files = { "list.kc": "X(a)\nX(b)\n" };
+    const text = `#define X(n) int n;\n#include "list.kc"\n#undef X\n#define X(n) invariant inv_##n: n == 0;\n#include "list.kc"\n#undef X\nprocess p { b = 1; }\n`;
+    const r = load(text, {}, files);
+    if (!r.ok) throw new Error(rendered(r));
+    expect(r.program.properties.map((p) => p.name)).toEqual(expect.arrayContaining(["inv_a", "inv_b"]));
+    expect(
+      explore(new System(r.program), { keepGoing: true }).properties.find((p) => p.name === "inv_b")?.status,
+    ).toBe("violated");
+  });
+
+  it("without a guard, a second include declares its names again; a guard or #pragma once stops it", () => {
+    const bare = { "lib.kc": "#define ONE 1\nint shared;\n" };
+    const twice = `#include "lib.kc"\n#include "lib.kc"\nconst X = ONE;\n${PROCESS}`;
+    const r = load(twice, {}, bare);
+    expect(r.ok).toBe(false);
+    expect(rendered(r)).toContain("shared");
+    const once = { "lib.kc": "#pragma once\n#define ONE 1\nint shared;\n" };
+    expect(constants(load(twice, {}, once)).get("X")).toBe(1);
+    const guarded = { "lib.kc": "#ifndef LIB\n#define LIB\n#define ONE 1\nint shared;\n#endif\n" };
+    expect(constants(load(twice, {}, guarded)).get("X")).toBe(1);
+    // A #pragma once in a skipped group says nothing.
+    const skipped = { "lib.kc": "#if 0\n#pragma once\n#endif\nint shared;\n" };
+    expect(load(twice, {}, skipped).ok).toBe(false);
+  });
+
+  it("each inclusion counts against the file cap, and a file that includes itself stops at the depth cap", () => {
+    const files = { "e.kc": "\n" };
+    const r = load(`${'#include "e.kc"\n'.repeat(1000)}${PROCESS}`, {}, files);
+    expect(codes(r)).toEqual(["KC505"]);
+    expect(rendered(r)).toContain("more than 1000 files (each inclusion of a file counts)");
+    expect(load(`${'#include "e.kc"\n'.repeat(998)}${PROCESS}`, {}, files).ok).toBe(true);
+    const self = { "s.kc": '#include "s.kc"\n' };
+    expect(rendered(load(`#include "s.kc"\n${PROCESS}`, {}, self))).toContain(
+      "includes nest more than 32 deep",
+    );
   });
 
   it("an #if must end in its own file", () => {

@@ -44,9 +44,10 @@ export interface PreprocessOptions {
    */
   defines?: ReadonlyMap<string, number>;
   /**
-   * Resolves `#include "path"` met at include depth `depth`: the file's index in the SourceSet,
-   * or null when the file was already included (it is skipped). Throws a CompileError to refuse.
-   * Without it, include tokens pass through untouched.
+   * Resolves `#include "path"` met at include depth `depth`: the index in the SourceSet of a new
+   * copy of the file (each inclusion is preprocessed again, as in C), or null when the file is
+   * not to be read again (it said `#pragma once`: see Preprocessor.once). Throws a CompileError
+   * to refuse. Without it, include tokens pass through untouched.
    */
   include?: (path: string, span: Span, depth: number) => number | null;
 }
@@ -197,6 +198,8 @@ export class Preprocessor {
   readonly macros = new Map<string, Macro>();
   /** The text of each file preprocessed so far (included ones too), as tokens for the parser. */
   readonly files = new Map<number, Token[]>();
+  /** The files (their indices) that said `#pragma once` in a group that was kept. */
+  readonly once = new Set<number>();
   /** Every -D name the program defines, undefines or tests in a directive, with the first such place. */
   readonly definesSeen = new Map<string, Span>();
   /** Expansion work so far (see MAX_EXPANSION_TOKENS). */
@@ -567,8 +570,11 @@ export class Preprocessor {
         return this.fail("KC120", span, `#error${text === "" ? "" : `: ${text}`}`);
       }
       case "pragma":
-        // A file included a second time is skipped anyway: #pragma once says nothing new.
-        if (line.length === 2 && line[1]?.text === "once") return end;
+        // The include callback skips a later #include of this file.
+        if (line.length === 2 && line[1]?.text === "once") {
+          this.once.add(span.file);
+          return end;
+        }
         return this.fail("KC113", span, "unsupported #pragma: KC knows only '#pragma once'");
       default: {
         const what = name === "" ? `'#' followed by ${shown(nameTok.text)}` : `'#${name}'`;
