@@ -12,6 +12,7 @@ import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import { elaborate, type Overrides } from "./elaborate";
 import type { Lowered } from "./ir";
 import { PRELUDE, PRELUDE_NAME } from "./kernel";
+import { KEYWORDS } from "./lexer";
 import { parseProgram } from "./parser";
 import { Preprocessor } from "./preprocess";
 import { SourceSet } from "./source";
@@ -133,32 +134,59 @@ function definesOf(defines: LoadOptions["defines"]): Map<string, number> {
 }
 
 /**
- * Overrides for `elaborate`. A -D name that the program #defines or tests in a directive but
- * does not declare as a `const` becomes a constant of the -D value, declared at the first such
- * directive: it is never macro-expanded (so that `const NAME = 3;` still parses), and it means
- * its value wherever the program names it.
+ * Overrides for `elaborate`, after checking what each -D name names (README "KC in one screen"):
+ * a `const` of the program's own files (the main spec and its includes), which takes the value,
+ * or a macro those files #define or test in a directive, which the preprocessor replaced by the
+ * value wherever it stood. Anything else is KC402, and so is a name of the kernel prelude's: -D
+ * does not change the kernel.
  */
 function overridesOf(
   defines: Map<string, number>,
-  seen: ReadonlyMap<string, Span>,
+  pp: Preprocessor,
   decls: Decl[],
+  isPrelude: (file: number) => boolean,
 ): Overrides {
-  const consts = new Set(decls.flatMap((d) => (d.kind === "const" ? [d.name] : [])));
-  const extra: Decl[] = [];
-  for (const [name, span] of seen) {
-    const value = defines.get(name);
-    if (value === undefined || consts.has(name)) continue;
-    extra.push({
-      kind: "const",
-      name,
-      type: null,
-      value: { kind: "int", value, span },
-      span,
-      nameSpan: span,
-    });
+  const consts = new Map<string, Span>();
+  const prelude = new Set(pp.preludeMacros);
+  for (const d of decls)
+    if (d.kind === "const") {
+      if (isPrelude(d.nameSpan.file)) prelude.add(d.name);
+      else if (!consts.has(d.name)) consts.set(d.name, d.nameSpan);
+    }
+  const errors: Diagnostic[] = [];
+  const overrides: Overrides = new Map();
+  for (const [name, value] of defines) {
+    const fail = (message: string, span: Span | null = null): void => {
+      errors.push({ code: "KC402", span, message: `-D ${name}=${value}: ${message}` });
+    };
+    const declared = consts.get(name);
+    if (prelude.has(name)) {
+      fail(
+        `'${name}' is the kernel prelude's, which -D does not change: -D names a const or a macro of the spec's own files`,
+      );
+    } else if (KEYWORDS.has(name)) {
+      fail(`'${name}' is a KC keyword`);
+    } else if (declared) {
+      // Once its declaration is met the name is the constant's: only a use before it (or a
+      // declaration that does not look like one to the preprocessor) became the value.
+      const early = pp.definesExpanded.get(name);
+      if (early && !pp.definesDeclared.has(name))
+        fail(
+          `the constant '${name}' is declared where -D cannot tell it is its name (write 'const ${name} = ...;' or 'const TYPE ${name} = ...;' at the top level)`,
+          declared,
+        );
+      else if (early)
+        fail(
+          `'${name}' is used before its const declaration, where it was the -D value; declare the constant first`,
+          early,
+        );
+      else overrides.set(name, { value, used: false });
+    } else if (!pp.definesSeen.has(name)) {
+      fail(`the program has no constant named '${name}', and defines or tests no macro '${name}'`);
+    }
   }
-  decls.unshift(...extra);
-  return new Map([...defines].map(([k, v]) => [k, { value: v, used: false }]));
+  if (errors.length > 0) throw new CompileError(errors);
+  return overrides;
 }
 
 /** Loads `path` (or in-memory `text` under that name) into a lowered program. */
@@ -196,8 +224,11 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const targets = new Map<string, number>();
   const at = (span: Span): string => `${span.file}:${span.start}`;
   const defines = definesOf(options.defines);
+  let pre = -1;
+  const isPrelude = (file: number): boolean => file === pre;
   const pp = new Preprocessor(sources, {
     defines,
+    prelude: isPrelude,
     include: (inc: string, span: Span, depth: number): number | null => {
       const fail = (code: Code, message: string): never => {
         throw new CompileError([{ code, span, message }]);
@@ -249,7 +280,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   };
 
   try {
-    const pre = sources.add(PRELUDE_NAME, PRELUDE);
+    pre = sources.add(PRELUDE_NAME, PRELUDE);
     pp.run(pre);
     let mainText: string | null;
     try {
@@ -268,7 +299,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     pp.run(main);
     parseInto(pre);
     parseInto(main);
-    const program = elaborate(decls, overridesOf(defines, pp.definesSeen, decls), {
+    const program = elaborate(decls, overridesOf(defines, pp, decls, isPrelude), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
       preludeFile: pre,

@@ -366,7 +366,7 @@ describe("-D, const and #define", () => {
     expect(constants(load(text, { N: 3 })).has("TRACE")).toBe(false);
   });
 
-  it("a -D name is never expanded in the text: const N = 3; still parses, and #undef leaves it", () => {
+  it("a -D const's name is not expanded once declared: const N = 3; still parses, and #undef leaves it", () => {
     const text = `const N = 3;\n#ifdef N\nconst SEEN = N;\n#endif\n#undef N\nconst AFTER = N;\n${PROCESS}`;
     const c = constants(load(text, { N: 9 }));
     expect([c.get("N"), c.get("SEEN"), c.get("AFTER")]).toEqual([9, 9, 9]);
@@ -380,6 +380,72 @@ describe("-D, const and #define", () => {
 
   it("a -D name the program neither declares, defines nor tests is KC402, as before", () => {
     expect(codes(load(`#define M 1\n${PROCESS}`, { N: 5 }))).toEqual(["KC402"]);
+    // Used in the text only, it is no constant or macro of the program's either.
+    expect(codes(load(`int a[N];\n${PROCESS}`, { N: 5 }))).toEqual(["KC402"]);
+  });
+
+  /** The value `final f: r == V;` needs: the program's r after its one process ran. */
+  function finalR(text: string, defines: Record<string, number>, files: Record<string, string> = {}): number {
+    for (let v = -10; v <= 200; v++) {
+      const r = load(`${text}final f: r == ${v};\n`, defines, files);
+      if (!r.ok) throw new Error(rendered(r));
+      if (explore(new System(r.program), { keepGoing: true }).verdict === "holds") return v;
+    }
+    throw new Error("r is out of range");
+  }
+
+  it("a -D macro name is a macro of the -D value, as cc -D makes it: ## and # through a helper give C's answer (attack 8 #7)", () => {
+    // t/d1.kc of the attack: C gives x5 (cc -DN=5); KC gave xN, which names neither.
+    const d1 =
+      "#define N 3\n#define CAT(a, b) a##b\n#define XCAT(a, b) CAT(a, b)\nint x3 = 3; int xN = 100; int x5 = 5;\nint r;\nprocess p { r = XCAT(x, N); }\n";
+    expect(finalR(d1, {})).toBe(3);
+    expect(finalR(d1, { N: 5 })).toBe(5);
+    expect(pp(`#define S(x) #x\n#define XS(x) S(x)\nXS(N)`)).toBe('"N"');
+    // The value as cc -D would spell it: hex above INT_MAX, a negative one in parentheses.
+    const spelled = (v: number): string => {
+      const sources = new SourceSet();
+      return new Preprocessor(sources, { defines: new Map([["N", v]]) })
+        .run(sources.add("t.kc", "#define S(x) #x\n#define XS(x) S(x)\nXS(N) N"))
+        .filter((t) => t.kind !== "eof")
+        .map((t) => t.text)
+        .join(" ");
+    };
+    expect(spelled(5)).toBe('"5" 5');
+    expect(spelled(4294967295)).toBe('"0xffffffff" 0xffffffff');
+    // Stringizing spaces the tokens of an expansion apart (their spans are all the use's).
+    expect(spelled(-3)).toBe('"( - 3 )" ( - 3 )');
+    expect(spelled(-2147483648)).toBe('"( - 2147483647 - 1 )" ( - 2147483647 - 1 )');
+  });
+
+  it("a -D const keeps its declared type and is never a macro: its uses are the constant", () => {
+    const text = "const unsigned M = 1;\nconst A = 1, N = 2;\nstatic const int<0..9> K = 0;\nint r;\n";
+    // -1 < M compares unsigned, as the declared type says, whatever -D gave it.
+    expect(finalR(`${text}process p { r = (-1 < M) + 2 * N + 10 * K; }\n`, { M: 5, N: 3, K: 4 })).toBe(46);
+    const paste = "#define CAT(a, b) a##b\n#define XCAT(a, b) CAT(a, b)\nint xN = 7; int x5 = 5;\n";
+    // Not a macro of the program without -D, and not one with it: -D changes the value only.
+    expect(finalR(`const N = 3;\n${paste}int r;\nprocess p { r = XCAT(x, N); }\n`, { N: 5 })).toBe(7);
+  });
+
+  it("a -D const used before its declaration is KC402, not a silent mix of macro and constant", () => {
+    const r = load(`#ifdef N\n#endif\nint a[N];\nconst N = 3;\n${PROCESS}`, { N: 5 });
+    expect(codes(r)).toEqual(["KC402"]);
+    expect(rendered(r)).toContain("'N' is used before its const declaration");
+  });
+
+  it("-D names nothing of the kernel prelude (attack 8 #8), and the prelude's text never sees it", () => {
+    for (const name of ["TASK_UNINTERRUPTIBLE", "TASK_RUNNING", "WQ_FLAG_EXCLUSIVE", "GFP_KERNEL"]) {
+      const r = load(`int r;\nprocess p { r = ${name}; }\n`, { [name]: 0 });
+      expect(codes(r)).toEqual(["KC402"]);
+      expect(rendered(r)).toContain(`'${name}' is the kernel prelude's, which -D does not change`);
+    }
+    // A spec's own macro named like a field the prelude uses: the prelude is not touched.
+    const own = `#ifndef next\n#define next 4\n#endif\nint r;\nprocess p { r = next; }\n`;
+    expect(finalR(own, { next: 9 })).toBe(9);
+  });
+
+  it("a diagnostic in a -D value's expansion says where the macro came from", () => {
+    const r = load(`#ifdef DEBUG\n#endif\nint DEBUG = 7;\n${PROCESS}`, { DEBUG: 1 });
+    expect(rendered(r)).toContain("in expansion of macro DEBUG (defined by -D on the command line)");
   });
 });
 

@@ -37,12 +37,17 @@ export interface Macro {
 
 export interface PreprocessOptions {
   /**
-   * `-D NAME=VALUE`. Such a name is never expanded in the program text (it stays a name, so
-   * `const NAME = 3;` still parses and the loader gives it its value); a `#define` or `#undef` of
-   * it is ignored (the file's definition is the default the -D value overrides); `#ifdef`,
-   * `defined` and `#if` see it as a macro whose value is VALUE.
+   * `-D NAME=VALUE`, in the files that are not `prelude`'s (README "KC in one screen"). In the
+   * name position of a top-level `const NAME =` (`const int NAME =`, `const A = 1, NAME =`) the
+   * name is left alone and is from then on that constant's name: it is not expanded, and the
+   * loader gives the constant the value. Everywhere else it is a macro whose body is VALUE, as
+   * `cc -D` makes it (decimal; hex above INT_MAX; a negative value in parentheses). A `#define`
+   * or `#undef` of it is ignored (the file's definition is the default the -D value replaces);
+   * `#ifdef`, `defined` and `#if` see it as a macro whose value is VALUE.
    */
   defines?: ReadonlyMap<string, number>;
+  /** Whether file `file` is the kernel prelude's, where a -D name means nothing special. */
+  prelude?: (file: number) => boolean;
   /**
    * Resolves `#include "path"` met at include depth `depth`: the index in the SourceSet of a new
    * copy of the file (each inclusion is preprocessed again, as in C), or null when the file is
@@ -120,6 +125,90 @@ const PLACEMARKER: PTok = {
   t: { kind: "punct", text: "", span: { file: -1, start: 0, end: 0 } },
   hs: new HideSet({ work: 0 }),
 };
+
+/** Type words that may stand between `const` and the constant's name (`static const unsigned N =`). */
+const SPECIFIERS: ReadonlySet<string> = new Set([
+  "const",
+  "static",
+  "volatile",
+  "unsigned",
+  "signed",
+  "int",
+  "short",
+  "long",
+  "char",
+  "bool",
+  "_Bool",
+]);
+
+/**
+ * Where a file's top-level text is, token by token as it is emitted: enough to tell the name
+ * position of a KC constant declaration (`const N =`, `const u32 N =`, `const A = 1, N =`).
+ */
+class DeclState {
+  private braces = 0;
+  /** ( and [ open in this declaration. */
+  private depth = 0;
+  /** Only specifiers and names so far in this declaration, one of them `const`. */
+  private specs = true;
+  private hasConst = false;
+  /** This declaration is a `const` one past its first name. */
+  private constList = false;
+  private lastComma = false;
+  /** Inside the bounds of a ranged `int<lo..hi>` among the specifiers. */
+  private range = false;
+  private lastInt = false;
+
+  feed(t: RawToken): void {
+    if (this.range) {
+      const end = isPunct(t, ";") || isPunct(t, "{") || isPunct(t, "}");
+      if (isPunct(t, ">") || end) this.range = false;
+      if (!end) return;
+    }
+    if (this.specs && this.lastInt && isPunct(t, "<")) {
+      this.range = true;
+      return;
+    }
+    this.lastInt = t.text === "int";
+    this.lastComma = false;
+    if (t.kind === "punct") {
+      switch (t.text) {
+        case "{":
+        case "}":
+        case ";":
+          if (t.text === "{") this.braces++;
+          else if (t.text === "}") this.braces--;
+          this.specs = true;
+          this.hasConst = false;
+          this.constList = false;
+          this.depth = 0;
+          this.lastInt = false;
+          return;
+        case "(":
+        case "[":
+          this.depth++;
+          break;
+        case ")":
+        case "]":
+          this.depth--;
+          break;
+        case ",":
+          this.lastComma = this.depth === 0;
+          break;
+      }
+    } else if (this.specs && (t.kind === "ident" || SPECIFIERS.has(t.text))) {
+      if (t.text === "const") this.hasConst = true;
+      return;
+    }
+    if (this.specs && this.hasConst) this.constList = true;
+    this.specs = false;
+  }
+
+  /** Whether a name read now, followed by `=`, would be the name a top-level constant declares. */
+  namePosition(): boolean {
+    return this.braces === 0 && ((this.specs && this.hasConst) || (this.constList && this.lastComma));
+  }
+}
 
 /** An open `#if` group. */
 interface Cond {
@@ -202,6 +291,20 @@ export class Preprocessor {
   readonly once = new Set<number>();
   /** Every -D name the program defines, undefines or tests in a directive, with the first such place. */
   readonly definesSeen = new Map<string, Span>();
+  /** -D names met in the name position of a constant declaration (see PreprocessOptions.defines). */
+  readonly definesDeclared = new Map<string, Span>();
+  /** -D names replaced by their value as macros, with the first place. */
+  readonly definesExpanded = new Map<string, Span>();
+  /** Names the prelude #defines. */
+  readonly preludeMacros = new Set<string>();
+  /** -D names as the macros they are (see PreprocessOptions.defines). */
+  private readonly defineMacros = new Map<string, Macro>();
+  /** The text being read is a file of the program's, not the prelude's: -D applies. */
+  private user = true;
+  /** The top-level declaration state of the file being read. */
+  private decl = new DeclState();
+  /** A #if or #elif expression is being evaluated. */
+  private evaluating = false;
   /** Expansion work so far (see MAX_EXPANSION_TOKENS). */
   private readonly ledger: Ledger = { work: 0 };
   private readonly empty = new HideSet(this.ledger);
@@ -213,10 +316,35 @@ export class Preprocessor {
     private readonly options: PreprocessOptions = {},
   ) {
     this.defines = options.defines ?? new Map();
+    for (const [name, value] of this.defines) {
+      const scratch = new SourceSet();
+      const body = lexRaw(scratch, scratch.add("-D", defineSpelling(value))).filter((t) => t.kind !== "eof");
+      this.defineMacros.set(name, {
+        name,
+        params: null,
+        variadic: false,
+        body,
+        bodyParams: new Int32Array(body.length).fill(-1),
+        // No file: diagnostics say "defined by -D" (diagnostics.ts).
+        span: { file: -1, start: 0, end: 0 },
+      });
+    }
   }
 
   /** Preprocesses file `file` (at include depth `depth`) and returns its tokens, also kept in `files`. */
   run(file: number, depth = 0): Token[] {
+    const outer = { user: this.user, decl: this.decl };
+    this.user = this.options.prelude?.(file) !== true;
+    this.decl = new DeclState();
+    try {
+      return this.runFile(file, depth);
+    } finally {
+      this.user = outer.user;
+      this.decl = outer.decl;
+    }
+  }
+
+  private runFile(file: number, depth: number): Token[] {
     const raw = lexRaw(this.sources, file);
     const input = new Input(raw, this.empty);
     const out: Token[] = [];
@@ -226,6 +354,7 @@ export class Preprocessor {
       if (t.kind === "bad") throw new CompileError([t.diagnostic]);
       if (t.kind === "punct" && (t.text === "#" || t.text === "##"))
         this.fail("KC101", t.span, `unexpected character '#': a directive must begin its own line`);
+      this.decl.feed(t);
       out.push(t as Token);
     };
     for (;;) {
@@ -284,6 +413,23 @@ export class Preprocessor {
   /** Reads one token of text: expands it when it is a macro use (its result is read next), else emits it. */
   private step(input: Input, p: PTok, emit: (p: PTok) => void, level: number): void {
     const t = p.t;
+    const d = t.kind === "ident" && this.user ? this.defineMacros.get(t.text) : undefined;
+    if (d) {
+      if (
+        !this.definesDeclared.has(d.name) &&
+        level === 0 &&
+        this.decl.namePosition() &&
+        isPunct(input.peek() ?? undefined, "=")
+      )
+        this.definesDeclared.set(d.name, t.span);
+      if (this.definesDeclared.has(d.name) || p.hs.names.has(d.name)) emit(p);
+      else {
+        if (this.evaluating) this.pinned(d.name, t.span);
+        else if (!this.definesExpanded.has(d.name)) this.definesExpanded.set(d.name, t.span);
+        this.invoke(input, p, d, level);
+      }
+      return;
+    }
     if (t.kind === "ident") {
       const m = this.macros.get(t.text);
       if (m && !p.hs.names.has(m.name) && (m.params === null || isPunct(input.peek() ?? undefined, "("))) {
@@ -596,7 +742,7 @@ export class Preprocessor {
 
   /** Whether `name` is a -D name (recording the use), so that the file's #define or #undef of it is ignored. */
   private pinned(name: string, span: Span): boolean {
-    if (!this.defines.has(name)) return false;
+    if (!this.user || !this.defines.has(name)) return false;
     if (!this.definesSeen.has(name)) this.definesSeen.set(name, span);
     return true;
   }
@@ -704,6 +850,7 @@ export class Preprocessor {
         if (t.kind === "ident") bodyParams[j] = index.get(t.text) ?? -1;
       }
     const m: Macro = { name: n.text, params, variadic, body, bodyParams, span: n.span };
+    if (!this.user) this.preludeMacros.add(n.text);
     const old = this.macros.get(n.text);
     // An identical redefinition is allowed and changes nothing (the first stays the one named).
     if (old && sameDefinition(old, m)) return;
@@ -739,7 +886,13 @@ export class Preprocessor {
       });
       i += paren ? 3 : 1;
     }
-    const expanded = this.expandList(pre, 1, at).map((q) => q.t);
+    this.evaluating = true;
+    let expanded: RawToken[];
+    try {
+      expanded = this.expandList(pre, 1, at).map((q) => q.t);
+    } finally {
+      this.evaluating = false;
+    }
     if (expanded.length === 0)
       this.fail("KC124", at, `${shownDirective(at, this.sources)} needs an expression`);
     const v = new IfExpression(expanded, at, (name, span) => {
@@ -749,6 +902,13 @@ export class Preprocessor {
     }).value();
     return v !== 0n;
   }
+}
+
+/** A -D value as the text of its macro: what `cc -D` would be given for the same word. */
+function defineSpelling(value: number): string {
+  if (value >= 0) return value <= 0x7fffffff ? String(value) : `0x${value.toString(16)}`;
+  // -2147483648 is no constant in C (2147483648 is not an int): INT_MIN's usual spelling.
+  return value === -0x80000000 ? "(-2147483647 - 1)" : `(-${-value})`;
 }
 
 /** C11 6.10.3p2: the same parameters and the same body tokens, separated by blanks in the same places. */
