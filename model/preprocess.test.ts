@@ -704,11 +704,67 @@ describe("statement expressions", () => {
     expect(
       codes(load("int x;\nint f(void) { return ({ return 1; 2; }); }\nprocess p { x = f(); }\n")),
     ).toContain("KC406");
-    expect(codes(load("int x;\nprocess p { for (;;) { x = ({ break; 1; }); } }\n"))).toContain("KC208");
     expect(codes(load("int x;\nprocess p { x = ({ goto out; 1; }); out: ; }\n"))).toContain("KC406");
-    expect(codes(load("int x;\nprocess p { switch (x) { case 1: x = ({ case 2: 1; }); } }\n"))).toContain(
-      "KC210",
-    );
+  });
+
+  it("a break, continue or case that would reach a loop or switch outside says so (attack 8 #11)", () => {
+    const cases: Array<[string, string, string]> = [
+      [
+        "int x; int i;\nprocess p { for (i = 0; i < 3; i++) { x = ({ if (i == 1) break; i; }); } }\n",
+        "KC406",
+        "'break' inside a statement expression ({ ... }) cannot leave it for the loop or switch outside",
+      ],
+      [
+        "int x;\nprocess p { while (1) { x = ({ ({ continue; }); 1; }); } }\n",
+        "KC406",
+        "'continue' inside a statement expression ({ ... }) cannot leave it for the loop outside",
+      ],
+      [
+        "int x;\nprocess p { switch (x) { case 1: ({ case 2: ; }); } }\n",
+        "KC406",
+        "'case' inside a statement expression ({ ... }) cannot belong to the switch outside",
+      ],
+      // With no loop or switch outside, nothing is jumped out of: KC208 and KC210 as anywhere.
+      ["int x;\nprocess p { x = ({ break; 1; }); }\n", "KC208", "'break' outside a loop or switch"],
+      ["int x;\nprocess p { ({ case 2: ; }); }\n", "KC210", "'case' outside a switch"],
+    ];
+    for (const [text, code, message] of cases) {
+      const r = load(text);
+      expect(codes(r)).toContain(code);
+      expect(rendered(r)).toContain(message);
+    }
+    // A loop or switch inside the statement expression is its own.
+    expect(
+      verdict(
+        "int x;\nprocess p { x = ({ int t = 0; while (1) { t++; if (t == 2) break; } t; }); }\nfinal f: x == 2;\n",
+      ),
+    ).toBe("holds");
+  });
+
+  it("a statement expression in a property is refused for what it is (attack 8 #11)", () => {
+    const r = load("int x;\nprocess p { }\ninvariant i: ({ x; }) == 0;\n");
+    expect(codes(r)).toEqual(["KC406"]);
+    expect(rendered(r)).toContain("a statement expression ({ ... }) cannot be part of a property");
+  });
+
+  it("locals of a statement expression in sizeof take no frame words, and statics no global words (attack 8 #9)", () => {
+    const words = (text: string): { frame: number; globals: number } => {
+      const r = load(text);
+      if (!r.ok) throw new Error(rendered(r));
+      const body = r.program.units.find((u) => u.kind === "process");
+      return { frame: body?.frameSize ?? -1, globals: r.program.globalWords };
+    };
+    const plain = words("int x;\nprocess q { x = 4; }\n");
+    expect(words("int x;\nprocess q { x = sizeof(({ int big[200000]; 1; })); }\n")).toEqual(plain);
+    // 300,000 words were KC410 (a state holds at most 262,144 words), for a state of a few words.
+    expect(
+      words("int x;\nprocess q { x = sizeof(({ int big[300000]; static int s[1000]; 1; })); }\n"),
+    ).toEqual(plain);
+    expect(
+      verdict(
+        "int x;\nprocess q { x = sizeof(({ int a; int *pa = &a; *pa; })); { int b = 1; x = b; } }\nfinal f: x == 1;\n",
+      ),
+    ).toBe("holds");
   });
 });
 

@@ -118,6 +118,11 @@ export interface UnitCtx {
   loops: Array<{ breakTo: number[]; continueTo: number[] | null; atomic: number; scopes: number }>;
   atomicDepth: number;
   inSwitch: Array<{ cases: Array<[number, number]>; dflt: number | null; atomic: number }>;
+  /**
+   * Inside a statement expression: whether a loop, a loop `continue` could reach, or a switch
+   * stands outside it, which a `break`, `continue` or `case` in it cannot reach (KC406).
+   */
+  sealed: { loop: boolean; continues: boolean; switch: boolean } | null;
 }
 
 export abstract class ElabContext {
@@ -207,6 +212,7 @@ export abstract class ElabContext {
       loops: [],
       atomicDepth: 0,
       inSwitch: [],
+      sealed: null,
     };
     this.cur = ctx;
     this.pendingBoundary = true;
