@@ -212,6 +212,49 @@ describe("the property is decided again on the replayed path", () => {
     });
   }
 
+  it("a fault inside a macro expansion: check --json writes a trace that replays (attack 8 #4)", () => {
+    const dir = tmp();
+    const text =
+      "#define DIV(a, b) ((a) / (b))\n#define INC(p) ({ int _t = (p)->c; assert(_t == 0); (p)->c = _t + 1; _t; })\n" +
+      "struct s { int c; };\nstruct s S;\nint z; int r;\nprocess p { r = DIV(1, z); }\nprocess w[2] { INC(&S); }\n";
+    const { json, data } = saved(withSpec(dir, "m.kc", text), ["--keep-going", "--no-stuck-waiters"]);
+    for (const kind of ["runtime_error", "assertion"]) {
+      const p = data.properties.find((q) => q.kind === kind && q.counterexample);
+      if (!p) throw new Error(`no ${kind} counterexample`);
+      expect(replay(json, "--property", p.name)).toBe(1);
+      expect(io.out).toMatch(/\nreproduced: /);
+    }
+  });
+
+  it("reads the fault's macro expansion that earlier versions wrote, and bounds its nesting", () => {
+    const dir = tmp();
+    const { json, data } = saved(
+      withSpec(dir, "m.kc", "#define DIV(a, b) ((a) / (b))\nint z; int r;\nprocess p { r = DIV(1, z); }\n"),
+    );
+    const p = data.properties.find((q) => q.kind === "runtime_error");
+    if (!p?.counterexample) throw new Error("no runtime_error counterexample");
+    type Steps = Array<{ fault: { span: Record<string, unknown> } | null }>;
+    const steps = (p.counterexample as unknown as { steps: Steps }).steps;
+    const fault = steps[steps.length - 1]?.fault;
+    if (!fault) throw new Error("no fault");
+    expect(Object.keys(fault.span).sort()).toEqual(["end", "file", "start"]);
+    const link = (outer: unknown): unknown => ({
+      macro: "DIV",
+      defined: { file: 1, start: 8, end: 11 },
+      outer,
+    });
+    fault.span.expansion = link(link(null));
+    rewrite(json, data);
+    expect(replay(json)).toBe(1);
+    const one = '{"macro":"DIV","defined":{"file":1,"start":8,"end":11},"outer":';
+    fault.span.expansion = "DEEP";
+    rewrite(json, JSON.stringify(data).replace('"DEEP"', `${one.repeat(100_000)}null${"}".repeat(100_000)}`));
+    refused(replay(json), "more than 256 nested entries");
+    fault.span.expansion = { macro: "DIV", defined: { file: 1, start: 8, end: 11 }, outer: null, x: 1 };
+    rewrite(json, data);
+    refused(replay(json), 'expansion: unknown field "x"');
+  });
+
   it("a fault in the middle of a trace does not stand for a later property", () => {
     const dir = tmp();
     const { json, data } = saved(withSpec(dir, "a.kc", specs.assertion as string));

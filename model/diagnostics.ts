@@ -149,6 +149,11 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceSet): string {
       if (i === EXPANSIONS_SHOWN - 1) lines.push(`${note}… (${chain.length - EXPANSIONS_SHOWN} more)`);
       return;
     }
+    // A -D name is a macro without a file (model/preprocess.ts).
+    if (x.defined.file < 0) {
+      lines.push(`${note}in expansion of macro ${printable(x.macro)} (defined by -D on the command line)`);
+      return;
+    }
     const at = sources.position(x.defined.file, x.defined.start);
     const where = `${printable(sources.file(x.defined.file).name)}:${at.line}:${at.col}`;
     lines.push(`${note}in expansion of macro ${printable(x.macro)} (defined at ${where})`);

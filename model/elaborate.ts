@@ -309,7 +309,7 @@ class Elaborator extends Operands {
     // in user space right up to it, so it starts a visible group of its own (the step before
     // ends there, and the state before the call is one where any task may run).
     const sysCall = new Uint8Array(n);
-    if (model === "up")
+    if (model === "up" || this.options.callBoundaries === true)
       for (let i = 0; i < n; i++)
         if (this.code[i]?.k === "call" && this.units[this.info[i]?.unit ?? -1]?.kind === "process") {
           sysCall[i] = 1;

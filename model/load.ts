@@ -19,7 +19,7 @@ import {
   PRELUDE_NAME,
   preludeText,
 } from "./kernel";
-import { lexRaw } from "./lexer";
+import { KEYWORDS, lexRaw } from "./lexer";
 import { parseProgram } from "./parser";
 import { PRELUDE_FILES } from "./preludeFiles";
 import { Preprocessor } from "./preprocess";
@@ -29,7 +29,10 @@ import { SourceSet } from "./source";
 export const MAX_FILE_BYTES = 1 << 20;
 /** The most bytes all files of one program may hold together: 8 MiB. */
 export const MAX_PROGRAM_BYTES = 8 << 20;
-/** The most files one program may read (each included file counts once). */
+/**
+ * The most files one program may read, each inclusion counted (a file included twice counts
+ * twice, and its bytes count twice against MAX_PROGRAM_BYTES).
+ */
 export const MAX_FILES = 1000;
 /** How deep includes may nest (each level is a recursive preprocessing and parse). */
 export const MAX_INCLUDE_DEPTH = 32;
@@ -48,6 +51,8 @@ export interface LoadOptions {
   model?: import("./ir").ExecModel;
   /** Every statement its own step (no merging of local-only statements): for comparison tests. */
   noMerge?: boolean;
+  /** A call from a process body starts a step, as under the up model: for comparison tests. */
+  callBoundaries?: boolean;
   /**
    * Reads a file; tests pass an in-memory map. Returns null when there is no such file. Defaults
    * to the file system, refusing anything but a regular UTF-8 text file of at most MAX_FILE_BYTES.
@@ -139,32 +144,59 @@ function definesOf(defines: LoadOptions["defines"]): Map<string, number> {
 }
 
 /**
- * Overrides for `elaborate`. A -D name that the program #defines or tests in a directive but
- * does not declare as a `const` becomes a constant of the -D value, declared at the first such
- * directive: it is never macro-expanded (so that `const NAME = 3;` still parses), and it means
- * its value wherever the program names it.
+ * Overrides for `elaborate`, after checking what each -D name names (README "KC in one screen"):
+ * a `const` of the program's own files (the main spec and its includes), which takes the value,
+ * or a macro those files #define or test in a directive, which the preprocessor replaced by the
+ * value wherever it stood. Anything else is KC402, and so is a name of the kernel prelude's: -D
+ * does not change the kernel.
  */
 function overridesOf(
   defines: Map<string, number>,
-  seen: ReadonlyMap<string, Span>,
+  pp: Preprocessor,
   decls: Decl[],
+  isPrelude: (file: number) => boolean,
 ): Overrides {
-  const consts = new Set(decls.flatMap((d) => (d.kind === "const" ? [d.name] : [])));
-  const extra: Decl[] = [];
-  for (const [name, span] of seen) {
-    const value = defines.get(name);
-    if (value === undefined || consts.has(name)) continue;
-    extra.push({
-      kind: "const",
-      name,
-      type: null,
-      value: { kind: "int", value, span },
-      span,
-      nameSpan: span,
-    });
+  const consts = new Map<string, Span>();
+  const prelude = new Set(pp.preludeMacros);
+  for (const d of decls)
+    if (d.kind === "const") {
+      if (isPrelude(d.nameSpan.file)) prelude.add(d.name);
+      else if (!consts.has(d.name)) consts.set(d.name, d.nameSpan);
+    }
+  const errors: Diagnostic[] = [];
+  const overrides: Overrides = new Map();
+  for (const [name, value] of defines) {
+    const fail = (message: string, span: Span | null = null): void => {
+      errors.push({ code: "KC402", span, message: `-D ${name}=${value}: ${message}` });
+    };
+    const declared = consts.get(name);
+    if (prelude.has(name)) {
+      fail(
+        `'${name}' is the kernel prelude's, which -D does not change: -D names a const or a macro of the spec's own files`,
+      );
+    } else if (KEYWORDS.has(name)) {
+      fail(`'${name}' is a KC keyword`);
+    } else if (declared) {
+      // Once its declaration is met the name is the constant's: only a use before it (or a
+      // declaration that does not look like one to the preprocessor) became the value.
+      const early = pp.definesExpanded.get(name);
+      if (early && !pp.definesDeclared.has(name))
+        fail(
+          `the constant '${name}' is declared where -D cannot tell it is its name (write 'const ${name} = ...;' or 'const TYPE ${name} = ...;' at the top level)`,
+          declared,
+        );
+      else if (early)
+        fail(
+          `'${name}' is used before its const declaration, where it was the -D value; declare the constant first`,
+          early,
+        );
+      else overrides.set(name, { value, used: false });
+    } else if (!pp.definesSeen.has(name)) {
+      fail(`the program has no constant named '${name}', and defines or tests no macro '${name}'`);
+    }
   }
-  decls.unshift(...extra);
-  return new Map([...defines].map(([k, v]) => [k, { value: v, used: false }]));
+  if (errors.length > 0) throw new CompileError(errors);
+  return overrides;
 }
 
 /** Loads `path` (or in-memory `text` under that name) into a lowered program. */
@@ -172,8 +204,10 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const sources = new SourceSet();
   const read = options.readFile ?? readSourceFile;
   const decls: Decl[] = [];
-  const seen = new Set<string>();
   const inputs: string[] = [];
+  /** The real path of each file read, by its index in `sources` (one index per inclusion). */
+  const pathOf = new Map<number, string>();
+  let files = 0;
   // The 64-bit kernel types parse as types, so that using one is KC313, not a syntax error.
   const typedefs = new Set<string>(WIDE_TYPEDEFS);
   const includeDirs = options.includeDirs ?? [];
@@ -187,11 +221,12 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
         ? tooLarge(name)
         : total + size > MAX_PROGRAM_BYTES
           ? `the program's files together are larger than ${MAX_PROGRAM_BYTES / 1024 / 1024} MiB`
-          : inputs.length >= MAX_FILES
-            ? `the program reads more than ${MAX_FILES} files`
+          : files >= MAX_FILES
+            ? `the program reads more than ${MAX_FILES} files (each inclusion of a file counts)`
             : null;
     if (why) throw new CompileError([{ code: "KC505", span, message: why }]);
     total += size;
+    files++;
   };
 
   const dirs = new Map<number, string>();
@@ -199,8 +234,10 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const targets = new Map<string, number>();
   const at = (span: Span): string => `${span.file}:${span.start}`;
   const defines = definesOf(options.defines);
+  const isPrelude = (file: number): boolean => preludeFiles.has(file);
   const pp = new Preprocessor(sources, {
     defines,
+    prelude: isPrelude,
     include: (inc: string, span: Span, depth: number, angle: boolean): number | null => {
       const fail = (code: Code, message: string): never => {
         throw new CompileError([{ code, span, message }]);
@@ -224,13 +261,13 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
           `cannot find include file "${inc}" (looked in ${[dir, ...includeDirs].map((d) => displayPath(d)).join(", ")})`,
         );
       }
-      // Each file is included once: a second #include of it is skipped (include guards and
-      // #pragma once are then redundant, and harmless).
-      if (seen.has(found.path)) return null;
-      seen.add(found.path);
+      // As in C, a file included again is read again (an include guard or #pragma once stops
+      // that); each inclusion is a file of its own here and counts against the caps.
+      for (const f of pp.once) if (pathOf.get(f) === found.path) return null;
       admit(displayPath(found.path), found.text, span);
-      inputs.push(found.path);
+      if (!inputs.includes(found.path)) inputs.push(found.path);
       const f = sources.add(displayPath(found.path), found.text);
+      pathOf.set(f, found.path);
       dirs.set(f, dirname(found.path));
       targets.set(at(span), f);
       return f;
@@ -242,6 +279,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   let modern = false;
   const preludeFiles = new Set<number>();
   /** `#include <path>`: a header of the bundled prelude, never a file of the spec's or -I's. */
+  const seenHeaders = new Set<string>();
   const includeHeader = (
     inc: string,
     span: Span,
@@ -259,9 +297,9 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
         : PRELUDE_FILES.get(inc);
     if (text === undefined)
       return fail("KC501", `KC's prelude has no kernel header <${inc}> (docs/kernel-api.md lists them)`);
-    const key = `<prelude>/${inc}`;
-    if (seen.has(key)) return null;
-    seen.add(key);
+    // A kernel header is read once, as if it had an include guard (the prelude's have none).
+    if (seenHeaders.has(inc)) return null;
+    seenHeaders.add(inc);
     const f = sources.add(`<${inc}>`, text);
     preludeFiles.add(f);
     targets.set(at(span), f);
@@ -300,19 +338,20 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
     preludeFiles.add(pre);
     pp.run(pre);
     const abs = realOrResolved(path);
-    seen.add(abs);
     admit(displayPath(path), mainText, null);
     inputs.push(abs);
     const main = sources.add(displayPath(path), mainText);
+    pathOf.set(main, abs);
     dirs.set(main, dirname(abs));
     pp.run(main);
     parseInto(pre);
     parseInto(main);
-    const program = elaborate(decls, overridesOf(defines, pp.definesSeen, decls), {
+    const program = elaborate(decls, overridesOf(defines, pp, decls, isPrelude), {
       noMerge: options.noMerge === true,
       fine: options.fine === true,
       preludeFile: pre,
       ...(options.model ? { model: options.model } : {}),
+      callBoundaries: options.callBoundaries === true,
       preludeFiles,
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };

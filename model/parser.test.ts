@@ -980,7 +980,7 @@ describe("syntax errors", () => {
     [
       'void f(void) {\n#include "x.kc"\n}',
       "KC113",
-      "#include is only allowed at the top level of a file",
+      "#include is only allowed at the top level of a file, between declarations (KC includes a file as a whole list of declarations, not inside one)",
       '#include "x.kc"',
     ],
     ["void f(void) { x = 0..3; }", "KC110", "expected ';' after expression, found '..'", ".."],

@@ -243,7 +243,11 @@ class Parser {
   private unexpected(code: Code, what: string, span: Span = this.peek().span): never {
     const t = this.peek();
     if (t.kind === "include")
-      this.fail("KC113", t.span, "#include is only allowed at the top level of a file");
+      this.fail(
+        "KC113",
+        t.span,
+        "#include is only allowed at the top level of a file, between declarations (KC includes a file as a whole list of declarations, not inside one)",
+      );
     return this.fail(code, span, `expected ${what}, found ${describe(t)}`);
   }
 

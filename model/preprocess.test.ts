@@ -129,6 +129,15 @@ int j[] = { t(1,2,3), t(,4,5), t(6,,7), t(8,9,),
     expect(pp(src)).toBe(tokens("int j[] = { 123, 45, 67, 89, 10, 11, 12, };"));
   });
 
+  it("6.10.3.3 EXAMPLE: '# ## #' in an object-like macro is the token '##', which is no operator", () => {
+    const src = `#define hash_hash # ## #
+#define mkstr(a) # a
+#define in_between(a) mkstr(a)
+#define join(c, d) in_between(c hash_hash d)
+char p[] = join(x, y);`;
+    expect(pp(src)).toBe(tokens('char p[] = "x ## y";'));
+  });
+
   it("6.10.3.5 EXAMPLE 7: variadic macros and __VA_ARGS__", () => {
     const src = `#define debug(...) fprintf(stderr, __VA_ARGS__)
 #define showlist(...) puts(#__VA_ARGS__)
@@ -256,6 +265,26 @@ describe("directive errors", () => {
       "__VA_ARGS__ can only be used in a macro whose parameters end with '...'",
     ],
     ["#define F(x, x) x\n", "KC123", "macro 'F' has two parameters named 'x'"],
+    // C11 6.10.3p12: '...' is the last parameter (attack 8 #10).
+    [
+      "#define f(..., a) [a|__VA_ARGS__]\n",
+      "KC123",
+      "expected ')' after '...' in macro 'f': '...' must be its last parameter",
+    ],
+    [
+      "#define g(a, ..., b) a\n",
+      "KC123",
+      "expected ')' after '...' in macro 'g': '...' must be its last parameter",
+    ],
+    // C11 6.10.3p5, 6.10.8p4.
+    ["#undef __VA_ARGS__\n", "KC129", "'__VA_ARGS__' cannot be undefined: it is not a macro"],
+    ["#undef defined\n", "KC129", "'defined' cannot be undefined: it is not a macro"],
+    ["#define __VA_ARGS__ 1\n", "KC129", "'__VA_ARGS__' cannot be defined as a macro"],
+    [
+      "#define hash_hash # ## #\nhash_hash\n",
+      "KC101",
+      "unexpected character '#': a directive must begin its own line",
+    ],
     ["#define F(x\n", "KC123", "expected ',' or ')' in the parameters of macro 'F', found end of line"],
     ["#define\n", "KC123", "#define needs a macro name"],
     ["#define 3 4\n", "KC123", "expected a macro name after #define, found 3"],
@@ -337,7 +366,7 @@ describe("-D, const and #define", () => {
     expect(constants(load(text, { N: 3 })).has("TRACE")).toBe(false);
   });
 
-  it("a -D name is never expanded in the text: const N = 3; still parses, and #undef leaves it", () => {
+  it("a -D const's name is not expanded once declared: const N = 3; still parses, and #undef leaves it", () => {
     const text = `const N = 3;\n#ifdef N\nconst SEEN = N;\n#endif\n#undef N\nconst AFTER = N;\n${PROCESS}`;
     const c = constants(load(text, { N: 9 }));
     expect([c.get("N"), c.get("SEEN"), c.get("AFTER")]).toEqual([9, 9, 9]);
@@ -351,6 +380,72 @@ describe("-D, const and #define", () => {
 
   it("a -D name the program neither declares, defines nor tests is KC402, as before", () => {
     expect(codes(load(`#define M 1\n${PROCESS}`, { N: 5 }))).toEqual(["KC402"]);
+    // Used in the text only, it is no constant or macro of the program's either.
+    expect(codes(load(`int a[N];\n${PROCESS}`, { N: 5 }))).toEqual(["KC402"]);
+  });
+
+  /** The value `final f: r == V;` needs: the program's r after its one process ran. */
+  function finalR(text: string, defines: Record<string, number>, files: Record<string, string> = {}): number {
+    for (let v = -10; v <= 200; v++) {
+      const r = load(`${text}final f: r == ${v};\n`, defines, files);
+      if (!r.ok) throw new Error(rendered(r));
+      if (explore(new System(r.program), { keepGoing: true }).verdict === "holds") return v;
+    }
+    throw new Error("r is out of range");
+  }
+
+  it("a -D macro name is a macro of the -D value, as cc -D makes it: ## and # through a helper give C's answer (attack 8 #7)", () => {
+    // t/d1.kc of the attack: C gives x5 (cc -DN=5); KC gave xN, which names neither.
+    const d1 =
+      "#define N 3\n#define CAT(a, b) a##b\n#define XCAT(a, b) CAT(a, b)\nint x3 = 3; int xN = 100; int x5 = 5;\nint r;\nprocess p { r = XCAT(x, N); }\n";
+    expect(finalR(d1, {})).toBe(3);
+    expect(finalR(d1, { N: 5 })).toBe(5);
+    expect(pp(`#define S(x) #x\n#define XS(x) S(x)\nXS(N)`)).toBe('"N"');
+    // The value as cc -D would spell it: hex above INT_MAX, a negative one in parentheses.
+    const spelled = (v: number): string => {
+      const sources = new SourceSet();
+      return new Preprocessor(sources, { defines: new Map([["N", v]]) })
+        .run(sources.add("t.kc", "#define S(x) #x\n#define XS(x) S(x)\nXS(N) N"))
+        .filter((t) => t.kind !== "eof")
+        .map((t) => t.text)
+        .join(" ");
+    };
+    expect(spelled(5)).toBe('"5" 5');
+    expect(spelled(4294967295)).toBe('"0xffffffff" 0xffffffff');
+    // Stringizing spaces the tokens of an expansion apart (their spans are all the use's).
+    expect(spelled(-3)).toBe('"( - 3 )" ( - 3 )');
+    expect(spelled(-2147483648)).toBe('"( - 2147483647 - 1 )" ( - 2147483647 - 1 )');
+  });
+
+  it("a -D const keeps its declared type and is never a macro: its uses are the constant", () => {
+    const text = "const unsigned M = 1;\nconst A = 1, N = 2;\nstatic const int<0..9> K = 0;\nint r;\n";
+    // -1 < M compares unsigned, as the declared type says, whatever -D gave it.
+    expect(finalR(`${text}process p { r = (-1 < M) + 2 * N + 10 * K; }\n`, { M: 5, N: 3, K: 4 })).toBe(46);
+    const paste = "#define CAT(a, b) a##b\n#define XCAT(a, b) CAT(a, b)\nint xN = 7; int x5 = 5;\n";
+    // Not a macro of the program without -D, and not one with it: -D changes the value only.
+    expect(finalR(`const N = 3;\n${paste}int r;\nprocess p { r = XCAT(x, N); }\n`, { N: 5 })).toBe(7);
+  });
+
+  it("a -D const used before its declaration is KC402, not a silent mix of macro and constant", () => {
+    const r = load(`#ifdef N\n#endif\nint a[N];\nconst N = 3;\n${PROCESS}`, { N: 5 });
+    expect(codes(r)).toEqual(["KC402"]);
+    expect(rendered(r)).toContain("'N' is used before its const declaration");
+  });
+
+  it("-D names nothing of the kernel prelude (attack 8 #8), and the prelude's text never sees it", () => {
+    for (const name of ["TASK_UNINTERRUPTIBLE", "TASK_RUNNING", "WQ_FLAG_EXCLUSIVE", "GFP_KERNEL"]) {
+      const r = load(`int r;\nprocess p { r = ${name}; }\n`, { [name]: 0 });
+      expect(codes(r)).toEqual(["KC402"]);
+      expect(rendered(r)).toContain(`'${name}' is the kernel prelude's, which -D does not change`);
+    }
+    // A spec's own macro named like a field the prelude uses: the prelude is not touched.
+    const own = `#ifndef next\n#define next 4\n#endif\nint r;\nprocess p { r = next; }\n`;
+    expect(finalR(own, { next: 9 })).toBe(9);
+  });
+
+  it("a diagnostic in a -D value's expansion says where the macro came from", () => {
+    const r = load(`#ifdef DEBUG\n#endif\nint DEBUG = 7;\n${PROCESS}`, { DEBUG: 1 });
+    expect(rendered(r)).toContain("in expansion of macro DEBUG (defined by -D on the command line)");
   });
 });
 
@@ -366,10 +461,42 @@ describe("includes are textual", () => {
     expect(constants(load(text, {}, files)).get("TOTAL")).toBe(5);
   });
 
-  it("a guard is not needed: a file included a second time is skipped, as before", () => {
-    const files = { "lib.kc": "#define ONE 1\nint shared;\n" };
-    const text = `#include "lib.kc"\n#include "lib.kc"\nconst X = ONE;\n${PROCESS}`;
-    expect(constants(load(text, {}, files)).get("X")).toBe(1);
+  it("a file included a second time is read again, as in C: X-macro lists expand twice (attack 8 #6)", () => {
+    const files = { "list.kc": "X(a)\nX(b)\n" };
+    const text = `#define X(n) int n;\n#include "list.kc"\n#undef X\n#define X(n) invariant inv_##n: n == 0;\n#include "list.kc"\n#undef X\nprocess p { b = 1; }\n`;
+    const r = load(text, {}, files);
+    if (!r.ok) throw new Error(rendered(r));
+    expect(r.program.properties.map((p) => p.name)).toEqual(expect.arrayContaining(["inv_a", "inv_b"]));
+    expect(
+      explore(new System(r.program), { keepGoing: true }).properties.find((p) => p.name === "inv_b")?.status,
+    ).toBe("violated");
+  });
+
+  it("without a guard, a second include declares its names again; a guard or #pragma once stops it", () => {
+    const bare = { "lib.kc": "#define ONE 1\nint shared;\n" };
+    const twice = `#include "lib.kc"\n#include "lib.kc"\nconst X = ONE;\n${PROCESS}`;
+    const r = load(twice, {}, bare);
+    expect(r.ok).toBe(false);
+    expect(rendered(r)).toContain("shared");
+    const once = { "lib.kc": "#pragma once\n#define ONE 1\nint shared;\n" };
+    expect(constants(load(twice, {}, once)).get("X")).toBe(1);
+    const guarded = { "lib.kc": "#ifndef LIB\n#define LIB\n#define ONE 1\nint shared;\n#endif\n" };
+    expect(constants(load(twice, {}, guarded)).get("X")).toBe(1);
+    // A #pragma once in a skipped group says nothing.
+    const skipped = { "lib.kc": "#if 0\n#pragma once\n#endif\nint shared;\n" };
+    expect(load(twice, {}, skipped).ok).toBe(false);
+  });
+
+  it("each inclusion counts against the file cap, and a file that includes itself stops at the depth cap", () => {
+    const files = { "e.kc": "\n" };
+    const r = load(`${'#include "e.kc"\n'.repeat(1000)}${PROCESS}`, {}, files);
+    expect(codes(r)).toEqual(["KC505"]);
+    expect(rendered(r)).toContain("more than 1000 files (each inclusion of a file counts)");
+    expect(load(`${'#include "e.kc"\n'.repeat(998)}${PROCESS}`, {}, files).ok).toBe(true);
+    const self = { "s.kc": '#include "s.kc"\n' };
+    expect(rendered(load(`#include "s.kc"\n${PROCESS}`, {}, self))).toContain(
+      "includes nest more than 32 deep",
+    );
   });
 
   it("an #if must end in its own file", () => {
@@ -500,6 +627,49 @@ describe("hostile input", () => {
     expect(ms).toBeLessThan(5000);
   });
 
+  it("a long body of parameters whose arguments are empty counts its body: KC130 quickly (attack 8 #5)", () => {
+    // The repro shape: 5,000 parameters, a body of 100,000 uses of the last one, used 95 times
+    // with empty arguments (635 KB); each use once took two seconds and counted almost nothing.
+    const P = 5000;
+    const params = Array.from({ length: P }, (_, i) => `a${String(i).padStart(4, "0")}`).join(",");
+    const body = `a${P - 1} `.repeat(100_000);
+    const text = `#define M(${params}) ${body}\n#define N M(${",".repeat(P - 1)})\nint x;\n${"N ".repeat(95)}\nprocess p { x = 1; }\n`;
+    expect(text.length).toBeLessThan(1 << 20);
+    let d: Diagnostic | null = null;
+    const ms = fast(() => {
+      d = ppError(text);
+    });
+    expect(d).toMatchObject({ code: "KC130" });
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("1 MiB specs of many parameters, long bodies, deep hide sets preprocess in a few seconds", () => {
+    const many = Array.from({ length: 120_000 }, (_, i) => `p${i}`).join(",");
+    let chain = "";
+    for (let i = 0; i < 250; i++) chain += `#define H${i}(x) H${i + 1}(x) x\n`;
+    chain += "#define H250(x) x\n";
+    const cases = [
+      // Parameter names are checked for duplicates through a map, not a list.
+      `#define M(${many}) p119999 p0\nM(${",".repeat(119_999)})\n`,
+      `#define M(${many}, ...) __VA_ARGS__\n${"M(".repeat(1)}${",".repeat(120_000)}1)\n`,
+      // 250 nested macros, each use making hide sets of up to 250 names.
+      `${chain}${"H0(y)\n".repeat(20_000)}`,
+      `#define E\n${"E ".repeat(500_000)}`,
+    ];
+    for (const text of cases) {
+      expect(text.length).toBeLessThan(1 << 20);
+      const ms = fast(() => {
+        try {
+          pp(text);
+        } catch (e) {
+          if (!(e instanceof CompileError)) throw e;
+          expect(["KC130", "KC114"]).toContain(e.diagnostics[0]?.code);
+        }
+      });
+      expect(ms).toBeLessThan(3000);
+    }
+  });
+
   it("pasting and stringizing cannot build unbounded text", () => {
     const text = `#define S(x) #x\n#define X ${"a".repeat(1 << 20)}\n#define XS(x) S(x)\n${"XS(X)\n".repeat(20)}`;
     expect(ppError(text)).toMatchObject({ code: "KC130" });
@@ -544,11 +714,67 @@ describe("statement expressions", () => {
     expect(
       codes(load("int x;\nint f(void) { return ({ return 1; 2; }); }\nprocess p { x = f(); }\n")),
     ).toContain("KC406");
-    expect(codes(load("int x;\nprocess p { for (;;) { x = ({ break; 1; }); } }\n"))).toContain("KC208");
     expect(codes(load("int x;\nprocess p { x = ({ goto out; 1; }); out: ; }\n"))).toContain("KC406");
-    expect(codes(load("int x;\nprocess p { switch (x) { case 1: x = ({ case 2: 1; }); } }\n"))).toContain(
-      "KC210",
-    );
+  });
+
+  it("a break, continue or case that would reach a loop or switch outside says so (attack 8 #11)", () => {
+    const cases: Array<[string, string, string]> = [
+      [
+        "int x; int i;\nprocess p { for (i = 0; i < 3; i++) { x = ({ if (i == 1) break; i; }); } }\n",
+        "KC406",
+        "'break' inside a statement expression ({ ... }) cannot leave it for the loop or switch outside",
+      ],
+      [
+        "int x;\nprocess p { while (1) { x = ({ ({ continue; }); 1; }); } }\n",
+        "KC406",
+        "'continue' inside a statement expression ({ ... }) cannot leave it for the loop outside",
+      ],
+      [
+        "int x;\nprocess p { switch (x) { case 1: ({ case 2: ; }); } }\n",
+        "KC406",
+        "'case' inside a statement expression ({ ... }) cannot belong to the switch outside",
+      ],
+      // With no loop or switch outside, nothing is jumped out of: KC208 and KC210 as anywhere.
+      ["int x;\nprocess p { x = ({ break; 1; }); }\n", "KC208", "'break' outside a loop or switch"],
+      ["int x;\nprocess p { ({ case 2: ; }); }\n", "KC210", "'case' outside a switch"],
+    ];
+    for (const [text, code, message] of cases) {
+      const r = load(text);
+      expect(codes(r)).toContain(code);
+      expect(rendered(r)).toContain(message);
+    }
+    // A loop or switch inside the statement expression is its own.
+    expect(
+      verdict(
+        "int x;\nprocess p { x = ({ int t = 0; while (1) { t++; if (t == 2) break; } t; }); }\nfinal f: x == 2;\n",
+      ),
+    ).toBe("holds");
+  });
+
+  it("a statement expression in a property is refused for what it is (attack 8 #11)", () => {
+    const r = load("int x;\nprocess p { }\ninvariant i: ({ x; }) == 0;\n");
+    expect(codes(r)).toEqual(["KC406"]);
+    expect(rendered(r)).toContain("a statement expression ({ ... }) cannot be part of a property");
+  });
+
+  it("locals of a statement expression in sizeof take no frame words, and statics no global words (attack 8 #9)", () => {
+    const words = (text: string): { frame: number; globals: number } => {
+      const r = load(text);
+      if (!r.ok) throw new Error(rendered(r));
+      const body = r.program.units.find((u) => u.kind === "process");
+      return { frame: body?.frameSize ?? -1, globals: r.program.globalWords };
+    };
+    const plain = words("int x;\nprocess q { x = 4; }\n");
+    expect(words("int x;\nprocess q { x = sizeof(({ int big[200000]; 1; })); }\n")).toEqual(plain);
+    // 300,000 words were KC410 (a state holds at most 262,144 words), for a state of a few words.
+    expect(
+      words("int x;\nprocess q { x = sizeof(({ int big[300000]; static int s[1000]; 1; })); }\n"),
+    ).toEqual(plain);
+    expect(
+      verdict(
+        "int x;\nprocess q { x = sizeof(({ int a; int *pa = &a; *pa; })); { int b = 1; x = b; } }\nfinal f: x == 1;\n",
+      ),
+    ).toBe("holds");
   });
 });
 

@@ -7,9 +7,11 @@ import { MAX_NESTING } from "./nesting";
 import { SourceSet } from "./source";
 
 /**
- * The most tokens macro expansion may handle in one program: every token an expansion produces
- * and every token read as a macro argument counts. A macro bomb (`#define A B B`, 40 deep) stops
- * here with KC130 instead of exhausting memory.
+ * The most work macro expansion may do in one program, in tokens: every token an expansion
+ * produces, every token read as a macro argument, every token of a body substituted (also one
+ * that yields nothing, a parameter whose argument is empty), and every name copied or compared
+ * in a hide set count one. A macro bomb (`#define A B B`, 40 deep) or a large body used often
+ * stops here with KC130, after a bounded time, instead of exhausting memory or time.
  */
 export const MAX_EXPANSION_TOKENS = 1_000_000;
 /** The most characters `#` and `##` may create in one program (KC130). */
@@ -27,38 +29,61 @@ export interface Macro {
   params: string[] | null;
   variadic: boolean;
   body: RawToken[];
+  /** For each token of `body`, the index of the parameter it names, or -1 (all -1 object-like). */
+  bodyParams: Int32Array;
   /** The macro's name in its `#define`. */
   span: Span;
 }
 
 export interface PreprocessOptions {
   /**
-   * `-D NAME=VALUE`. Such a name is never expanded in the program text (it stays a name, so
-   * `const NAME = 3;` still parses and the loader gives it its value); a `#define` or `#undef` of
-   * it is ignored (the file's definition is the default the -D value overrides); `#ifdef`,
-   * `defined` and `#if` see it as a macro whose value is VALUE.
+   * `-D NAME=VALUE`, in the files that are not `prelude`'s (README "KC in one screen"). In the
+   * name position of a top-level `const NAME =` (`const int NAME =`, `const A = 1, NAME =`) the
+   * name is left alone and is from then on that constant's name: it is not expanded, and the
+   * loader gives the constant the value. Everywhere else it is a macro whose body is VALUE, as
+   * `cc -D` makes it (decimal; hex above INT_MAX; a negative value in parentheses). A `#define`
+   * or `#undef` of it is ignored (the file's definition is the default the -D value replaces);
+   * `#ifdef`, `defined` and `#if` see it as a macro whose value is VALUE.
    */
   defines?: ReadonlyMap<string, number>;
+  /** Whether file `file` is the kernel prelude's, where a -D name means nothing special. */
+  prelude?: (file: number) => boolean;
   /**
    * Resolves `#include "path"` (or `<path>`, then `angle` is true) met at include depth `depth`:
-   * the file's index in the SourceSet, or null when the file was already included (it is
-   * skipped). Throws a CompileError to refuse. Without it, include tokens pass through untouched.
+   * the index in the SourceSet of a new copy of the file (each inclusion is preprocessed again,
+   * as in C), or null when the file is not to be read again (it said `#pragma once`: see
+   * Preprocessor.once; or a kernel header already included). Throws a CompileError to refuse.
+   * Without it, include tokens pass through untouched.
    */
   include?: (path: string, span: Span, depth: number, angle: boolean) => number | null;
 }
 
-/** The hide set of a token (C11 6.10.3.4): the macros it came from, which it may not expand again. */
+/** Work done on hide sets, charged to the expansion budget with the tokens. */
+interface Ledger {
+  work: number;
+}
+
+/**
+ * The hide set of a token (C11 6.10.3.4): the macros it came from, which it may not expand again.
+ * Sets are shared and their operations remembered; each set made and each operation first done
+ * adds the names it goes through to the ledger.
+ */
 class HideSet {
   private readonly added = new Map<string, HideSet>();
   private readonly joined = new Map<HideSet, HideSet>();
+  private readonly common = new Map<HideSet, HideSet>();
 
-  constructor(readonly names: ReadonlySet<string> = new Set()) {}
+  constructor(
+    private readonly ledger: Ledger,
+    readonly names: ReadonlySet<string> = new Set(),
+  ) {}
 
   with(name: string): HideSet {
     if (this.names.has(name)) return this;
     let s = this.added.get(name);
     if (!s) {
-      s = new HideSet(new Set([...this.names, name]));
+      this.ledger.work += this.names.size + 1;
+      s = new HideSet(this.ledger, new Set([...this.names, name]));
       this.added.set(name, s);
     }
     return s;
@@ -69,6 +94,7 @@ class HideSet {
     if (this.names.size === 0) return other;
     let s = this.joined.get(other);
     if (!s) {
+      this.ledger.work += other.names.size;
       s = this;
       for (const n of other.names) s = s.with(n);
       this.joined.set(other, s);
@@ -78,8 +104,13 @@ class HideSet {
 
   intersect(other: HideSet, empty: HideSet): HideSet {
     if (other === this) return this;
-    let s = empty;
-    for (const n of this.names) if (other.names.has(n)) s = s.with(n);
+    let s = this.common.get(other);
+    if (!s) {
+      this.ledger.work += this.names.size;
+      s = empty;
+      for (const n of this.names) if (other.names.has(n)) s = s.with(n);
+      this.common.set(other, s);
+    }
     return s;
   }
 }
@@ -93,8 +124,92 @@ interface PTok {
 /** Stands for an empty argument next to `##` while a body is substituted (C11 6.10.3.3). */
 const PLACEMARKER: PTok = {
   t: { kind: "punct", text: "", span: { file: -1, start: 0, end: 0 } },
-  hs: new HideSet(),
+  hs: new HideSet({ work: 0 }),
 };
+
+/** Type words that may stand between `const` and the constant's name (`static const unsigned N =`). */
+const SPECIFIERS: ReadonlySet<string> = new Set([
+  "const",
+  "static",
+  "volatile",
+  "unsigned",
+  "signed",
+  "int",
+  "short",
+  "long",
+  "char",
+  "bool",
+  "_Bool",
+]);
+
+/**
+ * Where a file's top-level text is, token by token as it is emitted: enough to tell the name
+ * position of a KC constant declaration (`const N =`, `const u32 N =`, `const A = 1, N =`).
+ */
+class DeclState {
+  private braces = 0;
+  /** ( and [ open in this declaration. */
+  private depth = 0;
+  /** Only specifiers and names so far in this declaration, one of them `const`. */
+  private specs = true;
+  private hasConst = false;
+  /** This declaration is a `const` one past its first name. */
+  private constList = false;
+  private lastComma = false;
+  /** Inside the bounds of a ranged `int<lo..hi>` among the specifiers. */
+  private range = false;
+  private lastInt = false;
+
+  feed(t: RawToken): void {
+    if (this.range) {
+      const end = isPunct(t, ";") || isPunct(t, "{") || isPunct(t, "}");
+      if (isPunct(t, ">") || end) this.range = false;
+      if (!end) return;
+    }
+    if (this.specs && this.lastInt && isPunct(t, "<")) {
+      this.range = true;
+      return;
+    }
+    this.lastInt = t.text === "int";
+    this.lastComma = false;
+    if (t.kind === "punct") {
+      switch (t.text) {
+        case "{":
+        case "}":
+        case ";":
+          if (t.text === "{") this.braces++;
+          else if (t.text === "}") this.braces--;
+          this.specs = true;
+          this.hasConst = false;
+          this.constList = false;
+          this.depth = 0;
+          this.lastInt = false;
+          return;
+        case "(":
+        case "[":
+          this.depth++;
+          break;
+        case ")":
+        case "]":
+          this.depth--;
+          break;
+        case ",":
+          this.lastComma = this.depth === 0;
+          break;
+      }
+    } else if (this.specs && (t.kind === "ident" || SPECIFIERS.has(t.text))) {
+      if (t.text === "const") this.hasConst = true;
+      return;
+    }
+    if (this.specs && this.hasConst) this.constList = true;
+    this.specs = false;
+  }
+
+  /** Whether a name read now, followed by `=`, would be the name a top-level constant declares. */
+  namePosition(): boolean {
+    return this.braces === 0 && ((this.specs && this.hasConst) || (this.constList && this.lastComma));
+  }
+}
 
 /** An open `#if` group. */
 interface Cond {
@@ -173,10 +288,27 @@ export class Preprocessor {
   readonly macros = new Map<string, Macro>();
   /** The text of each file preprocessed so far (included ones too), as tokens for the parser. */
   readonly files = new Map<number, Token[]>();
+  /** The files (their indices) that said `#pragma once` in a group that was kept. */
+  readonly once = new Set<number>();
   /** Every -D name the program defines, undefines or tests in a directive, with the first such place. */
   readonly definesSeen = new Map<string, Span>();
-  private readonly empty = new HideSet();
-  private spent = 0;
+  /** -D names met in the name position of a constant declaration (see PreprocessOptions.defines). */
+  readonly definesDeclared = new Map<string, Span>();
+  /** -D names replaced by their value as macros, with the first place. */
+  readonly definesExpanded = new Map<string, Span>();
+  /** Names the prelude #defines. */
+  readonly preludeMacros = new Set<string>();
+  /** -D names as the macros they are (see PreprocessOptions.defines). */
+  private readonly defineMacros = new Map<string, Macro>();
+  /** The text being read is a file of the program's, not the prelude's: -D applies. */
+  private user = true;
+  /** The top-level declaration state of the file being read. */
+  private decl = new DeclState();
+  /** A #if or #elif expression is being evaluated. */
+  private evaluating = false;
+  /** Expansion work so far (see MAX_EXPANSION_TOKENS). */
+  private readonly ledger: Ledger = { work: 0 };
+  private readonly empty = new HideSet(this.ledger);
   private pasted = 0;
   private readonly defines: ReadonlyMap<string, number>;
 
@@ -185,10 +317,35 @@ export class Preprocessor {
     private readonly options: PreprocessOptions = {},
   ) {
     this.defines = options.defines ?? new Map();
+    for (const [name, value] of this.defines) {
+      const scratch = new SourceSet();
+      const body = lexRaw(scratch, scratch.add("-D", defineSpelling(value))).filter((t) => t.kind !== "eof");
+      this.defineMacros.set(name, {
+        name,
+        params: null,
+        variadic: false,
+        body,
+        bodyParams: new Int32Array(body.length).fill(-1),
+        // No file: diagnostics say "defined by -D" (diagnostics.ts).
+        span: { file: -1, start: 0, end: 0 },
+      });
+    }
   }
 
   /** Preprocesses file `file` (at include depth `depth`) and returns its tokens, also kept in `files`. */
   run(file: number, depth = 0): Token[] {
+    const outer = { user: this.user, decl: this.decl };
+    this.user = this.options.prelude?.(file) !== true;
+    this.decl = new DeclState();
+    try {
+      return this.runFile(file, depth);
+    } finally {
+      this.user = outer.user;
+      this.decl = outer.decl;
+    }
+  }
+
+  private runFile(file: number, depth: number): Token[] {
     const raw = lexRaw(this.sources, file);
     const input = new Input(raw, this.empty);
     const out: Token[] = [];
@@ -198,6 +355,7 @@ export class Preprocessor {
       if (t.kind === "bad") throw new CompileError([t.diagnostic]);
       if (t.kind === "punct" && (t.text === "#" || t.text === "##"))
         this.fail("KC101", t.span, `unexpected character '#': a directive must begin its own line`);
+      this.decl.feed(t);
       out.push(t as Token);
     };
     for (;;) {
@@ -234,14 +392,14 @@ export class Preprocessor {
     throw new CompileError([{ code, span, message } satisfies Diagnostic]);
   }
 
-  /** Charges `n` tokens of expansion work against MAX_EXPANSION_TOKENS. */
+  /** Charges `n` tokens of expansion work (and the hide sets' work) against MAX_EXPANSION_TOKENS. */
   private charge(n: number, span: Span): void {
-    this.spent += n;
-    if (this.spent > MAX_EXPANSION_TOKENS)
+    this.ledger.work += n;
+    if (this.ledger.work > MAX_EXPANSION_TOKENS)
       this.fail(
         "KC130",
         span,
-        `macro expansion produces more than ${MAX_EXPANSION_TOKENS.toLocaleString("en-US")} tokens in this program (a macro that expands to several copies of another, nested?)`,
+        `macro expansion handles more than ${MAX_EXPANSION_TOKENS.toLocaleString("en-US")} tokens in this program (produced, read as arguments or substituted in bodies: a macro that expands to several copies of another, nested, or a long body used often?)`,
       );
   }
 
@@ -256,6 +414,23 @@ export class Preprocessor {
   /** Reads one token of text: expands it when it is a macro use (its result is read next), else emits it. */
   private step(input: Input, p: PTok, emit: (p: PTok) => void, level: number): void {
     const t = p.t;
+    const d = t.kind === "ident" && this.user ? this.defineMacros.get(t.text) : undefined;
+    if (d) {
+      if (
+        !this.definesDeclared.has(d.name) &&
+        level === 0 &&
+        this.decl.namePosition() &&
+        isPunct(input.peek() ?? undefined, "=")
+      )
+        this.definesDeclared.set(d.name, t.span);
+      if (this.definesDeclared.has(d.name) || p.hs.names.has(d.name)) emit(p);
+      else {
+        if (this.evaluating) this.pinned(d.name, t.span);
+        else if (!this.definesExpanded.has(d.name)) this.definesExpanded.set(d.name, t.span);
+        this.invoke(input, p, d, level);
+      }
+      return;
+    }
     if (t.kind === "ident") {
       const m = this.macros.get(t.text);
       if (m && !p.hs.names.has(m.name) && (m.params === null || isPunct(input.peek() ?? undefined, "("))) {
@@ -288,6 +463,8 @@ export class Preprocessor {
         use,
         `macro expansions nest more than ${MAX_MACRO_NESTING} levels (a macro whose body uses another, and so on)`,
       );
+    // The body is walked whatever it yields (a parameter whose argument is empty yields nothing).
+    this.charge(m.body.length, use);
     const result = this.substitute(m, args, hs, use, level);
     this.charge(result.length + 1, use);
     input.unread(result);
@@ -337,9 +514,7 @@ export class Preprocessor {
   /** C11 6.10.3.1-3: the body of `m` with its parameters replaced, hide set `hs` added to every token. */
   private substitute(m: Macro, args: PTok[][], hs: HideSet, use: Span, level: number): PTok[] {
     const body = m.body;
-    const params = m.params ?? [];
-    const param = (t: RawToken | undefined): number =>
-      m.params !== null && t !== undefined && t.kind === "ident" ? params.indexOf(t.text) : -1;
+    const param = (i: number): number => (i < body.length ? (m.bodyParams[i] as number) : -1);
     const fromBody = (t: RawToken): PTok => ({ t: { ...t, span: use } as RawToken, hs: this.empty });
     const expanded = new Map<number, PTok[]>();
     const out: PTok[] = [];
@@ -350,14 +525,14 @@ export class Preprocessor {
       const t = body[i] as RawToken;
       if (m.params !== null && isPunct(t, "#")) {
         // The definition made sure a parameter follows.
-        out.push(this.stringize(args[param(body[i + 1])] ?? [], use));
+        out.push(this.stringize(args[param(i + 1)] ?? [], use));
         i++;
         continue;
       }
       if (isPunct(t, "##")) {
         // Never first or last in a body (checked at the definition), so both operands exist.
         const next = body[++i] as RawToken;
-        const k = param(next);
+        const k = param(i);
         const a = k >= 0 ? (args[k] as PTok[]) : [fromBody(next)];
         const right = a.length > 0 ? a : [PLACEMARKER];
         const left = out.pop() as PTok;
@@ -365,7 +540,7 @@ export class Preprocessor {
         for (let j = 1; j < right.length; j++) out.push(right[j] as PTok);
         continue;
       }
-      const k = param(t);
+      const k = param(i);
       if (k >= 0) {
         const a = args[k] as PTok[];
         if (isPunct(body[i + 1], "##")) append(a.length > 0 ? a : [PLACEMARKER]);
@@ -445,7 +620,8 @@ export class Preprocessor {
       );
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text))
       return { t: { kind: KEYWORDS.has(text) ? "keyword" : "ident", text, span: use }, hs };
-    if (PUNCTUATORS.includes(text)) return { t: { kind: "punct", text, span: use }, hs };
+    // `#` ## `#` is the token `##` (C11 6.10.3.3 EXAMPLE): made by a paste, it is no operator.
+    if (PUNCTUATORS.includes(text) || text === "##") return { t: { kind: "punct", text, span: use }, hs };
     if (/^[0-9]/.test(text)) {
       const scratch = new SourceSet();
       let tokens: Token[];
@@ -525,6 +701,9 @@ export class Preprocessor {
         const n = line[1];
         if (!isName(n) || n.kind !== "ident")
           return this.fail("KC123", nameSpan, "#undef needs a macro name");
+        // C11 6.10.8p4 and 6.10.3p5: neither is a name a program may define or undefine.
+        if (n.text === "defined" || n.text === "__VA_ARGS__")
+          this.fail("KC129", n.span, `'${n.text}' cannot be undefined: it is not a macro`);
         if (line.length > 2)
           this.fail("KC123", this.rest(line, 2), "unexpected text after the name in #undef");
         if (this.pinned(n.text, n.span)) return end;
@@ -538,8 +717,11 @@ export class Preprocessor {
         return this.fail("KC120", span, `#error${text === "" ? "" : `: ${text}`}`);
       }
       case "pragma":
-        // A file included a second time is skipped anyway: #pragma once says nothing new.
-        if (line.length === 2 && line[1]?.text === "once") return end;
+        // The include callback skips a later #include of this file.
+        if (line.length === 2 && line[1]?.text === "once") {
+          this.once.add(span.file);
+          return end;
+        }
         return this.fail("KC113", span, "unsupported #pragma: KC knows only '#pragma once'");
       default: {
         const what = name === "" ? `'#' followed by ${shown(nameTok.text)}` : `'#${name}'`;
@@ -561,7 +743,7 @@ export class Preprocessor {
 
   /** Whether `name` is a -D name (recording the use), so that the file's #define or #undef of it is ignored. */
   private pinned(name: string, span: Span): boolean {
-    if (!this.defines.has(name)) return false;
+    if (!this.user || !this.defines.has(name)) return false;
     if (!this.definesSeen.has(name)) this.definesSeen.set(name, span);
     return true;
   }
@@ -588,6 +770,8 @@ export class Preprocessor {
       this.fail("KC129", n.span, `'${n.text}' cannot be defined as a macro`);
     let i = 2;
     let params: string[] | null = null;
+    /** Each parameter's index, by name. */
+    const index = new Map<string, number>();
     let variadic = false;
     const open = line[2];
     // A '(' right after the name (no blank between) makes a function-like macro.
@@ -600,11 +784,13 @@ export class Preprocessor {
           const p = line[i];
           if (isPunct(p, "...")) {
             variadic = true;
+            index.set("__VA_ARGS__", params.length);
             params.push("__VA_ARGS__");
             i++;
           } else if (p?.kind === "ident" && p.text !== "__VA_ARGS__") {
-            if (params.includes(p.text))
+            if (index.has(p.text))
               this.fail("KC123", p.span, `macro '${n.text}' has two parameters named '${p.text}'`);
+            index.set(p.text, params.length);
             params.push(p.text);
             i++;
           } else
@@ -614,9 +800,14 @@ export class Preprocessor {
               `expected a parameter name or '...' in the parameters of macro '${n.text}', found ${p ? shown(p.text) : "end of line"}`,
             );
           const sep = line[i];
-          if (isPunct(sep, ")") || (variadic && !isPunct(sep, ","))) {
+          if (isPunct(sep, ")") || variadic) {
+            // C11 6.10.3p12: '...' ends the parameter list.
             if (!isPunct(sep, ")"))
-              this.fail("KC123", sep?.span ?? open.span, `expected ')' after '...' in macro '${n.text}'`);
+              this.fail(
+                "KC123",
+                sep?.span ?? open.span,
+                `expected ')' after '...' in macro '${n.text}': '...' must be its last parameter`,
+              );
             i++;
             break;
           }
@@ -642,7 +833,7 @@ export class Preprocessor {
       const t = body[j] as RawToken;
       if (params !== null && isPunct(t, "#")) {
         const p = body[j + 1];
-        if (p?.kind !== "ident" || !params.includes(p.text))
+        if (p?.kind !== "ident" || !index.has(p.text))
           this.fail(
             "KC127",
             t.span,
@@ -653,7 +844,14 @@ export class Preprocessor {
         this.fail("KC129", t.span, `__VA_ARGS__ can only be used in a macro whose parameters end with '...'`);
     }
     if (this.pinned(n.text, n.span)) return;
-    const m: Macro = { name: n.text, params, variadic, body, span: n.span };
+    const bodyParams = new Int32Array(body.length).fill(-1);
+    if (params !== null)
+      for (let j = 0; j < body.length; j++) {
+        const t = body[j] as RawToken;
+        if (t.kind === "ident") bodyParams[j] = index.get(t.text) ?? -1;
+      }
+    const m: Macro = { name: n.text, params, variadic, body, bodyParams, span: n.span };
+    if (!this.user) this.preludeMacros.add(n.text);
     const old = this.macros.get(n.text);
     // An identical redefinition is allowed and changes nothing (the first stays the one named).
     if (old && sameDefinition(old, m)) return;
@@ -689,7 +887,13 @@ export class Preprocessor {
       });
       i += paren ? 3 : 1;
     }
-    const expanded = this.expandList(pre, 1, at).map((q) => q.t);
+    this.evaluating = true;
+    let expanded: RawToken[];
+    try {
+      expanded = this.expandList(pre, 1, at).map((q) => q.t);
+    } finally {
+      this.evaluating = false;
+    }
     if (expanded.length === 0)
       this.fail("KC124", at, `${shownDirective(at, this.sources)} needs an expression`);
     const v = new IfExpression(expanded, at, (name, span) => {
@@ -699,6 +903,13 @@ export class Preprocessor {
     }).value();
     return v !== 0n;
   }
+}
+
+/** A -D value as the text of its macro: what `cc -D` would be given for the same word. */
+function defineSpelling(value: number): string {
+  if (value >= 0) return value <= 0x7fffffff ? String(value) : `0x${value.toString(16)}`;
+  // -2147483648 is no constant in C (2147483648 is not an int): INT_MIN's usual spelling.
+  return value === -0x80000000 ? "(-2147483647 - 1)" : `(-${-value})`;
 }
 
 /** C11 6.10.3p2: the same parameters and the same body tokens, separated by blanks in the same places. */

@@ -86,13 +86,23 @@ export function toJson(
                 slot: s.slot,
                 values: s.values,
               })),
-              steps: t.steps,
+              steps: t.steps.map(plainFaultSpan),
               ...(t.operands ? { operands: t.operands } : {}),
             }
           : null,
       };
     }),
   };
+}
+
+/**
+ * A step whose fault span names the macro expansion it happened in, with the span cut to the
+ * macro's use (file, start, end): `where` already shows that place, and replay reads nothing of it.
+ */
+function plainFaultSpan(s: Trace["steps"][number]): Trace["steps"][number] {
+  const span = s.fault?.span;
+  if (!s.fault || !span?.expansion) return s;
+  return { ...s, fault: { ...s.fault, span: { file: span.file, start: span.start, end: span.end } } };
 }
 
 // ---------------------------------------------------------------- the schema of a trace file
@@ -124,7 +134,12 @@ type Schema =
   | { t: "nullable"; of: Schema }
   | { t: "list"; of: Schema; max: number }
   | { t: "object"; fields: Record<string, Schema>; optional?: readonly string[] }
-  | { t: "map"; key: RegExp; keyWhat: string; of: Schema; max: number };
+  | { t: "map"; key: RegExp; keyWhat: string; of: Schema; max: number }
+  /**
+   * An object of `fields` whose field `link` is null or another such object, at most `max`
+   * deep; checked in a loop, so a hostile chain cannot overflow the stack.
+   */
+  | { t: "chain"; fields: Record<string, Schema>; link: string; max: number };
 
 const INT32 = { t: "int", min: -(2 ** 31), max: 2 ** 31 - 1 } as const;
 /** A -D value: an int, or an unsigned int constant above INT_MAX (`-D M=0xffffffff`). */
@@ -142,6 +157,17 @@ const where: Schema = {
   t: "object",
   fields: { file: label, line: COUNT, col: COUNT, text, shared: { t: "bool" } },
   optional: ["shared"],
+};
+
+/**
+ * The macro expansion a fault happened in (model/ast.ts Expansion), innermost first. Traces
+ * are written without it (see plainFaultSpan), but those of earlier versions have it.
+ */
+const expansion: Schema = {
+  t: "chain",
+  fields: { macro: label, defined: { t: "object", fields: { file: COUNT, start: COUNT, end: COUNT } } },
+  link: "outer",
+  max: 256,
 };
 
 /** A variable a failed check reads, and its value there (checker/trace.ts Operand). */
@@ -165,7 +191,11 @@ const step: Schema = {
         kind: { t: "string", max: 64, pattern: /^[a-z_]+$/, what: "a fault kind" },
         message: text,
         pc: COUNT,
-        span: nullable({ t: "object", fields: { file: COUNT, start: COUNT, end: COUNT } }),
+        span: nullable({
+          t: "object",
+          fields: { file: COUNT, start: COUNT, end: COUNT, expansion },
+          optional: ["expansion"],
+        }),
         where: nullable(where),
         operands: list(operand, TRACE_LIMITS.perStep),
       },
@@ -298,6 +328,22 @@ function check(x: unknown, s: Schema, at: string): string | null {
         }
         const e = check(x[k], f, inner);
         if (e) return e;
+      }
+      return null;
+    }
+    case "chain": {
+      const node: Schema = { t: "object", fields: s.fields };
+      let y = x;
+      let path = at;
+      for (let depth = 0; y !== null; depth++) {
+        if (depth >= s.max) return `${path}: more than ${s.max} nested entries`;
+        if (!isObject(y)) return `${path}: expected an object, found ${describe(y)}`;
+        if (!Object.hasOwn(y, s.link)) return `${path}.${s.link}: missing`;
+        const { [s.link]: next, ...rest } = y;
+        const e = check(rest, node, path);
+        if (e) return e;
+        path = `${path}.${s.link}`;
+        y = next;
       }
       return null;
     }

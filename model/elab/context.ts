@@ -27,6 +27,11 @@ export interface ElaborateOptions {
    */
   noMerge?: boolean;
   /**
+   * A call from a process body starts a step of its own in every model, as it does under the
+   * up model (a system call): so that tests can compare the models with the same cut points.
+   */
+  callBoundaries?: boolean;
+  /**
    * SMP race finding: every read or write of shared memory is a step of its own, so `x++` on a
    * shared x is a read step and a write step. Hardware-atomic operations must then be written
    * in `atomic { }`. Await and assume conditions are still evaluated in one step.
@@ -123,6 +128,11 @@ export interface UnitCtx {
   loops: Array<{ breakTo: number[]; continueTo: number[] | null; atomic: number; scopes: number }>;
   atomicDepth: number;
   inSwitch: Array<{ cases: Array<[number, number]>; dflt: number | null; atomic: number }>;
+  /**
+   * Inside a statement expression: whether a loop, a loop `continue` could reach, or a switch
+   * stands outside it, which a `break`, `continue` or `case` in it cannot reach (KC406).
+   */
+  sealed: { loop: boolean; continues: boolean; switch: boolean } | null;
 }
 
 export abstract class ElabContext {
@@ -214,6 +224,7 @@ export abstract class ElabContext {
       loops: [],
       atomicDepth: 0,
       inSwitch: [],
+      sealed: null,
     };
     this.cur = ctx;
     this.pendingBoundary = true;

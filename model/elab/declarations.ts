@@ -461,6 +461,11 @@ export abstract class Declarations extends ElabContext {
    */
   protected speculate<T>(f: () => T): T {
     const outer = this.cur;
+    // Locals it declares (a statement expression's, in sizeof) take no frame words either.
+    const frame = outer
+      ? { next: outer.next, locals: outer.unit.locals.length, scoped: outer.unit.scoped.length }
+      : null;
+    const globals = { words: this.globalInit.length, named: this.globals.length };
     const code = this.code.length;
     const boundary = this.pendingBoundary;
     const units = this.units.length;
@@ -479,6 +484,15 @@ export abstract class Declarations extends ElabContext {
       this.callees.length = units;
       if (callees) this.callees[units - 1] = callees;
       this.cur = outer;
+      if (outer && frame) {
+        for (const w of outer.escapingWords) if (w >= frame.next) outer.escapingWords.delete(w);
+        outer.next = frame.next;
+        outer.unit.locals.length = frame.locals;
+        outer.unit.scoped.length = frame.scoped;
+      }
+      // And its static locals no global words.
+      this.globalInit.length = globals.words;
+      this.globals.length = globals.named;
     }
   }
 

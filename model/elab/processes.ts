@@ -114,6 +114,26 @@ export abstract class ProcessRefs extends Processes {
   protected inPropertyExpr = false;
   /** Body-frame words that properties read, per process index: kept when the process exits. */
   protected readonly keptLocals = new Map<number, Array<[number, number]>>();
+
+  /** A property is one expression over a state: it has no statements to run. */
+  protected override statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue {
+    if (!this.inPropertyExpr) return super.statementExpression(e, wantValue);
+    // Still checked for what is wrong inside (its code is dropped), as statements, not as a
+    // one-step condition (which would report it a second time).
+    const hoist = this.noHoist;
+    this.noHoist = 0;
+    try {
+      this.speculate(() => super.statementExpression(e, wantValue));
+    } finally {
+      this.noHoist = hoist;
+    }
+    this.error(
+      "KC406",
+      e.span,
+      "a statement expression ({ ... }) cannot be part of a property: a property is one expression over a state, without statements",
+    );
+    return { x: C0, type: ERR };
+  }
   /**
    * Body locals that some property reads, by process and name, found in the properties' text
    * before any body is lowered: such a local is lowered as one whose address is taken, so its

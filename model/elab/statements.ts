@@ -144,7 +144,18 @@ export abstract class Statements extends Calls {
             ? c.loops[c.loops.length - 1]
             : [...c.loops].reverse().find((l) => l.continueTo !== null);
         if (!target) {
-          this.error("KC208", s.span, `'${s.kind}' outside a loop${s.kind === "break" ? " or switch" : ""}`);
+          if (s.kind === "break" ? c.sealed?.loop : c.sealed?.continues)
+            this.error(
+              "KC406",
+              s.span,
+              `'${s.kind}' inside a statement expression ({ ... }) cannot leave it for the ${s.kind === "break" ? "loop or switch" : "loop"} outside: a statement expression cannot be jumped out of`,
+            );
+          else
+            this.error(
+              "KC208",
+              s.span,
+              `'${s.kind}' outside a loop${s.kind === "break" ? " or switch" : ""}`,
+            );
           return;
         }
         this.leaveAtomic(c.atomicDepth - target.atomic);
@@ -271,7 +282,14 @@ export abstract class Statements extends Calls {
     }
     const sw = c.inSwitch[c.inSwitch.length - 1];
     if (!sw) {
-      this.error("KC210", s.span, `'${s.value ? "case" : "default"}' outside a switch`);
+      const what = s.value ? "case" : "default";
+      if (c.sealed?.switch)
+        this.error(
+          "KC406",
+          s.span,
+          `'${what}' inside a statement expression ({ ... }) cannot belong to the switch outside: a statement expression cannot be jumped into`,
+        );
+      else this.error("KC210", s.span, `'${what}' outside a switch`);
       return;
     }
     // The case label is lexically inside its switch, so it can only be deeper: the jump would enter
@@ -480,10 +498,16 @@ export abstract class Statements extends Calls {
       } else if ("body" in s && !Array.isArray(s.body)) jumps.push(s.body);
     }
     this.pushScope();
-    // A break, continue or case inside belongs to a loop or switch inside, or is KC208/KC210.
-    const { loops, inSwitch } = c;
+    // A break, continue or case inside belongs to a loop or switch inside; one that would reach
+    // a loop or switch outside is KC406, else KC208/KC210.
+    const { loops, inSwitch, sealed } = c;
     c.loops = [];
     c.inSwitch = [];
+    c.sealed = {
+      loop: loops.length + inSwitch.length > 0 || sealed?.loop === true,
+      continues: loops.some((l) => l.continueTo !== null) || sealed?.continues === true,
+      switch: inSwitch.length > 0 || sealed?.switch === true,
+    };
     try {
       const last = e.body[e.body.length - 1];
       const valued = last?.kind === "expr" ? last : null;
@@ -510,6 +534,7 @@ export abstract class Statements extends Calls {
     } finally {
       c.loops = loops;
       c.inSwitch = inSwitch;
+      c.sealed = sealed;
       this.popScope();
     }
   }
