@@ -118,15 +118,7 @@ export abstract class ProcessRefs extends Processes {
   /** A property is one expression over a state: it has no statements to run. */
   protected override statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue {
     if (!this.inPropertyExpr) return super.statementExpression(e, wantValue);
-    // Still checked for what is wrong inside (its code is dropped), as statements, not as a
-    // one-step condition (which would report it a second time).
-    const hoist = this.noHoist;
-    this.noHoist = 0;
-    try {
-      this.speculate(() => super.statementExpression(e, wantValue));
-    } finally {
-      this.noHoist = hoist;
-    }
+    this.checkOnly(() => super.statementExpression(e, wantValue));
     this.error(
       "KC406",
       e.span,

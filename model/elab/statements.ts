@@ -472,14 +472,7 @@ export abstract class Statements extends Calls {
         e.span,
         "a statement expression ({ ... }) inside a condition that is checked in one step (await, assume, a property): it is checked again whole while a task waits, so it cannot hold statements (write the wait as a loop, or use wait_event)",
       );
-      // Its own errors still count (an unknown name inside it); its code is dropped.
-      const hoist = this.noHoist;
-      this.noHoist = 0;
-      try {
-        this.speculate(() => this.statementExpression(e, wantValue));
-      } finally {
-        this.noHoist = hoist;
-      }
+      this.checkOnly(() => this.statementExpression(e, wantValue));
       return { x: C0, type: ERR };
     }
     const jumps: Stmt[] = [...e.body];
@@ -536,6 +529,20 @@ export abstract class Statements extends Calls {
       c.inSwitch = inSwitch;
       c.sealed = sealed;
       this.popScope();
+    }
+  }
+
+  /**
+   * Lowers a refused statement expression for its own errors only (an unknown name inside it):
+   * as statements, not as a one-step condition, and with its code dropped.
+   */
+  protected checkOnly(f: () => void): void {
+    const hoist = this.noHoist;
+    this.noHoist = 0;
+    try {
+      this.speculate(f);
+    } finally {
+      this.noHoist = hoist;
     }
   }
 }
