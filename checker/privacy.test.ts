@@ -88,6 +88,13 @@ reachable atL: w0 at L;
     const { merged, plain } = both(text);
     expect(violated(merged)).toEqual([]);
     expect(violated(plain)).toEqual([]);
+    // The hostile review's case: the last shared store of f, then its return, merged into one
+    // step, hid the state in f after the store; the return is a place the task rests too.
+    const last = `int done;\nint v;\nvoid update(void) { v++; done = 1; }\nprocess a { update(); v = 0; }
+invariant not_inside_when_done: !(a in update && done == 1);\n`;
+    const r = both(last);
+    expect(violated(r.plain)).toEqual(["not_inside_when_done"]);
+    expect(violated(r.merged)).toEqual(violated(r.plain));
   });
 
   it("a pool object whose pointer sits on a published stack is published too", () => {

@@ -18,7 +18,7 @@ import {
 } from "../types";
 import { Arith } from "./arith";
 import { C0, ERR, type LValue, type RValue, type UnitCtx } from "./context";
-import { fold, fpRooted, NOSPAN, pointerValue } from "./util";
+import { fold, fpRooted, NOSPAN, pointerValue, takes } from "./util";
 
 /** The `1` of `x++` and `x--`. */
 const ONE: RValue = { x: { k: "const", v: 1 }, type: INT };
@@ -136,8 +136,27 @@ export abstract class Expressions extends Arith {
       this.rmwFine(lv, op === "++" ? "+" : "-", ONE, span, "none");
       return;
     }
-    const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
-    this.emitStore(lv, this.update(op === "++" ? "+" : "-", old, ONE, lv.type, span), span);
+    const s = this.stableLvalue(lv);
+    const old: IExpr = { k: "load", addr: s.lv.addr, local: lv.local };
+    this.emitStore(s.lv, this.update(op === "++" ? "+" : "-", old, ONE, lv.type, span), span);
+    s.release();
+  }
+
+  /**
+   * An lvalue whose address reads a temporary (`buf[i++]`, `*q++`, `*f()`) cannot be evaluated
+   * twice, as a read-modify-write needs it: the address goes to a temporary first, read (not
+   * taken) by every use, and `release` clears it after the last.
+   */
+  protected stableLvalue(lv: LValue): { lv: LValue; release: () => void } {
+    if (!takes(lv.addr)) return { lv, release: () => {} };
+    const t = this.temp();
+    this.emit({ k: "store", addr: this.frameAddr(t), value: lv.addr, range: null, at: this.currentSite });
+    const addr: IExpr = { k: "load", addr: this.frameAddr(t), local: true };
+    return {
+      lv: { ...lv, addr },
+      release: () =>
+        this.emit({ k: "store", addr: this.frameAddr(t), value: C0, range: null, at: this.currentSite }),
+    };
   }
 
   protected emitStore(lv: LValue, value: IExpr, _span: Span): void {
@@ -167,9 +186,12 @@ export abstract class Expressions extends Arith {
       this.rmwFine(lv, op, r, e.span, "none");
       return { x: C0, type: lv.type };
     }
-    const value = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r, lv.type, e.span);
-    this.emitStore(lv, value, e.span);
-    return { x: value, type: lv.type };
+    const s = this.stableLvalue(lv);
+    const value = this.update(op, { k: "load", addr: s.lv.addr, local: lv.local }, r, lv.type, e.span);
+    this.emitStore(s.lv, value, e.span);
+    s.release();
+    // Only statements use this value (effect); an expression's assignment is lowered in rvalue.
+    return { x: C0, type: lv.type };
   }
 
   protected assignTo(lv: LValue, r: RValue, span: Span): RValue {
@@ -468,8 +490,9 @@ export abstract class Expressions extends Arith {
         if (e.prefix) {
           // t = x + 1; x = t; the value is t (read once, so the statement is one access).
           this.checkIncDec(lv, e.op, e.span);
+          const s = this.stableLvalue(lv);
           const t = this.temp();
-          const old: IExpr = { k: "load", addr: lv.addr, local: lv.local };
+          const old: IExpr = { k: "load", addr: s.lv.addr, local: lv.local };
           this.emit({
             k: "store",
             addr: this.frameAddr(t),
@@ -477,18 +500,21 @@ export abstract class Expressions extends Arith {
             range: null,
             at: this.currentSite,
           });
-          this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+          this.emitStore(s.lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+          s.release();
           return { x: { k: "take", off: t }, type: valueType };
         }
+        const s = this.stableLvalue(lv);
         const t = this.temp();
         this.emit({
           k: "store",
           addr: this.frameAddr(t),
-          value: { k: "load", addr: lv.addr, local: lv.local },
+          value: { k: "load", addr: s.lv.addr, local: lv.local },
           range: null,
           at: this.currentSite,
         });
-        this.storeIncDec(lv, e.op, e.span);
+        this.storeIncDec(s.lv, e.op, e.span);
+        s.release();
         return { x: { k: "take", off: t }, type: valueType };
       }
       case "binary":
@@ -509,12 +535,13 @@ export abstract class Expressions extends Arith {
           const op = e.op.slice(0, -1) as BinaryOp;
           return { x: this.rmwFine(lv, op, r, e.span, "new"), type: lv.type };
         }
+        const s = e.op === "=" ? { lv, release: () => {} } : this.stableLvalue(lv);
         if (e.op === "=") v = this.convert(r, lv.type, e.span, "assignment");
         else {
           if (!ptrStep && (!isIntegral(lv.type) || !isIntegral(r.type)))
             this.error("KC301", e.span, `'${e.op}' needs integers`);
           const op = e.op.slice(0, -1) as BinaryOp;
-          v = this.update(op, { k: "load", addr: lv.addr, local: lv.local }, r, lv.type, e.span);
+          v = this.update(op, { k: "load", addr: s.lv.addr, local: lv.local }, r, lv.type, e.span);
         }
         if (!isScalar(lv.type)) {
           this.error("KC302", e.span, "only a scalar assignment can be used as a value");
@@ -522,7 +549,8 @@ export abstract class Expressions extends Arith {
         }
         const t = this.temp();
         this.emit({ k: "store", addr: this.frameAddr(t), value: v, range: null, at: this.currentSite });
-        this.emitStore(lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+        this.emitStore(s.lv, { k: "load", addr: this.frameAddr(t), local: true }, e.span);
+        s.release();
         return { x: { k: "take", off: t }, type: lv.type };
       }
       case "cond": {

@@ -362,8 +362,14 @@ export abstract class ProcessRefs extends Processes {
       this.error("KC205", e.nameSpan, `no function '${e.name}' with a body`);
       return C0;
     }
+    // The task rests on entering f and before each return from it: between those, every state
+    // in which it is in f and memory others see has changed is one it rests in (a visible step
+    // ends at the next visible statement or at the return), merged or not.
     const entry = this.units[target]?.entry;
     if (entry !== undefined) this.restingPoints.add(entry);
+    this.code.forEach((ins, pc) => {
+      if (ins.k === "ret" && this.info[pc]?.unit === target) this.restingPoints.add(pc);
+    });
     if (r.at?.k !== "const") {
       this.error(
         "KC401",

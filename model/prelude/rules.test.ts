@@ -176,11 +176,41 @@ invariant excl: in <= 1;
     expect(violated(pipe(true))).toEqual([]);
   });
 
+  it("a handoff to a waiter that left on a signal leaves the mutex free, not half handed over", () => {
+    // kernel/locking/mutex.c __mutex_handoff: PICKUP only for a task; the owner word keeps WAITERS.
+    const text = `${inc("mutex")}DEFINE_MUTEX(m);
+int got;
+process a { mutex_lock(&m); mutex_unlock(&m); mutex_lock(&m); got = mutex_trylock(&m); mutex_unlock(&m); }
+process w2 { if (mutex_lock_interruptible(&m) == 0) mutex_unlock(&m); }
+process killer { send_sig(2, &w2[0], 0); }
+invariant trylock_of_own_mutex_fails: got == 0;
+`;
+    expect(violated(text)).toEqual([]);
+  });
+
   it("complete() wakes exactly one waiter, complete_all() every one", () => {
     const body = (calls: string, expectWoken: number) =>
       `${inc("completion")}DECLARE_COMPLETION(c);\nint woke;\nprocess w[2] { wait_for_completion(&c); woke++; }\nprocess k { ${calls} }\nfinal woken: woke == ${expectWoken};\n`;
     expect(violated(body("complete(&c);", 1))).toEqual(expect.arrayContaining(["stuck_waiter"]));
     expect(violated(body("complete_all(&c);", 2))).toEqual([]);
+  });
+
+  it("a timed sleep nobody wakes ends when its timer expires, at any moment of the sleep (smp and up)", () => {
+    // The hostile review's case: the timer must wake the sleeper (kernel/time/timer.c
+    // process_timeout), and others may run while it sleeps, on one CPU too.
+    const body = (model: string) => `${inc("sched")}int started;
+int flag;
+int r = -1;
+void nap_then_look(void) { started = 1; r = schedule_timeout_uninterruptible(5) == 0 ? flag : -2; }
+process poller { nap_then_look(); }
+process setter { await(started); flag = 1; }
+reachable setter_ran_during_the_nap: r == 1;
+reachable looked_before_setter: r == 0;
+final returned_zero: r == 0 || r == 1;
+model ${model};
+`;
+    expect(violated(body("smp"))).toEqual([]);
+    expect(violated(body("uniprocessor"))).toEqual([]);
   });
 
   it("wait_event_interruptible returns -ERESTARTSYS on a signal, 0 when the condition came", () => {

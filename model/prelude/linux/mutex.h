@@ -105,7 +105,7 @@ err:
     __set_current_state(TASK_RUNNING);
     list_del(&waiter.list);
     if (list_empty(&lock->wait_list))
-        atomic { lock->flags = lock->flags & ~(MUTEX_FLAG_WAITERS | MUTEX_FLAG_HANDOFF); }
+        atomic { lock->flags = 0; } // __mutex_clear_flag(lock, MUTEX_FLAGS)
     raw_spin_unlock(&lock->wait_lock);
     return -EINTR;
 }
@@ -176,10 +176,12 @@ void __mutex_unlock_slowpath(struct mutex *lock) {
         struct mutex_waiter *waiter = list_first_entry(&lock->wait_list, struct mutex_waiter, list);
         next = waiter->task;
     }
+    // __mutex_handoff: the new owner word keeps only WAITERS (HANDOFF is done), and PICKUP only
+    // when there is a task to pick it up.
     if (handoff)
         atomic {
             lock->owner = next;
-            lock->flags = lock->flags | MUTEX_FLAG_PICKUP;
+            lock->flags = (lock->flags & MUTEX_FLAG_WAITERS) | (next != NULL ? MUTEX_FLAG_PICKUP : 0);
         }
     raw_spin_unlock(&lock->wait_lock);
     // wake_up_q after the unlock touches only the task.

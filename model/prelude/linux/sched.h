@@ -73,7 +73,15 @@ void send_sig(int sig, struct task_struct *p, int priv) {
     }
 }
 
-/// kernel/time/timer.c: sleep in the state already set until woken or until the timer fires (a choice); 0 when it fired, else timeout (jiffies are abstract: a wake-up returns all of it).
+#ifndef KC_MAX_TIMERS
+/// kernel/time/timer.c: how many schedule_timeout timers may be armed at once in the model (define it before the include to change it).
+#define KC_MAX_TIMERS 4
+#endif
+
+/// kernel/time/timer.c: the armed timers: the task each one wakes when it expires, NULL for a free slot.
+struct task_struct *kc_timers[KC_MAX_TIMERS];
+
+/// kernel/time/timer.c: sleep in the state already set until woken or until the timer expires, which may happen at any moment of the sleep (kc_timer_expiry); 0 when it expired, else timeout (jiffies are abstract: a wake-up returns all of it).
 long schedule_timeout(long timeout) {
     if (timeout == MAX_SCHEDULE_TIMEOUT) {
         schedule();
@@ -83,14 +91,37 @@ long schedule_timeout(long timeout) {
         current->state = TASK_RUNNING;
         return 0;
     }
-    // The timer's wake_up_process may come at any time while the task sleeps: ending the sleep
-    // at once with 0 stands for every such moment (the task was asleep, then running).
-    if (choose(0, 1)) {
-        current->state = TASK_RUNNING;
-        return 0;
+    // add_timer: arm a slot whose expiry (process_timeout) wakes this task.
+    int slot = -1;
+    atomic {
+        for (int i = 0; i < KC_MAX_TIMERS; i++) {
+            if (kc_timers[i] == NULL) {
+                kc_timers[i] = current;
+                slot = i;
+                break;
+            }
+        }
     }
+    assert(slot >= 0, "schedule_timeout: more timers armed at once than KC_MAX_TIMERS (define it larger before the include)");
     schedule();
-    return timeout;
+    // del_timer_sync: the expiry cleared the slot, or the timer is cancelled here.
+    int expired = 0;
+    atomic {
+        if (kc_timers[slot] == current)
+            kc_timers[slot] = NULL;
+        else
+            expired = 1;
+    }
+    return expired ? 0 : timeout;
+}
+
+/// kernel/time/timer.c: a timer expires (process_timeout): its task is woken, whatever it sleeps on; any armed timer, at any moment interrupts are on.
+interrupt kc_timer_expiry {
+    int i = choose(0, KC_MAX_TIMERS - 1);
+    struct task_struct *t = kc_timers[i];
+    assume(t != NULL);
+    kc_timers[i] = NULL;
+    wake_up_process(t);
 }
 
 /// kernel/time/timer.c: schedule_timeout in TASK_INTERRUPTIBLE.
