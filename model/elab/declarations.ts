@@ -43,7 +43,7 @@ export abstract class Declarations extends ElabContext {
         this.declareStruct(d.name, d.fields, d.span);
         return;
       case "enum":
-        this.declareEnum(d.members);
+        this.declareEnum(d.members, d.name);
         return;
       case "typedef": {
         // C11 6.7p3: a typedef may be declared again as the same type (`typedef unsigned int
@@ -175,7 +175,12 @@ export abstract class Declarations extends ElabContext {
     this.structDepth.set(name, Math.min(depth, MAX_NESTING));
   }
 
-  protected declareEnum(members: import("../ast").EnumMember[]): void {
+  /** Whether each enum type (by tag) is unsigned int: no enumerator is negative. */
+  private readonly enumUnsigned = new Map<string, boolean>();
+
+  /** Declares the enumerators; returns whether the enum type is unsigned (none is negative). */
+  protected declareEnum(members: import("../ast").EnumMember[], tag: string | null): boolean {
+    let nonNegative = true;
     let next = 0;
     let after: string | null = null;
     for (const m of members) {
@@ -193,9 +198,12 @@ export abstract class Declarations extends ElabContext {
       }
       this.defineGlobal(m.name, { k: "const", value: v, type: INT }, m.span);
       this.constants.set(m.name, v);
+      if (v < 0) nonNegative = false;
       next = (v + 1) | 0;
       after = m.name;
     }
+    if (tag !== null) this.enumUnsigned.set(tag, nonNegative);
+    return nonNegative;
   }
 
   /**
@@ -236,9 +244,12 @@ export abstract class Declarations extends ElabContext {
         if (t.fields) this.declareStruct(t.name, t.fields, t.span);
         else if (!this.structs.has(t.name)) this.structs.set(t.name, { name: t.name, fields: [], size: -1 });
         return { k: "struct", name: t.name };
-      case "enum":
-        if (t.members) this.declareEnum(t.members);
-        return INT;
+      case "enum": {
+        // gcc's i386 ABI: an enum type with no negative enumerator is unsigned int, else int
+        // (its enumerators, the constants, are int either way: C11 6.7.2.2).
+        const unsigned = t.members ? this.declareEnum(t.members, t.name) : this.enumUnsigned.get(t.name ?? "");
+        return unsigned === true ? UINT : INT;
+      }
       case "typedef": {
         const r = this.typedefs.get(t.name);
         if (!r && WIDE_TYPEDEFS.includes(t.name)) {

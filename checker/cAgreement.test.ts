@@ -1,3 +1,6 @@
+// Programs on which KC once disagreed with gcc on i386 (found by hostile review), each with
+// assertions of gcc's values: they must hold.
+//
 // An lvalue whose address has a side effect (buf[i++], *q++, *f(), q++->x) is evaluated once in
 // a read-modify-write (x op= v, x++), as C evaluates it: the hostile review found it evaluated
 // twice, the second time with its temporary already cleared (wrong element, false NULL faults).
@@ -30,4 +33,15 @@ describe("an lvalue with a side effect in a read-modify-write is evaluated once"
         const o = explore(new System(r.program), { keepGoing: true });
         expect(o.properties.filter((p) => p.status === "violated").map((p) => p.name)).toEqual([]);
       });
+});
+
+describe("an enum type with no negative enumerator is unsigned int, as gcc makes it", () => {
+  it("enum E { EA, EB }: (enum E)-1 is not below 0", () => {
+    const text =
+      "\nenum E { EA, EB };\nenum N { NA = -1, NB };\nenum E ge = -1;\n\nint done;\nprocess p[1] {\nenum E e = -1; enum N n = -1; enum E f = EB; f--; f--; enum E h = 3000000000u;\n  assert((e < 0) == (int)0);\n  assert(((0 ? (e < 0) : -1) < 0) == 1);\n  assert(sizeof(e < 0) == 4);\n  done = 1;\n}\nexpect holds;\n";
+    const r = loadProgram("enum.kc", {}, text);
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+    const o = explore(new System(r.program), { keepGoing: true });
+    expect(o.properties.filter((p) => p.status === "violated").map((p) => p.name)).toEqual([]);
+  });
 });
