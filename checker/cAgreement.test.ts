@@ -45,3 +45,25 @@ describe("an enum type with no negative enumerator is unsigned int, as gcc makes
     expect(o.properties.filter((p) => p.status === "violated").map((p) => p.name)).toEqual([]);
   });
 });
+
+describe("a task_struct has a redzone after it, as every object of a program that moves pointers", () => {
+  const programs: Record<string, string> = {
+    "05-current-plus-one":
+      "int done;\nprocess w[1] {\n  struct task_struct fake;\n  struct task_struct *u = current + 1;\n  u->pid = 7;\n  assert(fake.pid != 7);\n  done = 1;\n}\nexpect holds;\n",
+    "05b-interp-disagree":
+      "int done;\nprocess w[1] {\n  struct task_struct *t = current;\n  struct task_struct *u = t + 1;\n  int d = u - t;\n  done = d;\n}\nexpect holds;\n",
+    "05c-interp-disagree":
+      "int done;\nprocess w[1] {\n  struct task_struct *t = current;\n  struct task_struct *u = t + 1;\n  u = u - 1;\n  u->state = 0;\n  done = 1;\n}\nexpect holds;\n",
+    "05d-interp-disagree":
+      "int done;\nprocess w[2] {\n  struct task_struct *t = &w[0];\n  int c = t < &w[0] + 1;\n  done = c;\n}\nexpect holds;\n",
+  };
+  for (const [name, text] of Object.entries(programs))
+    it(name, () => {
+      const r = loadProgram(`${name}.kc`, {}, text);
+      if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+      const o = explore(new System(r.program), { keepGoing: true });
+      const bad = o.properties.filter((p) => p.status === "violated").map((p) => p.name);
+      // current + 1 is one past the task_struct: writing through it is out of its object.
+      expect(bad).toEqual(name.startsWith("05-") ? ["runtime_error"] : []);
+    });
+});

@@ -14,6 +14,7 @@ import {
   type Unit,
 } from "../model/ir";
 import {
+  blockHeader,
   type Layout,
   layoutMachine,
   type Slot,
@@ -649,7 +650,7 @@ class Gen {
         if (this.unitOf(i).kind !== "process") return js`m.fill(0, tb, lim); return 1;`;
         // The task exits: registers and stack are cleared, the task becomes a zombie. Any
         // wait-queue entry it left on its stack now dangles, as it would in the kernel.
-        const stack = TASK_REGS + this.p.task.size;
+        const stack = blockHeader(this.p, "process");
         let from = 0;
         const clear: Js[] = [];
         for (const [off, len] of ins.keep ?? []) {

@@ -13,6 +13,7 @@ import {
   STACK_TAG_SHIFT,
 } from "../model/ir";
 import {
+  blockHeader,
   type Layout,
   layoutMachine,
   T_ATOMIC,
@@ -431,7 +432,7 @@ class Run {
         // The task becomes a zombie: registers and stack cleared, task_struct fields kept.
         m.fill(0, tb + T_PC, tb + TASK_REGS);
         // The stack is cleared but for the body's words that properties read (Instr exit).
-        const stack = tb + TASK_REGS + p.task.size;
+        const stack = tb + blockHeader(p, "process");
         let from = stack;
         for (const [off, len] of ins.keep ?? []) {
           m.fill(0, from, stack + off);

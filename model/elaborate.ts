@@ -110,6 +110,7 @@ class Elaborator extends Operands {
       functionUnits: this.fnList.map((f) => f.unit),
       functionNames: this.fnList.map((f) => f.name),
       stackTagUnits: this.stackTagUnits,
+      ...(this.options.redzones === true ? { redzones: true } : {}),
       pools: this.pools,
       structs: this.structs,
       task,

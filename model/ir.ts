@@ -338,6 +338,12 @@ export interface Lowered {
   pools: PoolDecl[];
   /** The units whose frames stack pointers may point into, by tag index (see stackTag). */
   stackTagUnits: number[];
+  /**
+   * The program moves pointers (arithmetic, subtraction, ordering): a word of no object follows
+   * every variable, pool object and task_struct (KASAN's redzone), so that one past the end of
+   * an object is never another object (model/elab/pointers.ts, layout.ts blockHeader).
+   */
+  redzones?: boolean;
   /** Unit index of each function, by the function index that `call` instructions carry (-1: no body). */
   functionUnits: number[];
   /** Name of each function, by function index: traces and faults name a function pointer by it. */

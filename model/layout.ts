@@ -25,7 +25,7 @@ export const TASK_REGS = 4;
 
 /** Words of a task block before its stack: registers, and a process's task_struct. */
 export function blockHeader(p: Lowered, kind: Slot["kind"]): number {
-  return kind === "process" ? TASK_REGS + p.task.size : TASK_REGS;
+  return kind === "process" ? TASK_REGS + p.task.size + (p.redzones === true ? 1 : 0) : TASK_REGS;
 }
 
 export const TASK_RUNNING = 0;

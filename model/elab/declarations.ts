@@ -247,7 +247,9 @@ export abstract class Declarations extends ElabContext {
       case "enum": {
         // gcc's i386 ABI: an enum type with no negative enumerator is unsigned int, else int
         // (its enumerators, the constants, are int either way: C11 6.7.2.2).
-        const unsigned = t.members ? this.declareEnum(t.members, t.name) : this.enumUnsigned.get(t.name ?? "");
+        const unsigned = t.members
+          ? this.declareEnum(t.members, t.name)
+          : this.enumUnsigned.get(t.name ?? "");
         return unsigned === true ? UINT : INT;
       }
       case "typedef": {
