@@ -17,8 +17,8 @@ struct s twice(struct s v) { v.x = v.x * 2; return v; }
 int sum(struct s v) { return v.x + v.n.a + v.n.arr[0] + v.n.arr[1] + v.n.arr[2]; }
 `;
 
-function verdict(text: string) {
-  const r = loadProgram("structs.kc", {}, text);
+function verdict(text: string, fine = false) {
+  const r = loadProgram("structs.kc", { fine }, text);
   if (!r.ok) throw new Error(r.diagnostics.map((d) => formatDiagnostic(d, r.sources)).join("\n"));
   const o = explore(new System(r.program), { keepGoing: true });
   return o.properties.find((p) => p.status === "violated")?.counterexample?.message ?? "holds";
@@ -57,5 +57,15 @@ process p { struct s a = make(5); int r = bump(a);
     if (!r.ok) throw new Error("did not load");
     const o = explore(new System(r.program), {});
     expect(o.stats.states).toBeLessThan(20);
+  });
+
+  it("in the fine mode a struct argument is read word by word, so a torn copy is found", () => {
+    const text = `struct P { int a; int b; };
+struct P g;
+int ordered(struct P v) { return v.a >= v.b; }
+process w { g.a = 1; g.b = 1; }
+process r { assert(ordered(g)); }`;
+    expect(verdict(text)).toBe("holds");
+    expect(verdict(text, true)).toContain("assert");
   });
 });

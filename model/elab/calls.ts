@@ -93,12 +93,11 @@ export abstract class Calls extends Containers {
     }
     const { addr, local } = r.x;
     const dest = r.result;
-    return Array.from(
-      { length: n },
-      (_, w): IExpr =>
-        dest !== undefined
-          ? { k: "take", off: dest + w }
-          : { k: "load", addr: this.offsetAddr(addr, w), local },
+    if (dest !== undefined) return Array.from({ length: n }, (_, w): IExpr => ({ k: "take", off: dest + w }));
+    // The fine mode reads each shared word in a step of its own, as it reads a scalar: another
+    // CPU may write the struct between two of them, and the copy then holds a torn value.
+    return Array.from({ length: n }, (_, w) =>
+      this.valueLoad({ addr: this.offsetAddr(addr, w), type: INT, local }),
     );
   }
 

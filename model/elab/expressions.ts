@@ -177,6 +177,8 @@ export abstract class Expressions extends Arith {
       // Struct copy, word by word, in one statement.
       const words = this.structWords(r, lv.type, span, "assignment");
       words.forEach((value, i) => {
+        // The fine mode writes each shared word in a step of its own, as it reads them.
+        if (i > 0 && this.fineActive() && !lv.local) this.pendingBoundary = true;
         this.emit({
           k: "store",
           addr: this.offsetAddr(lv.addr, i),
