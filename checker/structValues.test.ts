@@ -68,4 +68,12 @@ process r { assert(ordered(g)); }`;
     expect(verdict(text)).toBe("holds");
     expect(verdict(text, true)).toContain("assert");
   });
+
+  it("struct copies beyond MAX_COPIED_WORDS in all are KC410, not code no machine holds", () => {
+    const calls = " r = f(g);".repeat(400);
+    const text = `struct B { int a[60000]; };\nstruct B g;\nint f(struct B v) { return v.a[1]; }\nint r;\nprocess p {${calls} }\n`;
+    const r = loadProgram("big.kc", {}, text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.diagnostics.map((d) => d.code)).toEqual(["KC410"]);
+  });
 });

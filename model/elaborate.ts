@@ -165,9 +165,13 @@ class Elaborator extends Operands {
     this.pendingBoundary = true;
     this.currentSite = this.site({ file: d.span.file, start: d.span.end - 1, end: d.span.end });
     // A struct result is all zeros then, as an int result is 0: the caller's words are defined.
-    const words = sig.returns.k === "void" ? 0 : Math.max(1, sizeOf(sig.returns, this.structs));
+    const struct = sig.returns.k === "struct";
+    const words =
+      struct && this.roomForCopy(sizeOf(sig.returns, this.structs), d.span)
+        ? sizeOf(sig.returns, this.structs)
+        : 0;
     const zeros: IExpr[] = Array.from({ length: words }, () => ({ k: "const", v: 0 }));
-    this.emit({ k: "ret", values: sig.returns.k === "struct" ? zeros : [], at: this.currentSite });
+    this.emit({ k: "ret", values: zeros, at: this.currentSite });
     this.endUnit(ctx);
   }
 

@@ -6,6 +6,9 @@ import { INT, isIntegral, isWordInt, showType, sizeOf, type Type, typeEquals, VO
 import { Containers } from "./containers";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
 
+/** The words all struct copies of a program may copy: far more than kernel structs need, and code that compiles in seconds. */
+export const MAX_COPIED_WORDS = 1 << 16;
+
 export abstract class Calls extends Containers {
   // ------------------------------------------------------------ calls
 
@@ -59,6 +62,27 @@ export abstract class Calls extends Containers {
     return this.callResult(dest, sig.returns);
   }
 
+  /** Words all struct copies of the program have copied so far (see roomForCopy). */
+  private copiedWords = 0;
+
+  /**
+   * Whether `n` more words of struct copies fit (KC410 once if not): each copied word is an
+   * expression of the code, so a hostile spec that passes a huge struct in many calls would
+   * otherwise make code of its size times its calls, which no machine holds.
+   */
+  protected roomForCopy(n: number, span: Span): boolean {
+    const before = this.copiedWords;
+    this.copiedWords += n;
+    if (this.copiedWords <= MAX_COPIED_WORDS) return true;
+    if (before <= MAX_COPIED_WORDS)
+      this.error(
+        "KC410",
+        span,
+        `struct copies (assignments, arguments, results) copy more than ${MAX_COPIED_WORDS} words in all: pass a pointer instead`,
+      );
+    return false;
+  }
+
   /** Words of a function's result: a struct's size, else one. */
   protected resultWords(t: Type): number {
     return t.k === "struct" ? Math.max(1, sizeOf(t, this.structs)) : 1;
@@ -78,6 +102,7 @@ export abstract class Calls extends Containers {
   protected structWords(r: RValue, t: Extract<Type, { k: "struct" }>, span: Span, what: string): IExpr[] {
     const n = Math.max(1, sizeOf(t, this.structs));
     const zeros = (): IExpr[] => Array.from({ length: n }, () => C0);
+    if (!this.roomForCopy(n, span)) return [];
     if (!typeEquals(r.type, t)) {
       if (r.type !== ERR)
         this.error(

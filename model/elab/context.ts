@@ -362,6 +362,8 @@ export abstract class ElabContext {
   protected abstract convert(r: RValue, t: Type, span: Span, what: string): IExpr;
   protected abstract call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue;
   /** The words of a struct value copied whole (model/elab/calls.ts). */
+  /** Whether `n` more words of struct copies fit in the code (KC410 if not). */
+  protected abstract roomForCopy(n: number, span: Span): boolean;
   protected abstract structWords(
     r: RValue,
     t: Extract<Type, { k: "struct" }>,
