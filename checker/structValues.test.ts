@@ -76,4 +76,17 @@ process r { assert(ordered(g)); }`;
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.diagnostics.map((d) => d.code)).toEqual(["KC410"]);
   });
+
+  it("a struct parameter whose address is taken is shared in every word, not just the first", () => {
+    const text =
+      "struct P { int a; int b; };\nstruct P g;\nint *gp;\nvoid f(struct P v) { gp = &v.a; v.b = 2; }\nprocess p { f(g); }\n";
+    const r = loadProgram("escape.kc", {}, text);
+    if (!r.ok) throw new Error("did not load");
+    const unit = r.program.units.findIndex((u) => u.name === "f");
+    const stores = r.program.code.filter((ins, i) => ins.k === "store" && r.program.info[i]?.unit === unit);
+    // gp = &v.a (a global) and v.b = 2 (a word of a published local): both are shared.
+    expect(
+      stores.map((s) => s.k === "store" && (s.escapes === true || !JSON.stringify(s.addr).includes('"fp"'))),
+    ).toEqual([true, true]);
+  });
 });

@@ -154,7 +154,8 @@ class Elaborator extends Operands {
       this.allocLocal(this.redzone()); // the call stores arguments at the parameters' words
       if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
       ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
-      if (ctx.escaping.has(p.name)) ctx.escapingWords.add(off);
+      // Every word of a struct parameter is shared once its address is taken, not just the first.
+      if (ctx.escaping.has(p.name)) for (let w = off; w < off + size; w++) ctx.escapingWords.add(w);
       ctx.unit.params.push({ name: p.name, type: t, offset: off });
       if (sizeOf(t, this.structs) < 1)
         this.error("KC312", p.span, `parameter '${p.name}' must have a complete type, not ${showType(t)}`);
