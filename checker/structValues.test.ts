@@ -39,6 +39,13 @@ process p { struct s a = make(5); int r = bump(a);
     expect(verdict(TYPES + body)).toBe("holds");
   });
 
+  it("a result returned on, and a nested struct of a result passed on (cc: 8 9)", () => {
+    const body = `struct s again(int k) { return make(k); }
+int inner(struct in n) { n.arr[0] = 7; return n.a + n.arr[2]; }
+process p { assert(again(4).n.a == 8); assert(inner(make(3).n) == 9); }`;
+    expect(verdict(TYPES + body)).toBe("holds");
+  });
+
   it("an assigned result is a copy, pointers in it included (cc: 10 5 1)", () => {
     const body = `process p { struct s a = make(5); struct s b; b = twice(a); b.n.arr[0] = 4;
   assert(b.x == 10); assert(a.x == 5); assert(a.n.arr[0] == 1); assert(b.p == &g); }`;
