@@ -606,7 +606,7 @@ class Gen {
           js` `,
         );
         const stores = joinJs(
-          ins.args.map((_, k) => js`m[nf + ${callee.params[k]?.offset ?? FRAME_HEADER + k}] = a${k};`),
+          ins.args.map((_, k) => js`m[nf + ${callee.paramWords[k] ?? FRAME_HEADER + k}] = a${k};`),
           js` `,
         );
         const s = this.siteId(ins.at);
@@ -614,9 +614,18 @@ class Gen {
       }
       case "ret": {
         const unit = this.unitOf(i);
-        const v = ins.value ? this.int(ins.value) : js`0`;
+        // Every word of the result is read before the frame is freed (a struct may be a local).
+        const words = ins.values.length === 0 ? [js`0`] : ins.values.map((v) => this.int(v));
+        const reads = joinJs(
+          words.map((v, w) => js`const v${w} = ${v};`),
+          js` `,
+        );
+        const writes = joinJs(
+          words.map((_, w) => js`m[of + d + ${w}] = v${w};`),
+          js` `,
+        );
         // The return pc tells the caller's frame size and result slot (callerFrames in ir.ts).
-        return js`{ const v = ${v}; const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) m[of + d] = v; pc = rp; fp = of; continue; }`;
+        return js`{ ${reads} const rp = m[fp], of = fp - CFS[rp], d = CDO[rp]; m.fill(0, fp, fp + ${unit.frameSize}); if (d >= 0) { ${writes} } pc = rp; fp = of; continue; }`;
       }
       case "assert":
         return js`if (!(${this.cond(ins.cond)})) F("assertion", MS[${this.messageId(ins.message)}], ${this.siteId(ins.at)}); ${next}`;

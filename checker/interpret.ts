@@ -335,7 +335,7 @@ class Run {
           );
         m[nf] = next;
         args.forEach((v, k) => {
-          m[nf + (callee.params[k]?.offset ?? FRAME_HEADER + k)] = v;
+          m[nf + (callee.paramWords[k] ?? FRAME_HEADER + k)] = v;
         });
         this.fp = nf;
         return callee.entry;
@@ -343,7 +343,8 @@ class Run {
       case "ret": {
         const unit = p.units[p.info[i]?.unit ?? 0];
         if (!unit) throw new Error(`ret outside a unit (${i})`);
-        const v = ins.value ? this.int(ins.value) : 0;
+        // All the result's words are read while the frame still holds them.
+        const vs = ins.values.length === 0 ? [0] : ins.values.map((x) => this.int(x));
         const fp = this.fp;
         const back = m[fp]!;
         // The call just before the return pc says where the caller's frame starts and which of
@@ -354,7 +355,7 @@ class Run {
         const destOff = call?.k === "call" && callerUnit ? call.destOff : null;
         // The popped frame is dead memory: zero it so equal situations hash equal.
         m.fill(0, fp, fp + unit.frameSize);
-        if (destOff !== null) m[callerFp + destOff] = v;
+        if (destOff !== null) for (let w = 0; w < vs.length; w++) m[callerFp + destOff + w] = vs[w] as number;
         this.fp = callerFp;
         return back;
       }

@@ -4,7 +4,15 @@
 // expression reports a diagnostic and lowers to a placeholder so that checking goes on and the
 // user sees all errors of a file at once.
 import type { Decl, Stmt } from "./ast";
-import { type ExecModel, type Instr, type InstrInfo, type Lowered, MAX_TAGGED_UNITS, type Unit } from "./ir";
+import {
+  type ExecModel,
+  type IExpr,
+  type Instr,
+  type InstrInfo,
+  type Lowered,
+  MAX_TAGGED_UNITS,
+  type Unit,
+} from "./ir";
 import { layoutMachine, TASK_REGS } from "./layout";
 import { showType, sizeOf, type Type } from "./types";
 
@@ -140,21 +148,32 @@ class Elaborator extends Operands {
     for (let i = 0; i < d.params.length; i++) {
       const p = d.params[i] as (typeof d.params)[number];
       const t = sig.params[i] as Type;
-      const off = this.allocLocal(1);
-      this.allocLocal(this.redzone()); // the call stores arguments at the parameters' offsets
+      // A struct parameter takes its words, filled by the call with a copy of the argument.
+      const size = Math.max(1, sizeOf(t, this.structs));
+      const off = this.allocLocal(size);
+      for (let w = 0; w < size; w++) ctx.unit.paramWords.push(off + w);
+      this.allocLocal(this.redzone()); // the call stores arguments at the parameters' words
       if (ctx.scopes[0]?.has(p.name)) this.error("KC202", p.span, `parameter '${p.name}' appears twice`);
       ctx.scopes[0]?.set(p.name, { k: "local", off, type: t, escapes: ctx.escaping.has(p.name) });
-      if (ctx.escaping.has(p.name)) ctx.escapingWords.add(off);
+      // Every word of a struct parameter is shared once its address is taken, not just the first.
+      if (ctx.escaping.has(p.name)) for (let w = off; w < off + size; w++) ctx.escapingWords.add(w);
       ctx.unit.params.push({ name: p.name, type: t, offset: off });
-      if (sizeOf(t, this.structs) !== 1)
-        this.error("KC312", p.span, `parameter '${p.name}' must be a scalar or pointer, not ${showType(t)}`);
+      if (sizeOf(t, this.structs) < 1)
+        this.error("KC312", p.span, `parameter '${p.name}' must have a complete type, not ${showType(t)}`);
     }
     this.currentSite = this.site(d.span);
     this.lowerStmt(d.body as Stmt);
     // Falling off the end returns (no value: a non-void function's caller then reads 0).
     this.pendingBoundary = true;
     this.currentSite = this.site({ file: d.span.file, start: d.span.end - 1, end: d.span.end });
-    this.emit({ k: "ret", value: null, at: this.currentSite });
+    // A struct result is all zeros then, as an int result is 0: the caller's words are defined.
+    const struct = sig.returns.k === "struct";
+    const words =
+      struct && this.roomForCopy(sizeOf(sig.returns, this.structs), d.span)
+        ? sizeOf(sig.returns, this.structs)
+        : 0;
+    const zeros: IExpr[] = Array.from({ length: words }, () => ({ k: "const", v: 0 }));
+    this.emit({ k: "ret", values: zeros, at: this.currentSite });
     this.endUnit(ctx);
   }
 

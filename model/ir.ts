@@ -96,10 +96,14 @@ export type Instr =
   | { k: "switch"; value: IExpr; cases: Array<[number, number]>; dflt: number; at: number }
   /**
    * Calls function `fn` (see `Lowered.functionUnits`); its result, if any, goes to the
-   * caller's frame word `destOff`. The callee's frame starts right after the caller's.
+   * caller's frame words from `destOff` (`destWords` of them: a struct result has one per word,
+   * 1 if absent). `args` holds one value per parameter word, stored at the callee's
+   * `Unit.paramWords`: a struct argument is a copy, word by word, as C passes it. The callee's
+   * frame starts right after the caller's.
    */
-  | { k: "call"; fn: number; args: IExpr[]; destOff: number | null; at: number }
-  | { k: "ret"; value: IExpr | null; at: number }
+  | { k: "call"; fn: number; args: IExpr[]; destOff: number | null; destWords?: number; at: number }
+  /** Returns `values`, one per word of the result (none for void), all read before the frame is freed. */
+  | { k: "ret"; values: IExpr[]; at: number }
   | { k: "assert"; cond: IExpr; message: string; at: number; shown?: Operand[] }
   | { k: "assume"; cond: IExpr; at: number }
   | { k: "await"; cond: IExpr; at: number }
@@ -223,6 +227,8 @@ export interface Unit {
   /** Largest number of stack words this unit can need, callees included; -1 if recursive. */
   maxStack: number;
   params: VarInfo[];
+  /** The frame offset of each parameter word, in order: where a call stores its `args`. */
+  paramWords: number[];
   locals: VarInfo[];
   /**
    * Locals of an inner block whose address may be taken, each with a frame word that is 1 while

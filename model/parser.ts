@@ -611,7 +611,12 @@ class Parser {
       if (word === "static") isStatic = true;
       else if (word === "const") isConst = true;
       else if (word === "typedef") isTypedef = true;
-      else if (word === "union") this.fail("KC110", t.span, "unions are not supported in KC");
+      else if (word === "union")
+        this.fail(
+          "KC110",
+          t.span,
+          "unions are not supported in KC: give each member a field of its own (members that share words would be read as what they are not)",
+        );
       else if (INT_MODIFIERS.has(word)) mods.push(t);
       else if (word === "int" || word === "char" || word === "bool" || word === "void") {
         if (base !== null)

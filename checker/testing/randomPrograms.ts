@@ -39,7 +39,8 @@ type Stmt =
   | { k: "task"; op: number; e: Expr }
   | { k: "stackptr"; op: number; e: Expr }
   | { k: "pool"; op: number; e: Expr }
-  | { k: "ptrarith"; op: number; pick: number; e: Expr };
+  | { k: "ptrarith"; op: number; pick: number; e: Expr }
+  | { k: "byval"; op: number; e: Expr };
 
 interface Helper {
   params: number;
@@ -61,6 +62,8 @@ interface Shape {
   task: boolean;
   /** A global `int *sp` that `stash()` points at its own frame, which then returns. */
   stackPtr: boolean;
+  /** A struct `vg` with an array inside, and helpers that take and return such structs by value. */
+  byValue: boolean;
   /** A kmalloc pool of one object, shared through a global pointer. */
   pool: boolean;
   /** Arrays `pa`, `pq` and a pointer `pp` that moves through them (pointer arithmetic). */
@@ -268,6 +271,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(4), e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
+    { arbitrary: fc.record({ k: fc.constant("byval" as const), op: fc.nat(5), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("pool" as const), op: fc.nat(4), e: c }), weight: 1 },
     {
       arbitrary: fc.record({ k: fc.constant("ptrarith" as const), op: fc.nat(13), pick: fc.nat(63), e: c }),
@@ -336,6 +340,7 @@ function shape(): fc.Arbitrary<Shape> {
     rec: fc.boolean(),
     task: fc.boolean(),
     stackPtr: fc.boolean(),
+    byValue: fc.boolean(),
     pool: fc.boolean(),
     ptrs: fc.boolean(),
     helpers: fc.array(helper, { minLength: 0, maxLength: 2 }),
@@ -432,6 +437,17 @@ function render(s: Shape): string {
   if (s.rec) out.push("int rec(int n) { if (n <= 0) return 0; return rec(n - 1) + 1; }");
   if (s.task) out.push("struct task_struct *tk;");
   if (s.stackPtr) out.push("int *sp;", "void stash(int v) { int loc = v; sp = &loc; loc = loc + 1; }");
+  if (s.byValue) {
+    // Copies in and out: a callee's changes to its parameter must not reach the caller's struct.
+    out.push(
+      "struct V { int a; int b[2]; };",
+      "struct V vg = { 1, { 2, 3 } };",
+      "struct V vmk(int k) { struct V l; l.a = k; l.b[0] = k + 1; l.b[1] = vg.a; return l; }",
+      "struct V vbump(struct V v, int d) { v.a = v.a + d; v.b[1]++; vg.b[0] = v.b[0]; return v; }",
+      "int vsum(struct V v) { v.b[0] = 0; return v.a + v.b[1]; }",
+    );
+    elems.push(el("vg.a"), el("vg.b[1]"));
+  }
   if (s.pool) out.push("struct N { int v; struct N *next; };", "pool struct N[1];", "struct N *np;");
   if (s.ptrs)
     out.push(
@@ -769,6 +785,17 @@ class Ctx {
         else if (st.op === 4) line(`tk = find_task_by_vpid(${this.expr(st.e)});`);
         else line("wake_up_process(tk == NULL ? current : tk);");
         return;
+      case "byval": {
+        if (!this.s.byValue) return;
+        const e = this.expr(st.e);
+        if (st.op === 0) line(`vg = vmk(${e});`);
+        else if (st.op === 1) line(`vg = vbump(vg, ${e});`);
+        else if (st.op === 2) line(`vg.a = vsum(vbump(vmk(${e}), 1));`);
+        else if (st.op === 3) line(`vg.b[1] = vbump(vg, ${e}).b[0];`);
+        else if (st.op === 4) line(`{ struct V t = vmk(${e}); t.b[1]--; vg = vbump(t, t.a); }`);
+        else line(`if (vsum(vg) == ${e}) vg.a = vbump(vg, 1).a;`);
+        return;
+      }
       case "stackptr":
         // A pointer into a frame that returns (stash), or into the stack of a task that exits.
         if (!this.s.stackPtr) return;

@@ -1,10 +1,13 @@
 // Calls: user functions, the builtins (assert, assume, await, choose, ...) and wait_event.
-import type { Expr, Stmt, TypeExpr } from "../ast";
+import type { Expr, Span, Stmt, TypeExpr } from "../ast";
 import { isUnsigned32 } from "../ctypes";
 import type { IExpr } from "../ir";
-import { INT, isIntegral, isWordInt, showType, typeEquals, VOID } from "../types";
+import { INT, isIntegral, isWordInt, showType, sizeOf, type Type, typeEquals, VOID } from "../types";
 import { Containers } from "./containers";
 import { C0, ERR, type RValue, type UnitCtx } from "./context";
+
+/** The words all struct copies of a program may copy: far more than kernel structs need, and code that compiles in seconds. */
+export const MAX_COPIED_WORDS = 1 << 16;
 
 export abstract class Calls extends Containers {
   // ------------------------------------------------------------ calls
@@ -33,26 +36,94 @@ export abstract class Calls extends Containers {
     e.args.forEach((a, i) => {
       const r = this.rvalue(a);
       const pt = sig.params[i];
-      args.push(pt ? this.convert(r, pt, a.span, `argument ${i + 1} of '${e.callee}'`) : r.x);
+      const what = `argument ${i + 1} of '${e.callee}'`;
+      if (pt?.k === "struct") args.push(...this.structWords(r, pt, a.span, what));
+      else args.push(pt ? this.convert(r, pt, a.span, what) : r.x);
     });
     // Arguments are evaluated before the call; a temp per argument keeps each evaluation in
     // the statement that contains it (not needed: the call instruction evaluates them).
     if (wantValue && sig.returns.k === "void") {
       this.error("KC309", e.span, `'${e.callee}' returns void; its value cannot be used`);
     }
-    const dest = wantValue && sig.returns.k !== "void" ? this.temp() : -1;
+    const words = this.resultWords(sig.returns);
+    const dest = wantValue && sig.returns.k !== "void" ? this.allocLocal(words) : -1;
     this.callees[this.units.length - 1]?.add(sig.index);
     this.emit({
       k: "call",
       fn: sig.index,
       args,
       destOff: dest >= 0 ? dest : null,
+      ...(words > 1 ? { destWords: words } : {}),
       at: this.currentSite,
     });
     // The instruction after a call is where the callee returns to: a step may end there.
     this.pendingBoundary = true;
     if (dest < 0) return { x: C0, type: sig.returns.k === "void" ? VOID : sig.returns };
-    return { x: { k: "take", off: dest }, type: sig.returns };
+    return this.callResult(dest, sig.returns);
+  }
+
+  /** Words all struct copies of the program have copied so far (see roomForCopy). */
+  private copiedWords = 0;
+
+  /**
+   * Whether `n` more words of struct copies fit (KC410 once if not): each copied word is an
+   * expression of the code, so a hostile spec that passes a huge struct in many calls would
+   * otherwise make code of its size times its calls, which no machine holds.
+   */
+  protected roomForCopy(n: number, span: Span): boolean {
+    const before = this.copiedWords;
+    this.copiedWords += n;
+    if (this.copiedWords <= MAX_COPIED_WORDS) return true;
+    if (before <= MAX_COPIED_WORDS)
+      this.error(
+        "KC410",
+        span,
+        `struct copies (assignments, arguments, results) copy more than ${MAX_COPIED_WORDS} words in all: pass a pointer instead`,
+      );
+    return false;
+  }
+
+  /** Words of a function's result: a struct's size, else one. */
+  protected resultWords(t: Type): number {
+    return t.k === "struct" ? Math.max(1, sizeOf(t, this.structs)) : 1;
+  }
+
+  /** The value a call left in the frame words from `dest`: a struct stays in memory, as C's does. */
+  protected callResult(dest: number, t: Type): RValue {
+    if (t.k !== "struct") return { x: { k: "take", off: dest }, type: t };
+    return { x: { k: "load", addr: this.frameAddr(dest), local: true }, type: t, result: dest };
+  }
+
+  /**
+   * The words of a struct value of type `t`, one expression each, for a copy that an argument,
+   * a return or an assignment makes: C copies a struct whole, nested structs and arrays with it.
+   * A call's result is read with `take`, so that its temporary words are clear afterwards.
+   */
+  protected structWords(r: RValue, t: Extract<Type, { k: "struct" }>, span: Span, what: string): IExpr[] {
+    const n = Math.max(1, sizeOf(t, this.structs));
+    const zeros = (): IExpr[] => Array.from({ length: n }, () => C0);
+    if (!this.roomForCopy(n, span)) return [];
+    if (!typeEquals(r.type, t)) {
+      if (r.type !== ERR)
+        this.error(
+          what === "assignment" || what === "return value" ? "KC301" : "KC304",
+          span,
+          `${what}: cannot use ${showType(r.type)} as ${showType(t)}`,
+        );
+      return zeros();
+    }
+    if (r.x.k !== "load") {
+      this.error("KC302", span, "a struct value must come from memory");
+      return zeros();
+    }
+    const { addr, local } = r.x;
+    const dest = r.result;
+    if (dest !== undefined) return Array.from({ length: n }, (_, w): IExpr => ({ k: "take", off: dest + w }));
+    // The fine mode reads each shared word in a step of its own, as it reads a scalar: another
+    // CPU may write the struct between two of them, and the copy then holds a torn value.
+    return Array.from({ length: n }, (_, w) =>
+      this.valueLoad({ addr: this.offsetAddr(addr, w), type: INT, local }),
+    );
   }
 
   protected builtinCall(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue | null {
@@ -100,7 +171,7 @@ export abstract class Calls extends Containers {
       case "save_flags": {
         // include/asm-i386/system.h: save_flags(x) is a macro that stores EFLAGS in x.
         if (!arity(1)) return noValue();
-        const lv = this.lvalue(e.args[0] as Expr);
+        const lv = this.object(e.args[0] as Expr);
         // It stores 0 or 0x200 with no conversion: only a 32-bit int or unsigned holds that as is.
         if (!isWordInt(lv.type) && lv.type !== ERR)
           this.error(

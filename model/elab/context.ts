@@ -101,6 +101,11 @@ export interface LValue {
 export interface RValue {
   x: IExpr;
   type: Type;
+  /**
+   * A struct a call returned: the caller's frame words from this offset hold it, a temporary
+   * that a copy reads with `take` so dead results never make states differ.
+   */
+  result?: number;
 }
 
 import { frameOffset, isLocalAddr, NOSPAN } from "./util";
@@ -204,6 +209,7 @@ export abstract class ElabContext {
       frameSize: kind === "function" ? FRAME_HEADER : 0,
       maxStack: 0,
       params: [],
+      paramWords: [],
       locals: [],
       scoped: [],
       returns: fn ? fn.returns : VOID,
@@ -355,6 +361,15 @@ export abstract class ElabContext {
   protected abstract rvalueNoDecay(e: Expr): RValue;
   protected abstract convert(r: RValue, t: Type, span: Span, what: string): IExpr;
   protected abstract call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue;
+  /** The words of a struct value copied whole (model/elab/calls.ts). */
+  /** Whether `n` more words of struct copies fit in the code (KC410 if not). */
+  protected abstract roomForCopy(n: number, span: Span): boolean;
+  protected abstract structWords(
+    r: RValue,
+    t: Extract<Type, { k: "struct" }>,
+    span: Span,
+    what: string,
+  ): IExpr[];
   protected abstract condition(r: RValue, span: Span): void;
   protected abstract lowerStmt(s: Stmt): void;
   /** `&worker[i]`: the task_struct of a process instance; null when `e` names no process. */

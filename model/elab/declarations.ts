@@ -283,7 +283,7 @@ export abstract class Declarations extends ElabContext {
           this.error(
             "KC312",
             t.span,
-            "a function pointer's parameters and result must be scalars or pointers, as a function's",
+            "a function pointer's parameters and result must be scalars or pointers: KC passes and returns a struct by value only in a direct call",
           );
         return this.bounded({ k: "fn", returns, params }, t.span);
       }
@@ -709,13 +709,11 @@ export abstract class Declarations extends ElabContext {
 
   protected declareFunction(d: Extract<Decl, { kind: "function" }>): void {
     const returns = this.resolveType(d.returns);
-    // A struct result would be returned as its first word: refused rather than cut short.
-    if (returns.k === "struct" || returns.k === "array")
-      this.error(
-        "KC313",
-        d.span,
-        `'${d.name}' returns ${showType(returns)} by value, which KC does not support yet: return a pointer, or fill a struct the caller passes`,
-      );
+    // C has no array results (a struct result is copied word by word, model/elab/calls.ts).
+    if (returns.k === "array")
+      this.error("KC313", d.span, `'${d.name}' returns an array, which C does not allow: return a pointer`);
+    if (returns.k === "struct" && sizeOf(returns, this.structs) < 1)
+      this.error("KC312", d.span, `'${d.name}' returns incomplete ${showType(returns)}`);
     const params = d.params.map((p) => this.paramType(this.resolveType(p.type)));
     this.checkDecayedSizes(d, params);
     const existing = this.fns.get(d.name);

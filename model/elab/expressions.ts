@@ -42,7 +42,7 @@ export abstract class Expressions extends Arith {
       return;
     }
     if (e.kind === "incdec") {
-      const lv = this.lvalue(e.operand);
+      const lv = this.object(e.operand);
       this.storeIncDec(lv, e.op, e.span);
       return;
     }
@@ -166,7 +166,7 @@ export abstract class Expressions extends Arith {
   }
 
   protected assign(e: Extract<Expr, { kind: "assign" }>): RValue {
-    const lv = this.lvalue(e.target);
+    const lv = this.object(e.target);
     if (e.op === "=") {
       const r = this.rvalue(e.value);
       return this.assignTo(lv, r, e.span);
@@ -197,20 +197,20 @@ export abstract class Expressions extends Arith {
   protected assignTo(lv: LValue, r: RValue, span: Span): RValue {
     if (lv.type.k === "struct" && typeEquals(lv.type, r.type)) {
       // Struct copy, word by word, in one statement.
-      if (r.x.k !== "load") {
-        this.error("KC302", span, "a struct value must come from memory");
-        return r;
-      }
-      const n = sizeOf(lv.type, this.structs);
-      for (let i = 0; i < n; i++)
+      const words = this.structWords(r, lv.type, span, "assignment");
+      words.forEach((value, i) => {
+        // The fine mode writes each shared word in a step of its own, as it reads them.
+        if (i > 0 && this.fineActive() && !lv.local) this.pendingBoundary = true;
         this.emit({
           k: "store",
           addr: this.offsetAddr(lv.addr, i),
-          value: { k: "load", addr: this.offsetAddr(r.x.addr, i), local: r.x.local },
+          value,
           range: null,
           at: this.currentSite,
         });
-      return r;
+      });
+      // The assignment's value is the object's, now that a call's result words are clear.
+      return { x: { k: "load", addr: lv.addr, local: lv.local }, type: lv.type };
     }
     if (lv.type.k === "array") {
       this.error("KC302", span, `an array (${showType(lv.type)}) cannot be assigned`);
@@ -309,7 +309,7 @@ export abstract class Expressions extends Arith {
         } else {
           const local = this.processLocal(e);
           if (local) return local;
-          base = this.lvalue(e.base);
+          base = this.memberBase(e.base);
         }
         if (base.type.k !== "struct") {
           if (base.type !== ERR)
@@ -376,6 +376,43 @@ export abstract class Expressions extends Arith {
     if (this.speculate(() => this.rvalue(e)).type !== ERR)
       this.error("KC302", e.span, "this expression cannot be assigned or have its address taken");
     return { addr: C0, type: ERR, local: true };
+  }
+
+  /**
+   * The struct that `.` selects from: an object, or a struct a call returned (`f().x`), which
+   * lies in the caller's frame words the call filled. `object` keeps the latter from being assigned.
+   */
+  private memberBase(e: Expr): LValue {
+    if (!this.fromCallResult(e)) return this.lvalue(e);
+    const r = this.rvalueNoDecay(e);
+    if (r.x.k === "load") return { addr: r.x.addr, type: r.type, local: true };
+    return { addr: C0, type: r.type === ERR ? ERR : r.type, local: true };
+  }
+
+  /** Whether `e` is a call's result or a part of one reached by `.` or an array index (no object). */
+  protected fromCallResult(e: Expr): boolean {
+    if (e.kind === "call") return true;
+    if (e.kind === "member" && !e.arrow) return this.fromCallResult(e.base);
+    if (e.kind === "index" && this.fromCallResult(e.base))
+      return this.speculate(() => this.rvalueNoDecay(e.base)).type.k === "array";
+    return false;
+  }
+
+  /**
+   * An lvalue that is modified or whose address is taken: C's modifiable lvalue. A call's result
+   * (`f().x`) is a value, not an object, in C (KC302).
+   */
+  protected object(e: Expr): LValue {
+    if (e.kind !== "call" && this.fromCallResult(e)) {
+      this.error(
+        "KC302",
+        e.span,
+        "a function's result is a value, not an object: it cannot be assigned or have its address taken",
+      );
+      this.speculate(() => this.rvalue(e));
+      return { addr: C0, type: ERR, local: true };
+    }
+    return this.lvalue(e);
   }
 
   /** An rvalue with arrays decayed to pointers. */
@@ -455,7 +492,7 @@ export abstract class Expressions extends Arith {
           if (fn) return fn;
           const task = this.processTask(e.operand);
           if (task) return task;
-          const lv = this.lvalue(e.operand);
+          const lv = this.object(e.operand);
           return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }
         if (e.op === "*") {
@@ -475,7 +512,7 @@ export abstract class Expressions extends Arith {
         return this.intUnary(e.op as "-" | "~" | "+", r);
       }
       case "incdec": {
-        const lv = this.lvalue(e.operand);
+        const lv = this.object(e.operand);
         // A pointer's x++ is a pointer; an integer's is of the integer's own type (C11 6.5.2.4).
         const valueType = lv.type;
         if (
@@ -521,7 +558,7 @@ export abstract class Expressions extends Arith {
         return this.binary(e);
       case "assign": {
         // In an expression the new value is computed once into a temp, stored, and yielded.
-        const lv = this.lvalue(e.target);
+        const lv = this.object(e.target);
         const r = this.rvalue(e.value);
         let v: IExpr;
         const ptrStep = lv.type.k === "ptr" && (e.op === "+=" || e.op === "-=") && isIntegral(r.type);

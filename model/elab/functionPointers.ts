@@ -95,6 +95,14 @@ export abstract class FunctionPointers extends Pointers {
         e.span,
         `a ${shown} takes ${ft.params.length} argument${ft.params.length === 1 ? "" : "s"}, not ${e.args.length}`,
       );
+    // A function's own type can carry struct parameters (`(*f)(s)`); the dispatch below passes
+    // one word per parameter, so such a call is refused, as a pointer type holding them is.
+    if (ft.params.some((p) => p.k === "struct") || ft.returns.k === "struct")
+      this.error(
+        "KC312",
+        e.span,
+        `a call through ${shown} passes or returns a struct by value, which KC supports only in a direct call: call the function by name`,
+      );
     const args: IExpr[] = e.args.map((a, i) => {
       const r = this.rvalue(a);
       const pt = ft.params[i];

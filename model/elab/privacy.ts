@@ -138,10 +138,10 @@ export function privateCandidates(code: Instr[], info: InstrInfo[], start: numbe
         break;
       case "call":
         for (const a of ins.args) value(a);
-        if (ins.destOff !== null) written.add(ins.destOff);
+        if (ins.destOff !== null) for (let w = 0; w < (ins.destWords ?? 1); w++) written.add(ins.destOff + w);
         break;
       case "ret":
-        if (ins.value) value(ins.value);
+        for (const v of ins.values) value(v);
         break;
       case "jump":
       case "exit":

@@ -171,12 +171,14 @@ export abstract class Statements extends Calls {
           this.error("KC406", s.span, "'return' outside a function (a process ends when its body ends)");
           return;
         }
-        let value: IExpr | null = null;
+        let values: IExpr[] = [];
         if (s.value) {
           const r = this.rvalue(s.value);
           if (fn.returns.k === "void")
             this.error("KC308", s.value.span, `function '${fn.name}' returns void but a value is returned`);
-          else value = this.convert(r, fn.returns, s.value.span, "return value");
+          else if (fn.returns.k === "struct")
+            values = this.structWords(r, fn.returns, s.value.span, "return value");
+          else values = [this.convert(r, fn.returns, s.value.span, "return value")];
         } else if (fn.returns.k !== "void")
           this.error(
             "KC308",
@@ -184,7 +186,7 @@ export abstract class Statements extends Calls {
             `function '${fn.name}' must return a value of type ${showType(fn.returns)}`,
           );
         this.leaveAtomic(c.atomicDepth);
-        this.emit({ k: "ret", value, at: this.currentSite });
+        this.emit({ k: "ret", values, at: this.currentSite });
         return;
       }
       case "goto": {

@@ -54,7 +54,7 @@ export function instrVisible(ins: Instr): boolean {
     case "call":
       return ins.args.some(exprVisible);
     case "ret":
-      return ins.value ? exprVisible(ins.value) : false;
+      return ins.values.some(exprVisible);
     case "choose":
       return exprVisible(ins.lo) || exprVisible(ins.hi);
     case "jump":
