@@ -67,3 +67,10 @@ describe("a task_struct has a redzone after it, as every object of a program tha
       expect(bad).toEqual(name.startsWith("05-") ? ["runtime_error"] : []);
     });
 });
+
+describe("sizeof a function", () => {
+  it("is KC313: C has no size for it, gcc's extension says 1, a pointer-sized word would say 4", () => {
+    const r = loadProgram("s.kc", {}, "int x;\nint fa(int v) { return v; }\nprocess p { x = sizeof(fa); }\n");
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC313"]);
+  });
+});

@@ -453,6 +453,16 @@ export abstract class Declarations extends ElabContext {
   /** C's `sizeof`, in bytes on i386 (see cLayout); KC312 for an incomplete type or void. */
   protected sizeofOf(e: Extract<Expr, { kind: "sizeof" }>): number {
     const t = this.sizeofType(e.of);
+    const designator = e.of.kind === "name" && !this.lookup(e.of.name) && this.fns.has(e.of.name);
+    if (t.k === "fn" || designator) {
+      // C forbids it; gcc answers 1 (a GNU extension) where KC's pointer-sized word would say 4.
+      this.error(
+        "KC313",
+        e.span,
+        "sizeof a function: C has no size for it (gcc's extension says 1); take sizeof of a pointer to it",
+      );
+      return 0;
+    }
     const l = cLayout(t, this.structs, this.cLayouts);
     if (l && l.size > 0x7fffffff) {
       this.error("KC408", e.span, `sizeof ${showType(t)} is ${l.size} bytes, more than an int holds`);
