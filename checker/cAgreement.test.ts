@@ -74,3 +74,20 @@ describe("sizeof a function", () => {
     expect(r.ok ? [] : r.diagnostics.map((d) => d.code)).toEqual(["KC313"]);
   });
 });
+
+describe("&a[N], one past an array, may be formed but not read", () => {
+  const verdict = (body: string): string[] => {
+    const r = loadProgram("a.kc", {}, `int a[2];\nint b[2];\nint done;\nprocess p { ${body} done = 1; }\n`);
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+    return explore(new System(r.program), { keepGoing: true })
+      .properties.filter((q) => q.status === "violated")
+      .map((q) => q.name);
+  };
+  it("formed: the loop bound of C's idiom", () => {
+    expect(verdict("int n = 0; int *q; for (q = &a[0]; q < &a[2]; q++) n++; assert(n == 2);")).toEqual([]);
+  });
+  it("read, or formed two past: a fault, never the next array", () => {
+    expect(verdict("int *q = &a[2]; *q = 1;")).toEqual(["runtime_error"]);
+    expect(verdict("int i = 3; int *q = &a[i];")).toEqual(["runtime_error"]);
+  });
+});

@@ -175,6 +175,8 @@ export abstract class ElabContext {
   protected cur: UnitCtx | null = null;
   /** > 0 while lowering an expression that must stay one step (await/assume conditions, properties). */
   protected noHoist = 0;
+  /** Some `&a[N]` forms an address one past an array (expressions.ts onePastAllowed): redzones. */
+  protected formsOnePast = false;
   protected pendingBoundary = true;
   /** The frame words of the local whose initializer is being lowered (see emit: its stores are not shared). */
   protected initializing: [number, number] | null = null;

@@ -159,6 +159,21 @@ export abstract class Expressions extends Arith {
     };
   }
 
+  /**
+   * `&a[N]`: C lets the address of an array's element one past its end be formed (not read), as
+   * in `p < &a[N]`. The last subscript's check then admits N; such a program is laid out with
+   * redzones (elaborate), so that address is never another object's.
+   */
+  protected onePastAllowed(addr: IExpr): IExpr {
+    if (addr.k !== "bin" || addr.op !== "+") return addr;
+    const r = addr.r;
+    const widen = (x: IExpr): IExpr | null => (x.k === "index" ? { ...x, n: x.n + 1 } : null);
+    const w = r.k === "bin" && r.op === "*" ? widen(r.l) : widen(r);
+    if (w === null) return addr;
+    this.formsOnePast = true;
+    return { ...addr, r: r.k === "bin" && r.op === "*" ? { ...r, l: w } : w };
+  }
+
   protected emitStore(lv: LValue, value: IExpr, _span: Span): void {
     const t = lv.type;
     const range: [number, number] | null = t.k === "int" && t.lo !== null ? [t.lo, t.hi as number] : null;
@@ -493,7 +508,8 @@ export abstract class Expressions extends Arith {
           const task = this.processTask(e.operand);
           if (task) return task;
           const lv = this.object(e.operand);
-          return { x: this.tagStack(lv.addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
+          const addr = e.operand.kind === "index" ? this.onePastAllowed(lv.addr) : lv.addr;
+          return { x: this.tagStack(addr), type: lv.type === ERR ? ERR : { k: "ptr", to: lv.type } };
         }
         if (e.op === "*") {
           const lv = this.lvalue(e);

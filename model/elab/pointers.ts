@@ -18,7 +18,7 @@ export abstract class Pointers extends Expressions {
 
   /** Whether the program has pointer arithmetic, subtraction or ordering. */
   hasPointerArithmetic(): boolean {
-    return this.sawArithmetic;
+    return this.sawArithmetic || this.formsOnePast;
   }
 
   /** Words between consecutive elements a pointer of type t steps over; null (reported) when it has none. */
