@@ -17,12 +17,14 @@ import {
   blockHeader,
   type Layout,
   layoutMachine,
+  SIGKILL_BIT,
   type Slot,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
   T_PC,
   TASK_REGS,
+  TASK_WAKEKILL,
   TASK_ZOMBIE,
 } from "../model/layout";
 import { notDataMessage } from "../model/objectBounds";
@@ -683,8 +685,9 @@ class Gen {
       case "schedule": {
         const t = this.p.task;
         // kernel/sched.c: schedule() returns once the task is TASK_RUNNING again; an
-        // interruptible sleeper with an unblocked signal pending is made running.
-        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${t.state}]; if (st !== 0) { if (st === 1 && (m[cur + ${t.signal}] & ~m[cur + ${t.blocked}]) !== 0) m[cur + ${t.state}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
+        // interruptible sleeper with an unblocked signal pending, or a killable one
+        // (TASK_WAKEKILL) with SIGKILL pending, is made running (signal_pending_state).
+        return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${t.state}]; if (st !== 0) { if ((st === 1 && (m[cur + ${t.signal}] & ~m[cur + ${t.blocked}]) !== 0) || ((st & ${TASK_WAKEKILL}) !== 0 && (m[cur + ${t.signal}] & ${SIGKILL_BIT}) !== 0)) m[cur + ${t.state}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
       }
       case "cli":
         return js`m[tb + ${T_IRQOFF}] = 1; ${next}`;

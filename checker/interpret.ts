@@ -16,6 +16,7 @@ import {
   blockHeader,
   type Layout,
   layoutMachine,
+  SIGKILL_BIT,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
@@ -23,6 +24,7 @@ import {
   TASK_INTERRUPTIBLE,
   TASK_REGS,
   TASK_RUNNING,
+  TASK_WAKEKILL,
   TASK_ZOMBIE,
 } from "../model/layout";
 import { notDataMessage } from "../model/objectBounds";
@@ -462,7 +464,10 @@ class Run {
         const t = this.p.task;
         const st = m[cur + t.state]!;
         if (st === TASK_RUNNING) return;
-        if (st === TASK_INTERRUPTIBLE && (m[cur + t.signal]! & ~m[cur + t.blocked]!) !== 0)
+        if (
+          (st === TASK_INTERRUPTIBLE && (m[cur + t.signal]! & ~m[cur + t.blocked]!) !== 0) ||
+          ((st & TASK_WAKEKILL) !== 0 && (m[cur + t.signal]! & SIGKILL_BIT) !== 0)
+        )
           m[cur + t.state] = TASK_RUNNING;
         else this.blockAt(i);
         return;

@@ -5,6 +5,7 @@ import type { Lowered } from "../model/ir";
 import {
   type Layout,
   layoutMachine,
+  SIGKILL_BIT,
   type Slot,
   startTask,
   T_ATOMIC,
@@ -12,6 +13,7 @@ import {
   T_PC,
   TASK_INTERRUPTIBLE,
   TASK_RUNNING,
+  TASK_WAKEKILL,
 } from "../model/layout";
 import {
   BLOCKED,
@@ -439,7 +441,8 @@ export class System {
     const st = m[s.task + t.state]!;
     return (
       st !== TASK_RUNNING &&
-      !(st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0)
+      !(st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0) &&
+      !((st & TASK_WAKEKILL) !== 0 && (m[s.task + t.signal]! & SIGKILL_BIT) !== 0)
     );
   }
 }

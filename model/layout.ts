@@ -28,6 +28,11 @@ export function blockHeader(p: Lowered, kind: Slot["kind"]): number {
   return kind === "process" ? TASK_REGS + p.task.size + (p.redzones === true ? 1 : 0) : TASK_REGS;
 }
 
+/** include/linux/sched.h: the state bit a fatal signal wakes (TASK_KILLABLE = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE). */
+export const TASK_WAKEKILL = 256;
+/** The pending-signal bit of SIGKILL (signal 9): 1 << (9 - 1); it cannot be blocked. */
+export const SIGKILL_BIT = 1 << 8;
+
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
 export const TASK_UNINTERRUPTIBLE = 2;

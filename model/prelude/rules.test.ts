@@ -188,6 +188,15 @@ invariant trylock_of_own_mutex_fails: got == 0;
     expect(violated(text)).toEqual([]);
   });
 
+  it("schedule() in TASK_KILLABLE returns at once when SIGKILL is already pending (signal_pending_state)", () => {
+    const text = `${inc("sched")}int sent;\nint returned;
+void nap(void) { set_current_state(TASK_KILLABLE); schedule(); __set_current_state(TASK_RUNNING); returned = 1; }
+process victim { await(sent); nap(); }
+process killer { send_sig(SIGKILL, &victim[0], 0); sent = 1; }
+final victim_returned: returned == 1;\n`;
+    expect(violated(text)).toEqual([]);
+  });
+
   it("complete() wakes exactly one waiter, complete_all() every one", () => {
     const body = (calls: string, expectWoken: number) =>
       `${inc("completion")}DECLARE_COMPLETION(c);\nint woke;\nprocess w[2] { wait_for_completion(&c); woke++; }\nprocess k { ${calls} }\nfinal woken: woke == ${expectWoken};\n`;
