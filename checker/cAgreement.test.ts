@@ -91,3 +91,20 @@ describe("&a[N], one past an array, may be formed but not read", () => {
     expect(verdict("int i = 3; int *q = &a[i];")).toEqual(["runtime_error"]);
   });
 });
+
+describe("0 is C's null pointer constant", () => {
+  it("in an initialiser, an assignment, a return and a comparison; another int is still refused", () => {
+    const ok = loadProgram(
+      "z.kc",
+      {},
+      "int *g;\nint x;\nint *f(void) { return 0; }\nprocess p { int *q = 1 - 1; if (q == 0 && 0 == f()) x = 1; g = 0; assert(x == 1); }\n",
+    );
+    expect(ok.ok).toBe(true);
+    if (ok.ok) {
+      const o = explore(new System(ok.program), {});
+      expect(o.properties.filter((q) => q.status === "violated").map((q) => q.name)).toEqual([]);
+    }
+    const bad = loadProgram("y.kc", {}, "int x = 1;\nprocess p { int *r = x; }\n");
+    expect(bad.ok ? [] : bad.diagnostics.map((d) => d.code)).toEqual(["KC301"]);
+  });
+});

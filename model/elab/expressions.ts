@@ -245,6 +245,8 @@ export abstract class Expressions extends Arith {
     if (isIntegral(t) && isIntegral(r.type)) return this.narrow(r.x, t);
     if (t.k === "bool" && isScalar(r.type)) return { k: "bool", e: r.x };
     if (t.k === "ptr" && r.type.k === "null") return C0;
+    // C's null pointer constant: an integer constant expression of value 0 (C11 6.3.2.3).
+    if (t.k === "ptr" && isIntegral(r.type) && r.x.k === "const" && r.x.v === 0) return C0;
     if (t.k === "ptr" && r.type.k === "ptr") {
       // A function is no data: its pointer never passes through a void * (nor one into it).
       const data = t.to.k !== "fn" && r.type.to.k !== "fn";
@@ -730,15 +732,22 @@ export abstract class Expressions extends Arith {
     const cmp = op === "==" || op === "!=" || op === "<" || op === "<=" || op === ">" || op === ">=";
     if (isIntegral(l.type) && isIntegral(r.type)) return this.intBinary(op, l, r, e.span);
     const ptrish = (t: Type) => t.k === "ptr" || t.k === "null";
-    if ((op === "==" || op === "!=") && ptrish(l.type) && ptrish(r.type)) {
-      const ok =
-        l.type.k === "null" ||
-        r.type.k === "null" ||
-        typeEquals(l.type, r.type) ||
-        (l.type.k === "ptr" && l.type.to.k === "void") ||
-        (r.type.k === "ptr" && r.type.to.k === "void");
-      if (!ok) this.error("KC301", e.span, `comparing ${showType(l.type)} with ${showType(r.type)}`);
-      return { x: { k: "bin", op, l: l.x, r: r.x, span: e.span }, type: INT };
+    if ((op === "==" || op === "!=") && (ptrish(l.type) || ptrish(r.type))) {
+      // `p == 0`: the 0 is C's null pointer constant (an integer constant expression of value 0).
+      const nullConst = (x: RValue): RValue =>
+        isIntegral(x.type) && x.x.k === "const" && x.x.v === 0 ? { x: C0, type: NULLT } : x;
+      const nl = nullConst(l);
+      const nr = nullConst(r);
+      if (ptrish(nl.type) && ptrish(nr.type)) {
+        const ok =
+          nl.type.k === "null" ||
+          nr.type.k === "null" ||
+          typeEquals(nl.type, nr.type) ||
+          (nl.type.k === "ptr" && nl.type.to.k === "void") ||
+          (nr.type.k === "ptr" && nr.type.to.k === "void");
+        if (!ok) this.error("KC301", e.span, `comparing ${showType(nl.type)} with ${showType(nr.type)}`);
+        return { x: { k: "bin", op, l: nl.x, r: nr.x, span: e.span }, type: INT };
+      }
     }
     const pointer = this.pointerBinary(op, l, r, e.span);
     if (pointer) return pointer;
