@@ -108,3 +108,28 @@ describe("0 is C's null pointer constant", () => {
     expect(bad.ok ? [] : bad.diagnostics.map((d) => d.code)).toEqual(["KC301"]);
   });
 });
+
+describe("current where no task runs", () => {
+  it("is a fault in a function a handler calls, KC421 in init, KC404 in a property", () => {
+    const handler = loadProgram(
+      "h.kc",
+      {},
+      "int x;\nint who(void) { return current->pid; }\nprocess p { x = 1; }\ninterrupt irq { assume(x == 1); x = who(); }\n",
+    );
+    if (!handler.ok) throw new Error("does not compile");
+    const o = explore(new System(handler.program), { keepGoing: true });
+    const rt = o.properties.find((q) => q.name === "runtime_error");
+    expect(rt?.status).toBe("violated");
+    expect(rt?.counterexample?.fault).toBe("no_task");
+    const init = loadProgram(
+      "i.kc",
+      {},
+      "int x;\nint who(void) { return current == NULL; }\ninit { x = who(); }\nprocess p { x = 1; }\n",
+    );
+    // init runs when the system is built: its fault is KC421 there.
+    if (!init.ok) throw new Error("does not compile");
+    expect(() => new System(init.program)).toThrow(/no_task/);
+    const prop = loadProgram("q.kc", {}, "int x;\nprocess p { x = 1; }\ninvariant a: current == NULL;\n");
+    expect(prop.ok ? [] : prop.diagnostics.map((d) => d.code)).toEqual(["KC404"]);
+  });
+});

@@ -75,6 +75,7 @@ export type FaultKind =
   | "empty_choice"
   | "use_after_free"
   | "use_after_return"
+  | "no_task"
   | "bad_cast"
   | "double_free"
   | "bad_free";
@@ -145,6 +146,13 @@ export const DIV_OVERFLOW = "INT_MIN / -1 does not fit in an int: a divide error
 /** The fault of an interrupt handler that waits (await, or a spin lock taken by the task it interrupted). */
 export const HANDLER_BLOCKS =
   "an interrupt handler waits (an await, or a spin lock the interrupted task holds): on one CPU nothing else runs to let it on, a lockup; a handler that should not fire yet says so with assume(...)";
+
+/**
+ * The fault of reading `current` where no task runs: in a function an interrupt handler calls
+ * (KC does not model which task an interrupt interrupts) or in init.
+ */
+export const NO_TASK =
+  "current is read where no task runs: in a function an interrupt handler calls (KC does not model which task an interrupt interrupts) or in init";
 
 /** Steps of one statement run at most this many boundaries before the step is called endless. */
 export const STEP_BUDGET = 100_000;
@@ -576,7 +584,11 @@ class Gen {
     return u;
   }
 
+  /** The site of the instruction being compiled, for faults raised inside its expressions. */
+  private atSite = 0;
+
   private instr(ins: Instr, i: number): Js {
+    this.atSite = this.siteId(ins.at);
     const next = js`pc = ${i + 1};`;
     switch (ins.k) {
       case "store": {
@@ -711,8 +723,9 @@ class Gen {
       case "const":
       case "fp":
       case "self":
-      case "current":
         return this.int(e);
+      case "current":
+        return js`cur`;
       case "load":
         return js`m[${this.preAddr(e.addr)}]`;
       case "take":
@@ -745,7 +758,7 @@ class Gen {
       case "self":
         return js`self`;
       case "current":
-        return js`cur`;
+        return js`(cur !== 0 ? cur : F("no_task", MS[${this.messageId(NO_TASK)}], ${this.atSite}))`;
       case "load":
         return js`m[${this.int(e.addr)}]`;
       case "take":

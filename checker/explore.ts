@@ -16,6 +16,7 @@ import { COUNT_MASK, EXPAND_PRUNED } from "./system";
 const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   assertion: "assertion",
   null_deref: "runtime_error",
+  no_task: "runtime_error",
   bad_pointer: "runtime_error",
   out_of_bounds: "runtime_error",
   div_by_zero: "runtime_error",

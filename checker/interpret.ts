@@ -50,6 +50,7 @@ import {
   HANDLER_BLOCKS,
   MOVED,
   NEED_CHOICE,
+  NO_TASK,
   PRUNED,
   STEP_BUDGET,
   type StepContext,
@@ -286,6 +287,8 @@ class Run {
         return this.m[this.before(e.addr)]!;
       case "take":
         return this.m[this.fp + e.off]!;
+      case "current":
+        return this.cur;
       case "ptr":
       case "index":
       case "layout":
@@ -515,6 +518,7 @@ class Run {
       case "self":
         return this.self;
       case "current":
+        if (this.cur === 0) throw new Trap("no_task", NO_TASK, this.siteSpan(this.p.code[this.pc]?.at ?? 0));
         return this.cur;
       case "load":
         return m[this.int(e.addr)]!;

@@ -471,7 +471,8 @@ export abstract class Expressions extends Arith {
         if (!s) {
           if (e.name === "current") {
             // Linux's current in a handler is whichever task was interrupted; KC does not model
-            // that, so a handler may not name it (a function it calls reads NULL and faults).
+            // that, so a handler may not name it, and a function it calls (or init) that reads it
+            // faults (no_task) rather than reading NULL.
             if (this.cur?.unit.kind === "interrupt")
               this.error(
                 "KC404",
@@ -483,6 +484,12 @@ export abstract class Expressions extends Arith {
                 "KC404",
                 e.span,
                 "'current' is not defined in init: no task runs before the processes start",
+              );
+            else if (this.cur?.unit.name.startsWith("<property "))
+              this.error(
+                "KC404",
+                e.span,
+                "'current' is not defined in a property: a property is about a state, not a running task (name one: &worker[1])",
               );
             return { x: { k: "current" }, type: { k: "ptr", to: { k: "struct", name: "task_struct" } } };
           }
