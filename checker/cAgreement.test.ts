@@ -133,3 +133,16 @@ describe("current where no task runs", () => {
     expect(prop.ok ? [] : prop.diagnostics.map((d) => d.code)).toEqual(["KC404"]);
   });
 });
+
+describe("++ and -- on bool", () => {
+  it("b++ makes it 1, b-- toggles it, as C's conversion to _Bool gives (default and --fine)", () => {
+    const text =
+      "bool b;\nint x;\nprocess p { b++; assert(b == 1); b++; assert(b == 1); b--; assert(b == 0); b--; assert(b == 1); bool c = b--; assert(c == 1 && b == 0); x = 1; }\n";
+    for (const fine of [false, true]) {
+      const r = loadProgram("b.kc", { fine }, text);
+      if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+      const o = explore(new System(r.program), {});
+      expect(o.properties.filter((q) => q.status === "violated").map((q) => q.name)).toEqual([]);
+    }
+  });
+});

@@ -114,7 +114,7 @@ export abstract class Expressions extends Arith {
 
   /** `++`/`--` need an integer lvalue: reports KC301 otherwise. */
   protected checkIncDec(lv: LValue, op: "++" | "--", span: Span): void {
-    if ((isIntegral(lv.type) && lv.type.k !== "bool") || lv.type.k === "ptr" || lv.type === ERR) return;
+    if (isIntegral(lv.type) || lv.type.k === "bool" || lv.type.k === "ptr" || lv.type === ERR) return;
     this.error("KC301", span, `'${op}' needs an integer or a pointer, not ${showType(lv.type)}`);
   }
 
@@ -126,6 +126,8 @@ export abstract class Expressions extends Arith {
   protected update(op: BinaryOp, old: IExpr, rhs: RValue, t: Type, span: Span): IExpr {
     if (t.k === "ptr" && (op === "+" || op === "-"))
       return this.pointerAdd(old, t, op === "-" ? fold({ k: "un", op: "-", e: rhs.x }) : rhs.x, span);
+    // A bool: computed in int, then converted as C converts to _Bool (b++ is 1, b-- toggles).
+    if (t.k === "bool") return { k: "bool", e: this.intBinary(op, { x: old, type: INT }, rhs, span).x };
     return this.compoundValue(t, old, op, rhs, span);
   }
 
