@@ -9,6 +9,7 @@ import { loadProgram } from "../model/load";
 import { explore } from "./explore";
 import { interpretProperty } from "./interpret";
 import { System } from "./system";
+import { BIN_OPS } from "./testing/randomPrograms";
 
 /** A C integer type: its name in KC, its width and signedness (bool apart). */
 interface CType {
@@ -158,26 +159,6 @@ function evalC(n: Node, vars: Val[]): Val {
   }
 }
 
-const OPS = [
-  "+",
-  "-",
-  "*",
-  "/",
-  "%",
-  "&",
-  "|",
-  "^",
-  "<<",
-  ">>",
-  "<",
-  "<=",
-  ">",
-  ">=",
-  "==",
-  "!=",
-  "&&",
-  "||",
-];
 /** Values near every edge of every type. */
 const EDGES = [
   0, 1, 2, 7, 31, 32, -1, -2, 127, 128, 255, 256, 32767, 32768, 65535, 65536, 2147483647, -2147483648,
@@ -196,7 +177,12 @@ function node(depth: number): fc.Arbitrary<Node> {
   return fc.oneof(
     { arbitrary: leaf, weight: 2 },
     {
-      arbitrary: fc.record({ k: fc.constant("bin" as const), op: fc.constantFrom(...OPS), l: sub, r: sub }),
+      arbitrary: fc.record({
+        k: fc.constant("bin" as const),
+        op: fc.constantFrom(...BIN_OPS),
+        l: sub,
+        r: sub,
+      }),
       weight: 4,
     },
     {
@@ -314,7 +300,7 @@ describe("C's integer arithmetic, against an evaluator of the standard's rules",
       terms.length === 1
         ? (terms[0] as string)
         : `(${all(terms.slice(0, terms.length >> 1))} && ${all(terms.slice(terms.length >> 1))})`;
-    for (const op of OPS.filter((o) => o !== "&&" && o !== "||")) {
+    for (const op of BIN_OPS.filter((o) => o !== "&&" && o !== "||")) {
       const terms: string[] = [];
       vars.forEach((_, i) => {
         vars.forEach((_, j) => {

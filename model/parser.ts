@@ -78,8 +78,8 @@ const CONTEXTUAL = new Set([
   "model",
 ]);
 
-// Binding strength of the binary operators; higher binds tighter.
-const BINARY_PREC: Partial<Record<string, number>> = {
+// Binding strength of the binary operators; higher binds tighter (also in #if: preprocess.ts).
+export const BINARY_PREC: Partial<Record<string, number>> = {
   "||": 1,
   "&&": 2,
   "|": 3,

@@ -4,6 +4,7 @@ import type { Expansion, Span } from "./ast";
 import { type Code, CompileError, type Diagnostic } from "./diagnostics";
 import { KEYWORDS, lex, lexRaw, PUNCTUATORS, type RawToken, type Token } from "./lexer";
 import { MAX_NESTING } from "./nesting";
+import { BINARY_PREC } from "./parser";
 import { SourceSet } from "./source";
 
 /**
@@ -1001,7 +1002,7 @@ class IfExpression {
     let left = this.unary();
     for (;;) {
       const t = this.toks[this.pos];
-      const prec = t?.kind === "punct" ? IF_PREC[t.text] : undefined;
+      const prec = t?.kind === "punct" ? BINARY_PREC[t.text] : undefined;
       if (t === undefined || prec === undefined || prec < minPrec) return left;
       this.pos++;
       this.enter(t.span);
@@ -1111,24 +1112,3 @@ class IfExpression {
     );
   }
 }
-
-const IF_PREC: Partial<Record<string, number>> = {
-  "||": 1,
-  "&&": 2,
-  "|": 3,
-  "^": 4,
-  "&": 5,
-  "==": 6,
-  "!=": 6,
-  "<": 7,
-  "<=": 7,
-  ">": 7,
-  ">=": 7,
-  "<<": 8,
-  ">>": 8,
-  "+": 9,
-  "-": 9,
-  "*": 10,
-  "/": 10,
-  "%": 10,
-};

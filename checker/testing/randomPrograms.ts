@@ -101,7 +101,8 @@ type DeclType = "int" | "char" | "bool" | IntType;
 /** Constants whose C type is unsigned int, or whose value a narrow type wraps. */
 const LITERALS = ["1u", "0u", "4294967295u", "0x80000000", "0xffffffff", "200", "65535", "40000u"];
 
-const BIN_OPS = [
+/** Every binary operator of C that KC has, for generators. */
+export const BIN_OPS = [
   "+",
   "-",
   "*",
