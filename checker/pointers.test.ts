@@ -291,7 +291,7 @@ describe("structs by value", () => {
       "struct s { int a; int b; };\nstruct s g = { 1, 2 };\nstruct s h;\nstruct s mk(void) { return g; }\nprocess w { h = mk(); }\nfinal copied: h.b == 2;\nexpect holds;\n";
     expect(check(result).bad).toEqual([]);
     expect(diagnose("union u { int a; char b; };\nprocess w { }\n")[0]).toMatch(
-      /^KC110 unions are not supported/,
+      /^KC313 union u: 'b' \(char at byte 0\) shares memory with 'a'/,
     );
   });
 });

@@ -28,8 +28,11 @@ export type TypeExpr =
   | { kind: "named"; name: NamedType; span: Span }
   /** `int<lo..hi>`: an int whose value must stay within [lo, hi]. */
   | { kind: "range"; lo: Expr; hi: Expr; span: Span }
-  /** `struct NAME`, or `struct NAME { fields }` when defined inline. */
-  | { kind: "struct"; name: string; fields: FieldDecl[] | null; span: Span }
+  /**
+   * `struct NAME`, or `struct NAME { fields }` when defined inline; `union` marks a union (C's
+   * tags of both live in one namespace, as here).
+   */
+  | { kind: "struct"; name: string; fields: FieldDecl[] | null; union?: true; span: Span }
   /** `enum NAME`, or `enum NAME { A, B = 3 }` when defined inline. */
   | { kind: "enum"; name: string | null; members: EnumMember[] | null; span: Span }
   /** A typedef name (user typedefs, and built-ins such as `wait_queue_head_t`). */
@@ -43,6 +46,7 @@ export type TypeExpr =
   | { kind: "typeof"; of: TypeExpr | Expr; span: Span };
 
 export interface FieldDecl {
+  /** "" for an anonymous struct or union member (C11): its fields are reached as the parent's. */
   name: string;
   type: TypeExpr;
   span: Span;
@@ -209,8 +213,11 @@ export type Decl =
   /** `const N = 3;` or `const int N = 3;` — overridable with `-D N=VALUE`. */
   | { kind: "const"; name: string; type: TypeExpr | null; value: Expr; span: Span; nameSpan: Span }
   | { kind: "var"; decl: VarDecl; span: Span }
-  /** `struct S { ... };` (a definition), or `struct S;` (a forward declaration, fields null). */
-  | { kind: "struct"; name: string; fields: FieldDecl[] | null; span: Span }
+  /**
+   * `struct S { ... };` (a definition), or `struct S;` (a forward declaration, fields null);
+   * `union` for `union S`.
+   */
+  | { kind: "struct"; name: string; fields: FieldDecl[] | null; union?: true; span: Span }
   | { kind: "enum"; name: string | null; members: EnumMember[]; span: Span }
   | { kind: "typedef"; name: string; type: TypeExpr; span: Span }
   /** A function definition (body) or prototype (body null). */

@@ -207,7 +207,11 @@ function nameVar(out: MemoryNames, name: string, t: Type, addr: number, structs:
   if (!out.objects.has(addr)) out.objects.set(addr, name);
   if (t.k === "struct") {
     const info = structs.get(t.name);
-    for (const f of info?.fields ?? []) nameVar(out, `${name}.${f.name}`, f.type, addr + f.offset, structs);
+    // A union's words take the names of its first member that reaches them (named last, so
+    // its names win); an anonymous member's fields are named as the parent's.
+    const fields = info?.union ? [...info.fields].reverse() : (info?.fields ?? []);
+    for (const f of fields)
+      nameVar(out, f.name === "" ? name : `${name}.${f.name}`, f.type, addr + f.offset, structs);
     return;
   }
   if (t.k === "array") {
@@ -217,5 +221,5 @@ function nameVar(out: MemoryNames, name: string, t: Type, addr: number, structs:
   }
   out.names[addr] = name;
   if (t.k === "ptr") out.pointer[addr] = 1;
-  if (isUnsigned32(t)) out.unsigned[addr] = 1;
+  out.unsigned[addr] = isUnsigned32(t) ? 1 : 0;
 }

@@ -180,6 +180,9 @@ export function liveFrames(
   return out;
 }
 
+/** Joins the kinds a union's word has in its several members. */
+const UNION_KINDS = " | ";
+
 /**
  * The kind of each word of a type, in order: `int` (also for unsigned int), `int<lo..hi>`,
  * `short`, `unsigned char` and the other narrow types, `char`, `bool`, or the pointer
@@ -210,6 +213,15 @@ export function wordKinds(t: Type, structs: StructTable, out: string[] = []): st
     case "struct": {
       const info = structs.get(t.name);
       const start = out.length;
+      if (info?.union) {
+        // A word of a union is of each kind its members give it (they agree: model/unions.ts).
+        const views = info.fields.map((f) => wordKinds(f.type, structs));
+        for (let i = 0; i < info.size; i++) {
+          const kinds = [...new Set(views.map((v) => v[i] ?? "").filter((k) => k !== ""))];
+          out.push(kinds.join(UNION_KINDS));
+        }
+        break;
+      }
       for (const f of info?.fields ?? []) {
         while (out.length < start + f.offset) out.push("");
         wordKinds(f.type, structs, out);
@@ -233,7 +245,10 @@ export function wordKinds(t: Type, structs: StructTable, out: string[] = []): st
  * way: a `void *` word read as an `int *` would hand out its pointer typed without any check.
  */
 function kindsAgree(is: string, want: string): boolean {
-  return is === want || (want === "void *" && is.endsWith(" *"));
+  if (is === want || (want === "void *" && is.endsWith(" *"))) return true;
+  // A union's word is of several kinds at once: one of them is enough.
+  if (is.includes(UNION_KINDS)) return is.split(UNION_KINDS).some((k) => kindsAgree(k, want));
+  return want.includes(UNION_KINDS) && want.split(UNION_KINDS).some((k) => kindsAgree(is, k));
 }
 
 /** The word kinds of every static object (globals, pool objects, task_structs) and of every unit's frame. */

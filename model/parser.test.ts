@@ -852,12 +852,8 @@ describe("syntax errors", () => {
     ["foo_t x;", "KC112", "expected a type or a declaration, found 'foo_t'", "foo_t"],
     ["void f(void) { static x = 1; }", "KC112", "expected a type, found 'x'", "x"],
     ["x = 1;", "KC112", "expected a type or a declaration, found 'x'", "x"],
-    [
-      "union U { int a; };",
-      "KC110",
-      "unions are not supported in KC: give each member a field of its own (members that share words would be read as what they are not)",
-      "union",
-    ],
+    ["union;", "KC110", "expected a union name or '{' after 'union', found ';'", ";"],
+    ["union U { };", "KC110", "union 'U' has no fields", "union U { }"],
     [
       "void (x)(int);",
       "KC110",

@@ -472,7 +472,8 @@ class Parser {
       if (specs.isTypedef) this.fail("KC110", this.spanFrom(start), "this typedef gives no name to its type");
       if (specs.type.kind === "struct" && !specs.defined) {
         // `struct S;`: a forward declaration.
-        this.decls.push({ kind: "struct", name: specs.type.name, fields: null, span: specs.type.span });
+        const { name, union, span } = specs.type;
+        this.decls.push({ kind: "struct", name, fields: null, span, ...(union && { union }) });
         return;
       }
       if (specs.type.kind === "enum" && !specs.defined) {
@@ -611,12 +612,6 @@ class Parser {
       if (word === "static") isStatic = true;
       else if (word === "const") isConst = true;
       else if (word === "typedef") isTypedef = true;
-      else if (word === "union")
-        this.fail(
-          "KC110",
-          t.span,
-          "unions are not supported in KC: give each member a field of its own (members that share words would be read as what they are not)",
-        );
       else if (INT_MODIFIERS.has(word)) mods.push(t);
       else if (word === "int" || word === "char" || word === "bool" || word === "void") {
         if (base !== null)
@@ -632,11 +627,11 @@ class Parser {
         base = this.typeofType();
         baseWord = word;
         continue;
-      } else if (word === "struct" || word === "enum") {
+      } else if (word === "struct" || word === "union" || word === "enum") {
         if (base !== null)
           this.fail("KC110", t.span, `two types in one declaration: '${baseWord}' and '${word}'`);
         const before = this.decls.length;
-        base = word === "struct" ? this.structType() : this.enumType();
+        base = word === "enum" ? this.enumType() : this.structType();
         baseWord = word;
         defined ||= this.decls.length > before;
         continue;
@@ -718,13 +713,17 @@ class Parser {
     return `<anon@${this.sources.file(this.file).name}:${line}:${col}>`;
   }
 
-  /** `struct NAME`, `struct NAME { fields }` or `struct { fields }`; a body is hoisted to a Decl. */
+  /**
+   * `struct NAME`, `struct NAME { fields }` or `struct { fields }`, and the same with `union`;
+   * a body is hoisted to a Decl.
+   */
   private structType(): TypeExpr {
     const kw = this.next();
+    const union = kw.text === "union" ? ({ union: true } as const) : {};
     const tag = this.isIdent() ? this.next() : null;
     if (!this.is("{")) {
-      if (!tag) return this.unexpected("KC110", "a struct name or '{' after 'struct'");
-      return { kind: "struct", name: tag.text, fields: null, span: this.spanFrom(kw.span.start) };
+      if (!tag) return this.unexpected("KC110", `a ${kw.text} name or '{' after '${kw.text}'`);
+      return { kind: "struct", name: tag.text, fields: null, ...union, span: this.spanFrom(kw.span.start) };
     }
     const open = this.next();
     this.enter();
@@ -734,16 +733,28 @@ class Parser {
     this.leave();
     const name = tag ? tag.text : this.anonName(kw.span.start);
     const span = this.spanFrom(kw.span.start);
-    if (fields.length === 0) this.fail("KC110", span, `struct '${name}' has no fields`);
-    this.decls.push({ kind: "struct", name, fields, span });
-    return { kind: "struct", name, fields: null, span };
+    if (fields.length === 0) this.fail("KC110", span, `${kw.text} '${name}' has no fields`);
+    this.decls.push({ kind: "struct", name, fields, ...union, span });
+    return { kind: "struct", name, fields: null, ...union, span };
   }
 
-  /** One field declaration line in a struct body: `int a, *b;`. */
+  /**
+   * One field declaration line in a struct or union body: `int a, *b;`, or an anonymous struct
+   * or union member (C11) whose fields are reached as the parent's: `union { int a; long b; };`.
+   */
   private fieldDecls(fields: FieldDecl[]): void {
     const specs = this.specifiers("a type for a struct field");
     if (specs.isTypedef)
       this.fail("KC110", this.spanFrom(specs.start), "typedef is not allowed inside a struct");
+    if (
+      specs.type.kind === "struct" &&
+      specs.defined &&
+      specs.type.name.startsWith("<anon@") &&
+      this.eat(";")
+    ) {
+      fields.push({ name: "", type: specs.type, span: this.spanFrom(specs.start) });
+      return;
+    }
     for (let first = true; ; first = false) {
       const d = this.declarator(specs.type, first, "for the struct field", false);
       if (d.params) this.fail("KC110", d.nameSpan, `field '${d.name}' cannot be a function`);

@@ -14,7 +14,8 @@ export type Type =
   | { k: "void" }
   | { k: "null" }
   | { k: "ptr"; to: Type }
-  | { k: "struct"; name: string }
+  /** A struct, or with `union` a union (every member at offset 0). */
+  | { k: "struct"; name: string; union?: true }
   | { k: "array"; of: Type; n: number }
   /** A function type: only ever pointed to (`int (*op)(struct file *)`), never a variable's type. */
   | { k: "fn"; returns: Type; params: Type[] };
@@ -38,11 +39,16 @@ export interface Field {
   offset: number;
 }
 
-/** A struct's fields in order; `size` is -1 while the struct is only declared. */
+/**
+ * A struct's fields in order; `size` is -1 while the struct is only declared. In a union every
+ * field is at offset 0 and the size is the largest field's. A field named "" is an anonymous
+ * struct or union member (C11), whose own fields are named as the parent's (findField).
+ */
 export interface StructInfo {
   name: string;
   fields: Field[];
   size: number;
+  union?: true;
 }
 
 export type StructTable = Map<string, StructInfo>;
@@ -115,7 +121,8 @@ export function cLayout(
       for (const f of info.fields) {
         const l = cLayout(f.type, structs, known);
         if (!l) return null;
-        size = Math.ceil(size / l.align) * l.align + l.size;
+        // A union's members all start at byte 0; a struct's follow one another, each aligned.
+        size = info.union ? Math.max(size, l.size) : Math.ceil(size / l.align) * l.align + l.size;
         align = Math.max(align, l.align);
       }
       const l = { size: Math.ceil(size / align) * align, align };
@@ -125,6 +132,72 @@ export function cLayout(
     default:
       return { size: 4, align: 4 };
   }
+}
+
+/**
+ * The byte offset C gives each field of a struct or union on i386 (cLayout's rule), in field
+ * order; null for an incomplete type.
+ */
+export function fieldBytes(
+  info: StructInfo,
+  structs: StructTable,
+  known?: Map<string, CLayout>,
+): number[] | null {
+  const out: number[] = [];
+  let bytes = 0;
+  for (const f of info.fields) {
+    const l = cLayout(f.type, structs, known);
+    if (!l) return null;
+    if (info.union) out.push(0);
+    else {
+      bytes = Math.ceil(bytes / l.align) * l.align;
+      out.push(bytes);
+      bytes += l.size;
+    }
+  }
+  return out;
+}
+
+/** A field found by name, through anonymous members: its word and byte offsets in the outer type. */
+export interface FoundField {
+  type: Type;
+  offset: number;
+  bytes: number;
+}
+
+/**
+ * The field `name` of struct or union `structName`, looked up as C does: a field of an anonymous
+ * member (C11) is the parent's own. Null when there is none (or the type is incomplete).
+ */
+export function findField(
+  structs: StructTable,
+  structName: string,
+  name: string,
+  known?: Map<string, CLayout>,
+): FoundField | null {
+  const info = structs.get(structName);
+  if (!info || info.size < 0 || name === "") return null;
+  const bytes = fieldBytes(info, structs, known);
+  if (!bytes) return null;
+  for (const [i, f] of info.fields.entries()) {
+    if (f.name === name) return { type: f.type, offset: f.offset, bytes: bytes[i] as number };
+    if (f.name === "" && f.type.k === "struct") {
+      const inner = findField(structs, f.type.name, name, known);
+      if (inner)
+        return { ...inner, offset: f.offset + inner.offset, bytes: (bytes[i] as number) + inner.bytes };
+    }
+  }
+  return null;
+}
+
+/** The names a struct's fields are reached by, anonymous members' fields included. */
+export function fieldNames(structs: StructTable, structName: string): string[] {
+  const out: string[] = [];
+  for (const f of structs.get(structName)?.fields ?? []) {
+    if (f.name !== "") out.push(f.name);
+    else if (f.type.k === "struct") out.push(...fieldNames(structs, f.type.name));
+  }
+  return out;
 }
 
 /** The same type; `int<0..3>` is not `int` (a store through an `int *` would skip the range). */
@@ -197,7 +270,7 @@ export function showType(t: Type): string {
     case "fn":
       return `${showType(t.returns)} (${t.params.map(showType).join(", ")})`;
     case "struct":
-      return `struct ${t.name}`;
+      return `${t.union ? "union" : "struct"} ${t.name}`;
     case "array":
       return `${showType(t.of)}[${t.n}]`;
     case "null":

@@ -430,8 +430,16 @@ function render(s: Shape): string {
     elems.push(el("arr[0]"), el("arr[1]"), el(`arr[${r0}]`));
   }
   if (s.struct) {
-    out.push("struct S { int a; int b[2]; };", "struct S s = { .a = 1 };");
-    elems.push(el("s.a"), el("s.b[1]"), el(`s.b[${r0}]`));
+    // An anonymous union: s.c and s.cu are one word, read as int and as unsigned int.
+    out.push(
+      "struct S { int a; int b[2]; union { int c; unsigned int cu; }; };",
+      "struct S s = { .a = 1, .cu = 4294967295u };",
+    );
+    elems.push(el("s.a"), el("s.b[1]"), el(`s.b[${r0}]`), el("s.c"), {
+      ...el("s.cu"),
+      type: "unsigned",
+      addressable: false,
+    });
   }
   if (s.wait) out.push("struct wait_queue *wq;");
   if (s.bump) out.push("void bump(int *q) { *q = *q + 1; }");

@@ -4,7 +4,7 @@
 // runs: the struct it yields lies inside one live object, laid out as that struct there.
 import type { Expr, Span } from "../ast";
 import type { IExpr } from "../ir";
-import { cLayout, showType, type Type, typeEquals, UINT } from "../types";
+import { cLayout, findField, showType, type Type, typeEquals, UINT } from "../types";
 import { C0, ERR, type RValue } from "./context";
 import { FunctionPointers } from "./functionPointers";
 import { takes } from "./util";
@@ -76,18 +76,10 @@ export abstract class Containers extends FunctionPointers {
       this.error("KC306", m.span, `'.${field}' needs a struct, not ${showType(inner.type)}`);
       return null;
     }
-    const info = this.structs.get(inner.type.name);
-    // The C offset: each field aligned to its own alignment, as cLayout lays out the struct.
-    let bytes = 0;
-    for (const f of info?.fields ?? []) {
-      const l = cLayout(f.type, this.structs, this.cLayouts);
-      if (!l) return null;
-      bytes = Math.ceil(bytes / l.align) * l.align;
-      if (f.name === field)
-        return { bytes: inner.bytes + bytes, words: inner.words + f.offset, type: f.type };
-      bytes += l.size;
-    }
-    this.error("KC204", m.span, `struct ${inner.type.name} has no field '${field}'`);
+    // The C offset: as cLayout lays out the struct or union (model/types.ts).
+    const f = findField(this.structs, inner.type.name, field, this.cLayouts);
+    if (f) return { bytes: inner.bytes + f.bytes, words: inner.words + f.offset, type: f.type };
+    this.error("KC204", m.span, `${showType(inner.type)} has no field '${field}'`);
     return null;
   }
 

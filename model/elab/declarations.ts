@@ -17,6 +17,8 @@ import { MAX_NESTING, nestingMessage } from "../nesting";
 import {
   BOOL,
   cLayout,
+  fieldNames,
+  findField,
   INT,
   isIntegral,
   isScalar,
@@ -28,6 +30,7 @@ import {
   typeEquals,
   UINT,
 } from "../types";
+import { unionClash } from "../unions";
 import { ElabContext, ERR, type FnSig, type Sym, type UnitCtx } from "./context";
 import { foldBin, isTypeExpr, NOSPAN } from "./util";
 
@@ -40,7 +43,7 @@ export abstract class Declarations extends ElabContext {
         this.declareConst(d);
         return;
       case "struct":
-        this.declareStruct(d.name, d.fields, d.span);
+        this.declareStruct(d.name, d.fields, d.span, d.union === true);
         return;
       case "enum":
         this.declareEnum(d.members, d.name);
@@ -141,38 +144,74 @@ export abstract class Declarations extends ElabContext {
     this.globalsScope.set(name, sym);
   }
 
-  protected declareStruct(name: string, fields: import("../ast").FieldDecl[] | null, span: Span): void {
-    let info = this.structs.get(name);
-    if (!info) {
-      info = { name, fields: [], size: -1 };
-      this.structs.set(name, info);
-    }
+  /**
+   * Declares struct or union `name` (`union`), defining it when `fields` is given. A union's
+   * members all start at word 0, and must agree on the words they share (model/unions.ts).
+   */
+  protected declareStruct(
+    name: string,
+    fields: import("../ast").FieldDecl[] | null,
+    span: Span,
+    union: boolean,
+  ): void {
+    const info = this.structTag(name, union, span);
     if (!fields) return;
+    const what = union ? "union" : "struct";
     if (info.size >= 0) {
-      this.error("KC202", span, `struct ${name} is already defined`);
+      this.error("KC202", span, `${what} ${name} is already defined`);
       return;
     }
     const out: StructInfo["fields"] = [];
     let offset = 0;
+    let size = 0;
+    const names = new Set<string>();
+    const spans: Span[] = [];
     for (const f of fields) {
       const t = this.resolveType(f.type);
-      if (out.some((g) => g.name === f.name))
-        this.error("KC202", f.span, `struct ${name} has two fields named '${f.name}'`);
-      const size = sizeOf(t, this.structs);
-      if (size < 0) {
+      const reached = f.name !== "" ? [f.name] : t.k === "struct" ? fieldNames(this.structs, t.name) : [];
+      for (const n of reached) {
+        if (names.has(n)) this.error("KC202", f.span, `${what} ${name} has two fields named '${n}'`);
+        names.add(n);
+      }
+      const fsize = sizeOf(t, this.structs);
+      if (fsize < 0) {
         this.error("KC312", f.span, `field '${f.name}' has incomplete type ${showType(t)}`);
         continue;
       }
       if (t.k === "void") this.error("KC312", f.span, `field '${f.name}' cannot be void`);
-      out.push({ name: f.name, type: t, offset });
-      offset += size;
+      out.push({ name: f.name, type: t, offset: union ? 0 : offset });
+      spans.push(f.span);
+      offset += fsize;
+      size = Math.max(size, fsize);
     }
     info.fields = out;
-    info.size = offset;
+    info.size = union ? size : offset;
+    if (union) {
+      const clash = unionClash(info, this.structs, this.cLayouts);
+      if (clash) this.error("KC313", spans[clash.member] ?? span, clash.message);
+    }
     const depth = 1 + Math.max(0, ...out.map((f) => this.typeDepth(f.type)));
     if (depth > MAX_NESTING)
-      this.error("KC114", span, `${nestingMessage()} of structs, arrays and pointers in struct ${name}`);
+      this.error("KC114", span, `${nestingMessage()} of structs, arrays and pointers in ${what} ${name}`);
     this.structDepth.set(name, Math.min(depth, MAX_NESTING));
+  }
+
+  /**
+   * The table entry of tag `name`, made at its first mention. C gives struct and union tags one
+   * namespace: `union X` after `struct X` names no type (KC202).
+   */
+  protected structTag(name: string, union: boolean, span: Span): StructInfo {
+    let info = this.structs.get(name);
+    if (!info) {
+      info = { name, fields: [], size: -1, ...(union && { union: true as const }) };
+      this.structs.set(name, info);
+    } else if ((info.union === true) !== union)
+      this.error(
+        "KC202",
+        span,
+        `'${name}' is a ${info.union ? "union" : "struct"} tag, named here as a ${union ? "union" : "struct"}`,
+      );
+    return info;
   }
 
   /** Whether each enum type (by tag) is unsigned int: no enumerator is negative. */
@@ -241,9 +280,9 @@ export abstract class Declarations extends ElabContext {
         return { k: "int", lo, hi };
       }
       case "struct":
-        if (t.fields) this.declareStruct(t.name, t.fields, t.span);
-        else if (!this.structs.has(t.name)) this.structs.set(t.name, { name: t.name, fields: [], size: -1 });
-        return { k: "struct", name: t.name };
+        if (t.fields) this.declareStruct(t.name, t.fields, t.span, t.union === true);
+        else this.structTag(t.name, t.union === true, t.span);
+        return { k: "struct", name: t.name, ...(t.union && { union: true as const }) };
       case "enum": {
         // gcc's i386 ABI: an enum type with no negative enumerator is unsigned int, else int
         // (its enumerators, the constants, are int either way: C11 6.7.2.2).
@@ -623,7 +662,7 @@ export abstract class Declarations extends ElabContext {
       const base = this.constAddress(e.base);
       const t = this.typeOfExpr(e.base);
       if (base === null || t.k !== "struct") return null;
-      const f = this.structs.get(t.name)?.fields.find((x) => x.name === e.field);
+      const f = findField(this.structs, t.name, e.field);
       return f ? base + f.offset : null;
     }
     if (e.kind === "index") {
@@ -652,36 +691,51 @@ export abstract class Declarations extends ElabContext {
     }
     if (t.k === "struct") {
       const info = this.structs.get(t.name);
+      const what2 = showType(t);
       if (!info || info.size < 0) {
-        this.error("KC312", init.span, `struct ${t.name} is incomplete`);
+        this.error("KC312", init.span, `${what2} is incomplete`);
         return;
       }
       let pos = 0;
       for (const item of init.items) {
+        // C initialises one member of a union: the first, or the one designated.
+        if (info.union && item !== init.items[0]) {
+          this.error("KC311", item.span, `a union takes one initializer: ${what2} has one already`);
+          break;
+        }
         let field = info.fields[pos];
+        let designators = item.designators.slice(1);
         const d = item.designators[0];
         if (d) {
           if (d.kind !== "field") {
-            this.error("KC311", d.span, `an index designator cannot initialise struct ${t.name}`);
+            this.error("KC311", d.span, `an index designator cannot initialise ${what2}`);
             continue;
           }
-          const i = info.fields.findIndex((f) => f.name === d.name);
+          // A field of an anonymous member (C11) is designated through that member.
+          const i = info.fields.findIndex(
+            (f) =>
+              f.name === d.name ||
+              (f.name === "" &&
+                f.type.k === "struct" &&
+                findField(this.structs, f.type.name, d.name) !== null),
+          );
           if (i < 0) {
-            this.error("KC204", d.span, `struct ${t.name} has no field '${d.name}'`);
+            this.error("KC204", d.span, `${what2} has no field '${d.name}'`);
             continue;
           }
           field = info.fields[i];
+          if (field?.name === "") designators = item.designators;
           pos = i;
         }
         if (!field) {
-          this.error("KC311", item.span, `too many initializers for struct ${t.name}`);
+          this.error("KC311", item.span, `too many initializers for ${what2}`);
           break;
         }
-        if (item.designators.length > 1) {
+        if (designators.length > 0) {
           const f = field;
           this.walkInitList(
             f.type,
-            { kind: "list", items: [{ ...item, designators: item.designators.slice(1) }], span: item.span },
+            { kind: "list", items: [{ ...item, designators }], span: item.span },
             what,
             (o, ft, v) => each(f.offset + o, ft, v),
           );

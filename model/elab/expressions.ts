@@ -4,6 +4,7 @@ import { commonType, isUnsigned32 } from "../ctypes";
 import { type IExpr, stackTag } from "../ir";
 import {
   BOOL,
+  findField,
   INT,
   isIntegral,
   isScalar,
@@ -337,12 +338,12 @@ export abstract class Expressions extends Arith {
         }
         const info = this.structs.get(base.type.name);
         if (!info || info.size < 0) {
-          this.error("KC312", e.span, `struct ${base.type.name} is incomplete`);
+          this.error("KC312", e.span, `${showType(base.type)} is incomplete`);
           return { addr: C0, type: ERR, local: true };
         }
-        const f = info.fields.find((x) => x.name === e.field);
+        const f = findField(this.structs, info.name, e.field, this.cLayouts);
         if (!f) {
-          this.error("KC204", e.span, `struct ${info.name} has no field '${e.field}'`);
+          this.error("KC204", e.span, `${showType(base.type)} has no field '${e.field}'`);
           return { addr: C0, type: ERR, local: true };
         }
         if (arrow !== null) {

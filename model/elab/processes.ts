@@ -71,6 +71,14 @@ export abstract class Processes extends Statements {
       );
       return out;
     }
+    if (info.union) {
+      this.error(
+        "KC420",
+        this.taskStructSpan,
+        "task_struct is a union: the machine needs a struct, one word per field",
+      );
+      return out;
+    }
     for (const name of MACHINE_TASK_FIELDS) {
       const f = info.fields.find((x) => x.name === name);
       if (!f)
