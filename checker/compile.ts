@@ -15,10 +15,13 @@ import {
 } from "../model/ir";
 import {
   blockHeader,
+  IRQ_CLI,
+  IRQ_LOCAL,
   type Layout,
   layoutMachine,
   SIGKILL_BIT,
   type Slot,
+  someLocalIrqOff,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
@@ -209,7 +212,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
+  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, LI, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -336,6 +339,10 @@ function runtimeHelpers(
     Fault,
     ...pointerHelpers(p, layout, words, objects, PH, sp),
     /** Whether pointer value `v` points into an object only the task at block `tb` can reach (objects.ts unpublished). */
+    /** Whether some process has interrupts off on its own CPU only (layout.ts someLocalIrqOff). */
+    LI(m: Int32Array): boolean {
+      return someLocalIrqOff(layout, m);
+    },
     V(m: Int32Array, tb: number, v: number): boolean {
       return unpublished(p, layout, m, slotOfBlock.get(tb) ?? -1, v);
     },
@@ -484,7 +491,8 @@ class Gen {
   stepBody(traced: boolean): Js {
     const p = this.p;
     const out: Js[] = [];
-    const excl = js`(m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0`;
+    // Inside atomic or cli the task runs alone, so no step ends there (IRQ_LOCAL does not).
+    const excl = js`(m[tb + ${T_ATOMIC}] | (m[tb + ${T_IRQOFF}] & ${IRQ_CLI})) === 0`;
     out.push(js`function step(m, tb, cur, self, lim, ctx) {`);
     out.push(js`let pc = m[tb + ${T_PC}], fp = m[tb + ${T_FP}];`);
     out.push(js`if (pc === ${PC_NONE}) return 0;`);
@@ -544,6 +552,11 @@ class Gen {
     );
   }
 
+  /** The T_IRQOFF value of arch_local_irq_disable: on one CPU, the same as cli (layout.ts). */
+  private localIrqOff(): number {
+    return this.p.model === "up" ? IRQ_CLI : IRQ_LOCAL;
+  }
+
   /** Code that leaves the step at pc `i` (saving the registers, and in the up model the CPU word). */
   private yieldAt(i: number): Js {
     return js`m[tb + ${T_PC}] = ${i}; m[tb + ${T_FP}] = fp; ${this.cpuAt(i)} return 1;`;
@@ -566,7 +579,7 @@ class Gen {
     if (holds && ins?.k === "await" && !takes(ins.cond)) {
       // Before an await outside atomic and cli, the task sleeps when its condition is false
       // (the CPU is free, as at schedule()); a condition that faults is left to the next step.
-      const excl = js`(m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) === 0`;
+      const excl = js`(m[tb + ${T_ATOMIC}] | (m[tb + ${T_IRQOFF}] & ${IRQ_CLI})) === 0`;
       const sleeps = js`(${excl} && (() => { try { return !(${this.cond(ins.cond)}); } catch (e) { if (e instanceof Fault) return false; throw e; } })())`;
       return js`if (cur !== 0) { m[${c}] = ${sleeps} ? 0 : tb; DM |= ${this.cm[c] ?? -1}; }`;
     }
@@ -648,7 +661,9 @@ class Gen {
       case "await":
         // In a handler (no current task) a wait is a lockup: the CPU spins over the task it
         // interrupted, which cannot run to let it on. A handler's guard is assume.
-        return js`if (!(${this.cond(ins.cond)})) { if (cur === 0) F("interrupt_blocks", MS[${this.messageId(HANDLER_BLOCKS)}], ${this.siteId(ins.at)}); ${this.blockAt(i)} } ${next}`;
+        // Under smp, while some task has interrupts off on its own CPU only, the handler may be
+        // on another CPU waiting for it: it does not fire yet (layout.ts someLocalIrqOff).
+        return js`if (!(${this.cond(ins.cond)})) { if (cur === 0 && !LI(m)) F("interrupt_blocks", MS[${this.messageId(HANDLER_BLOCKS)}], ${this.siteId(ins.at)}); ${this.blockAt(i)} } ${next}`;
       case "choose": {
         const s = this.siteId(ins.at);
         return js`{ const lo = ${this.int(ins.lo)}, hi = ${this.int(ins.hi)}; if (hi < lo) F("empty_choice", "choose(" + lo + ", " + hi + ") has no value to choose", ${s}); if (ctx.cpos >= ctx.cv.length) { ctx.lo = lo; ctx.hi = hi; return 3; } m[${this.int(ins.dest)}] = ctx.cv[ctx.cpos++]; } ${next}`;
@@ -702,14 +717,20 @@ class Gen {
         return js`if (cur === 0) F("schedule_in_interrupt", "schedule() called from an interrupt handler", ${s}); { const st = m[cur + ${t.state}]; if (st !== 0) { if ((st === 1 && (m[cur + ${t.signal}] & ~m[cur + ${t.blocked}]) !== 0) || ((st & ${TASK_WAKEKILL}) !== 0 && (m[cur + ${t.signal}] & ${SIGKILL_BIT}) !== 0)) m[cur + ${t.state}] = 0; else { ${this.blockAt(i)} } } } ${next}`;
       }
       case "cli":
-        return js`m[tb + ${T_IRQOFF}] = 1; ${next}`;
+        return js`m[tb + ${T_IRQOFF}] = ${IRQ_CLI}; ${next}`;
       case "sti":
         return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
       case "save_flags":
         // include/asm-i386/system.h: EFLAGS, of which only IF (bit 9, 0x200) is modelled.
         return js`{ const a = ${this.int(arg())}; m[a] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${this.mark(arg(), js`a`)} } ${next}`;
       case "restore_flags":
-        return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : 1; ${next}`;
+        return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : ${IRQ_CLI}; ${next}`;
+      case "arch_local_irq_disable":
+        return js`m[tb + ${T_IRQOFF}] = ${this.localIrqOff()}; ${next}`;
+      case "arch_local_irq_enable":
+        return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
+      case "arch_local_irq_restore":
+        return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : ${this.localIrqOff()}; ${next}`;
     }
   }
 

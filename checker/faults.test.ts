@@ -530,6 +530,47 @@ describe("an interrupt handler that waits", () => {
     ).toBeUndefined();
   });
 
+  // A modern _irqsave section turns interrupts off on its own CPU only (layout.ts IRQ_LOCAL): a
+  // handler on another CPU spins until the lock is free, which is no lockup.
+  it("under smp, waits on another CPU for a lock a task holds with its own interrupts off", () => {
+    const text = `#include <linux/spinlock.h>
+DEFINE_SPINLOCK(lock);
+int n; int fired;
+process P { int flags; spin_lock_irqsave(&lock, flags); n++; n++; spin_unlock_irqrestore(&lock, flags); }
+interrupt irq { assume(fired == 0); spin_lock(&lock); fired = n + 10; spin_unlock(&lock); }
+reachable before: fired == 10;
+reachable after: fired == 12;
+`;
+    const { o, bad } = check(text);
+    expect(bad).toBeUndefined();
+    // The handler runs before or after the section, never inside it (it waits for the lock).
+    expect(o.properties.filter((p) => p.kind === "reachable").map((p) => p.status)).toEqual([
+      "holds",
+      "holds",
+    ]);
+    expect(
+      check(
+        text.replace("reachable after: fired == 12;", "reachable inside: fired == 11;"),
+      ).o.properties.find((p) => p.name === "inside")?.status,
+    ).toBe("violated");
+  });
+
+  it("under smp, a section with interrupts off on its own CPU is seen half done by another CPU", () => {
+    const sec = `#include <linux/spinlock.h>
+DEFINE_SPINLOCK(lock);
+int x; int y;
+void section(void) { spin_lock_irq(&lock); x = 1; y = 1; spin_unlock_irq(&lock); }
+process P { section(); }
+process Q { int a = x; int b = y; assert(!(a == 1 && b == 0)); }
+`;
+    expect(check(sec).bad?.name).toBe("assertion");
+    // On one CPU, the task in the kernel with interrupts off runs alone; and so does 2.0's cli().
+    expect(check(`${sec}model uniprocessor;\n`).bad).toBeUndefined();
+    expect(
+      check(sec.replace("spin_lock_irq(&lock);", "cli();").replace("spin_unlock_irq(&lock);", "sti();")).bad,
+    ).toBeUndefined();
+  });
+
   it("a use after free names the access, not the free", () => {
     const text =
       "struct s { int f; }; pool struct s[1]; int x;\nprocess A { struct s *p = kmalloc(sizeof(struct s), GFP_KERNEL); kfree(p); x = p->f; }\n";

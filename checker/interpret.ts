@@ -14,9 +14,12 @@ import {
 } from "../model/ir";
 import {
   blockHeader,
+  IRQ_CLI,
+  IRQ_LOCAL,
   type Layout,
   layoutMachine,
   SIGKILL_BIT,
+  someLocalIrqOff,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
@@ -214,7 +217,7 @@ class Run {
     if (
       ins?.k === "await" &&
       !takes(ins.cond) &&
-      (this.m[this.tb + T_ATOMIC]! | this.m[this.tb + T_IRQOFF]!) === 0
+      (this.m[this.tb + T_ATOMIC]! | (this.m[this.tb + T_IRQOFF]! & IRQ_CLI)) === 0
     ) {
       try {
         sleeps = !this.truth(ins.cond);
@@ -249,7 +252,7 @@ class Run {
     if (!ins || !info) throw new Trap("bad_pointer", `corrupt program counter ${i}`, null);
     if (info.boundary) {
       if (--this.budget < 0) throw new Trap("infinite_loop", ENDLESS_STEP, this.siteSpan(ins.at));
-      const alone = (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) !== 0;
+      const alone = (m[tb + T_ATOMIC]! | (m[tb + T_IRQOFF]! & IRQ_CLI)) !== 0;
       if (info.visible && (alone || !this.unreachedByOthers(info.privateAddrs))) {
         // A second visible group ends the step here, unless the task holds atomic or cli; so
         // does any place a property observes that the step did not begin at.
@@ -257,7 +260,7 @@ class Run {
         if ((this.vis !== 0 || (info.rest === true && !began)) && !alone) this.yieldAt(i);
         this.prev = this.vis;
         this.vis = 1;
-      } else if (this.vis !== 0 && (m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) === 0) {
+      } else if (this.vis !== 0 && !alone) {
         // The end of a visible group outside atomic: a short run ends here, any other notes
         // that a later fault must cut the step here instead (CUT).
         if (this.ctx?.short) this.yieldAt(i);
@@ -372,7 +375,9 @@ class Run {
         return next;
       case "await":
         if (!this.truth(ins.cond)) {
-          if (this.cur === 0) throw new Trap("interrupt_blocks", HANDLER_BLOCKS, this.siteSpan(ins.at));
+          // Under smp a handler may wait on another CPU for a task with irqs off on its own.
+          if (this.cur === 0 && !someLocalIrqOff(layoutOf(p), m))
+            throw new Trap("interrupt_blocks", HANDLER_BLOCKS, this.siteSpan(ins.at));
           this.blockAt(i);
         }
         return next;
@@ -476,7 +481,21 @@ class Run {
         return;
       }
       case "cli":
-        m[tb + T_IRQOFF] = 1;
+        m[tb + T_IRQOFF] = IRQ_CLI;
+        return;
+      case "arch_local_irq_disable":
+        m[tb + T_IRQOFF] = this.p.model === "up" ? IRQ_CLI : IRQ_LOCAL;
+        return;
+      case "arch_local_irq_enable":
+        m[tb + T_IRQOFF] = 0;
+        return;
+      case "arch_local_irq_restore":
+        m[tb + T_IRQOFF] =
+          (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0
+            ? 0
+            : this.p.model === "up"
+              ? IRQ_CLI
+              : IRQ_LOCAL;
         return;
       case "sti":
         m[tb + T_IRQOFF] = 0;
@@ -487,7 +506,7 @@ class Run {
         return;
       }
       case "restore_flags":
-        m[tb + T_IRQOFF] = (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0 ? 0 : 1;
+        m[tb + T_IRQOFF] = (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0 ? 0 : IRQ_CLI;
         return;
     }
   }

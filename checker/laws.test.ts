@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  IRQ_CLI,
   type Slot,
   startTask,
   T_ATOMIC,
@@ -50,7 +51,7 @@ interface RefChoice {
 
 /**
  * The successors of `src` written from the documented rules, stepping with the interpreter:
- * tasks inside atomic or with interrupts off go first and alone if any of them can move (or
+ * tasks inside atomic or with interrupts off by cli go first and alone if any of them can move (or
  * had its step cut by a failed assume);
  * otherwise every other process in slot order, then every handler (which fires from its entry
  * as one step, or not at all). A choose step is tried with every value, in order.
@@ -60,7 +61,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
   const choices: RefChoice[] = [];
   let pruned = false;
   const holds = (s: Slot): boolean =>
-    src[s.base + T_PC] !== 0 && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0;
+    src[s.base + T_PC] !== 0 && (src[s.base + T_ATOMIC]! | (src[s.base + T_IRQOFF]! & IRQ_CLI)) !== 0;
   const attempt = (slotIndex: number, values: number[]): void => {
     const s = slots[slotIndex] as Slot;
     const m = src.slice();
@@ -127,7 +128,7 @@ function refExpand(sys: System, src: Int32Array): { choices: RefChoice[]; pruned
   // A task holding the CPU whose step was pruned still holds it: nobody runs in its place.
   if (choices.length > 0 || pruned) return { choices, pruned };
   // One blocked with interrupts off, and not asleep in schedule(), keeps the CPU: a lockup.
-  if (exclusive.some((s) => src[s.base + T_IRQOFF] !== 0 && !sys.asleep(src, procs.indexOf(s))))
+  if (exclusive.some((s) => (src[s.base + T_IRQOFF]! & IRQ_CLI) !== 0 && !sys.asleep(src, procs.indexOf(s))))
     return { choices, pruned };
   for (const s of procs)
     if (src[s.base + T_PC] !== 0 && !exclusive.includes(s)) attempt(slots.indexOf(s), []);

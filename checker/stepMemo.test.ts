@@ -26,7 +26,7 @@ function both(sys: System, strategy: "bfs" | "dfs", keepGoing = true) {
       return expand.call(sys, src, sink, m);
     };
     try {
-      const outcome = explore(sys, { strategy, keepGoing, memo, maxStates: 20_000 });
+      const outcome = explore(sys, { strategy, keepGoing, memo, maxStates: 50_000 });
       return { outcome, expanded };
     } finally {
       sys.expand = expand;

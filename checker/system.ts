@@ -3,6 +3,7 @@
 import type { Span } from "../model/ast";
 import type { Lowered } from "../model/ir";
 import {
+  IRQ_CLI,
   type Layout,
   layoutMachine,
   SIGKILL_BIT,
@@ -158,7 +159,7 @@ export class System {
     let exclusive = false;
     for (let i = 0; i < procs.length; i++) {
       const s = procs[i] as Slot;
-      if (src[s.base + T_PC] !== 0 && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0) {
+      if (src[s.base + T_PC] !== 0 && (src[s.base + T_ATOMIC]! | (src[s.base + T_IRQOFF]! & IRQ_CLI)) !== 0) {
         exclusive = true;
         break;
       }
@@ -166,7 +167,8 @@ export class System {
     if (exclusive) {
       for (let i = 0; i < procs.length; i++) {
         const s = procs[i] as Slot;
-        if (src[s.base + T_PC] === 0 || (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) === 0) continue;
+        if (src[s.base + T_PC] === 0 || (src[s.base + T_ATOMIC]! | (src[s.base + T_IRQOFF]! & IRQ_CLI)) === 0)
+          continue;
         const r = this.tryStep(src, i, sink, count, memo);
         count = r & COUNT_MASK;
         if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;
@@ -176,16 +178,18 @@ export class System {
       if (count > 0 || pruned !== 0) return count | pruned;
       // On one CPU a task with interrupts off gives it up only by sleeping (DESIGN.md): one that
       // waits for a condition with interrupts off (await under cli) is a hard lockup, and no
-      // handler or task runs. A blocked atomic block, without cli, lets others run (as in Spin).
+      // handler or task runs. A blocked atomic block, without cli, lets others run (as in Spin),
+      // and so does one with interrupts off on its own CPU only (IRQ_LOCAL): it spins there.
       for (let i = 0; i < procs.length; i++) {
         const s = procs[i] as Slot;
-        if (src[s.base + T_PC] !== 0 && src[s.base + T_IRQOFF] !== 0 && !this.asleep(src, i)) return 0;
+        if (src[s.base + T_PC] !== 0 && (src[s.base + T_IRQOFF]! & IRQ_CLI) !== 0 && !this.asleep(src, i))
+          return 0;
       }
     }
     for (let i = 0; i < procs.length; i++) {
       const s = procs[i] as Slot;
       if (src[s.base + T_PC] === 0) continue;
-      if (exclusive && (src[s.base + T_ATOMIC]! | src[s.base + T_IRQOFF]!) !== 0) continue; // tried above
+      if (exclusive && (src[s.base + T_ATOMIC]! | (src[s.base + T_IRQOFF]! & IRQ_CLI)) !== 0) continue; // tried above
       const r = this.tryStep(src, i, sink, count, memo);
       count = r & COUNT_MASK;
       if (r & EXPAND_PRUNED) pruned = EXPAND_PRUNED;

@@ -123,7 +123,15 @@ export type Instr =
    */
   | { k: "exit"; at: number; keep?: Array<[number, number]> };
 
-export type PrimName = "schedule" | "cli" | "sti" | "save_flags" | "restore_flags";
+export type PrimName =
+  | "schedule"
+  | "cli"
+  | "sti"
+  | "save_flags"
+  | "restore_flags"
+  | "arch_local_irq_disable"
+  | "arch_local_irq_enable"
+  | "arch_local_irq_restore";
 
 /**
  * The pc of a task block that runs no code: the task has exited, or an interrupt handler is

@@ -18,8 +18,37 @@ export const T_PC = 0;
 export const T_FP = 1;
 /** Depth of nested `atomic` blocks the task is inside. */
 export const T_ATOMIC = 2;
-/** 1 while the task has interrupts disabled (cli). */
+/**
+ * Whether the task has interrupts disabled: 0 (on), IRQ_CLI, or IRQ_LOCAL (see those).
+ */
 export const T_IRQOFF = 3;
+/**
+ * Interrupts off by `cli()`, with the 2.0 meaning: the task runs alone (no other task and no
+ * handler steps), so an irq-off region is one step even on SMP.
+ */
+export const IRQ_CLI = 1;
+/**
+ * Interrupts off on this CPU only (`arch_local_irq_disable()`, which the modern
+ * `local_irq_disable()` and `spin_lock_irq*()` use): under smp the task is not preempted, but
+ * tasks on the other CPUs run on, and a handler may fire on another CPU; under up it is cli.
+ */
+export const IRQ_LOCAL = 2;
+
+/** Whether a task's T_IRQOFF word makes it run alone: cli, or any irq-off under up (IRQ_LOCAL is stored as IRQ_CLI there). */
+export function runsAloneIrq(irqOff: number): boolean {
+  return (irqOff & IRQ_CLI) !== 0;
+}
+
+/**
+ * Whether some process has interrupts off on its own CPU only (IRQ_LOCAL): then a handler that
+ * cannot go on may be spinning on another CPU, waiting for that task, rather than locked up
+ * over the task it interrupted.
+ */
+export function someLocalIrqOff(layout: Layout, m: Int32Array): boolean {
+  for (const s of layout.procs)
+    if ((m[s.base + T_IRQOFF]! & IRQ_LOCAL) !== 0 && m[s.base + T_PC] !== 0) return true;
+  return false;
+}
 /** Words of registers at the start of every task block; a process's task_struct follows. */
 export const TASK_REGS = 4;
 

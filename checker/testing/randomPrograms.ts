@@ -31,7 +31,8 @@ type Stmt =
   | { k: "check"; what: "await" | "assume" | "assert"; c: Expr }
   | { k: "choose"; pick: number; hi: number | null }
   | { k: "call"; pick: number; args: Expr[]; into: number | null }
-  | { k: "cli"; body: Stmt[]; save: boolean }
+  /** cli/sti (2.0: runs alone), or with `local` the modern arch_local_irq_* (this CPU only). */
+  | { k: "cli"; body: Stmt[]; save: boolean; local: boolean }
   | { k: "decl"; type: DeclType; e: Expr }
   | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
   | { k: "nullptr"; pick: number; c: Expr; e: Expr }
@@ -312,7 +313,10 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
         weight: 1,
       },
       { arbitrary: fc.record({ k: fc.constant("atomic" as const), body }), weight: 2 },
-      { arbitrary: fc.record({ k: fc.constant("cli" as const), body, save: fc.boolean() }), weight: 1 },
+      {
+        arbitrary: fc.record({ k: fc.constant("cli" as const), body, save: fc.boolean(), local: fc.boolean() }),
+        weight: 1,
+      },
     );
   }
   stmtCache.set(depth, arb);
@@ -740,18 +744,22 @@ class Ctx {
         line(v ? `${v.name} = ${text};` : `${text};`);
         return;
       }
-      case "cli":
+      case "cli": {
+        const [off, on, restore] = st.local
+          ? ["arch_local_irq_disable", "arch_local_irq_enable", "arch_local_irq_restore"]
+          : ["cli", "sti", "restore_flags"];
         if (st.save) {
           const f = `f${this.locals++}`;
-          line(`{ int ${f}; save_flags(${f}); cli();`);
+          line(`{ int ${f}; save_flags(${f}); ${off}();`);
           this.block(st.body, lines, indent + 1);
-          line(`restore_flags(${f}); }`);
+          line(`${restore}(${f}); }`);
         } else {
-          line("cli();");
+          line(`${off}();`);
           this.block(st.body, lines, indent + 1);
-          line("sti();");
+          line(`${on}();`);
         }
         return;
+      }
       case "decl": {
         const k = this.locals++;
         const name = `l${k}`;

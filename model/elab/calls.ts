@@ -165,6 +165,8 @@ export abstract class Calls extends Containers {
       case "schedule":
       case "cli":
       case "sti":
+      case "arch_local_irq_disable":
+      case "arch_local_irq_enable":
         if (arity(0)) this.emit({ k: "prim", name: e.callee, args: [], at: this.currentSite });
         if (e.callee === "schedule") this.pendingBoundary = true;
         return noValue();
@@ -182,11 +184,12 @@ export abstract class Calls extends Containers {
         this.emit({ k: "prim", name: "save_flags", args: [lv.addr], at: this.currentSite });
         return noValue();
       }
-      case "restore_flags": {
+      case "restore_flags":
+      case "arch_local_irq_restore": {
         if (!arity(1)) return noValue();
         const r = this.rvalue(e.args[0] as Expr);
-        if (!isIntegral(r.type)) this.error("KC304", e.span, "restore_flags needs an integer");
-        this.emit({ k: "prim", name: "restore_flags", args: [r.x], at: this.currentSite });
+        if (!isIntegral(r.type)) this.error("KC304", e.span, `${e.callee} needs an integer`);
+        this.emit({ k: "prim", name: e.callee, args: [r.x], at: this.currentSite });
         return noValue();
       }
       case "kmalloc": {

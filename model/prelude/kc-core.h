@@ -1,6 +1,7 @@
 // The machine's essentials, first in every spec that includes a kernel header (a spec that
 // includes none gets kc-legacy.h instead). The machine itself provides current, schedule(),
-// cli()/sti(), save_flags()/restore_flags() and kmalloc()/kfree(); this file names what they use.
+// cli()/sti() (2.0), arch_local_irq_disable()/_enable()/_restore() (a modern CPU's own
+// interrupts), save_flags()/restore_flags() and kmalloc()/kfree(); this file names what they use.
 
 // include/linux/sched.h: task states (the machine knows these three values)
 const TASK_RUNNING = 0;

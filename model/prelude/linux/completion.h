@@ -2,7 +2,7 @@
 // of completions under the queue's lock. complete() finishes with the unlock, and a waiter takes
 // that lock before it returns, so a completion may be freed once its wait returns: the reason
 // completions replaced on-stack semaphores (docs/kernel-api-facts.md section 5). The lock is
-// taken with interrupts off, which the machine runs alone (see <linux/irqflags.h>).
+// taken with this CPU's interrupts off, which stops no other CPU (see <linux/irqflags.h>).
 #include <linux/wait.h>
 
 /// include/linux/completion.h: done counts complete() calls not yet consumed (UINT_MAX here INT_MAX: completed for all).

@@ -5,6 +5,7 @@
 // means in the machine) and back on, or to the saved state, in the unlock's step.
 #include <linux/irqflags.h>
 #include <linux/preempt.h>
+#include <asm/processor.h>
 
 /// include/linux/spinlock_types.h: a word that is 1 while the lock is held.
 typedef struct spinlock { int locked; } spinlock_t;
@@ -67,7 +68,7 @@ void spin_lock_irq(spinlock_t *lock) {
     atomic {
         await(lock->locked == 0);
         lock->locked = 1;
-        cli();
+        arch_local_irq_disable();
     }
 }
 
@@ -76,16 +77,16 @@ void spin_unlock_irq(spinlock_t *lock) {
     atomic {
         assert(lock->locked == 1, "spin_unlock_irq of a spinlock that is not held");
         lock->locked = 0;
-        sti();
+        arch_local_irq_enable();
     }
 }
 
 // The flags word is the caller's variable, as in the kernel's macro: save_flags stores into it.
 /// kernel/locking/spinlock.c: save the interrupt state in flags, interrupts off, the lock taken, in one step.
-#define spin_lock_irqsave(lock, flags) do { atomic { spin_lock_irqsave_wait(lock); save_flags(flags); cli(); } } while (0)
+#define spin_lock_irqsave(lock, flags) do { atomic { spin_lock_irqsave_wait(lock); save_flags(flags); arch_local_irq_disable(); } } while (0)
 
 /// kernel/locking/spinlock.c: release the lock and restore the saved interrupt state, in one step.
-#define spin_unlock_irqrestore(lock, flags) do { atomic { spin_unlock_irqrestore_release(lock); restore_flags(flags); } } while (0)
+#define spin_unlock_irqrestore(lock, flags) do { atomic { spin_unlock_irqrestore_release(lock); arch_local_irq_restore(flags); } } while (0)
 
 // The halves of the two macros above, run inside their atomic block.
 void spin_lock_irqsave_wait(spinlock_t *lock) {
