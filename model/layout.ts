@@ -231,24 +231,36 @@ export function nameMemory(p: Lowered, layout: Layout, m: Int32Array): MemoryNam
   return out;
 }
 
-function nameVar(out: MemoryNames, name: string, t: Type, addr: number, structs: StructTable): void {
+function nameVar(
+  out: MemoryNames,
+  name: string,
+  t: Type,
+  addr: number,
+  structs: StructTable,
+  how: { anonymous?: boolean; second?: boolean } = {},
+): void {
   if (addr < 0 || addr >= out.names.length) return;
-  if (!out.objects.has(addr)) out.objects.set(addr, name);
+  // An anonymous member is no object of its own: a pointer to its first field is named by the
+  // field (`&b[0].list`), not by the struct holding it.
+  if (!how.anonymous && !out.objects.has(addr)) out.objects.set(addr, name);
   if (t.k === "struct") {
     const info = structs.get(t.name);
-    // A union's words take the names of its first member that reaches them (named last, so
-    // its names win); an anonymous member's fields are named as the parent's.
-    const fields = info?.union ? [...info.fields].reverse() : (info?.fields ?? []);
-    for (const f of fields)
-      nameVar(out, f.name === "" ? name : `${name}.${f.name}`, f.type, addr + f.offset, structs);
+    // A union's words take the names of the first member that reaches them; an anonymous
+    // member's fields are named as the parent's.
+    for (const [i, f] of (info?.fields ?? []).entries())
+      nameVar(out, f.name === "" ? name : `${name}.${f.name}`, f.type, addr + f.offset, structs, {
+        anonymous: f.name === "",
+        second: how.second === true || (info?.union === true && i > 0),
+      });
     return;
   }
   if (t.k === "array") {
     const es = sizeOf(t.of, structs);
-    for (let i = 0; i < t.n; i++) nameVar(out, `${name}[${i}]`, t.of, addr + i * es, structs);
+    for (let i = 0; i < t.n; i++) nameVar(out, `${name}[${i}]`, t.of, addr + i * es, structs, how);
     return;
   }
+  if (how.second && out.names[addr] !== "") return;
   out.names[addr] = name;
   if (t.k === "ptr") out.pointer[addr] = 1;
-  out.unsigned[addr] = isUnsigned32(t) ? 1 : 0;
+  if (isUnsigned32(t)) out.unsigned[addr] = 1;
 }

@@ -710,8 +710,15 @@ class Parser {
   /** A generated, unique and readable name for an anonymous struct at `offset`. */
   private anonName(offset: number): string {
     const { line, col } = this.sources.position(this.file, offset);
-    return `<anon@${this.sources.file(this.file).name}:${line}:${col}>`;
+    const name = `<anon@${this.sources.file(this.file).name}:${line}:${col}>`;
+    // Every token of one macro expansion has the macro call's place: number the later ones.
+    const n = (this.anonNames.get(name) ?? 0) + 1;
+    this.anonNames.set(name, n);
+    return n === 1 ? name : `${name.slice(0, -1)}#${n}>`;
   }
+
+  /** Anonymous struct names given so far, with how many times each place was used. */
+  private readonly anonNames = new Map<string, number>();
 
   /**
    * `struct NAME`, `struct NAME { fields }` or `struct { fields }`, and the same with `union`;

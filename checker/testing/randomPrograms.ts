@@ -314,7 +314,12 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
       },
       { arbitrary: fc.record({ k: fc.constant("atomic" as const), body }), weight: 2 },
       {
-        arbitrary: fc.record({ k: fc.constant("cli" as const), body, save: fc.boolean(), local: fc.boolean() }),
+        arbitrary: fc.record({
+          k: fc.constant("cli" as const),
+          body,
+          save: fc.boolean(),
+          local: fc.boolean(),
+        }),
         weight: 1,
       },
     );

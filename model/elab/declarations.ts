@@ -1,5 +1,5 @@
 // Declarations: types, structs, enums, constants, globals and their initializers, function signatures.
-import type { Decl, Expr, Init, Span, TypeExpr, VarDecl } from "../ast";
+import type { Decl, Expr, Init, InitItem, Span, TypeExpr, VarDecl } from "../ast";
 import {
   commonType,
   convertValue,
@@ -677,18 +677,50 @@ export abstract class Declarations extends ElabContext {
 
   /**
    * Walks a brace initializer for an aggregate, calling `each` with the word offset, type and
-   * initializer of every element it sets (designators and positional items as in C99).
+   * initializer of every element it sets (designators and positional items as in C99); a braced
+   * list for a struct or array element is walked here too, so `each` gets scalars, strings and
+   * struct-valued expressions. `ctx` carries, through the whole initializer, the word offset of
+   * the list being walked and the member each union there was initialised through.
    */
   protected walkInitList(
     t: Type,
     init: Init,
     what: string,
     each: (off: number, t: Type, init: Init) => void,
+    ctx: { base: number; unions: Map<string, string> } = { base: 0, unions: new Map() },
   ): void {
     if (init.kind !== "list") {
       this.error("KC311", init.span, `${what} of type ${showType(t)} needs a brace-enclosed initializer`);
       return;
     }
+    // One element: a braced list for an aggregate is walked on, anything else is the caller's.
+    const element = (off: number, et: Type, value: Init): void => {
+      if (value.kind === "list" && (et.k === "struct" || et.k === "array"))
+        this.walkInitList(et, value, what, (o, ft, v) => each(off + o, ft, v), {
+          base: ctx.base + off,
+          unions: ctx.unions,
+        });
+      else each(off, et, value);
+    };
+    // Designators below the first: the element is walked as a list of that one item.
+    const deeper = (off: number, et: Type, item: InitItem, ds: InitItem["designators"]) =>
+      this.walkInitList(
+        et,
+        { kind: "list", items: [{ ...item, designators: ds }], span: item.span },
+        what,
+        (o, ft, v) => each(off + o, ft, v),
+        {
+          base: ctx.base + off,
+          unions: ctx.unions,
+        },
+      );
+    // C goes on after `.a.b = 1` with the member after b, inside a; KC does not follow it there.
+    const positionalAfterNested = (item: { span: Span }): void =>
+      this.error(
+        "KC311",
+        item.span,
+        "a positional initializer after a designator into a member: C goes on inside that member, KC does not; designate this one too",
+      );
     if (t.k === "struct") {
       const info = this.structs.get(t.name);
       const what2 = showType(t);
@@ -697,15 +729,15 @@ export abstract class Declarations extends ElabContext {
         return;
       }
       let pos = 0;
+      let nested = false;
       for (const item of init.items) {
-        // C initialises one member of a union: the first, or the one designated.
-        if (info.union && item !== init.items[0]) {
-          this.error("KC311", item.span, `a union takes one initializer: ${what2} has one already`);
-          break;
-        }
         let field = info.fields[pos];
         let designators = item.designators.slice(1);
         const d = item.designators[0];
+        if (!d && nested) {
+          positionalAfterNested(item);
+          break;
+        }
         if (d) {
           if (d.kind !== "field") {
             this.error("KC311", d.span, `an index designator cannot initialise ${what2}`);
@@ -726,20 +758,33 @@ export abstract class Declarations extends ElabContext {
           field = info.fields[i];
           if (field?.name === "") designators = item.designators;
           pos = i;
+        } else if (info.union && item !== init.items[0]) {
+          this.error("KC311", item.span, `a union takes one initializer: ${what2} has one already`);
+          break;
         }
         if (!field) {
           this.error("KC311", item.span, `too many initializers for ${what2}`);
           break;
         }
-        if (designators.length > 0) {
-          const f = field;
-          this.walkInitList(
-            f.type,
-            { kind: "list", items: [{ ...item, designators }], span: item.span },
-            what,
-            (o, ft, v) => each(f.offset + o, ft, v),
-          );
-        } else each(field.offset, field.type, item.value);
+        if (info.union) {
+          // C initialises one member of a union; a second one replaces the first whole, which
+          // KC's item-by-item stores would not do.
+          const key = `${ctx.base}:${t.name}`;
+          const member = field.name === "" ? `#${pos}` : field.name;
+          const before = ctx.unions.get(key);
+          if (before !== undefined && before !== member) {
+            this.error(
+              "KC311",
+              item.span,
+              `${what2} is initialised through two members: C keeps only the last, whole; initialise one`,
+            );
+            break;
+          }
+          ctx.unions.set(key, member);
+        }
+        if (designators.length > 0) deeper(field.offset, field.type, item, designators);
+        else element(field.offset, field.type, item.value);
+        nested = designators.length > 0;
         pos++;
       }
       return;
@@ -747,8 +792,13 @@ export abstract class Declarations extends ElabContext {
     if (t.k === "array") {
       const es = sizeOf(t.of, this.structs);
       let pos = 0;
+      let nested = false;
       for (const item of init.items) {
         const d = item.designators[0];
+        if (!d && nested) {
+          positionalAfterNested(item);
+          break;
+        }
         if (d) {
           if (d.kind !== "index") {
             this.error("KC311", d.span, `a field designator cannot initialise ${showType(t)}`);
@@ -760,7 +810,10 @@ export abstract class Declarations extends ElabContext {
           this.error("KC311", item.span, `initializer index ${pos} is outside ${showType(t)}`);
           break;
         }
-        each(pos * es, t.of, item.value);
+        const rest = item.designators.slice(1);
+        if (rest.length > 0) deeper(pos * es, t.of, item, rest);
+        else element(pos * es, t.of, item.value);
+        nested = rest.length > 0;
         pos++;
       }
       return;
