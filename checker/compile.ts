@@ -15,6 +15,7 @@ import {
 } from "../model/ir";
 import {
   blockHeader,
+  bodyExit,
   IRQ_CLI,
   IRQ_LOCAL,
   type Layout,
@@ -212,7 +213,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, LI, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
+  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, LI, TD, TF, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -339,6 +340,14 @@ function runtimeHelpers(
     Fault,
     ...pointerHelpers(p, layout, words, objects, PH, sp),
     /** Whether pointer value `v` points into an object only the task at block `tb` can reach (objects.ts unpublished). */
+    /** The pc of the exit of the process body whose task block is at tb (do_task_dead). */
+    TD(tb: number): number {
+      return bodyExit(p, layout, tb).pc;
+    },
+    /** The frame pointer of that body: its task's stack base. */
+    TF(tb: number): number {
+      return bodyExit(p, layout, tb).fp;
+    },
     /** Whether some process has interrupts off on its own CPU only (layout.ts someLocalIrqOff). */
     LI(m: Int32Array): boolean {
       return someLocalIrqOff(layout, m);
@@ -727,6 +736,9 @@ class Gen {
         return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : ${IRQ_CLI}; ${next}`;
       case "arch_local_irq_disable":
         return js`m[tb + ${T_IRQOFF}] = ${this.localIrqOff()}; ${next}`;
+      case "do_task_dead":
+        // The process ends from whatever depth: on at its body's exit, with the body's frame.
+        return js`if (cur === 0) F("no_task", "do_task_dead() called where no task runs (an interrupt handler)", ${s}); pc = TD(tb); fp = TF(tb); continue;`;
       case "arch_local_irq_enable":
         return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
       case "arch_local_irq_restore":

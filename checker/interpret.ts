@@ -14,6 +14,7 @@ import {
 } from "../model/ir";
 import {
   blockHeader,
+  bodyExit,
   IRQ_CLI,
   IRQ_LOCAL,
   type Layout,
@@ -404,6 +405,17 @@ class Run {
         m[tb + T_ATOMIC] = m[tb + T_ATOMIC]! + ins.delta;
         return next;
       case "prim":
+        if (ins.name === "do_task_dead") {
+          if (this.cur === 0)
+            throw new Trap(
+              "no_task",
+              "do_task_dead() called where no task runs (an interrupt handler)",
+              this.siteSpan(ins.at),
+            );
+          const exit = bodyExit(p, layoutOf(p), tb);
+          this.fp = exit.fp;
+          return exit.pc;
+        }
         this.prim(ins, i);
         return next;
       case "kmalloc": {

@@ -3,7 +3,7 @@
 // Checking and lowering share a walk: every expression is typed as it is lowered, and an ill-typed
 // expression reports a diagnostic and lowers to a placeholder so that checking goes on and the
 // user sees all errors of a file at once.
-import type { Decl, Stmt } from "./ast";
+import type { Decl, Span, Stmt } from "./ast";
 import {
   type ExecModel,
   type IExpr,
@@ -197,7 +197,25 @@ class Elaborator extends Operands {
     this.currentSite = this.site(d.span);
     this.lowerStmt(d.body);
     this.pendingBoundary = true;
-    this.currentSite = this.site({ file: d.span.file, start: d.span.end - 1, end: d.span.end });
+    const end: Span = { file: d.span.file, start: d.span.end - 1, end: d.span.end };
+    // A process whose body ends calls exit(): with a library that defines do_exit
+    // (kernel/exit.c), it runs, so the exit hooks (closing files, undoing semaphores) run as
+    // for a killed task, and it ends in do_task_dead.
+    if (d.kind === "process" && this.fns.get("do_exit")?.decl?.body) {
+      this.lowerStmt({
+        kind: "expr",
+        expr: {
+          kind: "call",
+          callee: "do_exit",
+          calleeSpan: end,
+          args: [{ kind: "int", value: 0, span: end }],
+          span: end,
+        },
+        span: end,
+      });
+      this.pendingBoundary = true;
+    }
+    this.currentSite = this.site(end);
     this.emit({ k: "exit", at: this.currentSite });
     this.endUnit(ctx);
   }

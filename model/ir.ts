@@ -131,7 +131,9 @@ export type PrimName =
   | "restore_flags"
   | "arch_local_irq_disable"
   | "arch_local_irq_enable"
-  | "arch_local_irq_restore";
+  | "arch_local_irq_restore"
+  /** kernel/sched/core.c do_task_dead: the process ends here, from any depth (its body's exit). */
+  | "do_task_dead";
 
 /**
  * The pc of a task block that runs no code: the task has exited, or an interrupt handler is

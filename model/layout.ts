@@ -169,6 +169,18 @@ export function startTask(p: Lowered, m: Int32Array, s: Slot): void {
   if (s.kind !== "process") m[s.base + T_ATOMIC] = 1;
 }
 
+/**
+ * Where a process ends from any depth (do_task_dead): the `exit` instruction of the body of the
+ * process whose task block is at `tb`, and the body's frame pointer (its stack base).
+ */
+export function bodyExit(p: Lowered, layout: Layout, tb: number): { pc: number; fp: number } {
+  const s = layout.procs.find((x) => x.base === tb);
+  if (!s) throw new Error(`internal error: no process has its task block at ${tb}`);
+  const pc = p.code.findIndex((ins, i) => ins.k === "exit" && p.info[i]?.unit === s.unit);
+  if (pc < 0) throw new Error(`internal error: the body of ${s.label} has no exit`);
+  return { pc, fp: s.stackBase };
+}
+
 /** Which unit's code an instruction belongs to. */
 export function unitOfPc(p: Lowered, pc: number): Unit | undefined {
   const info = p.info[pc];

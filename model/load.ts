@@ -6,6 +6,7 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Decl, Span } from "./ast";
 import { WIDE_TYPEDEFS } from "./ctypes";
 import { type Code, CompileError, type Diagnostic } from "./diagnostics";
@@ -24,6 +25,13 @@ import { parseProgram } from "./parser";
 import { PRELUDE_FILES } from "./preludeFiles";
 import { Preprocessor } from "./preprocess";
 import { SourceSet } from "./source";
+
+/**
+ * The bundled IPC library (specs/lib/), searched for `#include "..."` after the -I directories.
+ * This module sits one folder below the package root both in the tree (model/) and bundled
+ * (dist/ipcmc.js), so one relative path serves both.
+ */
+export const LIBRARY_DIR = fileURLToPath(new URL("../specs/lib/", import.meta.url));
 
 /** The most bytes one source file may hold (the main spec or an include): 1 MiB. */
 export const MAX_FILE_BYTES = 1 << 20;
@@ -210,7 +218,9 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   let files = 0;
   // The 64-bit kernel types parse as types, so that using one is KC313, not a syntax error.
   const typedefs = new Set<string>(WIDE_TYPEDEFS);
-  const includeDirs = options.includeDirs ?? [];
+  // After the spec's own -I directories, the bundled library: `#include "linux/pipe.kc"` finds
+  // specs/lib/linux/pipe.kc unless a file of that name comes first (a student's edited copy).
+  const includeDirs = [...(options.includeDirs ?? []), LIBRARY_DIR];
   let total = 0;
 
   /** Counts a file against the program's caps; the text length bounds its UTF-8 size from below. */

@@ -37,6 +37,8 @@ type Stmt =
   | { k: "wait"; sleep: boolean; interruptible: boolean; signal: boolean }
   | { k: "nullptr"; pick: number; c: Expr; e: Expr }
   | { k: "bump"; pick: number }
+  /** `if (c) do_exit(1);`: the process ends from inside a call (do_task_dead). */
+  | { k: "die"; c: Expr }
   | { k: "task"; op: number; e: Expr }
   | { k: "stackptr"; op: number; e: Expr }
   | { k: "pool"; op: number; e: Expr }
@@ -57,6 +59,8 @@ interface Shape {
   struct: boolean;
   wait: boolean;
   bump: boolean;
+  /** A `do_exit` that counts and ends the task with do_task_dead; it also runs when a body ends. */
+  exits: boolean;
   /** A recursive helper `rec(n)`: deep enough calls overflow the stack. */
   rec: boolean;
   /** A global task pointer, and calls of the prelude's first function (wake_up_process) with it. */
@@ -271,6 +275,7 @@ function stmt(depth: number): fc.Arbitrary<Stmt> {
     { arbitrary: fc.record({ k: fc.constant("rec" as const), e: c, deep: fc.boolean() }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("nullptr" as const), pick: fc.nat(63), c, e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("bump" as const), pick: fc.nat(63) }), weight: 1 },
+    { arbitrary: fc.record({ k: fc.constant("die" as const), c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("task" as const), op: fc.nat(4), e: c }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant("stackptr" as const), op: fc.nat(4), e: c }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant("byval" as const), op: fc.nat(5), e: c }), weight: 2 },
@@ -347,6 +352,7 @@ function shape(): fc.Arbitrary<Shape> {
     struct: fc.boolean(),
     wait: fc.boolean(),
     bump: fc.boolean(),
+    exits: fc.boolean(),
     rec: fc.boolean(),
     task: fc.boolean(),
     stackPtr: fc.boolean(),
@@ -452,6 +458,7 @@ function render(s: Shape): string {
   }
   if (s.wait) out.push("struct wait_queue *wq;");
   if (s.bump) out.push("void bump(int *q) { *q = *q + 1; }");
+  if (s.exits) out.push("int exits;", "void do_exit(long code) { exits = exits + 1; do_task_dead(); }");
   if (s.rec) out.push("int rec(int n) { if (n <= 0) return 0; return rec(n - 1) + 1; }");
   if (s.task) out.push("struct task_struct *tk;");
   if (s.stackPtr) out.push("int *sp;", "void stash(int v) { int loc = v; sp = &loc; loc = loc + 1; }");
@@ -547,6 +554,7 @@ function initSafe(st: Stmt): boolean {
     case "check":
     case "choose":
     case "call":
+    case "die": // no task to end
     case "nullptr":
     case "stackptr":
     case "ptrarith": // leaves its array, calls through NULL, makes a bad error pointer
@@ -884,6 +892,9 @@ class Ctx {
           );
         return;
       }
+      case "die":
+        if (this.s.exits) line(`if (${this.expr(st.c)}) do_exit(1);`);
+        return;
       case "bump": {
         if (!this.s.bump) return;
         const v = this.pickVar(st.pick, (x) => x.addressable && x.writable);

@@ -167,6 +167,7 @@ export abstract class Calls extends Containers {
       case "sti":
       case "arch_local_irq_disable":
       case "arch_local_irq_enable":
+      case "do_task_dead":
         if (arity(0)) this.emit({ k: "prim", name: e.callee, args: [], at: this.currentSite });
         if (e.callee === "schedule") this.pendingBoundary = true;
         return noValue();
