@@ -371,17 +371,21 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   }
 }
 
+/** An include of the IPC library, whose files use the kernel headers: `#include "linux/pipe.kc"`. */
+const LIBRARY_INCLUDE = /^#\s*include\s*"linux(-[0-9.]+)?\//;
+
 /**
- * Whether the main spec's text has an `#include <...>` line (active or not: the choice is made
- * before preprocessing). Such a spec gets the kernel headers it includes, after a small core;
- * any other spec gets the legacy prelude (model/prelude/kc-legacy.h), as before headers existed.
+ * Whether the main spec's text has an `#include <...>` line, or includes a library file
+ * (`"linux/..."`, `"linux-2.0/..."`), active or not: the choice is made before preprocessing.
+ * Such a spec gets the kernel headers it includes, after a small core; any other spec gets the
+ * legacy prelude (model/prelude/kc-legacy.h), as before headers existed.
  * A text that does not lex says no here; its real preprocessing reports the error.
  */
 function kernelHeadersNamed(text: string): boolean {
   const scratch = new SourceSet();
   try {
     return lexRaw(scratch, scratch.add("main", text)).some(
-      (t) => t.kind === "include" && t.text.endsWith(">"),
+      (t) => t.kind === "include" && (t.text.endsWith(">") || LIBRARY_INCLUDE.test(t.text)),
     );
   } catch (e) {
     if (e instanceof CompileError) return false;
