@@ -1,10 +1,12 @@
 // The one exhaustive search loop: pop a state, expand it, store and check its successors.
+
 import { resourceUsage } from "node:process";
 import { EdgeStore } from "../properties/graph";
 import { findStuckWaiters } from "../properties/stuckWaiter";
 import { CollapseStore } from "./collapseStore";
 import type { FaultKind } from "./compile";
 import { makeFrontier } from "./frontier";
+import { findLeak } from "./leaks";
 import { DEFAULT_OPTIONS, type SearchOptions } from "./options";
 import type { Counterexample, Outcome, PropertyKind, PropertyResult } from "./outcome";
 import { lockupMessage } from "./schedule";
@@ -89,6 +91,8 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   const runtime = declare("runtime_error", "runtime_error");
   const deadlock = declare("deadlock", "deadlock");
   const stuck = declare("stuck_waiter", "stuck_waiter");
+  // Only a program that allocates can leak (checker/leaks.ts).
+  const leak = sys.program.pools.length > 0 ? declare("memory_leak", "memory_leak") : null;
 
   let stop = false;
   let limit: string | null = null;
@@ -315,6 +319,17 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     if (n === 0 && (r & EXPAND_PRUNED) === 0) {
       // A terminal state: either everyone is done (check final properties) or a deadlock.
       if (sys.allExited(buf)) {
+        if (leak && leak.status !== "violated") {
+          const l = findLeak(sys.program, sys.layout, buf);
+          if (l)
+            violate(leak, {
+              choices: pathTo(store, s),
+              message: l.message,
+              span: null,
+              fault: null,
+              sleeper: null,
+            });
+        }
         for (const f of finals) {
           if (f.r.status === "violated") continue;
           if (!evalPred(f.pred, buf))

@@ -2,6 +2,7 @@
 // (plain BFS over a Map, stepping with the reference interpreter) must agree on states,
 // transitions and verdicts; BFS counterexamples are shortest; counterexamples replay; and
 // expanding a state is deterministic.
+
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -20,6 +21,7 @@ import { CUT, FAULT, type FaultKind, MOVED, NEED_CHOICE, PRUNED, StepContext } f
 import { explore } from "./explore";
 import { buildInitialState } from "./init";
 import { interpretProperty, interpretStep } from "./interpret";
+import { findLeak } from "./leaks";
 import type { Counterexample, Outcome } from "./outcome";
 import { EXPAND_PRUNED, MAX_CHOICE_SPAN, System } from "./system";
 import { kcProgram } from "./testing/randomPrograms";
@@ -294,6 +296,8 @@ function refVerdicts(sys: System, g: RefGraph): RefVerdicts {
     for (const f of g.faults[i] ?? [])
       found(violated, f === "assertion" ? "assertion" : "runtime_error", d + 1);
     if (g.terminal[i] && !allExited(sys, m)) found(violated, "deadlock", d);
+    if (g.terminal[i] && allExited(sys, m) && findLeak(sys.program, sys.layout, m))
+      found(violated, "memory_leak", d);
   });
   for (const p of props) if (p.kind === "reachable" && !witness.has(p.name)) violated.set(p.name, 0);
 
@@ -415,6 +419,10 @@ function replayProblem(
       return fault === null && !allExited(sys, m) && terminal()
         ? null
         : "the state reached is not a deadlock";
+    case "memory_leak":
+      return fault === null && allExited(sys, m) && terminal() && findLeak(sys.program, sys.layout, m)
+        ? null
+        : "the state reached leaks nothing";
     case "stuck_waiter":
       return fault === null &&
         cx.sleeper !== null &&

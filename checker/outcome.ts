@@ -8,7 +8,8 @@ export type PropertyKind =
   | "assertion"
   | "deadlock"
   | "stuck_waiter"
-  | "runtime_error";
+  | "runtime_error"
+  | "memory_leak";
 
 export type Status = "holds" | "violated" | "inconclusive";
 

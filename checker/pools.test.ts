@@ -37,7 +37,7 @@ final clean: done == 1;
 
   it("an exhausted pool returns NULL, as kmalloc does under memory pressure", () => {
     const text =
-      "struct msg { int type; };\npool struct msg[1];\nint got;\nprocess p { struct msg *a = kmalloc(sizeof(struct msg)); struct msg *b = kmalloc(sizeof(struct msg)); got = (a != NULL) + (b != NULL); }\nfinal one: got == 1;\n";
+      "struct msg { int type; };\npool struct msg[1];\nint got;\nprocess p { struct msg *a = kmalloc(sizeof(struct msg)); struct msg *b = kmalloc(sizeof(struct msg)); got = (a != NULL) + (b != NULL); kfree(a); kfree(b); }\nfinal one: got == 1;\n";
     expect(check(text).bad).toEqual([]);
   });
 

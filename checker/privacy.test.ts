@@ -81,6 +81,7 @@ process w0 {
     struct box *b = kmalloc(sizeof(struct box), GFP_KERNEL);
     h0();
 L:  if (b != NULL) b->v = 1;
+    kfree(b);
 }
 reachable inside: exists i: w0[i] in h0;
 reachable atL: w0 at L;

@@ -13,6 +13,7 @@ import { printable } from "../model/source";
 import { type JsonReport, type TraceOrigin, validateJson } from "../reports/json";
 import { MODEL_WORD, renderTrace } from "../reports/text";
 import { InitError } from "./init";
+import { findLeak } from "./leaks";
 import { DEFAULT_OPTIONS } from "./options";
 import { MAX_CHOICE, StateStore } from "./stateStore";
 import { COUNT_MASK, EXPAND_PRUNED, System } from "./system";
@@ -454,6 +455,11 @@ export function reproduces(
     }
     case "stuck_waiter":
       return stuckForever(sys, built, limits);
+    case "memory_leak": {
+      if (!sys.allExited(m)) return no("not every process has exited at the end, so no leak is due");
+      const l = findLeak(sys.program, sys.layout, m);
+      return l ? yes(l.message) : no("every allocated object is reachable at the end");
+    }
     default:
       return no(`a ${p.kind} property cannot be replayed`);
   }

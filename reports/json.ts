@@ -223,7 +223,7 @@ const property: Schema = {
     name: { t: "string", max: 256, pattern: IDENT, what: "a name" },
     kind: {
       t: "enum",
-      values: ["invariant", "final", "reachable", "assertion", "deadlock", "stuck_waiter", "runtime_error"],
+      values: ["invariant", "final", "reachable", "assertion", "deadlock", "stuck_waiter", "runtime_error", "memory_leak"],
     },
     status: { t: "enum", values: ["holds", "violated", "inconclusive"] },
     message: nullable(text),

@@ -322,6 +322,8 @@ export function explain(p: PropertyResult, trace: Trace): string {
       return `after step ${trace.steps.length}${last ? ` (${last.process})` : ""}, ${cx?.message ?? "the invariant is false"}${values(trace.operands)}.`;
     case "final":
       return `${cx?.message ?? "a final property is false"}${values(trace.operands)}.`;
+    case "memory_leak":
+      return `${cx?.message ?? "an object is leaked"}: whoever held the last pointer to it exited (or dropped it) without kfree.`;
     case "reachable":
       return `${cx?.message ?? "the target was never reached"}: the spec's scenario never gets where it claims to, so a green run would prove nothing.`;
     default:

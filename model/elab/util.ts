@@ -22,7 +22,7 @@ export const TYPE_KINDS = new Set<string>([
 ]);
 
 /** Properties every program has, besides its own invariant/final/reachable declarations. */
-export const BUILTIN_PROPERTIES = ["assertion", "deadlock", "stuck_waiter", "runtime_error"];
+export const BUILTIN_PROPERTIES = ["assertion", "deadlock", "stuck_waiter", "runtime_error", "memory_leak"];
 
 /** Successor instructions of an instruction in the code array (calls continue at i + 1). */
 export function successors(ins: Instr, i: number): number[] {
