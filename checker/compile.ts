@@ -16,13 +16,16 @@ import {
 import {
   blockHeader,
   bodyExit,
+  handlerMayLockUp,
   IRQ_CLI,
   IRQ_LOCAL,
   type Layout,
   layoutMachine,
+  restoredIrqOff,
   SIGKILL_BIT,
   type Slot,
-  someLocalIrqOff,
+  savedFlags,
+  schedulePcs,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
@@ -213,7 +216,7 @@ export function compileProgram(
     PZ: pools.PZ,
     MS: gen.messages,
   };
-  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, LI, TD, TF, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
+  const header = js`"use strict"; const {P, L, X, XU, D, M, UD, UM, SH, R, F, V, LI, SF, RF, TD, TF, Fault, CFS, CDO, CM, PS, PZ, MS, PA, PD, PC, PI, IP, CE} = H;`;
   const H = [js`H`];
   const factory = (src: Js) =>
     buildFunction(
@@ -336,6 +339,7 @@ function runtimeHelpers(
     );
   };
   const slotOfBlock = new Map(layout.slots.map((s, i) => [s.base, i]));
+  const schedPcs = schedulePcs(p);
   return {
     Fault,
     ...pointerHelpers(p, layout, words, objects, PH, sp),
@@ -348,9 +352,13 @@ function runtimeHelpers(
     TF(tb: number): number {
       return bodyExit(p, layout, tb).fp;
     },
-    /** Whether some process has interrupts off on its own CPU only (layout.ts someLocalIrqOff). */
+    /** The flags word save_flags stores for a T_IRQOFF value (layout.ts savedFlags). */
+    SF: savedFlags,
+    /** The T_IRQOFF value restore_flags gives a saved flags word (layout.ts restoredIrqOff). */
+    RF: restoredIrqOff,
+    /** Whether a waiting handler may be locked up over the task it interrupted (layout.ts handlerMayLockUp). */
     LI(m: Int32Array): boolean {
-      return someLocalIrqOff(layout, m);
+      return handlerMayLockUp(p, layout, schedPcs, m);
     },
     V(m: Int32Array, tb: number, v: number): boolean {
       return unpublished(p, layout, m, slotOfBlock.get(tb) ?? -1, v);
@@ -670,9 +678,9 @@ class Gen {
       case "await":
         // In a handler (no current task) a wait is a lockup: the CPU spins over the task it
         // interrupted, which cannot run to let it on. A handler's guard is assume.
-        // Under smp, while some task has interrupts off on its own CPU only, the handler may be
-        // on another CPU waiting for it: it does not fire yet (layout.ts someLocalIrqOff).
-        return js`if (!(${this.cond(ins.cond)})) { if (cur === 0 && !LI(m)) F("interrupt_blocks", MS[${this.messageId(HANDLER_BLOCKS)}], ${this.siteId(ins.at)}); ${this.blockAt(i)} } ${next}`;
+        // Unless every task on a CPU has interrupts off, when it can only be spinning on a free
+        // CPU and does not fire yet (layout.ts handlerMayLockUp).
+        return js`if (!(${this.cond(ins.cond)})) { if (cur === 0 && LI(m)) F("interrupt_blocks", MS[${this.messageId(HANDLER_BLOCKS)}], ${this.siteId(ins.at)}); ${this.blockAt(i)} } ${next}`;
       case "choose": {
         const s = this.siteId(ins.at);
         return js`{ const lo = ${this.int(ins.lo)}, hi = ${this.int(ins.hi)}; if (hi < lo) F("empty_choice", "choose(" + lo + ", " + hi + ") has no value to choose", ${s}); if (ctx.cpos >= ctx.cv.length) { ctx.lo = lo; ctx.hi = hi; return 3; } m[${this.int(ins.dest)}] = ctx.cv[ctx.cpos++]; } ${next}`;
@@ -730,19 +738,21 @@ class Gen {
       case "sti":
         return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
       case "save_flags":
-        // include/asm-i386/system.h: EFLAGS, of which only IF (bit 9, 0x200) is modelled.
-        return js`{ const a = ${this.int(arg())}; m[a] = m[tb + ${T_IRQOFF}] !== 0 ? 0 : 0x200; ${this.mark(arg(), js`a`)} } ${next}`;
+        // include/asm-i386/system.h: EFLAGS, of which only IF (bit 9, 0x200) is modelled; with
+        // interrupts off, bit 0 says they are off on this CPU only (layout.ts savedFlags).
+        return js`{ const a = ${this.int(arg())}; m[a] = SF(m[tb + ${T_IRQOFF}]); ${this.mark(arg(), js`a`)} } ${next}`;
       case "restore_flags":
-        return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : ${IRQ_CLI}; ${next}`;
+      case "arch_local_irq_restore":
+        // Back to what was saved, either kind (a cli() and a local_irq_save may nest).
+        return js`m[tb + ${T_IRQOFF}] = RF(${this.int(arg())}); ${next}`;
       case "arch_local_irq_disable":
-        return js`m[tb + ${T_IRQOFF}] = ${this.localIrqOff()}; ${next}`;
+        // Inside cli() the task stays alone: off on this CPU only does not undo that.
+        return js`if (m[tb + ${T_IRQOFF}] !== ${IRQ_CLI}) m[tb + ${T_IRQOFF}] = ${this.localIrqOff()}; ${next}`;
       case "do_task_dead":
         // The process ends from whatever depth: on at its body's exit, with the body's frame.
         return js`if (cur === 0) F("no_task", "do_task_dead() called where no task runs (an interrupt handler)", ${s}); pc = TD(tb); fp = TF(tb); continue;`;
       case "arch_local_irq_enable":
         return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
-      case "arch_local_irq_restore":
-        return js`m[tb + ${T_IRQOFF}] = (${this.int(arg())} & 0x200) !== 0 ? 0 : ${this.localIrqOff()}; ${next}`;
     }
   }
 

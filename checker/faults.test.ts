@@ -571,6 +571,58 @@ process Q { int a = x; int b = y; assert(!(a == 1 && b == 0)); }
     ).toBeUndefined();
   });
 
+  // Hostile review of the irq change (attack 12): a handler that waits while some task with
+  // interrupts on is on a CPU may have interrupted that task: a lockup, as lockdep reports.
+  it("under smp, a handler waiting while a task with interrupts on runs is a lockup (lock order, a spin on another CPU)", () => {
+    const order = `#include <linux/spinlock.h>
+DEFINE_SPINLOCK(L);
+DEFINE_SPINLOCK(M);
+int n; int fired;
+void a_op(void) { spin_lock(&M); n++; spin_unlock(&M); }
+void b_op(void) { int f; spin_lock_irqsave(&L, f); spin_lock(&M); n++; spin_unlock(&M); spin_unlock_irqrestore(&L, f); }
+process A { a_op(); }
+process B { b_op(); }
+interrupt irq { assume(fired == 0); fired = 1; spin_lock(&L); n = n + 10; spin_unlock(&L); }
+`;
+    expect(check(order).bad?.counterexample?.fault).toBe("interrupt_blocks");
+    const spin = `#include <linux/spinlock.h>
+DEFINE_SPINLOCK(L);
+int go; int fired; int n;
+void b_op(void) { int f; spin_lock_irqsave(&L, f); await(go); n++; spin_unlock_irqrestore(&L, f); }
+void c_op(void) { go = 1; }
+process B { b_op(); }
+process C { c_op(); }
+interrupt irq { assume(fired == 0); fired = 1; spin_lock(&L); n = n + 10; spin_unlock(&L); }
+`;
+    expect(check(spin).bad?.counterexample?.fault).toBe("interrupt_blocks");
+  });
+
+  it("a cli() and a local_irq_save nest either way; a handler runs with interrupts off", () => {
+    const nest = (inner: string) => `#include <linux/irqflags.h>
+int x; int y;
+void legacy(void) { int g; ${inner} }
+void sec(void) { int f; local_irq_save(f); legacy(); x = 1; y = 1; local_irq_restore(f); }
+process P { sec(); }
+process Q { int a = x; int b = y; assert(!(a == 1 && b == 0)); }
+`;
+    // Back from the nested cli() section, interrupts are off on this CPU only again.
+    expect(check(nest("save_flags(g); cli(); restore_flags(g);")).bad?.name).toBe("assertion");
+    const inCli = `#include <linux/irqflags.h>
+int x; int y;
+void sec(void) { int f; cli(); local_irq_save(f); local_irq_restore(f); x = 1; y = 1; sti(); }
+process P { sec(); }
+process Q { int a = x; int b = y; assert(!(a == 1 && b == 0)); }
+`;
+    expect(check(inCli).bad).toBeUndefined();
+    const handler = `#include <linux/irqflags.h>
+int seen; int fired;
+interrupt irq { assume(fired == 0); fired = 1; seen = irqs_disabled(); }
+process P { }
+final off: fired == 0 || seen == 1;
+`;
+    expect(check(handler).bad).toBeUndefined();
+  });
+
   it("a use after free names the access, not the free", () => {
     const text =
       "struct s { int f; }; pool struct s[1]; int x;\nprocess A { struct s *p = kmalloc(sizeof(struct s), GFP_KERNEL); kfree(p); x = p->f; }\n";

@@ -15,12 +15,15 @@ import {
 import {
   blockHeader,
   bodyExit,
+  handlerMayLockUp,
   IRQ_CLI,
   IRQ_LOCAL,
   type Layout,
   layoutMachine,
+  restoredIrqOff,
   SIGKILL_BIT,
-  someLocalIrqOff,
+  savedFlags,
+  schedulePcs,
   T_ATOMIC,
   T_FP,
   T_IRQOFF,
@@ -376,8 +379,8 @@ class Run {
         return next;
       case "await":
         if (!this.truth(ins.cond)) {
-          // Under smp a handler may wait on another CPU for a task with irqs off on its own.
-          if (this.cur === 0 && !someLocalIrqOff(layoutOf(p), m))
+          // A handler that may have interrupted a task it waits for is locked up (layout.ts).
+          if (this.cur === 0 && handlerMayLockUp(p, layoutOf(p), schedulePcs(p), m))
             throw new Trap("interrupt_blocks", HANDLER_BLOCKS, this.siteSpan(ins.at));
           this.blockAt(i);
         }
@@ -496,29 +499,22 @@ class Run {
         m[tb + T_IRQOFF] = IRQ_CLI;
         return;
       case "arch_local_irq_disable":
-        m[tb + T_IRQOFF] = this.p.model === "up" ? IRQ_CLI : IRQ_LOCAL;
+        if (m[tb + T_IRQOFF] !== IRQ_CLI) m[tb + T_IRQOFF] = this.p.model === "up" ? IRQ_CLI : IRQ_LOCAL;
         return;
       case "arch_local_irq_enable":
         m[tb + T_IRQOFF] = 0;
-        return;
-      case "arch_local_irq_restore":
-        m[tb + T_IRQOFF] =
-          (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0
-            ? 0
-            : this.p.model === "up"
-              ? IRQ_CLI
-              : IRQ_LOCAL;
         return;
       case "sti":
         m[tb + T_IRQOFF] = 0;
         return;
       case "save_flags": {
         const a = this.int(ins.args[0] as IExpr);
-        m[a] = m[tb + T_IRQOFF] !== 0 ? 0 : EFLAGS_IF;
+        m[a] = savedFlags(m[tb + T_IRQOFF]!);
         return;
       }
       case "restore_flags":
-        m[tb + T_IRQOFF] = (this.int(ins.args[0] as IExpr) & EFLAGS_IF) !== 0 ? 0 : IRQ_CLI;
+      case "arch_local_irq_restore":
+        m[tb + T_IRQOFF] = restoredIrqOff(this.int(ins.args[0] as IExpr));
         return;
     }
   }

@@ -3,18 +3,16 @@
 import type { Span } from "../model/ast";
 import type { Lowered } from "../model/ir";
 import {
+  asleepInSchedule,
   IRQ_CLI,
   type Layout,
   layoutMachine,
-  SIGKILL_BIT,
   type Slot,
+  schedulePcs,
   startTask,
   T_ATOMIC,
   T_IRQOFF,
   T_PC,
-  TASK_INTERRUPTIBLE,
-  TASK_RUNNING,
-  TASK_WAKEKILL,
 } from "../model/layout";
 import {
   BLOCKED,
@@ -109,10 +107,7 @@ export class System {
     this.scratch = new Int32Array(this.words);
     this.cpuWord = program.model === "up" ? program.cpuWord : -1;
     this.slotAt = new Map(this.layout.procs.map((sl, i) => [sl.base, i]));
-    this.isSchedulePc = new Uint8Array(program.code.length + 1);
-    program.code.forEach((ins, pc) => {
-      if (ins.k === "prim" && ins.name === "schedule") this.isSchedulePc[pc] = 1;
-    });
+    this.isSchedulePc = schedulePcs(program);
     this.start = buildInitialState(program, this.layout, this.compiled.step);
   }
 
@@ -439,14 +434,6 @@ export class System {
    * step wakes it at once). The same rule as the schedule primitive in compile.ts.
    */
   asleep(m: Int32Array, slot: number): boolean {
-    const s = this.layout.slots[slot] as Slot;
-    if (this.isSchedulePc[m[s.base + T_PC]!] !== 1) return false;
-    const t = this.program.task;
-    const st = m[s.task + t.state]!;
-    return (
-      st !== TASK_RUNNING &&
-      !(st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0) &&
-      !((st & TASK_WAKEKILL) !== 0 && (m[s.task + t.signal]! & SIGKILL_BIT) !== 0)
-    );
+    return asleepInSchedule(this.program, this.isSchedulePc, m, this.layout.slots[slot] as Slot);
   }
 }

@@ -34,21 +34,71 @@ export const IRQ_CLI = 1;
  */
 export const IRQ_LOCAL = 2;
 
+/** include/asm-i386/system.h: EFLAGS' interrupt flag, the one bit of EFLAGS the model keeps. */
+export const EFLAGS_IF = 0x200;
+/** The model's own bit in a saved flags word: interrupts were off on this CPU only (IRQ_LOCAL). */
+const FLAGS_LOCAL = 1;
+
+/** The flags word save_flags stores: IF when interrupts are on; else 0, or FLAGS_LOCAL for IRQ_LOCAL. */
+export function savedFlags(irqOff: number): number {
+  return irqOff === 0 ? EFLAGS_IF : irqOff === IRQ_LOCAL ? FLAGS_LOCAL : 0;
+}
+
+/** The T_IRQOFF value restore_flags gives back for a saved flags word (the kind that was saved). */
+export function restoredIrqOff(flags: number): number {
+  return (flags & EFLAGS_IF) !== 0 ? 0 : (flags & FLAGS_LOCAL) !== 0 ? IRQ_LOCAL : IRQ_CLI;
+}
+
 /** Whether a task's T_IRQOFF word makes it run alone: cli, or any irq-off under up (IRQ_LOCAL is stored as IRQ_CLI there). */
 export function runsAloneIrq(irqOff: number): boolean {
   return (irqOff & IRQ_CLI) !== 0;
 }
 
 /**
- * Whether some process has interrupts off on its own CPU only (IRQ_LOCAL): then a handler that
- * cannot go on may be spinning on another CPU, waiting for that task, rather than locked up
- * over the task it interrupted.
+ * Whether a task is asleep in schedule(): at a schedule() call, not TASK_RUNNING, and with no
+ * signal that ends its sleep (the machine's schedule() rule, checker/compile.ts). Such a task is
+ * on no CPU.
  */
-export function someLocalIrqOff(layout: Layout, m: Int32Array): boolean {
+export function asleepInSchedule(p: Lowered, isSchedulePc: Uint8Array, m: Int32Array, s: Slot): boolean {
+  if (isSchedulePc[m[s.base + T_PC]!] !== 1) return false;
+  const t = p.task;
+  const st = m[s.task + t.state]!;
+  return (
+    st !== TASK_RUNNING &&
+    !(st === TASK_INTERRUPTIBLE && (m[s.task + t.signal]! & ~m[s.task + t.blocked]!) !== 0) &&
+    !((st & TASK_WAKEKILL) !== 0 && (m[s.task + t.signal]! & SIGKILL_BIT) !== 0)
+  );
+}
+
+/** isSchedulePc[pc] = 1 where instruction pc is a schedule() call. */
+export function schedulePcs(p: Lowered): Uint8Array {
+  const out = new Uint8Array(p.code.length + 1);
+  p.code.forEach((ins, pc) => {
+    if (ins.k === "prim" && ins.name === "schedule") out[pc] = 1;
+  });
+  return out;
+}
+
+/**
+ * Whether an interrupt handler that cannot go on (it waits for a lock or a condition) may be
+ * locked up over the task it interrupted. KC does not say which CPU an interrupt lands on: if
+ * some process is on a CPU (live, not asleep in schedule()) with interrupts on, the handler may
+ * have interrupted it, and that task may be the one it waits for — a lockup (interrupt_blocks),
+ * a false alarm when another task holds what it waits for. If every process on a CPU has
+ * interrupts off, the handler can only be on a free CPU, spinning: it does not fire yet.
+ */
+export function handlerMayLockUp(
+  p: Lowered,
+  layout: Layout,
+  isSchedulePc: Uint8Array,
+  m: Int32Array,
+): boolean {
   for (const s of layout.procs)
-    if ((m[s.base + T_IRQOFF]! & IRQ_LOCAL) !== 0 && m[s.base + T_PC] !== 0) return true;
+    if (m[s.base + T_PC] !== 0 && m[s.base + T_IRQOFF] === 0 && !asleepInSchedule(p, isSchedulePc, m, s))
+      return true;
   return false;
 }
+
 /** Words of registers at the start of every task block; a process's task_struct follows. */
 export const TASK_REGS = 4;
 
@@ -165,8 +215,10 @@ export function startTask(p: Lowered, m: Int32Array, s: Slot): void {
   const unit = p.units[s.unit] as Unit;
   m[s.base + T_PC] = unit.entry;
   m[s.base + T_FP] = s.stackBase;
-  // A handler fires, and init runs, as one indivisible step from its first statement.
+  // A handler fires, and init runs, as one indivisible step from its first statement; a hard
+  // interrupt handler runs with interrupts off (irqs_disabled() is true in it).
   if (s.kind !== "process") m[s.base + T_ATOMIC] = 1;
+  if (s.kind === "interrupt") m[s.base + T_IRQOFF] = IRQ_CLI;
 }
 
 /**
