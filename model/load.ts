@@ -363,6 +363,9 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       ...(options.model ? { model: options.model } : {}),
       callBoundaries: options.callBoundaries === true,
       preludeFiles,
+      libraryFiles: new Set(
+        [...pathOf].filter(([, p]) => inside(realOrResolved(LIBRARY_DIR), p)).map(([f]) => f),
+      ),
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };
   } catch (e) {

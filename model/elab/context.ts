@@ -60,6 +60,11 @@ export interface ElaborateOptions {
    * replaced by the spec's own definition of the same signature, which Lowered.replaced lists.
    */
   preludeFiles?: ReadonlySet<number>;
+  /**
+   * The files of the bundled IPC library (specs/lib/): a function they define may be replaced
+   * the same way by a file outside the library (a bug variant, a student's version).
+   */
+  libraryFiles?: ReadonlySet<number>;
 }
 
 /** Values given with `-D NAME=VALUE`. Each must name a `const` of the program. */

@@ -873,9 +873,13 @@ export abstract class Declarations extends ElabContext {
     old: Extract<Decl, { kind: "function" }>,
     d: Extract<Decl, { kind: "function" }>,
   ): boolean {
+    // A prelude function by a library's or a spec's, a library function by a spec's: a layer
+    // below is replaced from a layer above (the prelude's send_sig by the library's, which a
+    // bug variant may replace again).
     const prelude = this.options.preludeFiles;
-    if (!prelude?.has(old.span.file) || prelude.has(d.span.file)) return false;
-    return !this.replaced.some((r) => r.name === d.name);
+    const library = this.options.libraryFiles;
+    const layer = (file: number): number => (prelude?.has(file) ? 0 : library?.has(file) ? 1 : 2);
+    return layer(old.span.file) < layer(d.span.file);
   }
 
   /** The dropped first size of array parameters (`int a[n]`) is checked with the parameters in scope. */

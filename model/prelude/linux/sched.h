@@ -62,8 +62,8 @@ int signal_pending_state(int state, struct task_struct *p) {
     return (state & TASK_INTERRUPTIBLE) != 0 || fatal_signal_pending(p);
 }
 
-/// kernel/signal.c: make sig pending for p and wake p if it sleeps interruptibly, or killably and sig is SIGKILL.
-void send_sig(int sig, struct task_struct *p, int priv) {
+/// kernel/signal.c: make sig pending for p and wake p if it sleeps interruptibly, or killably and sig is SIGKILL; 0 (the IPC library's linux/signal.kc has the whole of kernel/signal.c).
+int send_sig(int sig, struct task_struct *p, int priv) {
     atomic {
         p->signal = p->signal | (1 << (sig - 1));
         if ((p->signal & ~p->blocked) != 0) {
@@ -71,6 +71,7 @@ void send_sig(int sig, struct task_struct *p, int priv) {
                 p->state = TASK_RUNNING;
         }
     }
+    return 0;
 }
 
 #ifndef KC_MAX_TIMERS
