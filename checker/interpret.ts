@@ -78,9 +78,6 @@ function layoutOf(p: Lowered): Layout {
 /** Where a site has no span, the compiled code reports this one; so do we. */
 const NO_SPAN: Span = { file: -1, start: 0, end: 0 };
 
-/** include/asm-i386/system.h: the IF bit of EFLAGS, the only flag save_flags models. */
-const EFLAGS_IF = 0x200;
-
 /** A run-time violation raised while evaluating; caught once, at the step's end. */
 class Trap {
   constructor(

@@ -223,7 +223,16 @@ const property: Schema = {
     name: { t: "string", max: 256, pattern: IDENT, what: "a name" },
     kind: {
       t: "enum",
-      values: ["invariant", "final", "reachable", "assertion", "deadlock", "stuck_waiter", "runtime_error", "memory_leak"],
+      values: [
+        "invariant",
+        "final",
+        "reachable",
+        "assertion",
+        "deadlock",
+        "stuck_waiter",
+        "runtime_error",
+        "memory_leak",
+      ],
     },
     status: { t: "enum", values: ["holds", "violated", "inconclusive"] },
     message: nullable(text),
