@@ -65,6 +65,10 @@ export const PRUNED = 4;
  */
 export const CUT = 5;
 
+/** The message of a task that dies inside atomic or with interrupts off (do_task_dead). */
+export const ATOMIC_EXIT =
+  "BUG: scheduling while atomic: the task ends (do_task_dead) inside atomic or with interrupts off";
+
 /** Kinds of run-time violation a step can report. */
 export type FaultKind =
   | "assertion"
@@ -85,7 +89,8 @@ export type FaultKind =
   | "no_task"
   | "bad_cast"
   | "double_free"
-  | "bad_free";
+  | "bad_free"
+  | "atomic_exit";
 
 /** Scratch shared between the explorer and a step: choices in, choice requests and faults out. */
 export class StepContext {
@@ -750,7 +755,9 @@ class Gen {
         return js`if (m[tb + ${T_IRQOFF}] !== ${IRQ_CLI}) m[tb + ${T_IRQOFF}] = ${this.localIrqOff()}; ${next}`;
       case "do_task_dead":
         // The process ends from whatever depth: on at its body's exit, with the body's frame.
-        return js`if (cur === 0) F("no_task", "do_task_dead() called where no task runs (an interrupt handler)", ${s}); pc = TD(tb); fp = TF(tb); continue;`;
+        // kernel/sched/core.c __schedule_bug: a task that dies inside atomic or with interrupts
+        // off has "scheduled while atomic" (a spin lock's holder, an irq-off section).
+        return js`if (cur === 0) F("no_task", "do_task_dead() called where no task runs (an interrupt handler)", ${s}); if ((m[tb + ${T_ATOMIC}] | m[tb + ${T_IRQOFF}]) !== 0) F("atomic_exit", MS[${this.messageId(ATOMIC_EXIT)}], ${s}); pc = TD(tb); fp = TF(tb); continue;`;
       case "arch_local_irq_enable":
         return js`m[tb + ${T_IRQOFF}] = 0; ${next}`;
     }

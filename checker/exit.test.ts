@@ -45,6 +45,22 @@ final never_after: after == 0;
     expect(outcome(src)).toMatchObject({ hooks_ran: "holds", never_after: "holds", stuck_waiter: "holds" });
   });
 
+  it("dying inside atomic or with interrupts off is the kernel's 'scheduling while atomic'", () => {
+    const src = `#include <linux/spinlock.h>
+DEFINE_SPINLOCK(l);
+void do_exit(long code) { do_task_dead(); }
+process p { spin_lock_irq(&l); do_exit(1); }
+`;
+    expect(outcome(src).runtime_error).toBe(
+      "BUG: scheduling while atomic: the task ends (do_task_dead) inside atomic or with interrupts off",
+    );
+    expect(
+      outcome(
+        "int n;\nvoid do_exit(long c) { do_task_dead(); }\nprocess p { atomic { n = 1; do_exit(0); } }\n",
+      ).runtime_error,
+    ).toMatch(/^BUG: scheduling while atomic/);
+  });
+
   it("do_task_dead where no task runs is a fault", () => {
     const src = `#include <linux/sched.h>
 int n;

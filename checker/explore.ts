@@ -35,6 +35,7 @@ const FAULT_PROPERTY: Record<FaultKind, PropertyKind> = {
   bad_cast: "runtime_error",
   double_free: "runtime_error",
   bad_free: "runtime_error",
+  atomic_exit: "runtime_error",
 };
 
 /** States BFS expands before it inserts their successors together (see `explore`). */

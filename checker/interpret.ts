@@ -46,6 +46,7 @@ import {
 } from "../model/objects";
 import { sizeOf } from "../model/types";
 import {
+  ATOMIC_EXIT,
   BLOCKED,
   badShiftMessage,
   CUT,
@@ -412,6 +413,8 @@ class Run {
               "do_task_dead() called where no task runs (an interrupt handler)",
               this.siteSpan(ins.at),
             );
+          if ((m[tb + T_ATOMIC]! | m[tb + T_IRQOFF]!) !== 0)
+            throw new Trap("atomic_exit", ATOMIC_EXIT, this.siteSpan(ins.at));
           const exit = bodyExit(p, layoutOf(p), tb);
           this.fp = exit.fp;
           return exit.pc;
