@@ -15,7 +15,7 @@ import type { Span } from "../model/ast";
 import { CompileError, formatDiagnostic } from "../model/diagnostics";
 import type { ExecModel, Expectation, Lowered } from "../model/ir";
 import { lex } from "../model/lexer";
-import { type LoadResult, loadProgram, readSourceFile } from "../model/load";
+import { LIBRARY_DIR, type LoadResult, loadProgram, readSourceFile } from "../model/load";
 import { printable, SourceSet } from "../model/source";
 import { toJson } from "../reports/json";
 import { renderJunit, type SuiteCase } from "../reports/junit";
@@ -276,11 +276,7 @@ function runCheck(a: CheckArgs): number {
   checkNumber("time-limit", a.timeLimit);
   checkNumber("memory", a.memory);
   const defines = parseDefines(a.D);
-  const includeDirs = (Array.isArray(a.I) ? a.I : a.I ? [a.I] : []).map(String);
-  // A mistyped -I would otherwise only show as a missing include, or not at all.
-  for (const d of includeDirs)
-    if (!statSync(d, { throwIfNoEntry: false })?.isDirectory())
-      throw new UsageError(`-I ${d}: no such directory`);
+  const includeDirs = includeDirsOf(a.I);
   const model = modelFlag(a.model);
   const r = load(a.spec, defines, includeDirs, a.fine, model);
   if (a.json) checkOutputs([{ flag: "json", path: a.json }], r.inputs);
@@ -309,14 +305,22 @@ function runCheck(a: CheckArgs): number {
     null;
   const reach = o.properties.find((p) => p.status === "violated" && p.kind === "reachable") ?? null;
   const defs = [...defines].map(([k, v]) => `-D ${k}=${v}`);
-  const base = ["ipcmc", "check", shellQuote(a.spec), ...defs, ...(model ? [`--model ${model}`] : [])].join(
-    " ",
-  );
+  const incs = includeDirs.map((d) => `-I ${shellQuote(d)}`);
+  const base = [
+    "ipcmc",
+    "check",
+    shellQuote(a.spec),
+    ...defs,
+    ...incs,
+    ...(model ? [`--model ${model}`] : []),
+  ].join(" ");
   // Two commands, not `&&`: check exits 1 on the violation, which would skip the replay.
+  // replay reads no -I of the trace's own (a stranger's trace chooses no directory): repeat it.
+  const replayIncs = incs.length > 0 ? ` ${incs.join(" ")}` : "";
   const replayHint = first
     ? a.json
-      ? `ipcmc replay ${shellQuote(a.json)}`
-      : `${base} --json trace.json; ipcmc replay trace.json`
+      ? `ipcmc replay ${shellQuote(a.json)}${replayIncs}`
+      : `${base} --json trace.json; ipcmc replay trace.json${replayIncs}`
     : null;
   const expectation = r.program.expect
     ? {
@@ -335,7 +339,7 @@ function runCheck(a: CheckArgs): number {
       : null;
   say(
     process.stdout,
-    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters, model: r.program.model, replaced: replacedLines(r.program, r.sources) })}\n`,
+    `${renderReport({ spec: a.spec, defines, outcome: o, trace: chosen, replayHint, expectation, shortest: a.strategy !== "dfs", columns: a.columns, fullTrace: a.fullTrace, stuckWaiters: a.stuckWaiters, model: r.program.model, replaced: [...libraryFilesReplaced(r.inputs, includeDirs), ...replacedLines(r.program, r.sources)] })}\n`,
   );
   if (a.json) {
     const origin = traceOrigin(r, { spec: a.spec, json: a.json, defines, includeDirs, fine: a.fine });
@@ -438,14 +442,24 @@ function failed(name: string, got: string, detail: string | null): SuiteEntry {
   };
 }
 
+/** The -I directories of a command line, each checked to exist. */
+function includeDirsOf(arg: unknown): string[] {
+  const dirs = (Array.isArray(arg) ? arg : arg ? [arg] : []).map(String);
+  // A mistyped -I would otherwise only show as a missing include, or not at all.
+  for (const d of dirs)
+    if (!statSync(d, { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(`-I ${d}: no such directory`);
+  return dirs;
+}
+
 /** Loads one suite file; an internal error becomes a failed case, never the end of the suite. */
-function suiteEntry(f: string, debug: boolean): SuiteEntry {
+function suiteEntry(f: string, debug: boolean, includeDirs: string[]): SuiteEntry {
   const name = relative(process.cwd(), resolve(f)) || f;
   const declared = declaresExpect(f);
   if (declared === false) return { name, kind: "skip" };
   try {
     const began = performance.now();
-    const r = loadProgram(f, {});
+    const r = loadProgram(f, { includeDirs });
     if (r.ok) return { name, kind: "spec", loaded: r, loadMs: performance.now() - began };
     return failed(name, "does not compile", diagnosticsText(r));
   } catch (e) {
@@ -537,6 +551,7 @@ function runSuite(
   json: string | undefined,
   junit: string | undefined,
   debug: boolean,
+  includeDirs: string[] = [],
 ): number {
   if (!existsSync(dir)) throw new UsageError(`${dir}: no such directory`);
   const files = statSync(dir).isDirectory() ? findSpecs(dir) : [dir];
@@ -546,7 +561,7 @@ function runSuite(
     );
   // Every spec is loaded before any is searched, so that the outputs are checked against every
   // file the run reads before the first search starts.
-  const entries = files.map((f) => suiteEntry(f, debug));
+  const entries = files.map((f) => suiteEntry(f, debug, includeDirs));
   const outputs = [
     ...(json ? [{ flag: "json", path: json }] : []),
     ...(junit ? [{ flag: "junit", path: junit }] : []),
@@ -788,6 +803,12 @@ export function main(argv: string[]): number {
               type: "string",
               describe: "write JUnit XML (one test case per spec) to this file",
               requiresArg: true,
+            })
+            .option("I", {
+              type: "string",
+              array: true,
+              describe: "also search this directory for #include (a course's edited library files)",
+              requiresArg: true,
             }),
         (a) => {
           code = runSuite(
@@ -801,6 +822,7 @@ export function main(argv: string[]): number {
             a.json as string | undefined,
             a.junit as string | undefined,
             debug,
+            includeDirsOf(a.I),
           );
         },
       )
@@ -869,6 +891,29 @@ if (process.argv[1] && /ipcmc(\.js|\.mjs)?$|cli\.(ts|js|mjs)$/.test(process.argv
     process.exitCode = failure(e, args.includes("--debug"));
   });
   process.exitCode = main(args);
+}
+
+/**
+ * "linux/pipe.kc of specs/lib by mydir/linux/pipe.kc" for each file an -I directory gave in
+ * place of the bundled library's file of that name (a student's edited copy): the report says
+ * which one ran.
+ */
+function libraryFilesReplaced(inputs: readonly string[], includeDirs: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of inputs)
+    for (const d of includeDirs) {
+      const rel = relative(resolve(d), p);
+      if (rel.startsWith("..") || isAbsolute(rel)) continue;
+      if (existsSync(join(LIBRARY_DIR, rel))) out.push(`${rel} of specs/lib by ${shownPath(p)}`);
+      break;
+    }
+  return out;
+}
+
+/** A path as the working directory sees it, when that is below it; else whole. */
+function shownPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") ? rel : p;
 }
 
 /** "NAME (FILE:LINE) by the spec's (FILE:LINE)" for each prelude function the spec replaced. */

@@ -215,6 +215,8 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
   const inputs: string[] = [];
   /** The real path of each file read, by its index in `sources` (one index per inclusion). */
   const pathOf = new Map<number, string>();
+  /** Files found through an -I directory or the bundled library, not beside their includer. */
+  const searchedFiles = new Set<number>();
   let files = 0;
   // The 64-bit kernel types parse as types, so that using one is KC313, not a syntax error.
   const typedefs = new Set<string>(WIDE_TYPEDEFS);
@@ -258,7 +260,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       // A kernel header names others only as <...>; the prelude has no directory of its own.
       if (dir === undefined)
         return fail("KC503", `include "${inc}": a kernel header includes only <...> headers`);
-      let found: { path: string; text: string } | null;
+      let found: { path: string; text: string; searched: boolean } | null;
       try {
         found = resolveInclude(inc, dir, includeDirs, read);
       } catch (e) {
@@ -278,6 +280,7 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       if (!inputs.includes(found.path)) inputs.push(found.path);
       const f = sources.add(displayPath(found.path), found.text);
       pathOf.set(f, found.path);
+      if (found.searched) searchedFiles.add(f);
       dirs.set(f, dirname(found.path));
       targets.set(at(span), f);
       return f;
@@ -363,8 +366,12 @@ export function loadProgram(path: string, options: LoadOptions = {}, text?: stri
       ...(options.model ? { model: options.model } : {}),
       callBoundaries: options.callBoundaries === true,
       preludeFiles,
+      // A library is what -I directories and specs/lib hold (a student's edited pipe.kc
+      // included): a spec may replace its functions.
       libraryFiles: new Set(
-        [...pathOf].filter(([, p]) => inside(realOrResolved(LIBRARY_DIR), p)).map(([f]) => f),
+        [...pathOf]
+          .filter(([f, p]) => searchedFiles.has(f) || inside(realOrResolved(LIBRARY_DIR), p))
+          .map(([f]) => f),
       ),
     });
     return { ok: true, program, sources, main: displayPath(path), inputs };
@@ -425,7 +432,7 @@ function resolveInclude(
   dir: string,
   includeDirs: string[],
   read: (p: string) => string | null,
-): { path: string; text: string } | null {
+): { path: string; text: string; searched: boolean } | null {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (/[\x00-\x1f\x7f]/.test(inc))
     throw new Refusal("KC503", "an include path may not contain control characters");
@@ -437,7 +444,7 @@ function resolveInclude(
   // Only KC source is read, so a diagnostic never quotes another file (a .env beside a spec).
   if (!inc.endsWith(".kc"))
     throw new Refusal("KC503", `include "${inc}": only KC source files (.kc) can be included`);
-  for (const d of [dir, ...includeDirs]) {
+  for (const [i, d] of [dir, ...includeDirs].entries()) {
     const base = resolve(d);
     const p = resolve(base, inc);
     if (!inside(base, p))
@@ -452,7 +459,7 @@ function resolveInclude(
     if (!real.endsWith(".kc"))
       throw new Refusal("KC503", `include "${inc}" is a link to a file that is not KC source (.kc)`);
     const text = read(real);
-    if (text !== null) return { path: real, text };
+    if (text !== null) return { path: real, text, searched: i > 0 };
   }
   return null;
 }
