@@ -66,6 +66,17 @@ import {
 import { PointerChecker, PointerFault } from "./interpretPointers";
 
 /** Layouts of the programs interpreted, computed once each. */
+const schedPcs = new WeakMap<Lowered, Uint8Array>();
+/** layout.ts schedulePcs, made once per program. */
+function schedulePcsOf(p: Lowered): Uint8Array {
+  let s = schedPcs.get(p);
+  if (!s) {
+    s = schedulePcs(p);
+    schedPcs.set(p, s);
+  }
+  return s;
+}
+
 const layouts = new WeakMap<Lowered, Layout>();
 function layoutOf(p: Lowered): Layout {
   let l = layouts.get(p);
@@ -378,7 +389,7 @@ class Run {
       case "await":
         if (!this.truth(ins.cond)) {
           // A handler that may have interrupted a task it waits for is locked up (layout.ts).
-          if (this.cur === 0 && handlerMayLockUp(p, layoutOf(p), schedulePcs(p), m))
+          if (this.cur === 0 && handlerMayLockUp(p, layoutOf(p), schedulePcsOf(p), m))
             throw new Trap("interrupt_blocks", HANDLER_BLOCKS, this.siteSpan(ins.at));
           this.blockAt(i);
         }

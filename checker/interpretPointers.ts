@@ -129,7 +129,8 @@ export class PointerChecker {
     if (!o)
       throw new PointerFault(
         inMemory && (this.inStack(a) || this.inStack(a - 1)) ? "use_after_return" : "bad_pointer",
-        `${what} on a pointer that points into no live object (${inMemory ? describeStatic(p, this.layout, a) : "outside memory"})`,
+        // As the compiled check says it: NULL (word 0) is named, not "outside memory".
+        `${what} on a pointer that points into no live object (${a < m.length ? describeStatic(p, this.layout, a) : "outside memory"})`,
         span,
       );
     if (o.flag >= 0 && m[o.flag] === 0)

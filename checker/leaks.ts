@@ -10,7 +10,7 @@
 import type { Lowered } from "../model/ir";
 import { ADDRESS_MASK } from "../model/ir";
 import type { Layout } from "../model/layout";
-import { type KindMap, kindMap } from "../model/objects";
+import { type KindMap, kindMap, poolHolding } from "../model/objects";
 import { showType } from "../model/types";
 
 /** A leaked object: its pool (index into Lowered.pools) and its slot in the pool. */
@@ -39,50 +39,47 @@ export function findLeak(p: Lowered, layout: Layout, m: Int32Array): Leak | null
     kindCache.set(p, kinds);
   }
   const k = kinds.kind;
-  // Each allocated object, by the address of its first word.
-  const objects: Array<{ pool: number; index: number; first: number; size: number }> = [];
-  const objectAt = (a: number): number => {
-    for (let i = 0; i < objects.length; i++) {
-      const o = objects[i] as (typeof objects)[number];
-      if (a >= o.first && a < o.first + Math.max(1, o.size)) return i;
-    }
-    return -1;
-  };
-  p.pools.forEach((q, pool) => {
-    for (let index = 0; index < q.count; index++) {
-      const flag = q.base + index * (q.size + 1);
-      if (m[flag] !== 0) objects.push({ pool, index, first: flag + 1, size: q.size });
+  // Allocated objects by the address of their flag word; reached ones are marked.
+  const reached = new Map<number, boolean>();
+  p.pools.forEach((q) => {
+    for (let i = 0; i < q.count; i++) {
+      const flag = q.base + i * (q.size + 1);
+      if (m[flag] !== 0) reached.set(flag, false);
     }
   });
-  if (objects.length === 0) return null;
-  const inPool = (a: number): boolean =>
-    p.pools.some((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
-  const reached = new Uint8Array(objects.length);
+  if (reached.size === 0) return null;
   const work: number[] = [];
   const follow = (word: number): void => {
     if (!holdsPointer(k[word] ?? "")) return;
     const v = m[word] as number;
     if (v <= 0) return; // NULL, an error pointer or a function
-    const o = objectAt(v > ADDRESS_MASK ? v & ADDRESS_MASK : v);
-    if (o >= 0 && reached[o] === 0) {
-      reached[o] = 1;
-      work.push(o);
+    const a = v > ADDRESS_MASK ? v & ADDRESS_MASK : v;
+    const q = poolHolding(p, a);
+    if (!q) return;
+    const flag = a - ((a - q.base) % (q.size + 1));
+    if (flag !== a && reached.get(flag) === false) {
+      reached.set(flag, true);
+      work.push(flag);
     }
   };
   // Roots: every word of a global or a task_struct that holds a pointer (stacks have no kinds
   // in this map, and pool objects are reached only through others).
-  for (let a = 0; a < layout.words; a++) if (!inPool(a)) follow(a);
+  for (let a = 0; a < layout.words; a++) if (!poolHolding(p, a)) follow(a);
   while (work.length > 0) {
-    const o = objects[work.pop() as number] as (typeof objects)[number];
-    for (let w = o.first; w < o.first + o.size; w++) follow(w);
+    const flag = work.pop() as number;
+    const size = (poolHolding(p, flag) as Lowered["pools"][number]).size;
+    for (let w = flag + 1; w <= flag + size; w++) follow(w);
   }
-  const lost = objects.findIndex((_, i) => reached[i] === 0);
-  if (lost < 0) return null;
-  const o = objects[lost] as (typeof objects)[number];
-  const q = p.pools[o.pool];
-  return {
-    pool: o.pool,
-    index: o.index,
-    message: `memory leak: ${q ? showType(q.type) : "an object"} (pool object ${o.index}) is still allocated when every process has exited, and no pointer reaches it`,
-  };
+  for (const [flag, seen] of reached) {
+    if (seen) continue;
+    const q = poolHolding(p, flag) as Lowered["pools"][number];
+    const pool = p.pools.indexOf(q);
+    const index = (flag - q.base) / (q.size + 1);
+    return {
+      pool,
+      index,
+      message: `memory leak: ${showType(q.type)} (pool object ${index}) is still allocated when every process has exited, and no pointer reaches it`,
+    };
+  }
+  return null;
 }

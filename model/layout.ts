@@ -35,7 +35,7 @@ export const IRQ_CLI = 1;
 export const IRQ_LOCAL = 2;
 
 /** include/asm-i386/system.h: EFLAGS' interrupt flag, the one bit of EFLAGS the model keeps. */
-export const EFLAGS_IF = 0x200;
+const EFLAGS_IF = 0x200;
 /** The model's own bit in a saved flags word: interrupts were off on this CPU only (IRQ_LOCAL). */
 const FLAGS_LOCAL = 1;
 
@@ -47,11 +47,6 @@ export function savedFlags(irqOff: number): number {
 /** The T_IRQOFF value restore_flags gives back for a saved flags word (the kind that was saved). */
 export function restoredIrqOff(flags: number): number {
   return (flags & EFLAGS_IF) !== 0 ? 0 : (flags & FLAGS_LOCAL) !== 0 ? IRQ_LOCAL : IRQ_CLI;
-}
-
-/** Whether a task's T_IRQOFF word makes it run alone: cli, or any irq-off under up (IRQ_LOCAL is stored as IRQ_CLI there). */
-export function runsAloneIrq(irqOff: number): boolean {
-  return (irqOff & IRQ_CLI) !== 0;
 }
 
 /**

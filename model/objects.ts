@@ -180,6 +180,11 @@ export function liveFrames(
   return out;
 }
 
+/** The pool whose slots (flag words and objects) hold word a, if any. */
+export function poolHolding(p: Lowered, a: number): Lowered["pools"][number] | undefined {
+  return p.pools.find((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
+}
+
 /** Joins the kinds a union's word has in its several members. */
 const UNION_KINDS = " | ";
 
@@ -267,9 +272,7 @@ export function kindMap(p: Lowered, layout: Layout): KindMap {
       kind[at + i] = k;
     });
   };
-  const inPool = (a: number): boolean =>
-    p.pools.some((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
-  for (const g of p.globals) if (!inPool(g.offset)) place(g.type, g.offset);
+  for (const g of p.globals) if (!poolHolding(p, g.offset)) place(g.type, g.offset);
   for (const q of p.pools) for (let i = 0; i < q.count; i++) place(q.type, q.base + i * (q.size + 1) + 1);
   for (const s of layout.slots) if (s.kind === "process") place({ k: "struct", name: "task_struct" }, s.task);
   const frame = p.units.map((u) => {
@@ -358,7 +361,7 @@ export function unpublished(p: Lowered, layout: Layout, m: Int32Array, slot: num
     hi = s.stackEnd;
   } else {
     if (v > ADDRESS_MASK) return false; // a stack pointer into another task's stack
-    const pool = p.pools.find((q) => a >= q.base && a < q.base + q.count * (q.size + 1));
+    const pool = poolHolding(p, a);
     if (!pool) return false;
     const h = a - ((a - pool.base) % (pool.size + 1));
     if (h === a || m[h] === 0) return false; // the allocated-flag word, or a free object
