@@ -203,6 +203,30 @@ describe("processes as data", () => {
     expect(violated(ok)).toEqual([]);
   });
 
+  it("a program that reaps (defines release_task) finds an exited task by pid until its pid word is cleared", () => {
+    // A zombie keeps its pid: found after it exited, until release_task clears the word.
+    const ok = [
+      "int found = -1;",
+      "int gone = -1;",
+      "void release_task(struct task_struct *p) { p->pid = 0; }",
+      "int done;",
+      "process a { done = 1; }",
+      "process b { await(done == 1); await(find_task_by_vpid(1) == NULL || (&a)->state == TASK_ZOMBIE);",
+      "  found = find_task_by_vpid(1) != NULL; release_task(&a); gone = find_task_by_vpid(1) == NULL; }",
+      "final zombie_found: found == 1 && gone == 1;",
+      "expect holds;",
+    ].join("\n");
+    expect(violated(ok)).toEqual([]);
+    // Without release_task an exited task is not found: the same wait then finds NULL.
+    const plain = ok
+      .replace(
+        "void release_task(struct task_struct *p) { p->pid = 0; }",
+        "void reap(struct task_struct *p) { p->pid = 0; }",
+      )
+      .replace("release_task(&a)", "reap(&a)");
+    expect(violated(plain)).toEqual(["zombie_found"]);
+  });
+
   it("properties read a body's locals, also after the process exited, and where it is", () => {
     const text = [
       "int lock;",

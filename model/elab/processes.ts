@@ -531,7 +531,8 @@ export abstract class ProcessRefs extends Processes {
 
   /**
    * kernel/pid.c find_task_by_vpid: the task with that pid, NULL when there is none. Pids are
-   * 1, 2, ... in slot order (model/layout.ts initialState); a task that has exited is not found.
+   * 1, 2, ... in slot order (model/layout.ts initialState); a task that has exited is not found,
+   * unless the program reaps (defines release_task): then a zombie is found until it is released.
    */
   private taskOfPid(pid: IExpr): IExpr {
     const all = [...this.procByName.values()].flatMap((p) =>
@@ -544,15 +545,22 @@ export abstract class ProcessRefs extends Processes {
       r: { k: "const", v },
       span: NOSPAN,
     });
+    // A program that defines release_task (kernel/exit.c) reaps: a task that exits stays a zombie,
+    // found by its pid, until release_task detaches the pid (clears the word: detach_pid).
+    // Otherwise a task is found until it exits, as if its parent reaped it at once.
+    const reaps = this.fns.get("release_task")?.decl?.body !== undefined;
+    // The pid field's offset (taskLayout reports a missing one once, when the program is laid out).
+    const pidOff = this.structs.get("task_struct")?.fields.find((f) => f.name === "pid")?.offset ?? 0;
     // A search tree over pids lo..hi (slots lo-1..hi-1): its depth grows with the log of the
     // number of tasks, so no expression is deeper than a few dozen levels.
     const tree = (lo: number, hi: number): IExpr => {
       if (lo === hi) {
         const s = all[lo - 1] as ProcSlot;
+        // Found while it runs; with a library that reaps, while its pid word is not 0.
         const live: IExpr = {
           k: "bin",
           op: "!=",
-          l: { k: "load", addr: { k: "const", v: s.base + T_PC }, local: false },
+          l: { k: "load", addr: { k: "const", v: reaps ? s.task + pidOff : s.base + T_PC }, local: false },
           r: C0,
           span: NOSPAN,
         };

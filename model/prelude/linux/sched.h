@@ -26,11 +26,13 @@ const SIGKILL = 9;
 /// include/linux/sched.h: set the task state, one store, without a barrier.
 #define __set_current_state(state_value) WRITE_ONCE(current->state, (state_value))
 
-/// kernel/sched/core.c: wake p if its state is in the mask state; 1 if it was woken, 0 if it was running or not in state.
+/// kernel/sched/core.c: wake p if its state is in the mask state; 1 if it was woken, 0 if it was running, exited or not in state.
 int try_to_wake_up(struct task_struct *p, int state) {
     int woken = 0;
     atomic {
-        if (p->state != TASK_RUNNING && (p->state & state) != 0) {
+        // An exited task's state is the machine's TASK_ZOMBIE (3, 2.0's value, whose bits are
+        // both sleeps'); the kernel's exited task is TASK_DEAD, which no wake-up matches.
+        if (p->state != TASK_RUNNING && p->state != TASK_ZOMBIE && (p->state & state) != 0) {
             p->state = TASK_RUNNING;
             woken = 1;
         }
