@@ -47,6 +47,25 @@ describe("fine mode", () => {
     expect(violated(text, true)).toContain("runtime_error");
   });
 
+  // C lets a callee's writes fall before or after the reads beside its call; KC picks one order,
+  // and both modes must pick the same (the default mode once read `g0` of `arr[g0] = h0()` after
+  // the call, the fine mode before it).
+  it("both modes run a call after the reads before it and before the reads after it", () => {
+    const decls = "int g0; int arr[2]; int r;\nint h0(void) { g0 = 1; return 5; }\n";
+    const cases: Array<[string, string]> = [
+      ["arr[g0] = h0();", "arr[0] == 5 && arr[1] == 0"],
+      ["r = g0 + h0();", "r == 5"],
+      ["r = h0() + g0;", "r == 6"],
+      ["g0 += h0();", "g0 == 6"],
+      ["r = g0 + ({ g0 = 2; 5; });", "r == 5"],
+    ];
+    for (const [body, holds] of cases)
+      for (const fine of [false, true]) {
+        const text = `${decls}process w { ${body} }\nfinal p: ${holds};\n`;
+        expect(violated(text, fine), `${body} ${fine ? "fine" : "default"}`).toEqual([]);
+      }
+  });
+
   it("await conditions are still one step", () => {
     const text = "int a; int b;\nprocess p { await(a == b); }\nprocess q { a = 1; b = 1; }\n";
     expect(violated(text, true)).toEqual([]);

@@ -53,6 +53,7 @@ export const CODES = {
   KC311: "incompatible initializer",
   KC312: "incomplete type",
   KC313: "type not supported yet",
+  KC314: "unsequenced accesses to one object",
   KC320: "byte arithmetic on word memory",
   KC321: "not a pointer value",
   // constants, declarations and program shape

@@ -406,7 +406,8 @@ function shape(): fc.Arbitrary<Shape> {
  * a body is a system call. Run-time faults (division by zero, an index out of bounds, a range
  * overflow, a NULL dereference, an empty choose, a stack overflow) are meant to happen: an
  * explorer must find them. Every process terminates, so the state space is finite and mostly
- * tiny (median ~25 states; a few percent pass 3000); cap the search anyway.
+ * tiny (median ~25 states; a few percent pass 3000); cap the search anyway. No expression has
+ * unsequenced accesses to one object (C11 6.5p2, KC314), aliases included: see Ctx.touched.
  */
 export function kcProgram(): fc.Arbitrary<string> {
   return shape().map(render);
@@ -421,6 +422,18 @@ interface Var {
   writable: boolean;
   /** Plain int memory whose address may be passed as `int *`. */
   addressable: boolean;
+}
+
+/**
+ * The object a variable's accesses touch, for keeping expressions free of unsequenced accesses
+ * (C11 6.5p2, KC314), and the objects its address reads. Coarser than C's objects, so that no
+ * alias is missed: every element of an array is one object (`arr[g0]` may be `arr[1]`), a
+ * union's members are one (`s.c`, `s.cu`), and so is all of `vg`, which calls read whole.
+ */
+function objectOf(v: Var): { obj: string; reads: string[] } {
+  const base = v.name.split("[")[0] as string;
+  const obj = base.startsWith("vg.") ? "vg" : base === "s.cu" ? "s.c" : base;
+  return { obj, reads: v.name.includes("[g0]") ? ["g0"] : [] };
 }
 
 /** Renders a shape to KC source: names are resolved against what is in scope at each point. */
@@ -495,6 +508,7 @@ function render(s: Shape): string {
     const lines: string[] = [];
     if (h.early) lines.push(`  if (${ctx.expr(h.early.c)}) return ${ctx.expr(h.early.v)};`);
     ctx.block(h.body, lines, 1);
+    ctx.fresh();
     lines.push(`  return ${ctx.expr(h.ret)};`);
     out.push(`int h${k}(${params.join(", ")}) {`, ...lines, "}");
   });
@@ -577,6 +591,13 @@ class Ctx {
   private loops = 0;
   /** Enclosing loops and switches, innermost last: where break and continue may go. */
   private readonly breakable: Array<"loop" | "switch"> = [];
+  /**
+   * The objects the statement being rendered has accessed so far, true for one a `++`/`--`
+   * wrote: a written object is not accessed again, and an accessed one not written by
+   * `++`/`--`, so no expression has unsequenced accesses. Kept for the whole statement, which
+   * is stricter than C (whose sequence points would allow more) and simple.
+   */
+  private touched = new Map<string, boolean>();
 
   constructor(
     private readonly s: Shape,
@@ -599,6 +620,29 @@ class Ctx {
     return vs.length === 0 ? null : (vs[pick % vs.length] as Var);
   }
 
+  /** A new statement (or a helper's early return or result): nothing accessed yet. */
+  fresh(): void {
+    this.touched = new Map();
+  }
+
+  /** Whether v may be read: no `++`/`--` of this statement wrote it or what its address reads. */
+  private readable(v: Var): boolean {
+    const { obj, reads } = objectOf(v);
+    return this.touched.get(obj) !== true && reads.every((r) => this.touched.get(r) !== true);
+  }
+
+  /** Whether v may be written by `++`/`--`: nothing of this statement accessed it yet. */
+  private postable(v: Var): boolean {
+    return !this.touched.has(objectOf(v).obj) && this.readable(v);
+  }
+
+  /** Notes an access of v (`write`: by `++`/`--`); an assignment's target is noted as a read. */
+  private access(v: Var, write = false): void {
+    const { obj, reads } = objectOf(v);
+    this.touched.set(obj, write || this.touched.get(obj) === true);
+    for (const r of reads) if (!this.touched.has(r)) this.touched.set(r, false);
+  }
+
   expr(e: Expr): string {
     switch (e.k) {
       case "const":
@@ -607,8 +651,12 @@ class Ctx {
         return e.text;
       case "cast":
         return `((${e.to})${this.expr(e.e)})`;
-      case "var":
-        return this.pickVar(e.pick, () => true)?.name ?? "0";
+      case "var": {
+        const v = this.pickVar(e.pick, (x) => this.readable(x));
+        if (!v) return "0";
+        this.access(v);
+        return v.name;
+      }
       case "self":
         return this.inProcess ? "self" : "1";
       case "un":
@@ -626,9 +674,15 @@ class Ctx {
         if (this.callable === 0) return this.expr(e.args[0] ?? { k: "const", v: 0 });
         return this.callText(e.pick, e.args);
       case "post": {
-        const v = this.pickVar(e.pick, (x) => x.writable && x.type !== "bool");
-        if (this.pure) return v?.name ?? "2";
-        return v ? `${v.name}${e.op}` : "2";
+        if (this.pure) {
+          const v = this.pickVar(e.pick, (x) => x.writable && x.type !== "bool" && this.readable(x));
+          if (v) this.access(v);
+          return v?.name ?? "2";
+        }
+        const v = this.pickVar(e.pick, (x) => x.writable && x.type !== "bool" && this.postable(x));
+        if (!v) return "2";
+        this.access(v, true);
+        return `${v.name}${e.op}`;
       }
     }
   }
@@ -654,10 +708,13 @@ class Ctx {
       lines.push(pad + text);
     };
     if (this.init && !initSafe(st)) return;
+    this.fresh();
     switch (st.k) {
       case "assign": {
         const v = this.pickVar(st.pick, (x) => x.writable);
         if (!v) return;
+        // The store conflicts with a `++`/`--` of v (or of what its address reads) in the value.
+        this.access(v);
         const value = this.expr(st.e);
         // Keep a ranged target in range (most of the time: an overflow is a finding too).
         // In init, no compound division that may be by zero.
@@ -726,13 +783,14 @@ class Ctx {
         // A struct copied word by word into a local and back: one statement each.
         line(`{ struct S t = s; t.a = ${this.expr(st.e)}; s = t; }`);
         return;
-      case "rec":
+      case "rec": {
         if (!this.s.rec) return;
         // Fifty frames per unit of the argument soon exhaust a recursive unit's stack.
-        line(
-          `${this.pickVar(0, (x) => x.writable && x.hi === null)?.name ?? "g0"} = rec(${this.expr(st.e)}${st.deep ? " * 50" : ""});`,
-        );
+        const v = this.pickVar(0, (x) => x.writable && x.hi === null);
+        if (v) this.access(v);
+        line(`${v?.name ?? "g0"} = rec(${this.expr(st.e)}${st.deep ? " * 50" : ""});`);
         return;
+      }
       case "atomic":
         line("atomic {");
         this.block(st.body, lines, indent + 1);
@@ -752,8 +810,11 @@ class Ctx {
       }
       case "call": {
         if (this.callable === 0) return;
-        const text = this.callText(st.pick, st.args);
         const v = st.into === null ? null : this.pickVar(st.into, (x) => x.writable && x.hi === null);
+        // What the target's address reads must not be written by the arguments; the target
+        // itself may be (`x = h0(x++)`: the arguments are complete before the call).
+        for (const r of v ? objectOf(v).reads : []) this.touched.set(r, false);
+        const text = this.callText(st.pick, st.args);
         line(v ? `${v.name} = ${text};` : `${text};`);
         return;
       }
@@ -802,7 +863,10 @@ class Ctx {
       case "nullptr": {
         const target = this.pickVar(st.pick, (x) => x.addressable);
         if (!target) return;
-        line(`{ int *q = ${this.expr(st.c)} ? &${target.name} : NULL; *q = ${this.expr(st.e)}; }`);
+        const c = this.expr(st.c);
+        // `*q` is the target when q is not NULL: the value must not write it.
+        this.access(target);
+        line(`{ int *q = ${c} ? &${target.name} : NULL; *q = ${this.expr(st.e)}; }`);
         return;
       }
       case "task":
@@ -817,6 +881,8 @@ class Ctx {
         return;
       case "byval": {
         if (!this.s.byValue) return;
+        // The calls read vg whole, and most forms store into it.
+        this.touched.set("vg", false);
         const e = this.expr(st.e);
         if (st.op === 0) line(`vg = vmk(${e});`);
         else if (st.op === 1) line(`vg = vbump(vg, ${e});`);
@@ -861,6 +927,7 @@ class Ctx {
         // across arrays is a fault the explorer must find at the arithmetic.
         if (!this.s.ptrs) return;
         const g = this.pickVar(st.pick, (x) => x.writable && x.hi === null && x.type === "int");
+        if (g) this.access(g);
         const v = this.expr(st.e);
         const into = g ? `${g.name} = ` : "";
         if (st.op === 0) line(`pp = pp + (${v}) % 3;`);

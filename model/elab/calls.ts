@@ -13,6 +13,8 @@ export abstract class Calls extends Containers {
   // ------------------------------------------------------------ calls
 
   protected call(e: Extract<Expr, { kind: "call" }>, wantValue: boolean): RValue {
+    // Its arguments are read by the call itself: only calls among them are still ahead of them.
+    this.callsAhead.delete(e);
     if (e.fn || this.callsThroughVariable(e.callee)) return this.indirectCall(e, wantValue);
     const prim = this.builtinCall(e, wantValue);
     if (prim) return prim;

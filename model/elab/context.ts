@@ -180,6 +180,14 @@ export abstract class ElabContext {
   protected cur: UnitCtx | null = null;
   /** > 0 while lowering an expression that must stay one step (await/assume conditions, properties). */
   protected noHoist = 0;
+  /**
+   * The calls and statement expressions of the full expression being lowered that are still
+   * ahead (sequencing.ts callsIn; each is removed when its lowering starts). While one is, a
+   * shared read is made at once, into a temporary, rather than where its value is used: C lets
+   * the callee's writes come before or after the reads beside the call, and KC takes the reads
+   * first, in both modes (the fine mode reads every shared word at once anyway).
+   */
+  protected callsAhead = new Set<Expr>();
   /** Some `&a[N]` forms an address one past an array (expressions.ts onePastAllowed): redzones. */
   protected formsOnePast = false;
   protected pendingBoundary = true;

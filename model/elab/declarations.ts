@@ -532,6 +532,8 @@ export abstract class Declarations extends ElabContext {
     const boundary = this.pendingBoundary;
     const units = this.units.length;
     const callees = outer ? new Set(this.callees[units - 1]) : null;
+    // The calls it lowers are lowered again for real: they stay ahead.
+    const ahead = new Set(this.callsAhead);
     if (!outer) this.beginUnit("function", "<constant>", NOSPAN, null);
     // Names it declares (wait_event's hidden locals) vanish with its code.
     (this.cur as UnitCtx).scopes.push(new Map());
@@ -542,6 +544,7 @@ export abstract class Declarations extends ElabContext {
       this.code.length = code;
       this.info.length = code;
       this.pendingBoundary = boundary;
+      this.callsAhead = ahead;
       this.units.length = units;
       this.callees.length = units;
       if (callees) this.callees[units - 1] = callees;

@@ -19,6 +19,7 @@ import {
 } from "../types";
 import { Arith } from "./arith";
 import { C0, ERR, type LValue, type RValue, type UnitCtx } from "./context";
+import { callsIn, unsequenced } from "./sequencing";
 import { fold, fpRooted, NOSPAN, pointerValue, takes } from "./util";
 
 /** The `1` of `x++` and `x--`. */
@@ -66,14 +67,35 @@ export abstract class Expressions extends Arith {
     return this.options.fine === true && this.cur !== null && this.noHoist === 0;
   }
 
-  /** The value of an lvalue; in the fine mode a shared scalar is read in a step of its own. */
+  /**
+   * Lowers one full expression with `f`: its unsequenced accesses are KC314 (sequencing.ts),
+   * and its calls are ahead until lowered (see callsAhead).
+   */
+  protected fullExpression<T>(e: Expr, f: () => T): T {
+    for (const u of unsequenced(e)) this.error("KC314", u.span, u.message);
+    const outer = this.callsAhead;
+    this.callsAhead = callsIn(e);
+    try {
+      return f();
+    } finally {
+      this.callsAhead = outer;
+    }
+  }
+
+  /**
+   * The value of an lvalue. A shared scalar is read at once into a temporary in the fine mode
+   * (in a step of its own), and while a call of the full expression is ahead (in the same
+   * step), so that both modes read it before the call; else where the value is used.
+   */
   protected valueLoad(lv: LValue): IExpr {
     const load: IExpr = { k: "load", addr: lv.addr, local: lv.local };
-    if (!this.fineActive() || lv.local || !isScalar(lv.type)) return load;
+    if (lv.local || !isScalar(lv.type) || this.cur === null || this.noHoist > 0) return load;
+    const fine = this.fineActive();
+    if (!fine && this.callsAhead.size === 0) return load;
     const t = this.temp();
-    this.pendingBoundary = true;
+    if (fine) this.pendingBoundary = true;
     this.emit({ k: "store", addr: this.frameAddr(t), value: load, range: null, at: this.currentSite });
-    this.pendingBoundary = true;
+    if (fine) this.pendingBoundary = true;
     return { k: "take", off: t };
   }
 

@@ -40,7 +40,7 @@ export abstract class Statements extends Calls {
         return;
       case "expr":
         this.startStmt(s.span);
-        this.effect(s.expr);
+        this.fullExpression(s.expr, () => this.effect(s.expr));
         return;
       case "if": {
         // An else-if chain is read in a loop: it may be far longer than statements may nest.
@@ -123,8 +123,9 @@ export abstract class Statements extends Calls {
         c.loops.pop();
         const updatePc = this.here();
         if (s.update) {
-          this.startStmt(s.update.span);
-          this.effect(s.update);
+          const update = s.update;
+          this.startStmt(update.span);
+          this.fullExpression(update, () => this.effect(update));
         }
         // An empty `for (;;) {}` still needs a boundary so that a step can end in it.
         if (!s.test && updatePc === head) this.pendingBoundary = true;
@@ -172,13 +173,17 @@ export abstract class Statements extends Calls {
           return;
         }
         let values: IExpr[] = [];
-        if (s.value) {
-          const r = this.rvalue(s.value);
-          if (fn.returns.k === "void")
-            this.error("KC308", s.value.span, `function '${fn.name}' returns void but a value is returned`);
-          else if (fn.returns.k === "struct")
-            values = this.structWords(r, fn.returns, s.value.span, "return value");
-          else values = [this.convert(r, fn.returns, s.value.span, "return value")];
+        const value = s.value;
+        if (value) {
+          values = this.fullExpression(value, () => {
+            const r = this.rvalue(value);
+            if (fn.returns.k === "void")
+              this.error("KC308", value.span, `function '${fn.name}' returns void but a value is returned`);
+            else if (fn.returns.k === "struct")
+              return this.structWords(r, fn.returns, value.span, "return value");
+            else return [this.convert(r, fn.returns, value.span, "return value")];
+            return [];
+          });
         } else if (fn.returns.k !== "void")
           this.error(
             "KC308",
@@ -208,7 +213,7 @@ export abstract class Statements extends Calls {
       }
       case "switch": {
         this.startStmt(s.test.span);
-        const r = this.rvalue(s.test);
+        const r = this.fullExpression(s.test, () => this.rvalue(s.test));
         if (!isIntegral(r.type))
           this.error("KC301", s.test.span, `switch needs an integer, not ${showType(r.type)}`);
         const sw = this.emit({ k: "switch", value: r.x, cases: [], dflt: -1, at: this.currentSite });
@@ -247,7 +252,7 @@ export abstract class Statements extends Calls {
       }
       case "assert": {
         this.startStmt(s.span);
-        const r = this.rvalue(s.test);
+        const r = this.fullExpression(s.test, () => this.rvalue(s.test));
         this.condition(r, s.test.span);
         this.emit({
           k: "assert",
@@ -263,7 +268,7 @@ export abstract class Statements extends Calls {
         this.startStmt(s.span);
         // A guard is checked in one step, also in the fine mode (await would block on a stale read).
         this.noHoist++;
-        const r = this.rvalue(s.test);
+        const r = this.fullExpression(s.test, () => this.rvalue(s.test));
         this.noHoist--;
         this.condition(r, s.test.span);
         this.emit({ k: s.kind, cond: r.x, at: this.currentSite });
@@ -402,7 +407,8 @@ export abstract class Statements extends Calls {
 
   protected initLocal(lv: LValue, init: Init, what: string, size: number): void {
     if (init.kind === "expr" && !(init.expr.kind === "string")) {
-      this.assignTo(lv, this.rvalue(init.expr), init.expr.span);
+      const e = init.expr;
+      this.fullExpression(e, () => this.assignTo(lv, this.rvalue(e), e.span));
       return;
     }
     // Aggregate: zero every word first (a block inside a loop reuses its slots), then set items.
@@ -429,7 +435,11 @@ export abstract class Statements extends Calls {
         this.initLocal({ addr, type: t, local: lv.local }, item, what, sizeOf(t, this.structs));
         for (let i = 0; i < sizeOf(t, this.structs); i++) written.add(off + i);
       } else {
-        this.assignTo({ addr, type: t, local: lv.local }, this.rvalue(item.expr), item.span);
+        // Each item is checked on its own: C sequences them indeterminately, not unsequenced.
+        const e = item.expr;
+        this.fullExpression(e, () =>
+          this.assignTo({ addr, type: t, local: lv.local }, this.rvalue(e), item.span),
+        );
         written.add(off);
       }
     }
@@ -446,11 +456,13 @@ export abstract class Statements extends Calls {
 
   // ------------------------------------------------------------ control-flow helpers
 
-  /** Emits a branch on a condition; returns its instruction index (targets patched later). */
+  /** Emits a branch on a condition (a full expression); returns its instruction index (targets patched later). */
   protected branch(e: Expr): number[] {
-    const r = this.rvalue(e);
-    this.condition(r, e.span);
-    return [this.emit({ k: "branch", cond: r.x, t: -1, f: -1, at: this.currentSite })];
+    return this.fullExpression(e, () => {
+      const r = this.rvalue(e);
+      this.condition(r, e.span);
+      return [this.emit({ k: "branch", cond: r.x, t: -1, f: -1, at: this.currentSite })];
+    });
   }
 
   protected condition(r: RValue, span: Span): void {
@@ -466,6 +478,7 @@ export abstract class Statements extends Calls {
    */
   protected statementExpression(e: Extract<Expr, { kind: "stmtExpr" }>, wantValue: boolean): RValue {
     const c = this.cur as UnitCtx;
+    this.callsAhead.delete(e);
     if (this.noHoist > 0) {
       // An await or assume condition (or a property) is checked in one step, and checked again
       // whole while the task waits: statements inside it would run once, as steps of their own.
@@ -510,10 +523,10 @@ export abstract class Statements extends Calls {
       if (!valued) return { x: C0, type: VOID };
       this.startStmt(valued.span);
       if (!wantValue) {
-        this.effect(valued.expr);
+        this.fullExpression(valued.expr, () => this.effect(valued.expr));
         return { x: C0, type: VOID };
       }
-      const r = this.rvalue(valued.expr);
+      const r = this.fullExpression(valued.expr, () => this.rvalue(valued.expr));
       if (r.type.k === "void" || r.type === ERR || r.x.k === "const") return r;
       if (!isScalar(r.type)) {
         this.error(
