@@ -814,6 +814,8 @@ class Gen {
       case "take":
         return js`(_t = m[fp + ${e.off}], m[fp + ${e.off}] = 0, _t)`;
       case "ptr":
+        if (e.nullOnly === true)
+          return js`((_t = ${this.int(e.e)}) !== 0 ? _t : F("null_deref", "NULL pointer dereference", ${this.spanId(e.span)}))`;
         return js`P(m, ${this.int(e.e)}, ${e.size}, ${this.spanId(e.span)})`;
       case "index":
         return e.unsigned

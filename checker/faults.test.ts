@@ -32,6 +32,25 @@ describe("run-time faults", () => {
     expect(bad?.counterexample?.message).toBe("NULL pointer dereference");
   });
 
+  it("an address taken through a NULL pointer (&p->f, p->arr decayed) is a NULL dereference, not a low word", () => {
+    // NULL plus the member's offset is the address of some global: before the check, the store
+    // through it landed in g1 and the spec held (attack 14).
+    const base =
+      "struct big { int a; int b; int c; int arr[2]; };\nint g0; int g1; int g2;\nstruct big *np;\nvoid set(int *q) { *q = 77; }\n";
+    for (const body of ["set(&np->c);", "set(np->arr);", "set(&np->arr[1]);"]) {
+      const { o, bad } = check(
+        `${base}process w { ${body} }\ninvariant untouched: g0 == 0 && g1 == 0 && g2 == 0;\n`,
+      );
+      expect(bad?.counterexample?.fault, body).toBe("null_deref");
+      expect(o.properties.find((p) => p.name === "untouched")?.status, body).not.toBe("violated");
+    }
+    // Through a valid pointer the address is the member's, and equal places compare equal.
+    const ok = check(
+      `${base}struct big b;\nint same;\nprocess w { struct big *p = &b; set(&p->c); same = &p->c == &b.c && p->arr == b.arr; }\ninvariant fine: b.c == 0 || (b.c == 77);\nfinal all: same == 1 && b.c == 77;\n`,
+    );
+    expect(ok.bad).toBeUndefined();
+  });
+
   it("a cast pointer whose struct would reach past the end of memory", () => {
     // The pointer itself points into memory, but the object it claims to point at does not fit.
     const text =

@@ -566,8 +566,14 @@ class Run {
         m[this.fp + e.off] = 0;
         return v;
       }
-      case "ptr":
-        return this.deref(this.int(e.e), e.size, e.span);
+      case "ptr": {
+        const v = this.int(e.e);
+        if (e.nullOnly === true) {
+          if (v === 0) throw new Trap("null_deref", "NULL pointer dereference", e.span);
+          return v;
+        }
+        return this.deref(v, e.size, e.span);
+      }
       case "index": {
         const x = this.int(e.e);
         if (x >= 0 && x < e.n) return x;

@@ -19,9 +19,13 @@ export type IExpr =
   | { k: "load"; addr: IExpr; local: boolean }
   /** Reads a compiler temporary and clears it, so dead temporaries never make states differ. */
   | { k: "take"; off: number }
-  /** Checks that a pointer is not NULL and points into memory; yields it. */
-  /** A pointer that is dereferenced: the object of `size` words it points to must lie in memory. */
-  | { k: "ptr"; e: IExpr; size: number; span: Span }
+  /**
+   * A pointer that is dereferenced: the object of `size` words it points to must lie in memory;
+   * yields it. `nullOnly`: an address taken through the pointer (`&p->f`, `p->arr` decayed),
+   * which reads nothing, so only NULL is a fault (NULL plus an offset would otherwise land in
+   * whatever the low words hold); the value is yielded unchanged, a stack pointer's tag kept.
+   */
+  | { k: "ptr"; e: IExpr; size: number; span: Span; nullOnly?: true }
   /** Checks 0 <= e < n (an array index); yields e. `unsigned`: a fault names e as unsigned. */
   | { k: "index"; e: IExpr; n: number; span: Span; unsigned?: true }
   | { k: "un"; op: "-" | "!" | "~"; e: IExpr }

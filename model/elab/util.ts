@@ -73,11 +73,12 @@ export function instrVisible(ins: Instr): boolean {
 
 /**
  * The value of an address taken through a pointer (`&q->f`, `&*q`, `&q->a[i]`, `q->a` decayed): the
- * pointer itself plus the offsets, with no dereference check (taking an address reads nothing),
- * so that a stack pointer's tag (ir.ts) stays on it and equal places give equal pointers.
+ * pointer itself plus the offsets, checked only for NULL (taking an address reads nothing, but
+ * C's `->` needs an object: NULL plus an offset would be some low word of memory), so that a
+ * stack pointer's tag (ir.ts) stays on it and equal places give equal pointers.
  */
 export function pointerValue(addr: IExpr): IExpr {
-  if (addr.k === "ptr") return addr.e;
+  if (addr.k === "ptr") return addr.nullOnly ? addr : { k: "ptr", e: addr.e, size: 0, span: addr.span, nullOnly: true };
   if (addr.k === "bin" && addr.op === "+") {
     const l = pointerValue(addr.l);
     return l === addr.l ? addr : { ...addr, l };
