@@ -78,7 +78,8 @@ export function instrVisible(ins: Instr): boolean {
  * stack pointer's tag (ir.ts) stays on it and equal places give equal pointers.
  */
 export function pointerValue(addr: IExpr): IExpr {
-  if (addr.k === "ptr") return addr.nullOnly ? addr : { k: "ptr", e: addr.e, size: 0, span: addr.span, nullOnly: true };
+  if (addr.k === "ptr")
+    return addr.nullOnly ? addr : { k: "ptr", e: addr.e, size: 0, span: addr.span, nullOnly: true };
   if (addr.k === "bin" && addr.op === "+") {
     const l = pointerValue(addr.l);
     return l === addr.l ? addr : { ...addr, l };
