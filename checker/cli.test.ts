@@ -58,6 +58,23 @@ describe("ipcmc check", () => {
     expect(io.out).toContain("expect holds: not decided (the search stopped early)");
   });
 
+  it("exits 3 when no run ends: a final property was never checked, so it does not hold (attack 14)", () => {
+    const f = join(tmp(), "loops.kc");
+    writeFileSync(f, "int x;\nprocess p { for (;;) x = 1 - x; }\nfinal impossible: 0;\nexpect holds;\n");
+    expect(main(["check", f, "--no-progress"])).toBe(3);
+    expect(io.out).toMatch(/impossible +final +inconclusive/);
+    expect(io.out).toContain("no run ends with every process exited, so no final property was checked");
+    expect(io.out).toContain("expect holds: not decided: no run ends");
+    // One run that ends is enough for the property to be checked, and found false.
+    const g = join(tmp(), "ends.kc");
+    writeFileSync(
+      g,
+      "int x;\nprocess p { if (choose(0, 1)) for (;;) x = 1 - x; }\nfinal impossible: 0;\nexpect holds;\n",
+    );
+    expect(main(["check", g, "--no-progress"])).toBe(1);
+    expect(io.out).toContain("final impossible is false when every process has exited");
+  });
+
   it("exits 3 when --max-depth cuts the search, and names the limit", () => {
     expect(main(["check", downUp, "-D", "N=2", "--max-depth", "5", "--no-progress"])).toBe(3);
     expect(io.out).toContain("inconclusive: the search stopped at --max-depth 5");

@@ -77,6 +77,8 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
   };
   const invariants: Array<{ pred: (m: Int32Array) => number; r: PropertyResult }> = [];
   const finals: Array<{ pred: (m: Int32Array) => number; r: PropertyResult }> = [];
+  // Some explored run ended with every process exited, so final properties were checked at all.
+  let runEnded = false;
   const reachables: Array<{ pred: (m: Int32Array) => number; r: PropertyResult; found: boolean }> = [];
   props.forEach((p, i) => {
     const r = declare(p.name, p.kind);
@@ -320,6 +322,7 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     if (n === 0 && (r & EXPAND_PRUNED) === 0) {
       // A terminal state: either everyone is done (check final properties) or a deadlock.
       if (sys.allExited(buf)) {
+        runEnded = true;
         if (leak && leak.status !== "violated") {
           const l = findLeak(sys.program, sys.layout, buf);
           if (l)
@@ -392,6 +395,9 @@ export function explore(sys: System, partial: Partial<SearchOptions> = {}): Outc
     }
     if (!complete) r.status = "inconclusive";
     if (r.kind === "stuck_waiter" && !edges) r.status = "inconclusive";
+    // A final property speaks of the runs that end. If none does, it was never checked, and
+    // "holds" would pass a program whose processes loop for ever (attack 14).
+    if (r.kind === "final" && !runEnded) r.status = "inconclusive";
   }
 
   const seconds = (performance.now() - started) / 1000;

@@ -52,6 +52,8 @@ export function inconclusiveReason(o: Outcome, stuckWaiters = true): string | nu
   if (o.limit) return `the search stopped at ${o.limit} before it was complete`;
   if (!stuckWaiters && o.properties.some((p) => p.kind === "stuck_waiter" && p.status === "inconclusive"))
     return `${STUCK_WAITERS_SKIPPED}; every other property holds`;
+  if (o.properties.some((p) => p.kind === "final" && p.status === "inconclusive"))
+    return "no run ends with every process exited, so no final property was checked: some process loops or waits for ever";
   return "the search did not decide every property";
 }
 
@@ -287,9 +289,9 @@ export function renderReport(r: ReportInput): string {
       : r.expectation.missed && o.verdict === "inconclusive"
         ? `NOT met (${r.expectation.text.replace(/^violation ?/, "") || "every property"} holds)`
         : o.verdict === "inconclusive"
-          ? o.limit || stuckWaiters
+          ? o.limit
             ? "not decided (the search stopped early)"
-            : `not decided: ${STUCK_WAITERS_SKIPPED}`
+            : `not decided: ${inconclusiveReason(o, stuckWaiters) ?? "the search stopped early"}`
           : `NOT met (${o.verdict === "holds" ? "every property holds" : `violated: ${violatedNames(o)}`})`;
     out.push(`expect ${r.expectation.text}: ${word}`);
   }
