@@ -64,7 +64,16 @@ export interface Trace {
 /** Thrown when a list of choices does not fit the program (an edited spec, a corrupt trace). */
 export class ReplayError extends Error {}
 
-const TASK_STATE_NAMES = ["TASK_RUNNING", "TASK_INTERRUPTIBLE", "TASK_UNINTERRUPTIBLE", "TASK_ZOMBIE"];
+const TASK_STATE_NAMES: Record<number, string> = {
+  0: "TASK_RUNNING",
+  1: "TASK_INTERRUPTIBLE",
+  2: "TASK_UNINTERRUPTIBLE",
+  3: "TASK_ZOMBIE",
+  // include/linux/sched.h (modern): TASK_WAKEKILL (256) with a sleep, and a stop (__TASK_STOPPED 4).
+  4: "__TASK_STOPPED",
+  258: "TASK_KILLABLE",
+  260: "TASK_STOPPED",
+};
 
 /** Resolves a span to file, line, column and the line's text. */
 export function where(sources: SourceSet, span: Span | null): Where | null {
