@@ -18,7 +18,6 @@ import {
   handlerMayLockUp,
   IRQ_CLI,
   IRQ_LOCAL,
-  type Layout,
   layoutMachine,
   restoredIrqOff,
   SIGKILL_BIT,
@@ -34,6 +33,7 @@ import {
   TASK_WAKEKILL,
   TASK_ZOMBIE,
 } from "../model/layout";
+import { memoized } from "../model/memo";
 import { notDataMessage } from "../model/objectBounds";
 import {
   badCastMessage,
@@ -65,27 +65,9 @@ import {
 } from "./compile";
 import { PointerChecker, PointerFault } from "./interpretPointers";
 
-/** Layouts of the programs interpreted, computed once each. */
-const schedPcs = new WeakMap<Lowered, Uint8Array>();
-/** layout.ts schedulePcs, made once per program. */
-function schedulePcsOf(p: Lowered): Uint8Array {
-  let s = schedPcs.get(p);
-  if (!s) {
-    s = schedulePcs(p);
-    schedPcs.set(p, s);
-  }
-  return s;
-}
-
-const layouts = new WeakMap<Lowered, Layout>();
-function layoutOf(p: Lowered): Layout {
-  let l = layouts.get(p);
-  if (!l) {
-    l = layoutMachine(p);
-    layouts.set(p, l);
-  }
-  return l;
-}
+/** A program's layout and its schedule() sites, computed once per program interpreted. */
+const layoutOf = memoized(layoutMachine);
+const schedulePcsOf = memoized(schedulePcs);
 
 /** Where a site has no span, the compiled code reports this one; so do we. */
 const NO_SPAN: Span = { file: -1, start: 0, end: 0 };

@@ -5,6 +5,7 @@
 // to no object.
 import { ADDRESS_MASK, type Lowered, STACK_TAG_SHIFT } from "./ir";
 import { type Layout, T_FP, T_PC, TASK_REGS } from "./layout";
+import { memoized } from "./memo";
 import { type StructTable, showType, sizeOf, type Type } from "./types";
 
 /** Static tables that tell, for a word address, the object it belongs to. */
@@ -327,16 +328,11 @@ export function badCastMessage(to: Type, bad: { at: number; is: string; wanted: 
 }
 
 /** Words that hold machine registers (pc, fp, atomic depth, interrupts-off) of some task: never a pointer. */
-const registerWords = new WeakMap<Layout, Uint8Array>();
-function registersOf(layout: Layout): Uint8Array {
-  let r = registerWords.get(layout);
-  if (!r) {
-    r = new Uint8Array(layout.words);
-    for (const s of layout.slots) r.fill(1, s.base + T_PC, s.base + TASK_REGS);
-    registerWords.set(layout, r);
-  }
+const registersOf = memoized((layout: Layout): Uint8Array => {
+  const r = new Uint8Array(layout.words);
+  for (const s of layout.slots) r.fill(1, s.base + T_PC, s.base + TASK_REGS);
   return r;
-}
+});
 
 /**
  * Whether the word a pointer value `v` points at lies in an object that no task but `slot` can

@@ -24,6 +24,7 @@
 // of a union) cannot be decided before the program runs, so such an expression is accepted:
 // the check only refuses what C surely leaves undefined.
 import type { Expr, Span } from "../ast";
+import { exprChildren } from "./util";
 
 /** One read or write of an object in a full expression. */
 interface Access {
@@ -268,44 +269,8 @@ const INERT_BUILTINS = new Set([
 export function callsIn(e: Expr): Set<Expr> {
   const out = new Set<Expr>();
   const walk = (x: Expr): void => {
-    switch (x.kind) {
-      case "unary":
-      case "incdec":
-      case "cast":
-        walk(x.operand);
-        return;
-      case "binary":
-      case "comma":
-        walk(x.left);
-        walk(x.right);
-        return;
-      case "assign":
-        walk(x.target);
-        walk(x.value);
-        return;
-      case "cond":
-        walk(x.test);
-        walk(x.then);
-        walk(x.else);
-        return;
-      case "index":
-        walk(x.base);
-        walk(x.index);
-        return;
-      case "member":
-        walk(x.base);
-        return;
-      case "call":
-        if (x.fn || !INERT_BUILTINS.has(x.callee)) out.add(x);
-        if (x.fn) walk(x.fn);
-        for (const a of x.args) walk(a);
-        return;
-      case "stmtExpr":
-        out.add(x);
-        return;
-      default:
-        return;
-    }
+    if ((x.kind === "call" && (x.fn || !INERT_BUILTINS.has(x.callee))) || x.kind === "stmtExpr") out.add(x);
+    for (const c of exprChildren(x)) walk(c);
   };
   walk(e);
   return out;

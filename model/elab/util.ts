@@ -164,6 +164,35 @@ export function fold(x: IExpr): IExpr {
 }
 
 /**
+ * The operands an expression evaluates when it runs, in source order: not the operand of
+ * sizeof (never run), nor a statement expression's body (statements, walked as such), nor the
+ * parts of property-only forms.
+ */
+export function exprChildren(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "unary":
+    case "incdec":
+    case "cast":
+      return [e.operand];
+    case "binary":
+    case "comma":
+      return [e.left, e.right];
+    case "assign":
+      return [e.target, e.value];
+    case "cond":
+      return [e.test, e.then, e.else];
+    case "index":
+      return [e.base, e.index];
+    case "member":
+      return [e.base];
+    case "call":
+      return e.fn ? [e.fn, ...e.args] : e.args;
+    default:
+      return [];
+  }
+}
+
+/**
  * Names whose address is taken in a body (`&x`, `&x.f`, `&x[i]`): such locals may be seen by
  * other processes (a wait-queue entry on the stack), so accesses to them are visible.
  */
@@ -178,54 +207,12 @@ export function collectEscaping(body: Stmt): { names: Set<string>; goto: boolean
   };
   const visitExpr = (e: Expr | null | undefined): void => {
     if (!e) return;
-    switch (e.kind) {
-      case "unary":
-        if (e.op === "&") {
-          const r = root(e.operand);
-          if (r) out.add(r);
-        }
-        visitExpr(e.operand);
-        return;
-      case "incdec":
-        visitExpr(e.operand);
-        return;
-      case "binary":
-        visitExpr(e.left);
-        visitExpr(e.right);
-        return;
-      case "assign":
-        visitExpr(e.target);
-        visitExpr(e.value);
-        return;
-      case "cond":
-        visitExpr(e.test);
-        visitExpr(e.then);
-        visitExpr(e.else);
-        return;
-      case "call":
-        visitExpr(e.fn);
-        for (const a of e.args) visitExpr(a);
-        return;
-      case "index":
-        visitExpr(e.base);
-        visitExpr(e.index);
-        return;
-      case "member":
-        visitExpr(e.base);
-        return;
-      case "cast":
-        visitExpr(e.operand);
-        return;
-      case "comma":
-        visitExpr(e.left);
-        visitExpr(e.right);
-        return;
-      case "stmtExpr":
-        for (const s of e.body) stack.push(s);
-        return;
-      default:
-        return;
+    if (e.kind === "unary" && e.op === "&") {
+      const r = root(e.operand);
+      if (r) out.add(r);
     }
+    if (e.kind === "stmtExpr") for (const s of e.body) stack.push(s);
+    for (const c of exprChildren(e)) visitExpr(c);
   };
   const visitInit = (i: Init): void => {
     if (i.kind === "expr") visitExpr(i.expr);
